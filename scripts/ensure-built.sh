@@ -1,0 +1,16 @@
+#!/bin/sh
+# Installs dependencies when the lock file changed since the last install, and compiles when any
+# source is newer than the build, so a fresh clone needs no step before `npm start` or `npm test`.
+set -e
+cd "$(dirname "$0")/.."
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "[kitt] installing dependencies (npm ci)..." >&2
+  npm ci --no-audit --no-fund --loglevel=error >&2
+fi
+stamp=dist/.build-stamp
+if [ ! -f "$stamp" ] || [ -n "$(find src package.json tsconfig.json tsconfig.build.json -newer "$stamp" -type f 2>/dev/null | head -n 1)" ]; then
+  echo "[kitt] compiling TypeScript..." >&2
+  rm -rf dist
+  npx tsc -p tsconfig.build.json
+  touch "$stamp"
+fi

@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { test } from 'node:test';
+
+/**
+ * The dependency table of STYLE.md, enforced: each domain may import only the domains listed.
+ * `app` holds use cases shared by the CLI and the web server; `cli` and `web` are composition roots.
+ */
+const ALLOWED: Record<string, string[]> = {
+  core: [],
+  metrics: ['core'],
+  load: ['core', 'metrics'],
+  runtime: ['core'],
+  models: ['core'],
+  hardware: ['core'],
+  config: ['core'],
+  engines: ['core', 'runtime', 'metrics', 'models'],
+  calibrate: ['core', 'metrics', 'load', 'runtime'],
+  store: ['core', 'metrics'],
+  export: ['core', 'metrics'],
+  app: ['core', 'metrics', 'load', 'runtime', 'models', 'hardware', 'config', 'engines', 'calibrate', 'store', 'export'],
+  web: ['core', 'metrics', 'load', 'runtime', 'models', 'hardware', 'config', 'engines', 'calibrate', 'store', 'export', 'app'],
+  cli: ['core', 'metrics', 'load', 'runtime', 'models', 'hardware', 'config', 'engines', 'calibrate', 'store', 'export', 'app', 'web'],
+  testing: Object.keys({}),
+};
+
+const srcRoot = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname);
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return sourceFiles(path);
+    return name.endsWith('.ts') && !name.endsWith('.test.ts') ? [path] : [];
+  });
+}
+
+function domainOf(file: string): string {
+  return relative(srcRoot, file).split('/')[0] ?? '';
+}
+
+test('each domain imports only the domains the dependency table allows', () => {
+  const violations: string[] = [];
+  for (const file of sourceFiles(srcRoot)) {
+    const from = domainOf(file);
+    if (from === 'testing' || !(from in ALLOWED)) continue;
+    const text = readFileSync(file, 'utf8');
+    for (const match of text.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)) {
+      const target = domainOf(resolve(join(file, '..'), match[1]!));
+      if (target !== from && !ALLOWED[from]!.includes(target)) {
+        violations.push(`${relative(srcRoot, file)} imports ${target} (${match[1]})`);
+      }
+    }
+  }
+  assert.deepEqual(violations, []);
+});
+
+test('every top-level folder under src is a known domain', () => {
+  const folders = readdirSync(srcRoot).filter((name) => statSync(join(srcRoot, name)).isDirectory());
+  const unknown = folders.filter((name) => !(name in ALLOWED));
+  assert.deepEqual(unknown, []);
+});

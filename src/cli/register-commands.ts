@@ -1,0 +1,22 @@
+import type { Command } from 'commander';
+import type { CliContext } from './cli-context.js';
+import { registerCalibrateCommand } from './commands/calibrate.js';
+import { registerConfigCommand } from './commands/config.js';
+import { registerEnginesCommand } from './commands/engines.js';
+import { registerFingerprintCommand } from './commands/fingerprint.js';
+import { registerModelCommand } from './commands/model.js';
+import { registerResultsCommand } from './commands/results.js';
+import { registerRunCommand } from './commands/run.js';
+import { registerWebCommand } from './commands/web.js';
+
+/** Every command of the kitt CLI, in the order `kitt --help` lists them. */
+export function registerCommands(program: Command, context: CliContext): void {
+  registerRunCommand(program, context);
+  registerCalibrateCommand(program, context);
+  registerEnginesCommand(program, context);
+  registerModelCommand(program, context);
+  registerResultsCommand(program, context);
+  registerConfigCommand(program, context);
+  registerFingerprintCommand(program, context);
+  registerWebCommand(program, context);
+}
