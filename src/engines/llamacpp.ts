@@ -1,0 +1,83 @@
+import { containerModelPath, toContainerSpec } from './container-plan.js';
+import { checkModelFormat } from './detect-model.js';
+import type { EngineRequest } from './engine.js';
+import { withDefaults } from './engine-args.js';
+import type { DetectedModel, EngineDefinition } from './engine-definition.js';
+import { nativeCudaVisibleDevices } from './gpu-selection.js';
+
+/** The CPU image kitt builds from the llama.cpp source shipped inside node-llama-cpp. */
+export const LLAMACPP_CPU_IMAGE = 'kitt/llama-server:cpu';
+/** Upstream CUDA server image, pinned to a release build (never `latest`). */
+export const LLAMACPP_CUDA_IMAGE = 'ghcr.io/ggml-org/llama.cpp:server-cuda-b6550';
+/** Context per parallel slot unless --engine-arg sets --ctx-size. */
+const CONTEXT_PER_SLOT = 4096;
+
+function servedName(model: DetectedModel): string {
+  return (model.servePath.split('/').at(-1) ?? 'model').replace(/\.gguf$/i, '');
+}
+
+/**
+ * llama-server flags shared by container and native mode. The server binds 127.0.0.1 only: with
+ * host networking that is the host's loopback, where kitt's load clients are.
+ */
+function serverArgs(request: EngineRequest, modelPath: string, port: number, model: DetectedModel): string[] {
+  const parallel = request.parallel ?? 1;
+  return withDefaults(
+    [
+      [
+        ['-m', '--model'],
+        ['--model', modelPath],
+      ],
+      [
+        ['--alias', '-a'],
+        ['--alias', servedName(model)],
+      ],
+      [['--host'], ['--host', '127.0.0.1']],
+      [['--port'], ['--port', String(port)]],
+      [
+        ['--parallel', '-np'],
+        ['--parallel', String(parallel)],
+      ],
+      [
+        ['--ctx-size', '-c'],
+        ['--ctx-size', String(CONTEXT_PER_SLOT * parallel)],
+      ],
+      [['--threads', '-t'], request.threads ? ['--threads', String(request.threads)] : []],
+      [['--n-gpu-layers', '-ngl', '--gpu-layers'], request.limits.gpus ? ['--n-gpu-layers', '999'] : []],
+      [['--metrics'], ['--metrics']],
+    ],
+    request.engineArgs,
+  );
+}
+
+export const llamacppEngine: EngineDefinition = {
+  name: 'llamacpp',
+  title: 'llama.cpp server',
+  defaultPort: 8081,
+  api: 'openai',
+  readiness: { httpPath: '/health', timeoutMs: 120_000 },
+  formats: ['gguf'],
+  modes: ['docker', 'native'],
+  requiresGpu: false,
+  supports: { ignoreEos: true, tokenizePath: '/tokenize', metricsPath: '/metrics', usageInStream: true },
+  images: [
+    { image: LLAMACPP_CUDA_IMAGE, arch: 'amd64', gpu: true },
+    { image: LLAMACPP_CPU_IMAGE, buildScript: 'scripts/build-llamacpp-image.sh' },
+  ],
+  nativeExecutable: 'llama-server',
+  checkModel: (path) => checkModelFormat(path, 'llamacpp', ['gguf']),
+  servedModelName: servedName,
+  buildContainerSpec(request, launch) {
+    return toContainerSpec('llamacpp', request, launch, {
+      cmd: serverArgs(request, containerModelPath(launch), launch.port, launch.model),
+    });
+  },
+  buildNativeCommand(request, launch) {
+    const cuda = nativeCudaVisibleDevices(request.limits.gpus);
+    return {
+      command: 'llama-server',
+      args: serverArgs(request, launch.model.servePath, launch.port, launch.model),
+      env: { ...(launch.env ?? {}), ...(cuda === undefined ? {} : { CUDA_VISIBLE_DEVICES: cuda }) },
+    };
+  },
+};

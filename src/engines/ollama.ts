@@ -1,0 +1,76 @@
+import { KittError } from '../core/errors.js';
+import { toContainerSpec } from './container-plan.js';
+import { checkModelFormat } from './detect-model.js';
+import type { EngineRequest } from './engine.js';
+import type { EngineDefinition } from './engine-definition.js';
+import { nativeCudaVisibleDevices } from './gpu-selection.js';
+import { registerGgufWithOllama } from './ollama-register.js';
+
+/** Upstream image (multi-arch, CUDA included), pinned. */
+export const OLLAMA_IMAGE = 'ollama/ollama:0.12.3';
+/**
+ * Named volume holding Ollama's model store across runs: a GGUF is imported (hashed and copied in)
+ * once, and later runs find its blob and manifest already there.
+ */
+export const OLLAMA_MODELS_VOLUME = 'kitt-ollama-models';
+
+/**
+ * `ollama serve` takes no flags; it is configured by OLLAMA_* variables, so --engine-arg values for
+ * Ollama are KEY=VALUE pairs (e.g. OLLAMA_FLASH_ATTENTION=1).
+ */
+export function ollamaEnv(request: EngineRequest, port: number): Record<string, string> {
+  const env: Record<string, string> = {
+    OLLAMA_HOST: `127.0.0.1:${port}`,
+    // keep the model loaded between requests, so load time never lands in a measured request
+    OLLAMA_KEEP_ALIVE: '-1',
+    OLLAMA_NUM_PARALLEL: String(request.parallel ?? 1),
+  };
+  for (const arg of request.engineArgs) {
+    const match = /^(OLLAMA_[A-Z0-9_]+)=(.*)$/.exec(arg);
+    if (!match) {
+      throw new KittError('USAGE', `--engine-arg "${arg}" is not an OLLAMA_*=value setting`, {
+        hint: 'ollama serve takes no flags; pass settings as --engine-arg OLLAMA_FLASH_ATTENTION=1',
+      });
+    }
+    env[match[1]!] = match[2]!;
+  }
+  return env;
+}
+
+export const ollamaEngine: EngineDefinition = {
+  name: 'ollama',
+  title: 'Ollama',
+  defaultPort: 11434,
+  api: 'ollama',
+  readiness: { httpPath: '/api/tags', timeoutMs: 120_000 },
+  formats: ['gguf'],
+  modes: ['docker', 'native'],
+  requiresGpu: false,
+  // num_predict caps the length but EOS still ends generation; no tokenize or Prometheus endpoint
+  supports: { ignoreEos: false, usageInStream: true },
+  images: [{ image: OLLAMA_IMAGE }],
+  nativeExecutable: 'ollama',
+  checkModel: (path) => checkModelFormat(path, 'ollama', ['gguf']),
+  // the real name is content-addressed and known after registration (prepareModel)
+  servedModelName: () => 'kitt-model',
+  buildContainerSpec(request, launch) {
+    return toContainerSpec('ollama', request, launch, {
+      cmd: ['serve'],
+      env: ollamaEnv(request, launch.port),
+      volumes: [{ name: OLLAMA_MODELS_VOLUME, target: '/root/.ollama' }],
+    });
+  },
+  buildNativeCommand(request, launch) {
+    const cuda = nativeCudaVisibleDevices(request.limits.gpus);
+    return {
+      command: 'ollama',
+      args: ['serve'],
+      env: {
+        ...(launch.env ?? {}),
+        ...ollamaEnv(request, launch.port),
+        ...(cuda === undefined ? {} : { CUDA_VISIBLE_DEVICES: cuda }),
+      },
+    };
+  },
+  prepareModel: (context) => registerGgufWithOllama(context),
+};

@@ -1,0 +1,69 @@
+import { basename } from 'node:path';
+import { containerModelPath, toContainerSpec } from './container-plan.js';
+import { checkModelFormat } from './detect-model.js';
+import type { EngineRequest } from './engine.js';
+import { withDefaults } from './engine-args.js';
+import type { DetectedModel, EngineDefinition } from './engine-definition.js';
+import { nativeCudaVisibleDevices } from './gpu-selection.js';
+
+/** Upstream OpenAI server image (amd64), pinned. Its entrypoint starts the API server itself. */
+export const VLLM_IMAGE = 'vllm/vllm-openai:v0.10.1.1';
+/**
+ * NVIDIA's NGC build: multi-arch (arm64 Grace hosts) and built for Blackwell (compute capability
+ * 10+). Its entrypoint is a shell, so kitt sets `vllm serve` itself.
+ */
+export const VLLM_NGC_IMAGE = 'nvcr.io/nvidia/vllm:25.09-py3';
+/** Shared memory for NCCL between tensor-parallel workers (Docker's 64 MiB default is too small). */
+const SHM_BYTES = 8 * 1024 ** 3;
+
+function servedName(model: DetectedModel): string {
+  return basename(model.servePath);
+}
+
+function serverArgs(request: EngineRequest, modelPath: string, port: number, model: DetectedModel): string[] {
+  return withDefaults(
+    [
+      [['--model'], ['--model', modelPath]],
+      [['--served-model-name'], ['--served-model-name', servedName(model)]],
+      [['--host'], ['--host', '127.0.0.1']],
+      [['--port'], ['--port', String(port)]],
+      [['--max-num-seqs'], request.parallel ? ['--max-num-seqs', String(request.parallel)] : []],
+    ],
+    request.engineArgs,
+  );
+}
+
+export const vllmEngine: EngineDefinition = {
+  name: 'vllm',
+  title: 'vLLM',
+  defaultPort: 8000,
+  api: 'openai',
+  // first start downloads nothing (local model) but compiles CUDA graphs: minutes, not seconds
+  readiness: { httpPath: '/health', timeoutMs: 900_000 },
+  formats: ['safetensors', 'pytorch'],
+  modes: ['docker', 'native'],
+  requiresGpu: true,
+  supports: { ignoreEos: true, tokenizePath: '/tokenize', metricsPath: '/metrics', usageInStream: true },
+  images: [
+    { image: VLLM_NGC_IMAGE, minComputeCapability: 10, entrypoint: ['vllm', 'serve'] },
+    { image: VLLM_NGC_IMAGE, arch: 'arm64', entrypoint: ['vllm', 'serve'] },
+    { image: VLLM_IMAGE, arch: 'amd64' },
+  ],
+  nativeExecutable: 'vllm',
+  checkModel: (path) => checkModelFormat(path, 'vllm', ['safetensors', 'pytorch']),
+  servedModelName: servedName,
+  buildContainerSpec(request, launch) {
+    return toContainerSpec('vllm', request, launch, {
+      cmd: serverArgs(request, containerModelPath(launch), launch.port, launch.model),
+      shmSizeBytes: SHM_BYTES,
+    });
+  },
+  buildNativeCommand(request, launch) {
+    const cuda = nativeCudaVisibleDevices(request.limits.gpus);
+    return {
+      command: 'vllm',
+      args: ['serve', ...serverArgs(request, launch.model.servePath, launch.port, launch.model)],
+      env: { ...(launch.env ?? {}), ...(cuda === undefined ? {} : { CUDA_VISIBLE_DEVICES: cuda }) },
+    };
+  },
+};
