@@ -259,7 +259,8 @@ export async function preflight(request: EngineRequest, deps: PreflightDeps): Pr
           },
     );
   }
-  checks.push(await checkModel(request, definition, deps));
+  // `kitt engines check` without -m checks everything but the model
+  if (request.modelPath !== '') checks.push(await checkModel(request, definition, deps));
   checks.push(await checkPort(request.port ?? definition.defaultPort, deps));
   const gpu = await checkGpus(request, definition, deps);
   if (gpu) checks.push(gpu);
