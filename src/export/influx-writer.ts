@@ -1,0 +1,104 @@
+import { InfluxDB, Point, type WriteApi } from '@influxdata/influxdb-client';
+import { request } from 'undici';
+import { KittError } from '../core/errors.js';
+import type { MetricPoint } from './metric-point.js';
+
+/**
+ * Where points go: InfluxDB 2.x through the official client's write API (`/api/v2/write`, token
+ * auth), or InfluxDB 1.x through `/write?db=` (1.x before 1.8 has no v2 compatibility endpoint).
+ */
+export type InfluxTarget =
+  | { readonly version: 2; readonly url: string; readonly org: string; readonly bucket: string; readonly token: string }
+  | {
+      readonly version: 1;
+      readonly url: string;
+      readonly database: string;
+      readonly username?: string;
+      readonly password?: string;
+    };
+
+export interface InfluxWriter {
+  write(points: readonly MetricPoint[]): void;
+  /** Sends what is buffered; rejects with EXPORT_FAILED naming the server and its answer. */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function toPoint(point: MetricPoint): Point {
+  const out = new Point(point.measurement).timestamp(String(Math.round(point.timestampMs)));
+  for (const [key, value] of Object.entries(point.tags)) out.tag(key, value);
+  for (const [key, value] of Object.entries(point.fields)) {
+    if (typeof value === 'number') {
+      if (Number.isFinite(value)) out.floatField(key, value);
+    } else if (typeof value === 'boolean') out.booleanField(key, value);
+    else out.stringField(key, value);
+  }
+  return out;
+}
+
+/** Line protocol with millisecond timestamps; points without fields are dropped (Influx rejects them). */
+export function toLineProtocol(points: readonly MetricPoint[]): string {
+  return points
+    .map((point) => toPoint(point).toLineProtocol())
+    .filter((line): line is string => line !== undefined)
+    .join('\n');
+}
+
+export function createInfluxWriter(target: InfluxTarget): InfluxWriter {
+  return target.version === 2 ? createV2Writer(target) : createV1Writer(target);
+}
+
+function createV2Writer(target: Extract<InfluxTarget, { version: 2 }>): InfluxWriter {
+  const writeApi: WriteApi = new InfluxDB({ url: target.url, token: target.token }).getWriteApi(
+    target.org,
+    target.bucket,
+    'ms',
+    { maxRetries: 2, flushInterval: 0, batchSize: 5000 },
+  );
+  const failed = (cause: unknown) =>
+    new KittError('EXPORT_FAILED', `InfluxDB at ${target.url} refused the points: ${(cause as Error).message}`, {
+      hint: 'check export.influx.url, org, bucket and token (kitt config show)',
+      cause,
+    });
+  return {
+    write: (points) => writeApi.writePoints(points.map(toPoint)),
+    flush: () => writeApi.flush().catch((cause) => Promise.reject(failed(cause))),
+    close: () => writeApi.close().catch((cause) => Promise.reject(failed(cause))),
+  };
+}
+
+function createV1Writer(target: Extract<InfluxTarget, { version: 1 }>): InfluxWriter {
+  let buffer: MetricPoint[] = [];
+  const url = new URL('/write', target.url);
+  url.searchParams.set('db', target.database);
+  url.searchParams.set('precision', 'ms');
+  if (target.username) url.searchParams.set('u', target.username);
+  if (target.password) url.searchParams.set('p', target.password);
+  const flush = async () => {
+    if (buffer.length === 0) return;
+    const body = toLineProtocol(buffer);
+    buffer = [];
+    let response: Awaited<ReturnType<typeof request>>;
+    try {
+      response = await request(url, { method: 'POST', body, headers: { 'content-type': 'text/plain' } });
+    } catch (cause) {
+      throw new KittError('EXPORT_FAILED', `cannot reach InfluxDB at ${target.url}`, {
+        hint: 'start InfluxDB or fix export.influx.url',
+        cause,
+      });
+    }
+    const text = await response.body.text();
+    if (response.statusCode !== 204) {
+      throw new KittError('EXPORT_FAILED', `InfluxDB answered ${response.statusCode}: ${text.trim().slice(0, 200)}`, {
+        hint: 'check export.influx.database exists (CREATE DATABASE) and the credentials',
+      });
+    }
+  };
+  return {
+    write: (points) => {
+      buffer.push(...points);
+    },
+    flush,
+    close: flush,
+  };
+}
