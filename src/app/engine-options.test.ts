@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { engineRequestFrom, limitsFrom } from './engine-options.js';
+
+const context = { runId: 'r', env: {} };
+
+test('no flags means the embedded engine in embedded mode with the default model', () => {
+  const request = engineRequestFrom({}, context);
+  assert.equal(request.engine, 'embedded');
+  assert.equal(request.mode, 'embedded');
+  assert.equal(request.modelPath, '');
+});
+
+test('a server engine defaults to docker mode and MODEL_PATH fills the model', () => {
+  const request = engineRequestFrom({ engine: 'llamacpp' }, { runId: 'r', env: { MODEL_PATH: '/m/x.gguf' } });
+  assert.equal(request.mode, 'docker');
+  assert.equal(request.modelPath, '/m/x.gguf');
+});
+
+test('the -m flag wins over MODEL_PATH, and KITT_ENGINE picks the engine when -e is absent', () => {
+  const request = engineRequestFrom(
+    { model: '/a.gguf' },
+    { runId: 'r', env: { MODEL_PATH: '/b.gguf', KITT_ENGINE: 'llamacpp' } },
+  );
+  assert.equal(request.modelPath, '/a.gguf');
+  assert.equal(request.engine, 'llamacpp');
+});
+
+test('limits parse Docker sizes; swap defaults to the memory limit so the engine cannot swap', () => {
+  assert.deepEqual(limitsFrom({ memory: '1g', cpus: '0.5', pids: '64', gpus: '0,2' }), {
+    memoryBytes: 1024 ** 3,
+    memorySwapBytes: 1024 ** 3,
+    cpus: 0.5,
+    pids: 64,
+    gpus: [0, 2],
+  });
+});
+
+test('bad limits and modes are one usage error each that names the fix', () => {
+  assert.throws(() => limitsFrom({ cpus: '0' }), /--cpus must be a number above 0.*/);
+  assert.throws(() => limitsFrom({ memory: 'lots' }), /"lots" is not a size/);
+  assert.throws(() => limitsFrom({ memory: '1m' }), /below Docker's minimum/);
+  assert.throws(() => limitsFrom({ memory: '1g', memorySwap: '512m' }), /--memory-swap must be at least --memory/);
+  assert.throws(
+    () => engineRequestFrom({ engine: 'embedded', mode: 'docker' }, context),
+    /embedded does not run in docker mode/,
+  );
+  assert.throws(() => engineRequestFrom({ mode: 'vm' }, context), /unknown mode "vm"/);
+  assert.throws(
+    () => engineRequestFrom({ engine: 'tgi' }, context),
+    (error: Error & { hint?: string }) => {
+      assert.match(error.message, /unknown engine "tgi"/);
+      assert.match(error.hint ?? '', /embedded, llamacpp, vllm, ollama, exllamav2/);
+      return true;
+    },
+  );
+  assert.throws(() => engineRequestFrom({ port: '70000' }, context), /not a TCP port/);
+});
