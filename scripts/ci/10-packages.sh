@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Debian packages the test suite runs for real: Prometheus and InfluxDB 1.x (monitoring tests),
+# docker-compose v1 (compose file validation), debootstrap (the CI-only Node base image), cmake
+# and g++ (llama.cpp server build), sqlite3 for inspecting stores by hand.
+set -euo pipefail
+need=()
+for pkg in prometheus influxdb docker-compose debootstrap cmake g++ make python3 sqlite3 git procps; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing: ${need[*]}"
+  # Package scripts must not start daemons here: tests start their own on loopback ports.
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  rm -f /usr/sbin/policy-rc.d
+fi
