@@ -1,0 +1,208 @@
+import { z } from 'zod';
+
+/**
+ * The schema of kitt's one YAML config file. Every object is strict, so a misspelt key is an error
+ * that lists the allowed keys instead of a silent no-op (KITT ignored the keys it did not read).
+ * Everything is optional in the file; `DEFAULT_CONFIG` supplies what the file leaves out.
+ */
+
+export const ENGINE_NAMES = ['embedded', 'llamacpp', 'vllm', 'ollama', 'exllamav2'] as const;
+export const ENGINE_MODES = ['embedded', 'docker', 'native'] as const;
+export const LOAD_KINDS = ['constant-rate', 'poisson', 'fixed-concurrency', 'sweep'] as const;
+export const RATE_UNITS = ['requests/s', 'tokens/s'] as const;
+
+const SIZE_PATTERN = /^\s*\d+(?:\.\d+)?\s*(?:b|k|kb|ki|kib|m|mb|mi|mib|g|gb|gi|gib|t|tb|ti|tib)?\s*$/i;
+const DURATION_PATTERN = /^\s*\d+(?:\.\d+)?\s*(?:ms|s|m|h)?\s*$/;
+
+const size = z.string().regex(SIZE_PATTERN, 'a size such as 512m, 4g or 1.5GiB');
+const duration = z.string().regex(DURATION_PATTERN, 'a duration such as 500ms, 30s, 2m or 1h');
+const PORT = 'an integer from 1 to 65535';
+const port = z.int({ error: PORT }).min(1, { error: PORT }).max(65_535, { error: PORT });
+const positiveInt = z.int({ error: 'a whole number of at least 1' }).min(1, { error: 'a whole number of at least 1' });
+const stringMap = z.record(z.string(), z.string());
+
+export const limitsSchema = z.strictObject({
+  memory: size.optional(),
+  memorySwap: size.optional(),
+  cpus: z.number().positive().optional(),
+  pids: positiveInt.optional(),
+});
+
+export const loadProfileSchema = z.strictObject({
+  kind: z.enum(LOAD_KINDS).optional(),
+  requests: positiveInt.optional(),
+  duration: duration.optional(),
+  concurrency: positiveInt.optional(),
+  /** Arrivals per second for constant-rate and poisson. */
+  rate: z.number().positive().optional(),
+  promptTokens: positiveInt.optional(),
+  outputTokens: positiveInt.optional(),
+});
+
+/** One image rule; the first rule that matches the host wins, then `image`, then the catalog. */
+export const imageRuleSchema = z.strictObject({
+  image: z.string().min(1),
+  arch: z.enum(['amd64', 'arm64']).optional(),
+  /** Picked only when a GPU is requested and the host's compute capability is at least this. */
+  minComputeCapability: z.number().positive().optional(),
+  gpu: z.boolean().optional(),
+});
+
+export const engineConfigSchema = z.strictObject({
+  image: z.string().min(1).optional(),
+  images: z.array(imageRuleSchema).optional(),
+  port: port.optional(),
+  args: z.array(z.string()).optional(),
+  env: stringMap.optional(),
+  startupTimeout: duration.optional(),
+});
+
+export const engineProfileSchema = z.strictObject({
+  engine: z.enum(ENGINE_NAMES),
+  args: z.array(z.string()).optional(),
+  env: stringMap.optional(),
+  image: z.string().min(1).optional(),
+  limits: limitsSchema.optional(),
+});
+
+export const rateSchema = z.strictObject({
+  value: z.number().positive(),
+  unit: z.enum(RATE_UNITS),
+  calibratedAt: z.string().optional(),
+});
+
+export const configSchema = z.strictObject({
+  run: z
+    .strictObject({
+      engine: z.enum(ENGINE_NAMES).optional(),
+      mode: z.enum(ENGINE_MODES).optional(),
+      model: z.string().min(1).optional(),
+      port: port.optional(),
+      profile: z.string().min(1).optional(),
+      load: loadProfileSchema.optional(),
+    })
+    .optional(),
+  engines: z
+    .strictObject({
+      embedded: engineConfigSchema.optional(),
+      llamacpp: engineConfigSchema.optional(),
+      vllm: engineConfigSchema.optional(),
+      ollama: engineConfigSchema.optional(),
+      exllamav2: engineConfigSchema.optional(),
+      profiles: z.record(z.string(), engineProfileSchema).optional(),
+    })
+    .optional(),
+  limits: limitsSchema.optional(),
+  store: z
+    .strictObject({
+      url: z
+        .string()
+        .min(1)
+        .refine((url) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(url) || /^postgres(?:ql)?:\/\//i.test(url), {
+          message: 'a SQLite file path or a postgres:// URL',
+        })
+        .optional(),
+    })
+    .optional(),
+  export: z
+    .strictObject({
+      prometheus: z.strictObject({ enabled: z.boolean().optional(), port: port.optional() }).optional(),
+      influx: z
+        .strictObject({
+          url: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }).optional(),
+          version: z.union([z.literal(1), z.literal(2)]).optional(),
+          org: z.string().optional(),
+          bucket: z.string().optional(),
+          token: z.string().optional(),
+          database: z.string().optional(),
+          username: z.string().optional(),
+          password: z.string().optional(),
+        })
+        .optional(),
+    })
+    .optional(),
+  compute: z
+    .strictObject({
+      /** The rate to assume for a container nobody has calibrated. */
+      rate: rateSchema.optional(),
+      /** Calibrated rates by `<engine>/<limits key>`, written by `kitt calibrate`. */
+      rates: z.record(z.string(), rateSchema).optional(),
+    })
+    .optional(),
+});
+
+/** The config as the file may write it: every key optional. */
+export type ConfigFile = z.infer<typeof configSchema>;
+export type EngineName = (typeof ENGINE_NAMES)[number];
+export type EngineMode = (typeof ENGINE_MODES)[number];
+export type LoadKind = (typeof LOAD_KINDS)[number];
+export type RateUnit = (typeof RATE_UNITS)[number];
+export type ConfiguredRate = z.infer<typeof rateSchema>;
+export type EngineConfig = z.infer<typeof engineConfigSchema>;
+export type EngineProfileConfig = z.infer<typeof engineProfileSchema>;
+export type ImageRule = z.infer<typeof imageRuleSchema>;
+export type LimitsConfig = z.infer<typeof limitsSchema>;
+
+/** The effective config: the defaults below filled in where the file and environment said nothing. */
+export interface KittConfig {
+  readonly run: {
+    readonly engine: EngineName;
+    readonly mode?: EngineMode | undefined;
+    readonly model?: string | undefined;
+    readonly port?: number | undefined;
+    readonly profile?: string | undefined;
+    readonly load: {
+      readonly kind: LoadKind;
+      readonly requests?: number | undefined;
+      readonly duration?: string | undefined;
+      readonly concurrency: number;
+      readonly rate?: number | undefined;
+      readonly promptTokens: number;
+      readonly outputTokens: number;
+    };
+  };
+  readonly engines: Partial<Record<EngineName, EngineConfig>> & {
+    readonly profiles?: Readonly<Record<string, EngineProfileConfig>> | undefined;
+  };
+  readonly limits: LimitsConfig;
+  readonly store: { readonly url?: string | undefined };
+  readonly export: {
+    readonly prometheus: { readonly enabled: boolean; readonly port: number };
+    readonly influx: {
+      readonly url?: string | undefined;
+      readonly version: 1 | 2;
+      readonly org?: string | undefined;
+      readonly bucket?: string | undefined;
+      readonly token?: string | undefined;
+      readonly database?: string | undefined;
+      readonly username?: string | undefined;
+      readonly password?: string | undefined;
+    };
+  };
+  readonly compute: {
+    readonly rate?: ConfiguredRate | undefined;
+    readonly rates: Readonly<Record<string, ConfiguredRate>>;
+  };
+}
+
+/**
+ * What kitt uses when nothing else is said. `kitt run` with no arguments: the embedded engine, a
+ * short fixed-concurrency load of 32 requests, 4 at a time, 64 prompt and 64 output tokens.
+ */
+export const DEFAULT_CONFIG: KittConfig = {
+  run: {
+    engine: 'embedded',
+    load: { kind: 'fixed-concurrency', requests: 32, concurrency: 4, promptTokens: 64, outputTokens: 64 },
+  },
+  engines: {},
+  limits: {},
+  store: {},
+  export: {
+    prometheus: { enabled: false, port: 9464 },
+    influx: { version: 2 },
+  },
+  compute: { rates: {} },
+};
+
+/** Keys whose values are secrets: `kitt config show` prints them masked. */
+export const SECRET_KEYS: ReadonlySet<string> = new Set(['token', 'password']);

@@ -1,0 +1,205 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { KittError } from '../core/errors.js';
+import { configuredImage } from './configured-image.js';
+import { describeConfig, describeConfigJson } from './describe-config.js';
+import { findConfigFile, loadConfig } from './load-config.js';
+
+function tempDir(t: { after(fn: () => void): void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kitt-config-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function configError(run: () => unknown): KittError {
+  try {
+    run();
+  } catch (error) {
+    assert.ok(error instanceof KittError, `expected a KittError, got ${error}`);
+    assert.equal(error.code, 'CONFIG_INVALID');
+    return error;
+  }
+  assert.fail('expected CONFIG_INVALID');
+}
+
+test('a bad value names the file, the key path and the allowed values in one line', (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'kitt.yaml');
+  writeFileSync(file, 'run:\n  engine: llama\n');
+  const error = configError(() => loadConfig({ cwd: dir, env: { KITT_HOME: dir } }));
+  assert.equal(
+    error.message,
+    `${file}: run.engine: expected one of: embedded, llamacpp, vllm, ollama, exllamav2 (got "llama")`,
+  );
+  assert.ok(!error.message.includes('\n'));
+  assert.match(error.hint ?? '', /fix run\.engine in /);
+});
+
+test('every problem is collected: the first in the message, all in details', (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'kitt.yaml');
+  writeFileSync(
+    file,
+    [
+      '# my settings',
+      'engines:',
+      '  llamacpp:',
+      '    image: 3',
+      '    imgae: typo',
+      '    port: 70000',
+      'export:',
+      '  influx: { version: 3 }',
+      'limits: { memory: 4 gigs }',
+    ].join('\n'),
+  );
+  const error = configError(() => loadConfig({ explicitPath: file, env: {} }));
+  assert.match(error.message, /engines\.llamacpp\.image: expected a string \(got 3\)$/);
+  assert.match(error.hint ?? '', /4 more problems/);
+  const issues = (error.details?.issues ?? []) as Array<{ keyPath: string; message: string; where: string }>;
+  const byPath = Object.fromEntries(issues.map((issue) => [issue.keyPath, issue.message]));
+  assert.equal(byPath['engines.llamacpp.port'], 'expected an integer from 1 to 65535 (got 70000)');
+  assert.match(byPath['engines.llamacpp.imgae'] ?? '', /unknown key; allowed keys here: image, images, port/);
+  assert.equal(byPath['export.influx.version'], 'expected one of: 1, 2 (got 3)');
+  assert.match(byPath['limits.memory'] ?? '', /a size such as 512m/);
+  assert.ok(issues.every((issue) => issue.where === file));
+});
+
+test('a bad environment value is blamed on the variable, not the file', (t) => {
+  const dir = tempDir(t);
+  const error = configError(() => loadConfig({ cwd: dir, env: { KITT_HOME: dir, KITT_PROMETHEUS_PORT: 'abc' } }));
+  assert.equal(
+    error.message,
+    'environment variable KITT_PROMETHEUS_PORT: export.prometheus.port: expected an integer from 1 to 65535 (got "abc")',
+  );
+});
+
+test('a YAML syntax error names the file and the line', (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'kitt.yaml');
+  writeFileSync(file, 'run:\n  engine: [embedded\n');
+  const error = configError(() => loadConfig({ cwd: dir, env: { KITT_HOME: dir } }));
+  assert.match(error.message, new RegExp(`^${file}:\\d+:\\d+: YAML syntax error`));
+});
+
+test('--config and KITT_CONFIG must point at a file that exists', (t) => {
+  const dir = tempDir(t);
+  const error = configError(() => loadConfig({ cwd: dir, env: { KITT_CONFIG: 'missing.yaml' } }));
+  assert.match(error.message, /missing\.yaml \(from KITT_CONFIG\) does not exist/);
+});
+
+test('the file is found by --config, then KITT_CONFIG, then ./kitt.yaml, then the home', (t) => {
+  const dir = tempDir(t);
+  const home = join(dir, 'home');
+  mkdirSync(home);
+  writeFileSync(join(home, 'config.yaml'), '');
+  const env = { KITT_HOME: home };
+  assert.equal(findConfigFile({ cwd: dir, env })?.path, join(home, 'config.yaml'));
+  writeFileSync(join(dir, 'kitt.yaml'), '');
+  assert.equal(findConfigFile({ cwd: dir, env })?.path, join(dir, 'kitt.yaml'));
+  writeFileSync(join(dir, 'env.yaml'), '');
+  assert.equal(findConfigFile({ cwd: dir, env: { ...env, KITT_CONFIG: 'env.yaml' } })?.path, join(dir, 'env.yaml'));
+  writeFileSync(join(dir, 'flag.yaml'), '');
+  const both = { cwd: dir, env: { ...env, KITT_CONFIG: 'env.yaml' }, explicitPath: 'flag.yaml' };
+  assert.equal(findConfigFile(both)?.path, join(dir, 'flag.yaml'));
+});
+
+test('environment overrides win over the file and flags win over both, each with its origin', (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'kitt.yaml');
+  writeFileSync(
+    file,
+    'run:\n  engine: llamacpp\n  model: /file/model.gguf\n  port: 8081\nexport:\n  prometheus:\n    port: 9100\n',
+  );
+  const env = { KITT_HOME: dir, KITT_ENGINE: 'vllm', MODEL_PATH: '/env/model.gguf', KITT_PROMETHEUS_PORT: '9200' };
+  const loaded = loadConfig({ cwd: dir, env, flags: { 'run.engine': 'ollama' } });
+  assert.equal(loaded.config.run.engine, 'ollama');
+  assert.equal(loaded.config.run.model, '/env/model.gguf');
+  assert.equal(loaded.config.run.port, 8081);
+  assert.equal(loaded.config.export.prometheus.port, 9200);
+  assert.equal(loaded.config.export.prometheus.enabled, false);
+  assert.equal(loaded.sources['run.engine'], 'flag');
+  assert.equal(loaded.sources['run.model'], 'env:MODEL_PATH');
+  assert.equal(loaded.sources['run.port'], `file:${file}`);
+  assert.equal(loaded.sources['export.prometheus.port'], 'env:KITT_PROMETHEUS_PORT');
+  assert.equal(loaded.sources['export.prometheus.enabled'], 'default');
+  assert.equal(loaded.sources['run.load.concurrency'], 'default');
+  assert.equal(loaded.homeSource, 'env:KITT_HOME');
+  assert.equal(loaded.file, file);
+});
+
+test('without a file every value is a default', (t) => {
+  const dir = tempDir(t);
+  const loaded = loadConfig({ cwd: dir, env: { KITT_HOME: dir } });
+  assert.equal(loaded.file, undefined);
+  assert.equal(loaded.config.run.engine, 'embedded');
+  const entries = describeConfig(loaded);
+  assert.ok(entries.length > 5);
+  assert.ok(entries.filter((e) => e.keyPath !== 'home').every((entry) => entry.source === 'default'));
+});
+
+test('config show masks tokens, passwords and the password in a store URL', (t) => {
+  const dir = tempDir(t);
+  writeFileSync(
+    join(dir, 'kitt.yaml'),
+    'export:\n  influx:\n    url: http://127.0.0.1:8086\n    token: s3cr3t-token\n    password: hunter2\n',
+  );
+  const env = { KITT_HOME: dir, KITT_STORE_URL: 'postgres://kitt:pg-secret@db.example:5432/kitt' };
+  const loaded = loadConfig({ cwd: dir, env });
+  const entries = describeConfig(loaded);
+  const printed = JSON.stringify(entries) + JSON.stringify(describeConfigJson(loaded));
+  assert.ok(!printed.includes('s3cr3t-token'));
+  assert.ok(!printed.includes('hunter2'));
+  assert.ok(!printed.includes('pg-secret'));
+  const store = entries.find((entry) => entry.keyPath === 'store.url');
+  assert.equal(store?.value, 'postgres://kitt:********@db.example:5432/kitt');
+  assert.equal(store?.source, 'env:KITT_STORE_URL');
+  assert.equal(entries.find((entry) => entry.keyPath === 'export.influx.token')?.value, '********');
+  // the effective config itself keeps the real secret for the code that needs it
+  assert.equal(loaded.config.export.influx.token, 's3cr3t-token');
+});
+
+test('calibrated rates keep keys with slashes, commas and equals signs', (t) => {
+  const dir = tempDir(t);
+  writeFileSync(
+    join(dir, 'kitt.yaml'),
+    'compute:\n  rates:\n    "llamacpp/cpus=1,memory=1g": { value: 3.5, unit: requests/s, calibratedAt: "2026-01-01T00:00:00Z" }\n',
+  );
+  const loaded = loadConfig({ cwd: dir, env: { KITT_HOME: dir } });
+  assert.deepEqual(loaded.config.compute.rates['llamacpp/cpus=1,memory=1g'], {
+    value: 3.5,
+    unit: 'requests/s',
+    calibratedAt: '2026-01-01T00:00:00Z',
+  });
+  assert.equal(
+    describeConfig(loaded).find((entry) => entry.keyPath === 'compute.rates["llamacpp/cpus=1,memory=1g"].value')
+      ?.source,
+    `file:${join(dir, 'kitt.yaml')}`,
+  );
+});
+
+test('image rules pick by arch and compute capability, then the plain image', (t) => {
+  const dir = tempDir(t);
+  writeFileSync(
+    join(dir, 'kitt.yaml'),
+    [
+      'engines:',
+      '  vllm:',
+      '    image: vllm/vllm-openai:v0.10.1.1',
+      '    images:',
+      '      - { image: nvcr.io/nvidia/vllm:25.09-py3, minComputeCapability: 10 }',
+      '      - { image: example/vllm:arm64, arch: arm64 }',
+    ].join('\n'),
+  );
+  const { config } = loadConfig({ cwd: dir, env: { KITT_HOME: dir } });
+  const amd64 = { arch: 'amd64' as const, wantsGpu: true };
+  assert.equal(configuredImage(config, 'vllm', { ...amd64, gpuComputeCapability: 9 }), 'vllm/vllm-openai:v0.10.1.1');
+  assert.equal(
+    configuredImage(config, 'vllm', { ...amd64, gpuComputeCapability: 12.1 }),
+    'nvcr.io/nvidia/vllm:25.09-py3',
+  );
+  assert.equal(configuredImage(config, 'vllm', { arch: 'arm64', wantsGpu: false }), 'example/vllm:arm64');
+  assert.equal(configuredImage(config, 'ollama', amd64), undefined);
+});
