@@ -1,7 +1,7 @@
-import { hostname, userInfo } from 'node:os';
 import { basename } from 'node:path';
 import { shortId } from '../core/ids.js';
-import type { ContainerSpec } from '../runtime/container-runtime.js';
+import { type ContainerSpec, LABELS } from '../runtime/container-runtime.js';
+import { currentOwner, formatOwner } from '../runtime/owner.js';
 import type { EngineRequest } from './engine.js';
 import type { ContainerLaunch, ServerEngineName } from './engine-definition.js';
 import { containerCudaVisibleDevices } from './gpu-selection.js';
@@ -19,20 +19,17 @@ export interface EngineContainerPlan {
   readonly shmSizeBytes?: number;
 }
 
-/** `user@host`, recorded as the owner label so a shared daemon shows whose engine it is. */
+/**
+ * The `kitt.owner` label: `user@host:pid:startTime` (the runtime's format), so orphan reaping can
+ * tell a crashed kitt's containers from a running one's.
+ */
 export function defaultOwner(): string {
-  let user = 'unknown';
-  try {
-    user = userInfo().username;
-  } catch {
-    // no passwd entry (a container running as an arbitrary uid)
-  }
-  return `${user}@${hostname()}`;
+  return formatOwner(currentOwner());
 }
 
 /** The labels kitt puts on everything it starts; prune and orphan reaping select on them. */
 export function kittLabels(engine: ServerEngineName, runId: string, owner: string): Record<string, string> {
-  return { 'kitt.managed': 'true', 'kitt.run-id': runId, 'kitt.engine': engine, 'kitt.owner': owner };
+  return { [LABELS.managed]: 'true', [LABELS.runId]: runId, [LABELS.engine]: engine, [LABELS.owner]: owner };
 }
 
 /** A container name that never collides: engine, the run id's random tail, and a fresh suffix. */
@@ -56,10 +53,12 @@ export function toContainerSpec(
   const env: Record<string, string> = { ...(launch.env ?? {}), ...(plan.env ?? {}) };
   if (cuda !== undefined) env.CUDA_VISIBLE_DEVICES = cuda;
   const mountTarget = containerModelPath(launch);
+  // the engine's own choice wins; otherwise the image's (NGC vLLM needs `vllm serve`)
+  const entrypoint = plan.entrypoint ?? launch.image.entrypoint;
   return {
     name: containerName(engine, request.runId),
     image: launch.image.image,
-    ...(plan.entrypoint ? { entrypoint: [...plan.entrypoint] } : {}),
+    ...(entrypoint ? { entrypoint: [...entrypoint] } : {}),
     cmd: [...plan.cmd],
     env,
     labels: kittLabels(engine, request.runId, launch.owner),
