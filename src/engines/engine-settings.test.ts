@@ -48,3 +48,20 @@ test('an unknown profile lists the defined ones; a profile for another engine is
   );
   assert.throws(() => resolveEngineRequest(request, settings, 'fast'), /is for vllm, not llamacpp/);
 });
+
+test('config flags and env come before the profile and the command line', () => {
+  const resolved = resolveEngineRequest(
+    request,
+    { ...settings, args: { llamacpp: ['--mlock'] }, env: { llamacpp: { A: '0', B: '2' } } },
+    'big-ctx',
+  );
+  assert.deepEqual(resolved.request.engineArgs, [
+    '--mlock',
+    '--ctx-size',
+    '32768',
+    '--flash-attn',
+    '--ctx-size',
+    '8192',
+  ]);
+  assert.deepEqual(resolved.env, { A: '1', B: '2' });
+});

@@ -18,11 +18,15 @@ export interface EngineSettings {
   /** Image overrides per engine (`engines.<name>.image`), e.g. a digest-pinned vLLM. */
   readonly images?: Partial<Record<ServerEngineName, string>>;
   readonly profiles?: Readonly<Record<string, EngineProfile>>;
+  /** Flags every launch of an engine gets (`engines.<name>.args`), before profile and --engine-arg. */
+  readonly args?: Partial<Record<ServerEngineName, readonly string[]>>;
+  /** Environment every launch of an engine gets (`engines.<name>.env`). */
+  readonly env?: Partial<Record<ServerEngineName, Readonly<Record<string, string>>>>;
   /** Readiness budget overrides per engine, in milliseconds. */
   readonly startupTimeoutMs?: Partial<Record<ServerEngineName, number>>;
 }
 
-/** A request with its profile folded in: profile flags first, so --engine-arg (later) wins. */
+/** A request with config and profile folded in: config flags, then the profile's, then --engine-arg (the last wins). */
 export interface ResolvedEngineRequest {
   readonly request: EngineRequest;
   readonly env: Readonly<Record<string, string>>;
@@ -53,10 +57,13 @@ export function resolveEngineRequest(
       });
     }
   }
-  const configImage = request.engine === 'embedded' ? undefined : settings.images?.[request.engine];
+  const server = request.engine === 'embedded' ? undefined : request.engine;
+  const configImage = server ? settings.images?.[server] : undefined;
+  const configArgs = server ? (settings.args?.[server] ?? []) : [];
+  const configEnv = server ? (settings.env?.[server] ?? {}) : {};
   return {
-    request: { ...request, engineArgs: [...(profile?.args ?? []), ...request.engineArgs] },
-    env: { ...(profile?.env ?? {}) },
+    request: { ...request, engineArgs: [...configArgs, ...(profile?.args ?? []), ...request.engineArgs] },
+    env: { ...configEnv, ...(profile?.env ?? {}) },
     imageOverride: request.image ?? profile?.image ?? configImage,
   };
 }
