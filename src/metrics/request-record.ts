@@ -40,6 +40,10 @@ export interface EngineReport {
   readonly ttftMs?: number;
   readonly tpotMs?: number;
   readonly cachedTokens?: number;
+  /** Ollama load_duration: time the engine spent loading the model for this request. */
+  readonly loadMs?: number;
+  /** Ollama total_duration: the engine's own end-to-end time. */
+  readonly totalMs?: number;
 }
 
 export interface RequestRecord {
@@ -48,6 +52,11 @@ export interface RequestRecord {
   /** Worker or stage that produced it (sweep level index, worker id); 0 when there is only one. */
   readonly stage: number;
   readonly scheduledAtMs: number;
+  /**
+   * Time spent waiting for a free slot under the in-flight cap (overflow 'queue'); 0 when a slot was
+   * free. Send lateness = sentAtMs - scheduledAtMs - queuedMs. Absent in records from older runs.
+   */
+  readonly queuedMs?: number;
   readonly sentAtMs: number | null;
   readonly headersAtMs: number | null;
   readonly firstContentAtMs: number | null;

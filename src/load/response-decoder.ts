@@ -1,0 +1,258 @@
+import type { EngineReport, TokenArrival } from '../metrics/request-record.js';
+import { createNdjsonSplitter, createSseSplitter, type FrameSplitter } from './frame-splitter.js';
+import type { LoadApi } from './load-target.js';
+
+/**
+ * Turns a response body into token arrivals, usage and the engine's own report.
+ *
+ * The caller stamps each network chunk on arrival (`push(chunk, atMs)`) before anything is parsed,
+ * so parse time never leaks into TTFT or ITL. Per payload:
+ * - content = `choices[0].delta.content` (chat), `choices[0].text` (completions), `message.content`
+ *   (Ollama chat), `response` (Ollama generate); reasoning = `delta.reasoning_content` /
+ *   `delta.reasoning` / Ollama `thinking`. An empty string is no token: a role-only first chunk
+ *   (`{"role":"assistant","content":""}`) does not start TTFT.
+ * - tokens per chunk: the growth of `usage.completion_tokens` when the server sends usage on every
+ *   chunk (continuous usage), else 1 per non-empty chunk. The final `usage` / Ollama `eval_count` /
+ *   llama.cpp `timings.predicted_n` stay the authoritative total (see DecodedResponse).
+ */
+export interface DecodedResponse {
+  readonly arrivals: TokenArrival[];
+  firstContentAtMs: number | null;
+  firstReasoningAtMs: number | null;
+  lastContentAtMs: number | null;
+  /** Server-reported usage, when sent. */
+  promptTokens: number | null;
+  completionTokens: number | null;
+  engine: EngineReport | null;
+  /** The stream's own end marker was seen ([DONE], done:true, or a complete non-streamed body). */
+  complete: boolean;
+  /** An error object the server put inside a 2xx body. */
+  serverError: string | null;
+  /** A payload that was not JSON. */
+  protocolError: string | null;
+}
+
+export interface ResponseDecoder {
+  readonly result: DecodedResponse;
+  push(chunk: Buffer, atMs: number): void;
+  end(atMs: number): void;
+}
+
+type Json = Record<string, unknown>;
+
+function emptyResult(): DecodedResponse {
+  return {
+    arrivals: [],
+    firstContentAtMs: null,
+    firstReasoningAtMs: null,
+    lastContentAtMs: null,
+    promptTokens: null,
+    completionTokens: null,
+    engine: null,
+    complete: false,
+    serverError: null,
+    protocolError: null,
+  };
+}
+
+const DONE = Buffer.from('[DONE]');
+
+export function createResponseDecoder(
+  api: LoadApi,
+  options: { stream: boolean; continuousUsage: boolean },
+): ResponseDecoder {
+  return options.stream ? new StreamDecoder(api, options.continuousUsage) : new BodyDecoder(api, false);
+}
+
+/** What one parsed payload carried. */
+interface PayloadView {
+  content: string | undefined;
+  reasoning: string | undefined;
+  usage: Json | undefined;
+  done: boolean;
+}
+
+function asObject(value: unknown): Json | undefined {
+  return typeof value === 'object' && value !== null ? (value as Json) : undefined;
+}
+
+function asNumber(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+function asText(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+function viewOpenAi(api: LoadApi, json: Json): PayloadView {
+  const choice = asObject((json.choices as unknown[] | undefined)?.[0]);
+  let content: string | undefined;
+  let reasoning: string | undefined;
+  if (choice) {
+    if (api === 'openai-chat') {
+      const delta = asObject(choice.delta) ?? asObject(choice.message);
+      content = asText(delta?.content);
+      reasoning = asText(delta?.reasoning_content) ?? asText(delta?.reasoning);
+    } else {
+      content = asText(choice.text);
+    }
+  }
+  return { content, reasoning, usage: asObject(json.usage), done: false };
+}
+
+function viewOllama(api: LoadApi, json: Json): PayloadView {
+  const message = api === 'ollama-chat' ? asObject(json.message) : json;
+  const content = asText(api === 'ollama-chat' ? message?.content : json.response);
+  const reasoning = asText(message?.thinking);
+  return { content, reasoning, usage: undefined, done: json.done === true };
+}
+
+/** llama.cpp `timings` (every response of llama-server, also the last streamed chunk). */
+export function engineReportFromLlamaCpp(timings: Json): EngineReport {
+  const predictedN = asNumber(timings.predicted_n);
+  const predictedMs = asNumber(timings.predicted_ms);
+  return compact({
+    promptTokens: asNumber(timings.prompt_n),
+    completionTokens: predictedN,
+    promptMs: asNumber(timings.prompt_ms),
+    generationMs: predictedMs,
+    tpotMs: asNumber(timings.predicted_per_token_ms),
+    cachedTokens: asNumber(timings.cache_n),
+  });
+}
+
+/** Ollama's final object: durations in nanoseconds. */
+export function engineReportFromOllama(json: Json): EngineReport {
+  const nsToMs = (value: unknown) => {
+    const ns = asNumber(value);
+    return ns === undefined ? undefined : ns / 1e6;
+  };
+  const evalCount = asNumber(json.eval_count);
+  const generationMs = nsToMs(json.eval_duration);
+  return compact({
+    promptTokens: asNumber(json.prompt_eval_count),
+    completionTokens: evalCount,
+    promptMs: nsToMs(json.prompt_eval_duration),
+    generationMs,
+    tpotMs: evalCount && generationMs !== undefined ? generationMs / evalCount : undefined,
+    loadMs: nsToMs(json.load_duration),
+    totalMs: nsToMs(json.total_duration),
+  });
+}
+
+function compact(report: Record<string, number | undefined>): EngineReport {
+  const out: Record<string, number> = {};
+  for (const [key, value] of Object.entries(report)) if (value !== undefined) out[key] = value;
+  return out as EngineReport;
+}
+
+abstract class BaseDecoder implements ResponseDecoder {
+  readonly result = emptyResult();
+  /** completion_tokens seen on the last chunk that carried usage. */
+  private usageSoFar = 0;
+
+  /** continuousUsage: the server puts cumulative usage on every chunk, so each chunk's growth is its token count. */
+  constructor(
+    protected readonly api: LoadApi,
+    private readonly continuousUsage: boolean,
+  ) {}
+
+  abstract push(chunk: Buffer, atMs: number): void;
+  abstract end(atMs: number): void;
+
+  protected accept(payload: Buffer, atMs: number): void {
+    let json: Json | undefined;
+    try {
+      json = asObject(JSON.parse(payload.toString('utf8')));
+    } catch {
+      this.result.protocolError ??= `not JSON: ${payload.toString('utf8', 0, Math.min(payload.length, 80))}`;
+      return;
+    }
+    if (!json) return;
+    if (json.error !== undefined) {
+      const error = asObject(json.error);
+      this.result.serverError ??= String(error?.message ?? json.error);
+      return;
+    }
+    const ollama = this.api === 'ollama-chat' || this.api === 'ollama-generate';
+    const view = ollama ? viewOllama(this.api, json) : viewOpenAi(this.api, json);
+    this.record(view, atMs);
+    if (ollama && view.done) {
+      this.result.engine = engineReportFromOllama(json);
+      this.result.complete = true;
+    }
+    const timings = asObject(json.timings);
+    if (timings) this.result.engine = engineReportFromLlamaCpp(timings);
+  }
+
+  private record(view: PayloadView, atMs: number): void {
+    const result = this.result;
+    let tokens = 1;
+    const completion = asNumber(view.usage?.completion_tokens);
+    if (completion !== undefined) {
+      tokens = Math.max(0, completion - this.usageSoFar);
+      this.usageSoFar = completion;
+      result.completionTokens = completion;
+      result.promptTokens = asNumber(view.usage?.prompt_tokens) ?? result.promptTokens;
+    }
+    if (!this.continuousUsage || completion === undefined) tokens = 1;
+    if (view.reasoning !== undefined) {
+      result.firstReasoningAtMs ??= atMs;
+      if (view.content === undefined && tokens > 0) result.arrivals.push({ atMs, tokens, channel: 'reasoning' });
+    }
+    if (view.content !== undefined) {
+      result.firstContentAtMs ??= atMs;
+      result.lastContentAtMs = atMs;
+      if (tokens > 0) result.arrivals.push({ atMs, tokens, channel: 'content' });
+    }
+  }
+}
+
+class StreamDecoder extends BaseDecoder {
+  private readonly splitter: FrameSplitter;
+  private atMs = 0;
+
+  constructor(api: LoadApi, continuousUsage: boolean) {
+    super(api, continuousUsage);
+    const sse = api === 'openai-chat' || api === 'openai-completions';
+    this.splitter = sse
+      ? createSseSplitter((payload) => {
+          if (payload.length === DONE.length && payload.equals(DONE)) this.result.complete = true;
+          else this.accept(payload, this.atMs);
+        })
+      : createNdjsonSplitter((payload) => this.accept(payload, this.atMs));
+  }
+
+  push(chunk: Buffer, atMs: number): void {
+    this.atMs = atMs;
+    this.splitter.push(chunk);
+  }
+
+  end(atMs: number): void {
+    this.atMs = atMs;
+    this.splitter.end();
+  }
+}
+
+/** A non-streamed response: one JSON body, all tokens arrive when it completes. */
+class BodyDecoder extends BaseDecoder {
+  private readonly chunks: Buffer[] = [];
+
+  push(chunk: Buffer): void {
+    this.chunks.push(chunk);
+  }
+
+  end(atMs: number): void {
+    const body = Buffer.concat(this.chunks);
+    this.accept(body, atMs);
+    const result = this.result;
+    if (result.protocolError !== null || result.serverError !== null) return;
+    result.complete = true;
+    // One arrival carrying the whole answer.
+    const total = result.completionTokens ?? result.engine?.completionTokens;
+    const last = result.arrivals.at(-1);
+    if (last && total !== undefined && total !== null) {
+      result.arrivals[result.arrivals.length - 1] = { ...last, tokens: total };
+    }
+  }
+}

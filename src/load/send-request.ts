@@ -1,0 +1,220 @@
+import type { Dispatcher } from 'undici';
+import type { Clock } from '../core/clock.js';
+import type { RequestError, RequestRecord, RunPhase } from '../metrics/request-record.js';
+import { apiPath, type LoadTarget, splitBaseUrl } from './load-target.js';
+import { buildRequestBody, type PreparedPrompt } from './request-body.js';
+import { createResponseDecoder, type ResponseDecoder } from './response-decoder.js';
+
+/** Who a request is and where it sits on the schedule. */
+export interface RequestSlot {
+  readonly id: number;
+  readonly phase: RunPhase;
+  readonly stage: number;
+  readonly scheduledAtMs: number;
+  readonly queuedMs: number;
+}
+
+export interface SendOptions {
+  readonly clock: Clock;
+  /** Whole-request deadline from the send, in ms. */
+  readonly timeoutMs: number;
+  /** Tag put in the x-request-id header: `<tag>-<id>`, so server logs can be matched to records. */
+  readonly requestTag?: string;
+}
+
+/** A request in flight; `abort` ends it with kind 'aborted' (the run was interrupted). */
+export interface InFlightRequest {
+  readonly done: Promise<RequestRecord>;
+  abort(): void;
+}
+
+const ERROR_BODY_LIMIT = 512;
+
+class TimeoutError extends Error {}
+class InterruptError extends Error {}
+
+/**
+ * Sends one request through an undici dispatcher and resolves with its record. Never rejects:
+ * refused connections, non-2xx answers, broken streams and timeouts become records with an error
+ * kind. Every body chunk is stamped with the monotonic clock the moment undici hands it over,
+ * before framing or JSON parsing.
+ */
+export function sendRequest(
+  dispatcher: Dispatcher,
+  target: LoadTarget,
+  prompt: PreparedPrompt,
+  slot: RequestSlot,
+  options: SendOptions,
+): InFlightRequest {
+  const { origin, prefix } = splitBaseUrl(target.baseUrl);
+  const body = buildRequestBody(target, prompt);
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...target.headers };
+  if (options.requestTag !== undefined) headers['x-request-id'] = `${options.requestTag}-${slot.id}`;
+  const exchange = new Exchange(target, prompt, slot, options);
+  exchange.sentAtMs = options.clock.nowMs();
+  exchange.startTimer();
+  try {
+    dispatcher.dispatch({ origin, path: prefix + apiPath(target.api), method: 'POST', headers, body }, exchange);
+  } catch (error) {
+    exchange.onResponseError(null, error instanceof Error ? error : new Error(String(error)));
+  }
+  return { done: exchange.done, abort: () => exchange.abort(new InterruptError('the run was interrupted')) };
+}
+
+class Exchange implements Dispatcher.DispatchHandler {
+  readonly done: Promise<RequestRecord>;
+  sentAtMs = 0;
+  private resolve!: (record: RequestRecord) => void;
+  private controller: Dispatcher.DispatchController | null = null;
+  private pendingAbort: Error | null = null;
+  private headersAtMs: number | null = null;
+  private status = 0;
+  private errorBody: Buffer[] | null = null;
+  private errorBytes = 0;
+  private readonly decoder: ResponseDecoder;
+  private timer: NodeJS.Timeout | null = null;
+  private finished = false;
+
+  constructor(
+    target: LoadTarget,
+    private readonly prompt: PreparedPrompt,
+    private readonly slot: RequestSlot,
+    private readonly options: SendOptions,
+  ) {
+    this.done = new Promise((resolve) => {
+      this.resolve = resolve;
+    });
+    this.decoder = createResponseDecoder(target.api, {
+      stream: target.stream ?? true,
+      continuousUsage: target.supports.usage === 'continuous',
+    });
+  }
+
+  startTimer(): void {
+    this.timer = setTimeout(
+      () => this.abort(new TimeoutError(`no complete answer within ${this.options.timeoutMs} ms`)),
+      this.options.timeoutMs,
+    );
+  }
+
+  abort(reason: Error): void {
+    if (this.finished) return;
+    if (this.controller) this.controller.abort(reason);
+    else this.pendingAbort = reason;
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.pendingAbort) controller.abort(this.pendingAbort);
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number): void {
+    this.headersAtMs = this.options.clock.nowMs();
+    this.status = statusCode;
+    if (statusCode < 200 || statusCode >= 300) this.errorBody = [];
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    const atMs = this.options.clock.nowMs();
+    if (this.errorBody !== null) {
+      if (this.errorBytes < ERROR_BODY_LIMIT) this.errorBody.push(chunk);
+      this.errorBytes += chunk.length;
+      return;
+    }
+    this.decoder.push(chunk, atMs);
+  }
+
+  onResponseEnd(): void {
+    const endAtMs = this.options.clock.nowMs();
+    if (this.errorBody !== null) {
+      const text = Buffer.concat(this.errorBody).toString('utf8', 0, ERROR_BODY_LIMIT).trim();
+      this.finish(endAtMs, { kind: 'http-status', status: this.status, message: `HTTP ${this.status}: ${text}` });
+      return;
+    }
+    this.decoder.end(endAtMs);
+    const decoded = this.decoder.result;
+    if (decoded.serverError !== null) this.finish(endAtMs, { kind: 'http-status', message: decoded.serverError });
+    else if (decoded.protocolError !== null) this.finish(endAtMs, { kind: 'protocol', message: decoded.protocolError });
+    else if (!decoded.complete)
+      this.finish(endAtMs, { kind: 'connection', message: 'the stream ended before its end marker' });
+    else this.finish(endAtMs, null);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | null, error: Error): void {
+    const endAtMs = this.options.clock.nowMs();
+    this.finish(endAtMs, classifyError(error));
+  }
+
+  private finish(endAtMs: number, error: RequestError | null): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.timer) clearTimeout(this.timer);
+    const decoded = this.decoder.result;
+    const clientCountedTokens = decoded.arrivals.reduce((sum, arrival) => sum + arrival.tokens, 0);
+    const engine = decoded.engine;
+    let outputTokens = clientCountedTokens;
+    let outputTokenSource: RequestRecord['outputTokenSource'] = 'chunks';
+    if (decoded.completionTokens !== null) {
+      outputTokens = decoded.completionTokens;
+      outputTokenSource = 'usage';
+    } else if (engine?.completionTokens !== undefined) {
+      outputTokens = engine.completionTokens;
+      outputTokenSource = 'engine';
+    }
+    const { slot } = this;
+    this.resolve({
+      id: slot.id,
+      phase: slot.phase,
+      stage: slot.stage,
+      scheduledAtMs: slot.scheduledAtMs,
+      queuedMs: slot.queuedMs,
+      sentAtMs: this.sentAtMs,
+      headersAtMs: this.headersAtMs,
+      firstContentAtMs: decoded.firstContentAtMs,
+      firstReasoningAtMs: decoded.firstReasoningAtMs,
+      lastContentAtMs: decoded.lastContentAtMs,
+      endAtMs,
+      promptTokens: decoded.promptTokens ?? engine?.promptTokens ?? this.prompt.inputTokens,
+      outputTokens,
+      outputTokenSource,
+      clientCountedTokens,
+      arrivals: decoded.arrivals,
+      engine,
+      error,
+    });
+  }
+}
+
+function classifyError(error: Error): RequestError {
+  if (error instanceof TimeoutError) return { kind: 'timeout', message: error.message };
+  if (error instanceof InterruptError) return { kind: 'aborted', message: error.message };
+  const code = (error as { code?: string }).code ?? '';
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+    return { kind: 'timeout', message: error.message };
+  }
+  return { kind: 'connection', message: code ? `${code}: ${error.message}` : error.message };
+}
+
+/** A record for a request that was never sent (no free slot under the cap, policy 'drop'). */
+export function droppedRecord(slot: RequestSlot): RequestRecord {
+  return {
+    id: slot.id,
+    phase: slot.phase,
+    stage: slot.stage,
+    scheduledAtMs: slot.scheduledAtMs,
+    queuedMs: 0,
+    sentAtMs: null,
+    headersAtMs: null,
+    firstContentAtMs: null,
+    firstReasoningAtMs: null,
+    lastContentAtMs: null,
+    endAtMs: slot.scheduledAtMs,
+    promptTokens: null,
+    outputTokens: 0,
+    outputTokenSource: 'chunks',
+    clientCountedTokens: 0,
+    arrivals: [],
+    engine: null,
+    error: { kind: 'dropped', message: 'no free slot under the in-flight cap' },
+  };
+}
