@@ -1,0 +1,80 @@
+import { type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
+
+export type StoreDialect = 'sqlite' | 'postgres';
+
+/**
+ * Column types that differ between the two databases. Everything else is written once: the same
+ * migrations build the same tables on SQLite and PostgreSQL (KITT kept a second, hand-synced DDL
+ * for PostgreSQL that nothing ever ran).
+ */
+function types(dialect: StoreDialect) {
+  return dialect === 'postgres'
+    ? { json: sql`jsonb`, timestamp: sql`timestamptz`, real: sql`double precision`, bigint: sql`bigint` }
+    : { json: sql`text`, timestamp: sql`text`, real: sql`real`, bigint: sql`integer` };
+}
+
+function initialSchema(dialect: StoreDialect): Migration {
+  const t = types(dialect);
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('runs')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('started_at', t.timestamp, (c) => c.notNull())
+        .addColumn('finished_at', t.timestamp)
+        .addColumn('status', 'text', (c) =>
+          c.notNull().check(sql`status in ('running', 'succeeded', 'failed', 'interrupted')`),
+        )
+        .addColumn('engine', 'text', (c) => c.notNull())
+        .addColumn('mode', 'text', (c) => c.notNull())
+        .addColumn('model', 'text', (c) => c.notNull())
+        .addColumn('model_sha256', 'text')
+        .addColumn('model_size_bytes', t.bigint)
+        .addColumn('hardware_fingerprint', 'text')
+        .addColumn('hardware', t.json)
+        .addColumn('config', t.json)
+        .addColumn('limits', t.json)
+        .addColumn('metrics', t.json)
+        .addColumn('result_path', 'text')
+        .addColumn('error', 'text')
+        .execute();
+      await db.schema.createIndex('runs_started_at').on('runs').column('started_at').execute();
+      await db.schema.createIndex('runs_engine_started_at').on('runs').columns(['engine', 'started_at']).execute();
+      await db.schema
+        .createTable('calibrations')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('run_id', 'text', (c) => c.references('runs.id').onDelete('set null'))
+        .addColumn('engine', 'text', (c) => c.notNull())
+        .addColumn('limits_key', 'text', (c) => c.notNull())
+        .addColumn('rate_value', t.real, (c) => c.notNull())
+        .addColumn('unit', 'text', (c) => c.notNull())
+        .addColumn('report', t.json)
+        .addColumn('created_at', t.timestamp, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('calibrations_engine_limits')
+        .on('calibrations')
+        .columns(['engine', 'limits_key', 'created_at'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('calibrations').execute();
+      await db.schema.dropTable('runs').execute();
+    },
+  };
+}
+
+/**
+ * Every migration, in order, keyed by a name that sorts by version. Add new ones at the end with
+ * the next number; never edit one that has shipped.
+ */
+export function storeMigrations(dialect: StoreDialect): Record<string, Migration> {
+  return {
+    '0001_runs_and_calibrations': initialSchema(dialect),
+  };
+}
+
+/** A static provider: migrations live in code, so a bundled or installed kitt needs no folder. */
+export function migrationProvider(dialect: StoreDialect): MigrationProvider {
+  return { getMigrations: async () => storeMigrations(dialect) };
+}

@@ -1,0 +1,224 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type TestContext, test } from 'node:test';
+import pg from 'pg';
+import { KittError } from '../core/errors.js';
+import { migrateStore, openStore } from './open-store.js';
+import type { Store } from './store-types.js';
+
+const PG_URL = process.env.KITT_TEST_PG_URL ?? 'postgres://kitt:kitt@127.0.0.1:5432/kitt_test';
+
+function tempDir(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kitt-store-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/**
+ * A fresh PostgreSQL schema for one test, dropped afterwards. Without a server the test skips
+ * locally and fails in CI, where scripts/ci/40-postgres.sh starts one.
+ */
+async function postgresUrl(t: TestContext): Promise<string | undefined> {
+  const schema = `kitt_t_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  const admin = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
+  try {
+    await admin.connect();
+  } catch (error) {
+    await admin.end().catch(() => {});
+    const why = `PostgreSQL at ${PG_URL.replace(/:[^:@/]*@/, ':***@')} is not reachable (${(error as Error).message})`;
+    if (process.env.CI === 'true') throw new Error(`${why}: scripts/ci/40-postgres.sh must start it`);
+    t.skip(`${why}; run scripts/ci/40-postgres.sh`);
+    return undefined;
+  }
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  t.after(async () => {
+    await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+    await admin.end();
+  });
+  const url = new URL(PG_URL);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return url.toString();
+}
+
+async function storesUnderTest(t: TestContext): Promise<Array<{ name: string; url: string }>> {
+  const pgUrl = await postgresUrl(t);
+  return [
+    { name: 'sqlite', url: join(tempDir(t), 'nested', 'kitt.db') },
+    ...(pgUrl ? [{ name: 'postgres', url: pgUrl }] : []),
+  ];
+}
+
+async function roundTripRun(store: Store) {
+  const hardware = { cpu: { model: 'AMD EPYC 7B13', cores: 2 }, gpus: [] };
+  const started = await store.recordRunStarted({
+    id: '20260101T000000000Z-abcdef',
+    startedAt: new Date('2026-01-01T00:00:00.000Z'),
+    engine: 'embedded',
+    mode: 'embedded',
+    model: '/models/synthetic-tiny.gguf',
+    modelSha256: 'a'.repeat(64),
+    modelSizeBytes: 5_000_000_000,
+    hardwareFingerprint: 'f'.repeat(64),
+    hardware,
+    config: { run: { engine: 'embedded', load: { concurrency: 4 } } },
+    limits: { cpus: 1, memoryBytes: 1073741824 },
+  });
+  assert.equal(started.status, 'running');
+  const running = await store.getRun(started.id);
+  assert.equal(running?.status, 'running');
+  assert.equal(running?.finishedAt, undefined);
+  const metrics = { requests: 32, ttftMs: { p50: 12.5, p99: 40.25 }, labels: ['a', 'b'] };
+  await store.recordRunFinished(started.id, {
+    status: 'succeeded',
+    finishedAt: new Date('2026-01-01T00:01:00.000Z'),
+    metrics,
+    resultPath: '/home/kitt/results/x',
+  });
+  const run = await store.getRun(started.id);
+  assert.deepEqual(run, {
+    id: '20260101T000000000Z-abcdef',
+    startedAt: '2026-01-01T00:00:00.000Z',
+    finishedAt: '2026-01-01T00:01:00.000Z',
+    status: 'succeeded',
+    engine: 'embedded',
+    mode: 'embedded',
+    model: '/models/synthetic-tiny.gguf',
+    modelSha256: 'a'.repeat(64),
+    modelSizeBytes: 5_000_000_000,
+    hardwareFingerprint: 'f'.repeat(64),
+    hardware,
+    config: { run: { engine: 'embedded', load: { concurrency: 4 } } },
+    limits: { cpus: 1, memoryBytes: 1073741824 },
+    metrics,
+    resultPath: '/home/kitt/results/x',
+    error: undefined,
+  });
+}
+
+test('a run row round-trips on SQLite and PostgreSQL', async (t) => {
+  for (const { name, url } of await storesUnderTest(t)) {
+    await t.test(name, async () => {
+      await using store = await openStore(url);
+      await roundTripRun(store);
+    });
+  }
+});
+
+test('migrations run on a fresh database and a second run changes nothing', async (t) => {
+  for (const { name, url } of await storesUnderTest(t)) {
+    await t.test(name, async () => {
+      {
+        await using store = await openStore(url);
+        await store.recordRunStarted({ engine: 'vllm', mode: 'docker', model: 'm' });
+      }
+      await using again = await openStore(url);
+      const runs = await again.listRuns();
+      assert.equal(runs.length, 1, 'reopening keeps the data');
+      // migrating explicitly again applies nothing
+      const { Kysely, PostgresDialect, SqliteDialect } = await import('kysely');
+      if (name === 'sqlite') {
+        const Database = (await import('better-sqlite3')).default;
+        const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new Database(url) }) });
+        assert.deepEqual(await migrateStore(db, 'sqlite'), []);
+        await db.destroy();
+      } else {
+        const db = new Kysely<unknown>({
+          dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url }) }),
+        });
+        assert.deepEqual(await migrateStore(db, 'postgres'), []);
+        await db.destroy();
+      }
+    });
+  }
+});
+
+test('runs list newest first, filter by engine and honour the limit', async (t) => {
+  for (const { name, url } of await storesUnderTest(t)) {
+    await t.test(name, async () => {
+      await using store = await openStore(url);
+      for (const [i, engine] of ['embedded', 'vllm', 'embedded', 'ollama'].entries()) {
+        await store.recordRunStarted({
+          engine,
+          mode: 'docker',
+          model: `m${i}`,
+          startedAt: new Date(Date.UTC(2026, 0, 1, 0, i)),
+        });
+      }
+      assert.deepEqual(
+        (await store.listRuns()).map((r) => r.model),
+        ['m3', 'm2', 'm1', 'm0'],
+      );
+      assert.deepEqual(
+        (await store.listRuns({ engine: 'embedded' })).map((r) => r.model),
+        ['m2', 'm0'],
+      );
+      assert.equal((await store.listRuns({ limit: 2 })).length, 2);
+      assert.equal(await store.getRun('no-such-run'), undefined);
+    });
+  }
+});
+
+test('finishing a run that was never started is a store error', async (t) => {
+  await using store = await openStore(join(tempDir(t), 'kitt.db'));
+  await assert.rejects(
+    store.recordRunFinished('missing', { status: 'failed', error: 'boom' }),
+    (error: unknown) =>
+      error instanceof KittError && error.code === 'STORE_FAILED' && /no run missing/.test(error.message),
+  );
+});
+
+test('the latest calibration for an engine and limits key wins', async (t) => {
+  for (const { name, url } of await storesUnderTest(t)) {
+    await t.test(name, async () => {
+      await using store = await openStore(url);
+      const run = await store.recordRunStarted({ engine: 'llamacpp', mode: 'docker', model: 'm' });
+      await store.recordCalibration({
+        runId: run.id,
+        engine: 'llamacpp',
+        limitsKey: '1cpu-2GiB',
+        rateValue: 2.5,
+        unit: 'requests/s',
+        report: { windows: 3 },
+        createdAt: new Date('2026-01-01T00:00:00Z'),
+      });
+      await store.recordCalibration({
+        engine: 'llamacpp',
+        limitsKey: '1cpu-2GiB',
+        rateValue: 3.75,
+        unit: 'requests/s',
+        report: { windows: 5 },
+        createdAt: new Date('2026-01-02T00:00:00Z'),
+      });
+      await store.recordCalibration({ engine: 'llamacpp', limitsKey: '2cpu-4GiB', rateValue: 9, unit: 'tokens/s' });
+      const latest = await store.latestCalibration('llamacpp', '1cpu-2GiB');
+      assert.equal(latest?.rateValue, 3.75);
+      assert.deepEqual(latest?.report, { windows: 5 });
+      assert.equal(latest?.createdAt, '2026-01-02T00:00:00.000Z');
+      assert.equal(await store.latestCalibration('vllm', '1cpu-2GiB'), undefined);
+    });
+  }
+});
+
+test('a store folder kitt cannot create is HOME_NOT_WRITABLE with a hint', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'a-file');
+  writeFileSync(file, '');
+  await assert.rejects(
+    openStore(join(file, 'home', 'kitt.db')),
+    (error: unknown) =>
+      error instanceof KittError && error.code === 'HOME_NOT_WRITABLE' && /KITT_HOME/.test(error.hint ?? ''),
+  );
+});
+
+test('an unreachable PostgreSQL is STORE_FAILED with the password masked', async () => {
+  await assert.rejects(
+    openStore('postgres://kitt:topsecret@127.0.0.1:1/kitt'),
+    (error: unknown) =>
+      error instanceof KittError &&
+      error.code === 'STORE_FAILED' &&
+      !error.message.includes('topsecret') &&
+      /PostgreSQL is running/.test(error.hint ?? ''),
+  );
+});
