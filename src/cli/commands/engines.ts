@@ -1,13 +1,97 @@
 import type { Command } from 'commander';
-import { KittError } from '../../core/errors.js';
+import { engineRequestFrom } from '../../app/engine-options.js';
+import { newRunId } from '../../core/ids.js';
+import { describeEngines } from '../../engines/describe-engines.js';
+import { assertPreflight, preflight } from '../../engines/preflight.js';
+import { pruneEngines } from '../../engines/prune-engines.js';
+import { hostArch } from '../../engines/select-image.js';
+import { createDockerRuntime } from '../../runtime/docker/docker-runtime.js';
 import type { CliContext } from '../cli-context.js';
 
-// Scaffold: replaced by the module that implements `kitt engines`.
-export function registerEnginesCommand(program: Command, _context: CliContext): void {
-  program
+function table(
+  rows: ReadonlyArray<Record<string, string>>,
+  columns: ReadonlyArray<[key: string, title: string]>,
+): string {
+  const widths = columns.map(([key, title]) => Math.max(title.length, ...rows.map((r) => (r[key] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  return [
+    line(columns.map(([, t]) => t.toUpperCase())),
+    ...rows.map((r) => line(columns.map(([k]) => r[k] ?? ''))),
+  ].join('\n');
+}
+
+/** `kitt engines list | check ENGINE | prune`. */
+export function registerEnginesCommand(program: Command, context: CliContext): void {
+  const engines = program
     .command('engines')
-    .description('(not built yet)')
+    .description('list the engines, check one before running it, remove leftover containers');
+
+  engines
+    .command('list')
+    .description('engines with their port, API, model formats, image for this host and modes')
     .action(() => {
-      throw new KittError('INTERNAL', '`kitt engines` is not built yet');
+      const rows = describeEngines({ arch: hostArch() }).map((r) => ({ ...r }));
+      const columns: Array<[string, string]> = [
+        ['engine', 'engine'],
+        ['port', 'port'],
+        ['api', 'api'],
+        ['formats', 'formats'],
+        ['image', 'image'],
+        ['modes', 'modes'],
+      ];
+      context.stdout.write(`${table(rows, columns)}\n`);
+    });
+
+  engines
+    .command('check')
+    .description('run the preflight checks for an engine without starting it')
+    .argument('<engine>', 'llamacpp, vllm, ollama or exllamav2')
+    .option('-m, --model <path>', 'model to check against the engine (default: MODEL_PATH, else skipped)')
+    .option('--mode <mode>', 'docker or native')
+    .option('--port <port>', 'port the engine would listen on')
+    .option('--gpus <gpus>', "'all' or GPU indices such as 0,2")
+    .option('--image <image>', 'image to use instead of the catalog choice')
+    .option('--pull', 'pull a missing image')
+    .action(
+      async (
+        engine: string,
+        flags: { model?: string; mode?: string; port?: string; gpus?: string; image?: string; pull?: boolean },
+      ) => {
+        const request = engineRequestFrom(
+          { ...flags, engine },
+          { runId: newRunId(), env: context.env, defaultEngine: engine },
+        );
+        const checks = await preflight(request, {
+          runtime: createDockerRuntime({ env: context.env }),
+          host: { arch: hostArch() },
+          pull: flags.pull ?? false,
+          imageOverride: request.image,
+          env: context.env,
+        });
+        for (const check of checks) {
+          context.stdout.write(
+            `${check.ok ? 'ok  ' : 'FAIL'} ${check.name.padEnd(10)} ${check.detail}${check.hint ? ` (${check.hint})` : ''}\n`,
+          );
+        }
+        assertPreflight(checks);
+      },
+    );
+
+  engines
+    .command('prune')
+    .description('remove kitt containers that stopped or whose kitt process is gone (never anyone else’s)')
+    .option('--all', 'also remove kitt containers of runs still in progress')
+    .action(async (flags: { all?: boolean }) => {
+      const { removed, kept } = await pruneEngines(createDockerRuntime({ env: context.env }), {
+        all: flags.all ?? false,
+      });
+      for (const container of removed)
+        context.stdout.write(`removed ${container.name} (${container.labels['kitt.engine'] ?? '?'})\n`);
+      context.stdout.write(`removed ${removed.length} kitt container(s)`);
+      context.stdout.write(kept.length > 0 ? `; kept ${kept.length} of runs in progress (--all removes them)\n` : '\n');
     });
 }
