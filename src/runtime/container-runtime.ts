@@ -100,6 +100,8 @@ export interface StatsSample {
   readonly cpuPercentOfLimit: number;
   /** CPU used as % of all host CPUs (100 = every core busy). */
   readonly cpuPercentOfHost: number;
+  /** CPU used in cores (1.0 = one core busy for the whole interval; `docker stats` shows this × 100). */
+  readonly cpuCores: number;
   /** CFS periods in which the quota ran out, since the previous sample. */
   readonly throttledPeriods: number;
   /** Time spent throttled since the previous sample. */
