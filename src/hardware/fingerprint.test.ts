@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { type TestContext, test } from 'node:test';
+import { countCpuList, readCgroupLimits } from './cgroup-limits.js';
+import { probeDocker } from './docker-probe.js';
+import { collectHardware, fingerprintIdentity, hardwareIdentity } from './fingerprint.js';
+import type { GpuReport } from './nvidia-smi.js';
+import { parseNvidiaSmiCsv } from './nvidia-smi.js';
+
+const fixture = (name: string) => readFileSync(join(import.meta.dirname, 'fixtures', name), 'utf8');
+const GIB = 1024 ** 3;
+
+function fingerprintOf(csv: string, overrides: { memoryTotalBytes?: number } = {}) {
+  const gpu: GpuReport = { available: true, source: 'nvidia-smi', gpus: parseNvidiaSmiCsv(csv) };
+  return fingerprintIdentity(
+    hardwareIdentity({
+      arch: 'x64',
+      cpuModel: 'Intel(R) Xeon(R) Platinum 8480+',
+      logicalCores: 224,
+      memoryTotalBytes: overrides.memoryTotalBytes ?? 2015 * GIB,
+      gpu,
+    }),
+  );
+}
+
+test('the hash stays the same when only the driver version changes', () => {
+  const h100 = fixture('h100x8.csv');
+  const newerDriver = h100.replaceAll('550.54.15', '570.86.15');
+  assert.notEqual(h100, newerDriver);
+  assert.equal(fingerprintOf(h100), fingerprintOf(newerDriver));
+  assert.match(fingerprintOf(h100), /^[0-9a-f]{64}$/);
+});
+
+test('the hash ignores UUIDs, bus ids, MIG mode and a few MiB of memory', () => {
+  const h100 = fixture('h100x8.csv');
+  const other = h100.replaceAll('GPU-5c3e', 'GPU-9999').replaceAll('Disabled', 'Enabled');
+  assert.equal(fingerprintOf(h100), fingerprintOf(other));
+  assert.equal(
+    fingerprintOf(h100, { memoryTotalBytes: 2015 * GIB }),
+    fingerprintOf(h100, { memoryTotalBytes: 2015 * GIB - 40 * 1024 ** 2 }),
+  );
+});
+
+test('the hash changes when the GPU count changes', () => {
+  const h100 = fixture('h100x8.csv');
+  const seven = h100.trim().split('\n').slice(0, 7).join('\n');
+  assert.notEqual(fingerprintOf(h100), fingerprintOf(seven));
+  assert.notEqual(fingerprintOf(h100), fingerprintOf(''));
+});
+
+test('the hash changes with the GPU model', () => {
+  assert.notEqual(fingerprintOf(fixture('h100x8.csv')), fingerprintOf(fixture('a100x4-mig.csv')));
+});
+
+function fakeRoot(t: TestContext, files: Record<string, string>): string {
+  const root = mkdtempSync(join(tmpdir(), 'kitt-cgroup-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), content);
+  }
+  return root;
+}
+
+test('cgroup v2 limits come from cpu.max and memory.max, the tightest up the tree', (t) => {
+  const root = fakeRoot(t, {
+    'proc/self/cgroup': '0::/kitt.slice/run.scope\n',
+    'sys/fs/cgroup/cgroup.controllers': 'cpu memory pids',
+    'sys/fs/cgroup/kitt.slice/cpu.max': '200000 100000',
+    'sys/fs/cgroup/kitt.slice/memory.max': '8589934592',
+    'sys/fs/cgroup/kitt.slice/run.scope/cpu.max': '150000 100000',
+    'sys/fs/cgroup/kitt.slice/run.scope/memory.max': 'max',
+    'sys/fs/cgroup/kitt.slice/run.scope/cpuset.cpus.effective': '0-3',
+  });
+  assert.deepEqual(readCgroupLimits(root), { version: 2, cpus: 1.5, cpusetCpus: 4, memoryBytes: 8589934592 });
+});
+
+test('cgroup v2 without limits reports none', (t) => {
+  const root = fakeRoot(t, {
+    'proc/self/cgroup': '0::/\n',
+    'sys/fs/cgroup/cgroup.controllers': 'cpu memory',
+    'sys/fs/cgroup/cpu.max': 'max 100000',
+    'sys/fs/cgroup/memory.max': 'max',
+  });
+  assert.deepEqual(readCgroupLimits(root), {
+    version: 2,
+    cpus: undefined,
+    cpusetCpus: undefined,
+    memoryBytes: undefined,
+  });
+});
+
+test('cgroup v1 inside a Docker container reads the mount root when the host path is absent', (t) => {
+  const root = fakeRoot(t, {
+    'proc/self/cgroup': '12:cpu,cpuacct:/docker/abc123\n9:memory:/docker/abc123\n3:cpuset:/docker/abc123\n',
+    'sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us': '100000',
+    'sys/fs/cgroup/cpu,cpuacct/cpu.cfs_period_us': '100000',
+    'sys/fs/cgroup/memory/memory.limit_in_bytes': '2147483648',
+    'sys/fs/cgroup/cpuset/cpuset.effective_cpus': '0,2',
+  });
+  assert.deepEqual(readCgroupLimits(root), { version: 1, cpus: 1, cpusetCpus: 2, memoryBytes: 2147483648 });
+});
+
+test('cgroup v1 with no limit reads LONG_MAX as unlimited', (t) => {
+  const root = fakeRoot(t, {
+    'proc/self/cgroup': '4:memory:/\n1:cpu:/\n',
+    'sys/fs/cgroup/cpu/cpu.cfs_quota_us': '-1',
+    'sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000',
+    'sys/fs/cgroup/memory/memory.limit_in_bytes': '9223372036854771712',
+  });
+  assert.deepEqual(readCgroupLimits(root), {
+    version: 1,
+    cpus: undefined,
+    cpusetCpus: undefined,
+    memoryBytes: undefined,
+  });
+});
+
+test('cpu lists count ranges and singles', () => {
+  assert.equal(countCpuList('0-3,8,10-11'), 7);
+  assert.equal(countCpuList('5'), 1);
+  assert.equal(countCpuList(''), undefined);
+});
+
+test('the Docker probe pings /_ping and reports the API version', async (t) => {
+  const server = createServer((req, res) => {
+    res.setHeader('Api-Version', '1.47');
+    res.end(req.url === '/_ping' ? 'OK' : 'no');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => server.close());
+  const { port } = server.address() as { port: number };
+  const answer = await probeDocker({ DOCKER_HOST: `tcp://127.0.0.1:${port}` }, 1000);
+  assert.deepEqual(answer, { reachable: true, endpoint: `tcp://127.0.0.1:${port}`, apiVersion: '1.47' });
+});
+
+test('an absent Docker socket is unreachable, with the reason', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kitt-docker-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const answer = await probeDocker({ DOCKER_HOST: `unix://${join(dir, 'docker.sock')}` }, 500);
+  assert.equal(answer.reachable, false);
+  assert.match(answer.error ?? '', /ENOENT/);
+});
+
+test('collecting this machine gives a hash that does not depend on free memory or Docker', async () => {
+  const noGpu = async () => {
+    throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
+  };
+  const first = await collectHardware({
+    runCommand: noGpu,
+    probeDocker: async () => ({ reachable: false, endpoint: 'unix:///x', error: 'no' }),
+  });
+  const second = await collectHardware({
+    runCommand: noGpu,
+    probeDocker: async () => ({ reachable: true, endpoint: 'unix:///x' }),
+  });
+  assert.equal(first.fingerprint, second.fingerprint);
+  assert.ok(first.cpu.logicalCores >= 1);
+  assert.ok(first.memory.totalBytes > 0);
+  assert.deepEqual(first.gpu, { available: false, reason: 'nvidia-smi is not installed' });
+  assert.deepEqual(first.identity.gpus, []);
+});
