@@ -42,6 +42,8 @@ export interface PreflightDeps {
   /** Deeper model validation (the models domain's GGUF reader), run after the format check. */
   readonly validateModel?: (path: string) => Promise<void>;
   readonly env?: NodeJS.ProcessEnv;
+  /** The definition to check against instead of the catalog's. */
+  readonly definition?: EngineDefinition;
 }
 
 /** Tries to bind 127.0.0.1:port: the only proof that an engine will be able to. */
@@ -230,10 +232,10 @@ async function checkGpus(
  * Checks that depend on an earlier failure (the image, when Docker is down) are left out.
  */
 export async function preflight(request: EngineRequest, deps: PreflightDeps): Promise<PreflightCheck[]> {
-  const definition = engineDefinition(request.engine);
+  const definition = deps.definition ?? engineDefinition(request.engine);
   const checks: PreflightCheck[] = [];
   try {
-    assertModeSupported(request);
+    if (!deps.definition) assertModeSupported(request);
   } catch (error) {
     const e = error as KittError;
     return [{ name: 'mode', ok: false, detail: e.message, code: 'USAGE', ...(e.hint ? { hint: e.hint } : {}) }];

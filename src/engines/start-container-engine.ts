@@ -2,6 +2,7 @@ import { KittError } from '../core/errors.js';
 import type { Progress } from '../core/progress.js';
 import { formatBytes } from '../core/units.js';
 import type { ContainerRef, ContainerRuntime, ExitInfo } from '../runtime/container-runtime.js';
+import { reapOrphans } from '../runtime/reap-orphans.js';
 import { engineDefinition } from './catalog.js';
 import { defaultOwner } from './container-plan.js';
 import type { EngineExit, EngineRequest, RunningEngine, StoppedEngine } from './engine.js';
@@ -28,10 +29,12 @@ export interface ContainerEngineDeps {
   readonly readinessTimeoutMs?: number;
   /** Extra preflight inputs (GPU counter, GGUF validator). */
   readonly preflight?: Pick<PreflightDeps, 'countGpus' | 'isPortFree' | 'validateModel'>;
-  /** Removes containers left by crashed runs; called before anything starts. */
-  readonly reapOrphans?: (runtime: ContainerRuntime) => Promise<number>;
+  /** Remove containers left by crashed kitt runs before starting (default true). */
+  readonly reapOrphans?: boolean;
   /** Readiness strategy; the default polls the engine's health path with early exit detection. */
   readonly waitReady?: ReadinessWaiter;
+  /** The engine definition to use instead of the catalog's (tests drive the lifecycle with a tiny image). */
+  readonly definition?: EngineDefinition;
   /** kitt's own container id when it runs in one; default: read from /proc/self/mountinfo. */
   readonly ownContainerId?: () => Promise<string | undefined>;
 }
@@ -78,7 +81,7 @@ export function startFailure(
   }
   if (exit) {
     return new KittError('ENGINE_EXITED', `${engine} exited before it was ready: ${exit.reason}${tail}`, {
-      hint: 'the log lines above name the cause (a bad --engine-arg, an unreadable model)',
+      hint: 'its log lines name the cause: a bad --engine-arg, an unreadable model',
       details: { exit },
       cause,
     });
@@ -86,7 +89,7 @@ export function startFailure(
   if (cause instanceof KittError && cause.code !== 'ENGINE_NOT_READY') return cause;
   const message = cause instanceof Error ? cause.message : String(cause);
   return new KittError('ENGINE_NOT_READY', `${engine} did not become ready: ${message}${tail}`, {
-    hint: 'give it longer (engines.startupTimeoutMs in the config) or read the log lines above',
+    hint: 'give it longer (engines.startupTimeoutMs in the config) or read its log lines',
     cause,
   });
 }
@@ -140,7 +143,7 @@ function runningContainer(
  * container exists stops and removes it before the error is thrown.
  */
 export async function startContainerEngine(request: EngineRequest, deps: ContainerEngineDeps): Promise<RunningEngine> {
-  const definition = engineDefinition(request.engine);
+  const definition = deps.definition ?? engineDefinition(request.engine);
   const { runtime, progress, signal } = deps;
   const resolved = resolveEngineRequest(request, deps.settings, deps.profile);
   const gpus = effectiveGpus(resolved.request, definition);
@@ -151,9 +154,9 @@ export async function startContainerEngine(request: EngineRequest, deps: Contain
   const host = deps.host ?? { arch: hostArch() };
   const port = req.port ?? definition.defaultPort;
 
-  if (deps.reapOrphans) {
-    const reaped = await deps.reapOrphans(runtime);
-    if (reaped > 0) progress.info(`removed ${reaped} container(s) left by a crashed kitt run`);
+  if (deps.reapOrphans ?? true) {
+    const { removed } = await reapOrphans(runtime);
+    if (removed.length > 0) progress.info(`removed ${removed.length} container(s) left by a crashed kitt run`);
   }
   progress.phase(`checking ${definition.name}`);
   assertPreflight(
