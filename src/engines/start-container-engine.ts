@@ -89,7 +89,7 @@ export function startFailure(
   if (cause instanceof KittError && cause.code !== 'ENGINE_NOT_READY') return cause;
   const message = cause instanceof Error ? cause.message : String(cause);
   return new KittError('ENGINE_NOT_READY', `${engine} did not become ready: ${message}${tail}`, {
-    hint: 'give it longer (engines.startupTimeoutMs in the config) or read its log lines',
+    hint: `give it longer (engines.${engine}.startupTimeout in the config) or read its log lines`,
     cause,
   });
 }
