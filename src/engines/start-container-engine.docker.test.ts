@@ -9,6 +9,7 @@ import { RecordingProgress } from '../core/progress.js';
 import { createDockerRuntime } from '../runtime/docker/docker-runtime.js';
 import { skipUnlessDocker } from '../testing/docker-gate.js';
 import { freePort } from '../testing/free-port.js';
+import { ensureTestHogImage, TEST_HOG_IMAGE } from '../testing/test-hog.js';
 import { toContainerSpec } from './container-plan.js';
 import type { EngineRequest } from './engine.js';
 import type { EngineDefinition } from './engine-definition.js';
@@ -18,9 +19,9 @@ import { startContainerEngine } from './start-container-engine.js';
 /**
  * Tier 2: the container lifecycle on a real daemon with kitt/test-hog (a static program in a
  * FROM-scratch image that allocates memory or sleeps), so startup failures are real exits, real
- * OOM kills and real removals. scripts/build-test-hog-image.sh builds the image.
+ * OOM kills and real removals. The image is built on first use (scripts/build-test-hog-image.sh).
  */
-const HOG = 'kitt/test-hog';
+const HOG = TEST_HOG_IMAGE;
 const dir = mkdtempSync(join(tmpdir(), 'kitt-lifecycle-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const gguf = join(dir, 'tiny.gguf');
@@ -56,11 +57,8 @@ async function leftovers(runId: string): Promise<number> {
 
 async function hogPresent(t: import('node:test').TestContext): Promise<boolean> {
   if (await skipUnlessDocker(t)) return false;
-  if (await runtime.imageExists(HOG)) return true;
-  if (process.env.KITT_REQUIRE_DOCKER === '1')
-    throw new Error(`${HOG} is missing: run scripts/build-test-hog-image.sh`);
-  t.skip(`${HOG} not built (scripts/build-test-hog-image.sh)`);
-  return false;
+  await ensureTestHogImage();
+  return true;
 }
 
 test('a container that exits at once (bad argument) fails readiness early with its log tail', async (t) => {
