@@ -191,7 +191,10 @@ export class DockerRuntime implements ContainerRuntime {
       stream = (await this.call(() => container.stats(options))) as unknown as Readable;
       for await (const line of createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY })) {
         if (line.trim() === '') continue;
-        const sample = parseDockerStats(JSON.parse(line) as DockerStatsJson, {
+        const raw = JSON.parse(line) as DockerStatsJson;
+        // A stopped container keeps streaming zeroed objects (read = year 1) instead of ending.
+        if (raw.read?.startsWith('0001-')) return;
+        const sample = parseDockerStats(raw, {
           atMs: performance.now(),
           cpuLimitCores,
         });
