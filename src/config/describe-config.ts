@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { formatKeyPath } from './config-issues.js';
 import { SECRET_KEYS } from './config-schema.js';
 import type { ConfigSource, LoadedConfig } from './load-config.js';
@@ -22,6 +23,9 @@ function maskValue(keys: readonly string[], value: unknown): unknown {
   if (typeof value === 'string' && last === 'url') return maskUrlPassword(value);
   return value;
 }
+
+const isEmptyObject = (value: unknown) =>
+  value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0;
 
 function walk(value: unknown, keys: string[], out: Array<[string[], unknown]>): void {
   if (value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length > 0) {
@@ -48,9 +52,14 @@ function sourceFor(keyPath: string, sources: Readonly<Record<string, ConfigSourc
 export function describeConfig(loaded: LoadedConfig): ConfigEntry[] {
   const leaves: Array<[string[], unknown]> = [];
   walk(loaded.config, [], leaves);
+  // empty sections say nothing; the store's default location does
+  const shown = leaves.filter(([, value]) => !isEmptyObject(value));
+  if (loaded.config.store.url === undefined) {
+    shown.push([['store', 'url'], join(loaded.home, 'kitt.db')]);
+  }
   return [
     { keyPath: 'home', value: loaded.home, source: loaded.homeSource },
-    ...leaves.map(([keys, value]) => {
+    ...shown.map(([keys, value]) => {
       const keyPath = formatKeyPath(keys);
       return { keyPath, value: maskValue(keys, value), source: sourceFor(keyPath, loaded.sources) };
     }),
