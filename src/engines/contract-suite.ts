@@ -18,6 +18,8 @@ export interface ContractOptions {
   readonly maxTokens?: number;
   /** Per-test budget. */
   readonly timeoutMs?: number;
+  /** Skip the whole suite (the engine cannot run here), with the reason. */
+  readonly skipAll?: string;
 }
 
 interface Completion {
@@ -122,7 +124,8 @@ export function runEngineContract(
 ): void {
   const maxTokens = options.maxTokens ?? 8;
   const timeout = options.timeoutMs ?? 120_000;
-  describe(`${name} engine contract`, { timeout: timeout * 6 }, () => {
+  const suite = options.skipAll === undefined ? { timeout: timeout * 6 } : { skip: options.skipAll };
+  describe(`${name} engine contract`, suite, () => {
     let engine: RunningEngine | undefined;
     before(async () => {
       engine = await start();

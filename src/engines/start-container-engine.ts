@@ -159,16 +159,15 @@ export async function startContainerEngine(request: EngineRequest, deps: Contain
     if (removed.length > 0) progress.info(`removed ${removed.length} container(s) left by a crashed kitt run`);
   }
   progress.phase(`checking ${definition.name}`);
-  assertPreflight(
-    await preflight(req, {
-      ...deps.preflight,
-      runtime,
-      host,
-      pull: deps.pull ?? false,
-      imageOverride: resolved.imageOverride,
-    }),
-  );
-  progress.end();
+  const checks = await preflight(req, {
+    ...deps.preflight,
+    runtime,
+    host,
+    pull: deps.pull ?? false,
+    imageOverride: resolved.imageOverride,
+  });
+  progress.end(checks.every((c) => c.ok) ? 'ok' : 'failed');
+  assertPreflight(checks);
   const image = imageFor(req, definition, host, resolved.imageOverride);
   if ('ok' in image)
     throw new KittError('IMAGE_MISSING', image.detail, { ...(image.hint ? { hint: image.hint } : {}) });
