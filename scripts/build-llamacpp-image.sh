@@ -3,7 +3,10 @@
 # (node_modules/node-llama-cpp/llama/gitRelease.bundle). No registry is needed: the image is FROM
 # scratch with the binary, the shared libraries ldd lists and the dynamic loader.
 #
-#   scripts/build-llamacpp-image.sh [--force]
+#   scripts/build-llamacpp-image.sh [--force]          CPU image for this host's architecture
+#   scripts/build-llamacpp-image.sh --spark [--force]  kitt/llama-server:spark (ARM64, CUDA sm_121),
+#                                                      compiled inside docker/llama_cpp/Dockerfile.spark;
+#                                                      needs an arm64 host and the nvidia/cuda base images
 #
 # Environment:
 #   KITT_CACHE       cache root (default ~/.cache/kitt); the build lands in llama-server-<commit>/
@@ -15,20 +18,50 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 force=0
-[[ "${1:-}" == "--force" ]] && force=1
+spark=0
+for arg in "$@"; do
+  case "$arg" in
+    --force) force=1 ;;
+    --spark) spark=1 ;;
+    *) echo "usage: $0 [--spark] [--force]" >&2; exit 2 ;;
+  esac
+done
 bundle=node_modules/node-llama-cpp/llama/gitRelease.bundle
 [[ -f "$bundle" ]] || { echo "error: $bundle not found (run npm install first)" >&2; exit 1; }
 
 commit=$(git bundle list-heads "$bundle" | awk 'NR==1 {print $1}')
 short=${commit:0:12}
 image=kitt/llama-server
+log() { echo "build-llamacpp-image: $*" >&2; }
+cache=${KITT_CACHE:-$HOME/.cache/kitt}
+
+clone_source() { # the llama.cpp tree at the bundle's commit, cloned once per commit
+  src="$cache/llama-src-$short"
+  if [[ ! -d "$src/.git" ]]; then
+    rm -rf "$src"
+    mkdir -p "$cache"
+    git clone -q "$bundle" "$src"
+    git -C "$src" -c advice.detachedHead=false checkout -q "$commit"
+  fi
+}
+
+if [[ $spark == 1 ]]; then
+  if [[ $force == 0 ]] && docker image inspect "$image:spark-$short" >/dev/null 2>&1; then
+    docker tag "$image:spark-$short" "$image:spark"
+    exit 0
+  fi
+  clone_source
+  log "building $image:spark-$short (CUDA, sm_121; tens of minutes)"
+  docker build --platform linux/arm64 -f docker/llama_cpp/Dockerfile.spark \
+    --label "kitt.llama-cpp.commit=$commit" -t "$image:spark-$short" -t "$image:spark" "$src"
+  exit 0
+fi
+
 if [[ $force == 0 ]] && docker image inspect "$image:cpu-$short" >/dev/null 2>&1; then
   docker tag "$image:cpu-$short" "$image:cpu"
   exit 0
 fi
 
-log() { echo "build-llamacpp-image: $*" >&2; }
-cache=${KITT_CACHE:-$HOME/.cache/kitt}
 out="$cache/llama-server-$short"
 binary="$out/llama-server"
 
@@ -43,12 +76,7 @@ if [[ $force == 1 || ! -x "$binary" ]]; then
     log "reusing $LLAMA_BUILD_DIR/bin/llama-server ($short)"
     cp "$LLAMA_BUILD_DIR/bin/llama-server" "$binary.tmp"
   else
-    src="$cache/llama-src-$short"
-    if [[ ! -d "$src/.git" ]]; then
-      rm -rf "$src"
-      git clone -q "$bundle" "$src"
-      git -C "$src" checkout -q "$commit"
-    fi
+    clone_source
     log "compiling llama-server $short (about 10 minutes on 2 cores)"
     cmake -S "$src" -B "$src/build" -DLLAMA_CURL=OFF -DGGML_NATIVE=OFF -DBUILD_SHARED_LIBS=OFF \
       -DCMAKE_BUILD_TYPE=Release -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF >"$out/cmake.log" 2>&1 ||

@@ -13,5 +13,5 @@ trap 'rm -rf "$ctx"' EXIT
 gcc -O2 -static -pthread -o "$ctx/hog" docker/test-hog/hog.c
 strip "$ctx/hog"
 cp docker/test-hog/Dockerfile "$ctx/Dockerfile"
-docker build -q -t "$image" "$ctx" >/dev/null
+docker build -q -t "$image" "$ctx" >"$ctx/build.log" 2>&1 || { cat "$ctx/build.log" >&2; exit 1; }
 echo "built $image"
