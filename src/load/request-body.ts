@@ -7,6 +7,36 @@ export interface PreparedPrompt {
   readonly inputTokens: number | null;
   /** Output tokens to request (max_tokens / num_predict). */
   readonly maxTokens: number;
+  /**
+   * Cache busting: the text is `head + marker(request id) + tail`, where the marker is three
+   * vocabulary words unique to the request (as many tokens as the marker the length was built with).
+   */
+  readonly bust?: { readonly head: string; readonly tail: string };
+}
+
+/** The prompt text sent for request `id`. */
+export function promptText(prompt: PreparedPrompt, id: number): string {
+  return prompt.bust ? `${prompt.bust.head}${bustMarker(id)}${prompt.bust.tail}` : prompt.text;
+}
+
+/** Request-words: a vocabulary made of common English words BPE tokenizers keep whole. */
+export const PROMPT_WORDS = (
+  'the of and to in is was for on are as with his they at be this from have or by one had not but what all were ' +
+  'when we there can an your which their said if do will each about how up out them then she many some so these ' +
+  'would other into has more her two like him see time could no make than first been its who now people my made ' +
+  'over did down only way find use may water long little very after words called just where most know get through ' +
+  'back much go good new write our me man too any day same right look think also around another came come work ' +
+  'three word must because does part even place well such here take why things help put years different away again ' +
+  'off went old number great tell men say small every found still between name should home big give air line set own ' +
+  'under read last never us left end along while might next sound below saw something thought both few those always ' +
+  'looked show large often together asked house world going want school important until form food keep children feet'
+).split(' ');
+
+/** Three vocabulary words unique to request id (distinct for |PROMPT_WORDS|³ ids). */
+export function bustMarker(id: number): string {
+  const w = PROMPT_WORDS;
+  const n = w.length;
+  return `${w[id % n]} ${w[Math.floor(id / n) % n]} ${w[Math.floor(id / (n * n)) % n]}`;
 }
 
 /**
@@ -14,15 +44,16 @@ export interface PreparedPrompt {
  * `min_tokens`) where the server supports them so every answer has exactly max_tokens tokens;
  * Ollama has only `num_predict` (an upper bound), which the runner warns about.
  */
-export function buildRequestBody(target: LoadTarget, prompt: PreparedPrompt): string {
+export function buildRequestBody(target: LoadTarget, prompt: PreparedPrompt, id = 0): string {
+  const text = promptText(prompt, id);
   const stream = target.stream ?? true;
   const { supports } = target;
   switch (target.api) {
     case 'openai-completions':
     case 'openai-chat': {
       const body: Record<string, unknown> = { model: target.model, max_tokens: prompt.maxTokens, stream };
-      if (target.api === 'openai-chat') body.messages = [{ role: 'user', content: prompt.text }];
-      else body.prompt = prompt.text;
+      if (target.api === 'openai-chat') body.messages = [{ role: 'user', content: text }];
+      else body.prompt = text;
       if (stream) {
         body.stream_options =
           supports.usage === 'continuous'
@@ -36,8 +67,8 @@ export function buildRequestBody(target: LoadTarget, prompt: PreparedPrompt): st
     case 'ollama-generate':
     case 'ollama-chat': {
       const body: Record<string, unknown> = { model: target.model, stream, options: { num_predict: prompt.maxTokens } };
-      if (target.api === 'ollama-chat') body.messages = [{ role: 'user', content: prompt.text }];
-      else body.prompt = prompt.text;
+      if (target.api === 'ollama-chat') body.messages = [{ role: 'user', content: text }];
+      else body.prompt = text;
       return JSON.stringify(body);
     }
   }

@@ -47,7 +47,7 @@ export function sendRequest(
   options: SendOptions,
 ): InFlightRequest {
   const { origin, prefix } = splitBaseUrl(target.baseUrl);
-  const body = buildRequestBody(target, prompt);
+  const body = buildRequestBody(target, prompt, slot.id);
   const headers: Record<string, string> = { 'content-type': 'application/json', ...target.headers };
   if (options.requestTag !== undefined) headers['x-request-id'] = `${options.requestTag}-${slot.id}`;
   const exchange = new Exchange(target, prompt, slot, options);

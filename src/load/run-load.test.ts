@@ -1,0 +1,169 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { RecordingProgress } from '../core/progress.js';
+import { startExactScheduleServer } from '../testing/exact-schedule-server.js';
+import { parseLoadSpec } from './load-spec.js';
+import type { LoadTarget } from './load-target.js';
+import { runLoad } from './run-load.js';
+
+function targetFor(url: string, over: Partial<LoadTarget> = {}): LoadTarget {
+  return {
+    baseUrl: url,
+    api: 'openai-chat',
+    model: 'm',
+    supports: { ignoreEos: true, tokenize: true, usage: 'final' },
+    ...over,
+  };
+}
+
+test('a fixed-concurrency run sends exactly warmup + measured + cooldown requests, tagged by phase', async (t) => {
+  const server = await startExactScheduleServer({ ttftMs: 5, itlMs: 1 });
+  t.after(() => server.close());
+  const spec = parseLoadSpec({
+    kind: 'fixed-concurrency',
+    concurrency: 3,
+    requests: 12,
+    warmup: { requests: 3 },
+    cooldown: { requests: 2 },
+    prompts: { kind: 'synthetic', inputTokens: 16, outputTokens: 4 },
+  });
+  const result = await runLoad(spec, targetFor(server.url), { progress: new RecordingProgress() });
+  const phases = result.records.map((r) => r.phase);
+  assert.equal(result.records.length, 17);
+  assert.equal(phases.filter((p) => p === 'warmup').length, 3);
+  assert.equal(phases.filter((p) => p === 'measure').length, 12);
+  assert.equal(phases.filter((p) => p === 'cooldown').length, 2);
+  assert.ok(result.records.every((r) => r.error === null && r.outputTokens === 4));
+  assert.ok(
+    result.records.every((r) => r.promptTokens === 16),
+    'prompt lengths exact through /tokenize',
+  );
+  assert.equal(result.engineCounters?.deltas['kitt_exact:requests_total'], 17);
+  assert.equal(result.engineCounters?.deltas['kitt_exact:tokens_predicted_total'], 17 * 4);
+  assert.equal(result.selfCheck.sendLatenessP99Ms, null);
+  assert.ok(result.window && result.window.endMs > result.window.startMs);
+  assert.equal(result.interrupted, false);
+});
+
+test('coordinated omission: at 10 req/s with one slot and 500 ms service, latency from the schedule grows and queue time explains it', async (t) => {
+  const server = await startExactScheduleServer({ ttftMs: 500, itlMs: 1, outputTokens: 1 });
+  t.after(() => server.close());
+  const spec = parseLoadSpec({
+    kind: 'constant-rate',
+    rate: 10,
+    requests: 20,
+    maxInFlight: 1,
+    overflow: 'queue',
+    prompts: { kind: 'synthetic', inputTokens: 8, outputTokens: 1 },
+  });
+  const result = await runLoad(spec, targetFor(server.url));
+  const records = result.records.filter((r) => r.phase === 'measure');
+  assert.equal(records.length, 20);
+  const fromSend = records.map((r) => r.endAtMs - r.sentAtMs!);
+  const fromSchedule = records.map((r) => r.endAtMs - r.scheduledAtMs);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  // Measured from the send (vLLM before its fix): every request looks like ~500 ms.
+  assert.ok(mean(fromSend) < 560, `mean from send ${mean(fromSend)}`);
+  // From the schedule: request k waits ~k × 400 ms for the slot; the mean is ~4.3 s for 20 requests.
+  assert.ok(mean(fromSchedule) > 3000, `mean from schedule ${mean(fromSchedule)}`);
+  assert.ok(Math.max(...fromSchedule) > 7000);
+  for (const r of records) {
+    const explained = r.queuedMs! + (r.endAtMs - r.sentAtMs!);
+    assert.ok(Math.abs(r.endAtMs - r.scheduledAtMs - explained) < 5, 'queue time + service time = scheduled latency');
+  }
+  assert.ok(result.stages[0]!.maxQueued >= 10);
+});
+
+test('overflow drop counts arrivals that find no free slot and never sends them', async (t) => {
+  const server = await startExactScheduleServer({ ttftMs: 300, itlMs: 1, outputTokens: 1 });
+  t.after(() => server.close());
+  const spec = parseLoadSpec({
+    kind: 'constant-rate',
+    rate: 20,
+    requests: 10,
+    maxInFlight: 1,
+    overflow: 'drop',
+    prompts: { kind: 'synthetic', inputTokens: 8, outputTokens: 1 },
+  });
+  const result = await runLoad(
+    spec,
+    targetFor(server.url, { supports: { ignoreEos: true, tokenize: false, usage: 'final' } }),
+  );
+  const dropped = result.records.filter((r) => r.error?.kind === 'dropped');
+  assert.ok(dropped.length >= 6, `dropped ${dropped.length}`);
+  assert.equal(result.stages[0]!.dropped, dropped.length);
+  assert.ok(dropped.every((r) => r.sentAtMs === null));
+  assert.equal(result.records.length, 10);
+  assert.ok(result.warnings.some((w) => w.includes('approximate')));
+});
+
+test('an interrupt stops sending and returns the records so far, marked interrupted', async (t) => {
+  const server = await startExactScheduleServer({ ttftMs: 50, itlMs: 20, outputTokens: 5 });
+  t.after(() => server.close());
+  const spec = parseLoadSpec({
+    kind: 'constant-rate',
+    rate: 50,
+    durationS: 30,
+    prompts: { kind: 'synthetic', inputTokens: 8, outputTokens: 5 },
+  });
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(), 400);
+  const started = performance.now();
+  const result = await runLoad(
+    spec,
+    targetFor(server.url, { supports: { ignoreEos: true, tokenize: false, usage: 'final' } }),
+    {
+      signal: controller.signal,
+    },
+  );
+  assert.ok(performance.now() - started < 3000);
+  assert.equal(result.interrupted, true);
+  assert.ok(result.records.length >= 10 && result.records.length <= 30, `${result.records.length} records`);
+  assert.ok(result.records.filter((r) => r.error === null).length >= 10);
+});
+
+test('a sweep runs one stage per level and tags records with the stage', async (t) => {
+  const server = await startExactScheduleServer({ ttftMs: 2, itlMs: 1 });
+  t.after(() => server.close());
+  const spec = parseLoadSpec({
+    kind: 'sweep',
+    of: 'fixed-concurrency',
+    levels: [1, 2],
+    requests: 4,
+    prompts: { kind: 'synthetic', inputTokens: 8, outputTokens: 2 },
+  });
+  const result = await runLoad(spec, targetFor(server.url));
+  assert.deepEqual(
+    result.stages.map((s) => s.level),
+    [1, 2],
+  );
+  assert.equal(result.records.filter((r) => r.stage === 0).length, 4);
+  assert.equal(result.records.filter((r) => r.stage === 1).length, 4);
+  assert.equal(new Set(result.records.map((r) => r.id)).size, 8);
+});
+
+test('workers split an open-loop schedule exactly and the records merge', async (t) => {
+  const server = await startExactScheduleServer({ ttftMs: 2, itlMs: 1 });
+  t.after(() => server.close());
+  const spec = parseLoadSpec({
+    kind: 'constant-rate',
+    rate: 100,
+    requests: 40,
+    workers: 2,
+    prompts: { kind: 'synthetic', inputTokens: 8, outputTokens: 2 },
+  });
+  const result = await runLoad(spec, targetFor(server.url));
+  assert.equal(result.records.length, 40);
+  assert.deepEqual(
+    result.records.map((r) => r.id),
+    Array.from({ length: 40 }, (_, i) => i),
+  );
+  assert.ok(result.records.every((r) => r.error === null));
+  assert.equal(result.selfCheck.workers, 2);
+  // Scheduled times are 10 ms apart on one clock, whichever worker sent them.
+  const gaps = result.records.slice(1).map((r, i) => r.scheduledAtMs - result.records[i]!.scheduledAtMs);
+  assert.ok(
+    gaps.every((g) => Math.abs(g - 10) < 1),
+    `gaps ${gaps.join(',')}`,
+  );
+});

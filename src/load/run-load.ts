@@ -1,0 +1,228 @@
+import { performance } from 'node:perf_hooks';
+import { Pool, request } from 'undici';
+import { anchorWallClock, type Clock, monotonicClock, type WallAnchor } from '../core/clock.js';
+import { type Progress, silentProgress } from '../core/progress.js';
+import type { RequestRecord } from '../metrics/request-record.js';
+import { type LoadPlan, planLoad, stageSpecs } from './load-plan.js';
+import type { LoadSpec } from './load-spec.js';
+import { type LoadTarget, splitBaseUrl } from './load-target.js';
+import { counterDeltas, type PromScrape, parsePrometheusText } from './prometheus-text.js';
+import { type PreparedPrompts, preparePrompts } from './prompt-source.js';
+import { DEFAULT_PROMPTS } from './prompt-spec.js';
+import { type SelfCheck, selfCheckWarnings, startSelfCheck } from './self-check.js';
+import { runStage, type StageOutcome } from './stage-runner.js';
+import { tokenizeClient } from './tokenize-client.js';
+
+/**
+ * runLoad: plan, prepare prompts, read the engine's counters, run every stage, read the counters
+ * again, and return every record with the client's self-check. Never throws for request failures
+ * (they are records); on abort it stops sending, waits briefly for requests in flight and returns
+ * what it has, marked interrupted.
+ */
+export interface RunLoadOptions {
+  readonly signal?: AbortSignal;
+  readonly progress?: Progress;
+  readonly clock?: Clock;
+  /** Prompts prepared by the caller (e.g. shared by several runs); default: prepared from spec.prompts. */
+  readonly prompts?: PreparedPrompts;
+  /** Put in each request's x-request-id header (`<tag>-<id>`). */
+  readonly requestTag?: string;
+  /**
+   * Internal: this thread runs shard `index` of `count` (worker threads); the first stage starts at
+   * `startAtEpochMs` (performance.timeOrigin + now), the same instant for every shard.
+   */
+  readonly shard?: { readonly index: number; readonly count: number; readonly startAtEpochMs?: number };
+}
+
+export interface MeasuredWindow {
+  /** First measured request's scheduled time (monotonic ms, the run's clock). */
+  readonly startMs: number;
+  /** Last measured request's end. */
+  readonly endMs: number;
+}
+
+export interface StageResult {
+  readonly stage: number;
+  readonly level?: number;
+  readonly window: MeasuredWindow | null;
+  readonly dropped: number;
+  /** Largest number of arrivals waiting for a slot at once. */
+  readonly maxQueued: number;
+}
+
+export interface EngineCounters {
+  /** after − before of every counter series of the engine's /metrics (`name{labels}` → delta). */
+  readonly deltas: Readonly<Record<string, number>>;
+  /** The counters were read before the first and after the last request: warmup and cooldown included. */
+  readonly covers: 'all-phases';
+  readonly before: PromScrape;
+  readonly after: PromScrape;
+}
+
+export interface LoadResult {
+  readonly records: RequestRecord[];
+  readonly selfCheck: SelfCheck;
+  /** Measured window over all stages (null when nothing was measured). */
+  readonly window: MeasuredWindow | null;
+  readonly stages: readonly StageResult[];
+  readonly engineCounters?: EngineCounters;
+  readonly warnings: string[];
+  readonly interrupted: boolean;
+  readonly plan: LoadPlan;
+  /** Turns the records' monotonic times into wall-clock times for storage. */
+  readonly wallAnchor: WallAnchor;
+}
+
+/**
+ * Distinct prompts prepared before the run (each checked with the tokenizer when there is one);
+ * requests cycle through them, and cache busting makes every request unique anyway.
+ */
+const PROMPT_POOL = 512;
+
+export async function runLoad(spec: LoadSpec, target: LoadTarget, options: RunLoadOptions = {}): Promise<LoadResult> {
+  if (spec.workers > 1 && !options.shard) {
+    const { runSharded } = await import('./run-sharded.js');
+    return runSharded(spec, target, options);
+  }
+  const clock = options.clock ?? monotonicClock;
+  const progress = options.progress ?? silentProgress;
+  const plan = planLoad(spec);
+  const warnings = capabilityWarnings(target);
+  let prompts: PreparedPrompts;
+  try {
+    prompts = options.prompts ?? (await prepareFor(spec, target, plan, options.signal));
+  } catch (error) {
+    if (!options.signal?.aborted) throw error;
+    prompts = { prompts: [], exactInputLengths: false, warnings: ['interrupted while preparing prompts'] };
+  }
+  warnings.push(...prompts.warnings);
+  const counterSource = target.metricsPath === null ? null : (target.metricsPath ?? '/metrics');
+  const before = counterSource && !options.shard ? await scrapeMetrics(target.baseUrl, counterSource) : null;
+  const { origin } = splitBaseUrl(target.baseUrl);
+  const pool = new Pool(origin, {
+    connections: plan.maxConcurrency === null ? null : Math.ceil(plan.maxConcurrency / (options.shard?.count ?? 1)),
+    pipelining: 1,
+    keepAliveTimeout: 60_000,
+    headersTimeout: 0,
+    bodyTimeout: 0,
+  });
+  const wallAnchor = anchorWallClock(clock);
+  const probe = startSelfCheck(() => clock.nowMs());
+  const records: RequestRecord[] = [];
+  const outcomes: StageOutcome[] = [];
+  let spunMs = 0;
+  try {
+    for (const stagePlan of plan.stages) {
+      if (options.signal?.aborted || prompts.prompts.length === 0) break;
+      progress.phase(
+        stagePlan.level === undefined ? stagePlan.spec.kind : `${stagePlan.spec.kind} ${stagePlan.level}`,
+        stagePlan.requests ?? undefined,
+      );
+      const outcome = await runStage(stagePlan, {
+        pool,
+        target,
+        prompts: prompts.prompts,
+        clock,
+        progress,
+        signal: options.signal,
+        requestTag: options.requestTag,
+        shard: options.shard ?? { index: 0, count: 1 },
+        idBase: records.length === 0 ? 0 : Math.max(...records.map((r) => r.id)) + 1,
+        ...(outcomes.length === 0 && options.shard?.startAtEpochMs !== undefined
+          ? { startAtMs: options.shard.startAtEpochMs - performance.timeOrigin }
+          : {}),
+      });
+      records.push(...outcome.records);
+      spunMs += outcome.spunMs;
+      outcomes.push(outcome);
+      progress.end(`${outcome.records.length} requests`);
+    }
+  } finally {
+    await pool.close().catch(() => undefined);
+  }
+  const openLoop = plan.stages.some((s) => s.openLoop);
+  const selfCheck = probe.stop(records, openLoop, spunMs);
+  if (!options.shard) warnings.push(...selfCheckWarnings(selfCheck));
+  const after = before && counterSource ? await scrapeMetrics(target.baseUrl, counterSource) : null;
+  const stages = outcomes.map(
+    (o): StageResult => ({
+      stage: o.stage,
+      ...(o.level === undefined ? {} : { level: o.level }),
+      window: o.window,
+      dropped: o.dropped,
+      maxQueued: o.maxQueued,
+    }),
+  );
+  return {
+    records,
+    selfCheck,
+    window: mergeWindows(stages.map((s) => s.window)),
+    stages,
+    ...(before && after
+      ? { engineCounters: { deltas: counterDeltas(before, after), covers: 'all-phases' as const, before, after } }
+      : {}),
+    warnings,
+    interrupted: options.signal?.aborted ?? false,
+    plan,
+    wallAnchor,
+  };
+}
+
+export function mergeWindows(windows: readonly (MeasuredWindow | null)[]): MeasuredWindow | null {
+  const present = windows.filter((w): w is MeasuredWindow => w !== null);
+  if (present.length === 0) return null;
+  return {
+    startMs: Math.min(...present.map((w) => w.startMs)),
+    endMs: Math.max(...present.map((w) => w.endMs)),
+  };
+}
+
+function capabilityWarnings(target: LoadTarget): string[] {
+  const warnings: string[] = [];
+  if (!target.supports.ignoreEos) {
+    warnings.push(
+      target.api.startsWith('ollama')
+        ? 'Ollama has no ignore_eos: num_predict is only an upper bound, so output lengths vary and TPOT/throughput compare only with care'
+        : 'the server does not support ignore_eos: max_tokens is only an upper bound, so output lengths vary',
+    );
+  }
+  if (target.stream === false)
+    warnings.push('non-streamed requests: TTFT and ITL cannot be measured, only end-to-end latency');
+  return warnings;
+}
+
+async function prepareFor(
+  spec: LoadSpec,
+  target: LoadTarget,
+  plan: LoadPlan,
+  signal: AbortSignal | undefined,
+): Promise<PreparedPrompts> {
+  const count = Math.min(PROMPT_POOL, Math.max(1, plan.requests ?? PROMPT_POOL));
+  const promptSpec = spec.prompts ?? DEFAULT_PROMPTS;
+  const countTokens = target.supports.tokenize ? tokenizeClient(target.baseUrl, target.model, signal) : undefined;
+  if (!countTokens) return preparePrompts(promptSpec, { count });
+  try {
+    return await preparePrompts(promptSpec, { count, countTokens });
+  } catch (error) {
+    if (signal?.aborted || (error as { code?: string }).code === 'DATASET_INVALID') throw error;
+    const fallback = await preparePrompts(promptSpec, { count });
+    const why = `POST /tokenize failed (${(error as Error).message}): input lengths are approximate`;
+    return { ...fallback, warnings: [why, ...fallback.warnings.filter((w) => !w.startsWith('no tokenizer'))] };
+  }
+}
+
+/** Reads an engine's Prometheus text; null when it has none or does not answer. */
+export async function scrapeMetrics(baseUrl: string, path: string): Promise<PromScrape | null> {
+  const { origin, prefix } = splitBaseUrl(baseUrl);
+  try {
+    const response = await request(`${origin}${prefix}${path}`, {
+      method: 'GET',
+      headersTimeout: 5000,
+      bodyTimeout: 5000,
+    });
+    const text = await response.body.text();
+    return response.statusCode === 200 ? parsePrometheusText(text) : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,100 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { RequestRecord } from '../metrics/request-record.js';
+
+/**
+ * Is the client itself the limit? Reported with every result: the client process's CPU share of
+ * one core over the run, the event loop's delay, and how late paced sends left against their
+ * schedule. Thresholds from measurements on a 2-core machine: past ~50 % of a core per event loop
+ * the timing of arriving chunks degrades (gap p99 grows from ~23 ms to ~45 ms at a nominal 20 ms).
+ */
+export interface SelfCheck {
+  /** Client process CPU time / wall time, in % of one core (all threads of the process). */
+  readonly cpuPercent: number;
+  /** Part of cpuPercent spent spinning to send on time (the pacer's busy wait), not real work. */
+  readonly pacingSpinPercent: number;
+  readonly eventLoopDelayP50Ms: number;
+  readonly eventLoopDelayP99Ms: number;
+  readonly eventLoopDelayMaxMs: number;
+  /** sentAt − scheduledAt of open-loop sends that did not wait for a slot; null for closed loops. */
+  readonly sendLatenessP50Ms: number | null;
+  readonly sendLatenessP99Ms: number | null;
+  readonly sendLatenessMaxMs: number | null;
+  readonly pacedSends: number;
+  readonly wallMs: number;
+  readonly workers: number;
+}
+
+export const LATENESS_LIMIT_MS = 1;
+export const CPU_LIMIT_PERCENT = 50;
+
+export interface SelfCheckProbe {
+  stop(records: readonly RequestRecord[], openLoop: boolean, spunMs: number): SelfCheck;
+}
+
+export function startSelfCheck(nowMs: () => number): SelfCheckProbe {
+  const cpuStart = process.cpuUsage();
+  const wallStart = nowMs();
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  return {
+    stop(records, openLoop, spunMs) {
+      delay.disable();
+      const cpu = process.cpuUsage(cpuStart);
+      const wallMs = Math.max(1e-3, nowMs() - wallStart);
+      const lateness = openLoop ? sendLateness(records) : [];
+      const pick = (q: number) => (lateness.length ? quantileSorted(lateness, q) : null);
+      const ns = (value: number) => (Number.isFinite(value) ? value / 1e6 : 0);
+      return {
+        cpuPercent: ((cpu.user + cpu.system) / 1000 / wallMs) * 100,
+        pacingSpinPercent: (spunMs / wallMs) * 100,
+        eventLoopDelayP50Ms: ns(delay.percentile(50)),
+        eventLoopDelayP99Ms: ns(delay.percentile(99)),
+        eventLoopDelayMaxMs: ns(delay.max),
+        sendLatenessP50Ms: pick(0.5),
+        sendLatenessP99Ms: pick(0.99),
+        sendLatenessMaxMs: lateness.length ? lateness[lateness.length - 1]! : null,
+        pacedSends: lateness.length,
+        wallMs,
+        workers: 1,
+      };
+    },
+  };
+}
+
+/** Sorted lateness (ms) of sends that did not queue for a slot. */
+export function sendLateness(records: readonly RequestRecord[]): number[] {
+  const out: number[] = [];
+  for (const record of records) {
+    if (record.sentAtMs === null || (record.queuedMs ?? 0) > 0) continue;
+    out.push(Math.max(0, record.sentAtMs - record.scheduledAtMs));
+  }
+  return out.sort((a, b) => a - b);
+}
+
+/** Nearest-rank quantile of sorted values. */
+export function quantileSorted(sorted: readonly number[], q: number): number {
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[rank]!;
+}
+
+/** Warnings a person should see when the numbers may describe the client rather than the server. */
+export function selfCheckWarnings(check: SelfCheck): string[] {
+  const warnings: string[] = [];
+  const perLoop = Math.max(0, check.cpuPercent - check.pacingSpinPercent) / check.workers;
+  if (check.sendLatenessP99Ms !== null && check.sendLatenessP99Ms > LATENESS_LIMIT_MS) {
+    warnings.push(
+      `the client sent late: send lateness p99 ${check.sendLatenessP99Ms.toFixed(2)} ms > ${LATENESS_LIMIT_MS} ms; the offered rate was not met exactly (use more workers or a lower rate)`,
+    );
+  }
+  if (perLoop > CPU_LIMIT_PERCENT) {
+    warnings.push(
+      `the client may be the limit: ${(perLoop * check.workers).toFixed(0)} % CPU (pacing spin excluded) over ${check.workers} event loop(s) (> ${CPU_LIMIT_PERCENT} % each); timings may include client delay (use workers: ${Math.ceil((perLoop * check.workers) / 40)})`,
+    );
+  }
+  if (check.eventLoopDelayP99Ms > 10) {
+    warnings.push(
+      `the client's event loop stalled: delay p99 ${check.eventLoopDelayP99Ms.toFixed(1)} ms; chunk times may be late by as much`,
+    );
+  }
+  return warnings;
+}

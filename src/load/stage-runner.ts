@@ -1,0 +1,256 @@
+import type { Pool } from 'undici';
+import type { Clock } from '../core/clock.js';
+import type { Progress } from '../core/progress.js';
+import type { RequestRecord, RunPhase } from '../metrics/request-record.js';
+import { PhaseTracker, type StagePlan, stageSchedule } from './load-plan.js';
+import type { StageSpec } from './load-spec.js';
+import type { LoadTarget } from './load-target.js';
+import { Pacer } from './pacer.js';
+import type { PreparedPrompt } from './request-body.js';
+import { droppedRecord, type InFlightRequest, type RequestSlot, sendRequest } from './send-request.js';
+
+export interface StageContext {
+  readonly pool: Pool;
+  readonly target: LoadTarget;
+  readonly prompts: readonly PreparedPrompt[];
+  readonly clock: Clock;
+  readonly progress: Progress;
+  readonly signal: AbortSignal | undefined;
+  readonly requestTag: string | undefined;
+  readonly shard: { readonly index: number; readonly count: number };
+  /** First request id of this stage (ids stay unique across stages and shards). */
+  readonly idBase: number;
+  /** When the stage's schedule starts on ctx.clock (default: now plus a short lead). */
+  readonly startAtMs?: number;
+}
+
+export interface StageOutcome {
+  readonly stage: number;
+  readonly level?: number;
+  readonly records: RequestRecord[];
+  readonly window: { startMs: number; endMs: number } | null;
+  readonly dropped: number;
+  readonly maxQueued: number;
+  readonly spunMs: number;
+}
+
+/** After an interrupt, requests in flight get this long to finish before they are cut. */
+const INTERRUPT_GRACE_MS = 5000;
+/** Lead time between planning the stage and its first send. */
+const START_LEAD_MS = 5;
+
+/**
+ * Tracks requests in flight for one stage: launches them, collects their records, and drains
+ * (waits for all, bounded) at the end or on interrupt.
+ */
+class InFlight {
+  readonly records: RequestRecord[] = [];
+  private readonly active = new Set<InFlightRequest>();
+  private idle: (() => void) | null = null;
+  private lastProgressMs = 0;
+  onSettled: (() => void) | null = null;
+
+  constructor(
+    private readonly ctx: StageContext,
+    private readonly timeoutMs: number,
+  ) {}
+
+  get size(): number {
+    return this.active.size;
+  }
+
+  launch(slot: RequestSlot): Promise<RequestRecord> {
+    const { ctx } = this;
+    const prompt = ctx.prompts[slot.id % ctx.prompts.length]!;
+    const inFlight = sendRequest(ctx.pool, ctx.target, prompt, slot, {
+      clock: ctx.clock,
+      timeoutMs: this.timeoutMs,
+      ...(ctx.requestTag === undefined ? {} : { requestTag: ctx.requestTag }),
+    });
+    this.active.add(inFlight);
+    return inFlight.done.then((record) => {
+      this.active.delete(inFlight);
+      this.records.push(record);
+      this.reportProgress();
+      this.onSettled?.();
+      if (this.active.size === 0) this.idle?.();
+      return record;
+    });
+  }
+
+  record(record: RequestRecord): void {
+    this.records.push(record);
+  }
+
+  /** Waits until nothing is in flight, at most `limitMs`; then cuts what is left (records say 'aborted'). */
+  async drain(limitMs: number): Promise<void> {
+    if (this.active.size > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, limitMs);
+        this.idle = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    const left = [...this.active];
+    for (const request of left) request.abort();
+    await Promise.all(left.map((request) => request.done));
+    // Let the `.then` above record them.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  private reportProgress(): void {
+    const now = this.ctx.clock.nowMs();
+    if (now - this.lastProgressMs < 250) return;
+    this.lastProgressMs = now;
+    const errors = this.records.reduce((n, r) => n + (r.error ? 1 : 0), 0);
+    this.ctx.progress.update(this.records.length, `${this.active.size} in flight, ${errors} errors`);
+  }
+}
+
+export async function runStage(plan: StagePlan, ctx: StageContext): Promise<StageOutcome> {
+  const spec = plan.spec;
+  const body =
+    spec.kind === 'constant-rate' || spec.kind === 'poisson' || spec.kind === 'ramp-rate'
+      ? await runOpenLoop(spec, plan, ctx)
+      : await runClosedLoop(spec, plan, ctx);
+  const measured = body.records.filter((r) => r.phase === 'measure');
+  const window =
+    measured.length === 0
+      ? null
+      : {
+          startMs: Math.min(...measured.map((r) => r.scheduledAtMs)),
+          endMs: Math.max(...measured.map((r) => r.endAtMs)),
+        };
+  body.records.sort((a, b) => a.id - b.id);
+  return { stage: plan.stage, ...(plan.level === undefined ? {} : { level: plan.level }), window, ...body };
+}
+
+type OpenSpec = Extract<StageSpec, { kind: 'constant-rate' | 'poisson' | 'ramp-rate' }>;
+type ClosedSpec = Extract<StageSpec, { kind: 'synchronous' | 'fixed-concurrency' | 'ramp-concurrency' }>;
+type Body = Omit<StageOutcome, 'stage' | 'level' | 'window'>;
+
+/** A waiting arrival: scheduled, not yet sent because every slot was taken. */
+interface Waiting {
+  readonly id: number;
+  readonly phase: RunPhase;
+  readonly scheduledAtMs: number;
+}
+
+/**
+ * Open loop: every arrival is sent at its scheduled time, whatever the answers do. The shard walks
+ * the whole schedule (so phases match the single-process run) and sends its own share.
+ */
+async function runOpenLoop(spec: OpenSpec, plan: StagePlan, ctx: StageContext): Promise<Body> {
+  const { clock, signal, shard } = ctx;
+  const schedule = stageSchedule(spec);
+  const tracker = new PhaseTracker(spec);
+  const pacer = new Pacer(clock, spec.spinMs);
+  const flights = new InFlight(ctx, spec.timeoutS * 1000);
+  const cap =
+    spec.maxInFlight === undefined ? Number.POSITIVE_INFINITY : Math.max(1, Math.round(spec.maxInFlight / shard.count));
+  // FIFO of waiting arrivals; a plain array with a moving head (amortised O(1)).
+  const queue: Waiting[] = [];
+  let head = 0;
+  let dropped = 0;
+  let maxQueued = 0;
+  const startMs = ctx.startAtMs ?? clock.nowMs() + START_LEAD_MS;
+  flights.onSettled = () => {
+    while (head < queue.length && flights.size < cap && !signal?.aborted) {
+      const waiting = queue[head++]!;
+      void flights.launch({ ...waiting, stage: plan.stage, queuedMs: clock.nowMs() - waiting.scheduledAtMs });
+    }
+  };
+  for (let n = 0; ; n++) {
+    if (signal?.aborted) break;
+    const offsetMs = schedule.next();
+    if (!Number.isFinite(offsetMs)) break;
+    const phase = tracker.assign(offsetMs);
+    if (phase === null) break;
+    if (n % shard.count !== shard.index) continue;
+    const scheduledAtMs = startMs + offsetMs;
+    await pacer.until(scheduledAtMs);
+    if (signal?.aborted) break;
+    const id = ctx.idBase + n;
+    if (flights.size < cap && head === queue.length) {
+      void flights.launch({ id, phase, stage: plan.stage, scheduledAtMs, queuedMs: 0 });
+    } else if (spec.overflow === 'drop') {
+      dropped++;
+      flights.record(droppedRecord({ id, phase, stage: plan.stage, scheduledAtMs, queuedMs: 0 }));
+    } else {
+      queue.push({ id, phase, scheduledAtMs });
+      maxQueued = Math.max(maxQueued, queue.length - head);
+    }
+  }
+  // Queued arrivals still go out as slots free up; wait for them and for what is in flight.
+  const drainMs = signal?.aborted ? INTERRUPT_GRACE_MS : spec.drainS * 1000;
+  const deadline = clock.nowMs() + drainMs;
+  while (head < queue.length && !signal?.aborted && clock.nowMs() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  await flights.drain(Math.max(0, deadline - clock.nowMs()));
+  // Never sent (interrupted or past the drain): recorded, not lost.
+  for (; head < queue.length; head++) {
+    const waiting = queue[head]!;
+    const record = droppedRecord({ ...waiting, stage: plan.stage, queuedMs: clock.nowMs() - waiting.scheduledAtMs });
+    flights.record({
+      ...record,
+      error: { kind: 'aborted', message: 'never sent: the run ended while it waited for a slot' },
+    });
+  }
+  return { records: flights.records, dropped, maxQueued, spunMs: pacer.spunMs };
+}
+
+/** Target concurrency of a closed loop at `offsetMs` into the stage. */
+function concurrencyAt(spec: ClosedSpec, tracker: PhaseTracker, offsetMs: number): number {
+  if (spec.kind === 'synchronous') return 1;
+  if (spec.kind === 'fixed-concurrency') return spec.concurrency;
+  const start = tracker.measureStartMs;
+  if (start === null) return spec.from;
+  const progress = Math.min(1, Math.max(0, (offsetMs - start) / (spec.durationS * 1000)));
+  return Math.round(spec.from + (spec.to - spec.from) * progress);
+}
+
+/**
+ * Closed loop (under sharding each worker's spec already holds its share of users and requests;
+ * the shard only keeps ids unique): each of `concurrency` users sends, waits for the answer, and sends again. A user's
+ * request is scheduled the moment it is free, so there is no lateness and no queue. Ramps start and
+ * park users as the target concurrency moves.
+ */
+async function runClosedLoop(spec: ClosedSpec, plan: StagePlan, ctx: StageContext): Promise<Body> {
+  const { clock, signal, shard } = ctx;
+  const tracker = new PhaseTracker(spec);
+  const flights = new InFlight(ctx, spec.timeoutS * 1000);
+  const users = plan.maxConcurrency ?? 1;
+  const startMs = clock.nowMs();
+  let next = 0;
+  let finished = false;
+  const user = async (index: number) => {
+    while (!finished && !signal?.aborted) {
+      const offsetMs = clock.nowMs() - startMs;
+      if (index >= concurrencyAt(spec, tracker, offsetMs)) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        continue;
+      }
+      const phase = tracker.assign(offsetMs);
+      if (phase === null) {
+        finished = true;
+        break;
+      }
+      const id = ctx.idBase + next++ * shard.count + shard.index;
+      await flights.launch({ id, phase, stage: plan.stage, scheduledAtMs: clock.nowMs(), queuedMs: 0 });
+    }
+  };
+  const all = Promise.all(Array.from({ length: users }, (_, index) => user(index)));
+  if (signal) {
+    const stopped = new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    await Promise.race([all, stopped]);
+    if (signal.aborted) await flights.drain(INTERRUPT_GRACE_MS);
+  }
+  await all;
+  return { records: flights.records, dropped: 0, maxQueued: 0, spunMs: 0 };
+}
