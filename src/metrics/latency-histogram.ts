@@ -1,5 +1,6 @@
-import type { Histogram } from 'hdr-histogram-js';
-import hdr from 'hdr-histogram-js';
+// Named imports: Node's ESM loader exposes them from this CommonJS package, and unlike a default
+// import they also resolve under CommonJS interop (tsx eval, bundlers), where `default` is undefined.
+import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
 
 /**
  * The statistics kitt reports for every latency distribution. All values are in the unit the
@@ -37,7 +38,7 @@ const SIGNIFICANT_DIGITS = 3;
 
 function newHdr(): Histogram {
   // The pure-JS build: no WebAssembly instance to initialise, identical results, safe in worker threads.
-  return hdr.build({
+  return build({
     useWebAssembly: false,
     bitBucketSize: 32,
     numberOfSignificantValueDigits: SIGNIFICANT_DIGITS,
@@ -61,7 +62,7 @@ export class LatencyHistogram {
 
   /** Rebuilds a histogram from `encode()`'s output. */
   static decode(encoded: string): LatencyHistogram {
-    const decoded = hdr.decodeFromCompressedBase64(encoded, 32, false);
+    const decoded = decodeFromCompressedBase64(encoded, 32, false);
     // Copy into a fresh auto-resizing histogram so later records and merges never overflow.
     const histogram = newHdr();
     histogram.add(decoded);
@@ -129,7 +130,7 @@ export class LatencyHistogram {
   }
 
   encode(): string {
-    return hdr.encodeIntoCompressedBase64(this.histogram);
+    return encodeIntoCompressedBase64(this.histogram);
   }
 }
 

@@ -49,7 +49,7 @@ const ALIASES: Record<string, SloName> = {
 export function parseSlo(text: string): SloBounds {
   const bounds: Record<string, number> = {};
   for (const entry of text.split(/[\s,]+/).filter((e) => e.length > 0)) {
-    const match = /^([A-Za-z]+)\s*[=:]\s*(\d+(?:\.\d+)?)(?:ms)?$/.exec(entry);
+    const match = /^([A-Za-z][A-Za-z0-9]*)\s*[=:]\s*(\d+(?:\.\d+)?)(?:ms)?$/.exec(entry);
     const name = match
       ? (ALIASES[match[1]!] ?? (SLO_NAMES as readonly string[]).find((n) => n === match[1]))
       : undefined;

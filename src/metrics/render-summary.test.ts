@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { failedRecord, streamedRecord } from '../testing/request-records.js';
+import { crossCheckEngine } from './engine-cross-check.js';
+import { renderSummaryMarkdown, renderSummaryTable } from './render-summary.js';
+import { parseRecordLine, serializeRecord } from './serialize-record.js';
+import { summarizeRun } from './summarize-run.js';
+
+const records = [
+  streamedRecord({
+    id: 0,
+    sentAtMs: 1000,
+    arrivalsAtMs: [1100, 1120.0004, 1140],
+    tokens: [1, 2, 1],
+    overrides: { engine: { promptMs: 90, tpotMs: 12, completionTokens: 4 }, queuedMs: 0 },
+  }),
+  streamedRecord({ id: 1, sentAtMs: 1200, arrivalsAtMs: [1300, 1350] }),
+  failedRecord('dropped', { id: 2, scheduledAtMs: 1250, sentAtMs: null, endAtMs: 1250 }),
+];
+
+test('the terminal table aligns every latency column', () => {
+  const text = renderSummaryTable(summarizeRun(records, { slo: { ttftMs: 150 } }));
+  assert.match(text, /requests\s+3 measured: 2 succeeded, 0 failed, 1 dropped, 0 aborted/);
+  assert.match(text, /SLO attainment\s+66\.7 % \(2 of 3\)/);
+  const table = text.split('\n\n')[1]!.trimEnd().split('\n');
+  const header = table[0]!;
+  assert.ok(table.length > 3);
+  // every row ends where the header's last column ends
+  for (const row of table) assert.equal(row.length, header.length, row);
+  assert.ok(table.some((row) => row.startsWith('TTFT, send → first content token (ms)')));
+});
+
+test('summary.md carries facts, warnings, latency and the client-vs-engine table', () => {
+  const metrics = summarizeRun(records);
+  const md = renderSummaryMarkdown(metrics, {
+    title: 'llama.cpp on tiny model',
+    facts: { engine: 'llama.cpp', model: 'tiny|q8' },
+    warnings: ['client CPU above 50 %'],
+    crossCheck: crossCheckEngine(records),
+  });
+  assert.match(md, /^# llama\.cpp on tiny model\n/);
+  assert.match(md, /- \*\*model\*\*: tiny\|q8/);
+  assert.match(md, /⚠ client CPU above 50 %/);
+  assert.match(md, /\| TTFT, send → first content token \(ms\) \| 2 \|/);
+  assert.match(md, /\| TTFT \(ms, mean\) \| 1 \| 100\.0 \| 90\.0 \| 10\.0 \| 11\.1 % \|/);
+});
+
+test('a request serialises to one JSONL line with every arrival relative to the run start and reads back', () => {
+  const line = serializeRecord(records[0]!, 1000);
+  assert.ok(!line.includes('\n'));
+  const raw = JSON.parse(line);
+  assert.deepEqual(raw.arrivals, [
+    [100, 1, 'c'],
+    [120, 2, 'c'],
+    [140, 1, 'c'],
+  ]);
+  assert.equal(raw.sentAtMs, 0);
+  assert.equal(raw.endAtMs, 140);
+  const back = parseRecordLine(line);
+  assert.deepEqual(summarizeRun([back]).ttftMs, summarizeRun([records[0]!]).ttftMs);
+  assert.deepEqual(back.engine, records[0]!.engine);
+});

@@ -1,0 +1,165 @@
+import type { EngineCrossCheck, PairedComparison } from './engine-cross-check.js';
+import type { DistributionSummary } from './latency-histogram.js';
+import type { LatencyMetricName } from './metric-histograms.js';
+import { SLO_NAMES } from './slo.js';
+import type { RunMetrics } from './summarize-run.js';
+
+/** Latency rows in the order a reader wants them, with what each one is. */
+const LATENCY_ROWS: ReadonlyArray<readonly [LatencyMetricName, string]> = [
+  ['ttftMs', 'TTFT, send → first content token'],
+  ['ttfrMs', 'TTFR, send → first reasoning token'],
+  ['ttftFromScheduleMs', 'TTFT from schedule'],
+  ['tpotMs', 'TPOT, first → last token / (n − 1)'],
+  ['tpotVllmMs', 'TPOT as vLLM, (E2E − TTFT) / (n − 1)'],
+  ['itlMs', 'ITL per token'],
+  ['chunkGapMs', 'gap per chunk'],
+  ['e2eMs', 'E2E, send → end'],
+  ['e2eFromScheduleMs', 'E2E from schedule'],
+  ['queueMs', 'queue, schedule → send'],
+  ['slotWaitMs', 'slot wait (in-flight cap)'],
+  ['sendLatenessMs', 'send lateness (client)'],
+  ['timeToHeadersMs', 'send → headers'],
+];
+
+const STAT_COLUMNS = ['count', 'mean', 'std', 'p50', 'p90', 'p95', 'p99', 'p999', 'max'] as const;
+const STAT_HEADERS = ['count', 'mean', 'std', 'p50', 'p90', 'p95', 'p99', 'p99.9', 'max'];
+
+/** Milliseconds with precision that suits their size; "–" for no value. */
+export function formatMs(value: number | null): string {
+  if (value === null) return '–';
+  const digits = Math.abs(value) < 10 ? 2 : Math.abs(value) < 1000 ? 1 : 0;
+  return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+function formatRate(value: number | null): string {
+  if (value === null) return '–';
+  return value.toLocaleString('en-US', { maximumFractionDigits: value < 100 ? 2 : 1 });
+}
+
+const formatPercent = (value: number | null) => (value === null ? '–' : `${value.toFixed(1)} %`);
+
+function latencyRows(metrics: RunMetrics): string[][] {
+  return LATENCY_ROWS.filter(([name]) => metrics[name].count > 0 || name === 'ttftMs' || name === 'e2eMs').map(
+    ([name, label]) => {
+      const summary: DistributionSummary = metrics[name];
+      return [
+        `${label} (ms)`,
+        ...STAT_COLUMNS.map((c) => (c === 'count' ? String(summary.count) : formatMs(summary[c]))),
+      ];
+    },
+  );
+}
+
+function headlineRows(metrics: RunMetrics): string[][] {
+  const { requests: r, throughput: t, concurrency: c, window: w } = metrics;
+  const errors = Object.entries(r.errorsByKind)
+    .map(([kind, n]) => `${kind} ${n}`)
+    .join(', ');
+  const rows = [
+    [
+      'requests',
+      `${r.total} measured: ${r.succeeded} succeeded, ${r.failed} failed, ${r.dropped} dropped, ${r.aborted} aborted`,
+    ],
+    ['errors by kind', errors || 'none'],
+    ['window', `${w.durationS.toFixed(2)} s (${w.source})`],
+    ['requests/s', formatRate(t.requestsPerS)],
+    ['output tokens/s', formatRate(t.outputTokensPerS)],
+    ['total tokens/s', formatRate(t.totalTokensPerS)],
+    ['in flight', `mean ${formatRate(c.meanInFlight)}, peak ${c.peakInFlight}`],
+    ['output tokens/request', formatRate(metrics.tokens.outputPerRequestMean)],
+  ];
+  if (metrics.slo) {
+    const s = metrics.slo;
+    const bounds = SLO_NAMES.flatMap((n) => (s.bounds[n] === undefined ? [] : [`${n} ≤ ${s.bounds[n]}`])).join(', ');
+    rows.push(
+      ['SLO', bounds],
+      ['goodput requests/s', formatRate(s.goodputRequestsPerS)],
+      ['SLO attainment', `${formatPercent(s.attainmentPercent)} (${s.goodRequests} of ${s.eligibleRequests})`],
+    );
+  }
+  return rows;
+}
+
+function alignedTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+/** The run summary as aligned plain text for a terminal. */
+export function renderSummaryTable(metrics: RunMetrics): string {
+  const headline = headlineRows(metrics);
+  const labelWidth = Math.max(...headline.map(([label]) => label!.length));
+  const top = headline.map(([label, value]) => `${label!.padEnd(labelWidth)}  ${value}`).join('\n');
+  return `${top}\n\n${alignedTable(['latency', ...STAT_HEADERS], latencyRows(metrics))}\n`;
+}
+
+/** What summary.md says about the run besides its metrics. */
+export interface SummaryContext {
+  readonly title: string;
+  /** Key facts shown first: engine, model, limits, load model, start time... */
+  readonly facts?: Readonly<Record<string, string>>;
+  readonly crossCheck?: EngineCrossCheck;
+  /** Warnings to show prominently (client saturation, missing ignore_eos, ...). */
+  readonly warnings?: readonly string[];
+}
+
+const escapeCell = (text: string) => text.replaceAll('|', '\\|');
+
+function markdownTable(header: readonly string[], rows: readonly (readonly string[])[], rightFrom = 1): string {
+  const align = header.map((_, i) => (i >= rightFrom ? '---:' : '---'));
+  return [header, align, ...rows].map((r) => `| ${r.map(escapeCell).join(' | ')} |`).join('\n');
+}
+
+function crossCheckRows(check: EngineCrossCheck): string[][] {
+  const paired = (label: string, c: PairedComparison) => [
+    label,
+    String(c.pairs),
+    formatMs(c.clientMean),
+    formatMs(c.engineMean),
+    formatMs(c.deltaMean),
+    formatPercent(c.deltaPercent),
+  ];
+  const rows = [paired('TTFT (ms, mean)', check.ttftMs), paired('TPOT (ms, mean)', check.tpotMs)];
+  const counts: Array<[string, EngineCrossCheck['outputTokens']]> = [
+    ['output tokens (per-request reports)', check.outputTokens],
+    ['prompt tokens (per-request reports)', check.promptTokens],
+    ['prompt tokens (engine counters)', check.counters?.promptTokens ?? null],
+    ['generated tokens (engine counters)', check.counters?.generatedTokens ?? null],
+  ];
+  for (const [label, c] of counts) {
+    if (c) rows.push([label, '', String(c.client), String(c.engine), String(c.delta), formatPercent(c.deltaPercent)]);
+  }
+  return rows;
+}
+
+/** summary.md: facts, warnings, headline figures, latency table and the client-vs-engine check. */
+export function renderSummaryMarkdown(metrics: RunMetrics, context: SummaryContext): string {
+  const parts = [`# ${context.title}`];
+  const facts = Object.entries(context.facts ?? {});
+  if (facts.length > 0) parts.push(facts.map(([k, v]) => `- **${k}**: ${v}`).join('\n'));
+  if (context.warnings && context.warnings.length > 0) {
+    parts.push(`## Warnings\n\n${context.warnings.map((w) => `- ⚠ ${w}`).join('\n')}`);
+  }
+  parts.push(`## Results\n\n${markdownTable(['figure', 'value'], headlineRows(metrics), 2)}`);
+  parts.push(
+    `## Latency (ms)\n\nPercentiles are nearest-rank from HDR histograms (3 significant digits). ` +
+      `Only measure-phase requests that succeeded are included.\n\n` +
+      markdownTable(['metric', ...STAT_HEADERS], latencyRows(metrics)),
+  );
+  if (context.crossCheck && context.crossCheck.requestsWithReport + (context.crossCheck.counters ? 1 : 0) > 0) {
+    parts.push(
+      `## Client vs engine\n\nDelta = client − engine.\n\n` +
+        markdownTable(
+          ['quantity', 'pairs', 'client', 'engine', 'delta', 'delta %'],
+          crossCheckRows(context.crossCheck),
+        ),
+    );
+  }
+  parts.push('Definitions of every figure: docs/metrics.md. Raw per-request timings: requests.jsonl.');
+  return `${parts.join('\n\n')}\n`;
+}
