@@ -1,17 +1,17 @@
 import { KittError } from '../core/errors.js';
 import type { Progress } from '../core/progress.js';
-import { formatBytes } from '../core/units.js';
-import type { ContainerRef, ContainerRuntime, ExitInfo } from '../runtime/container-runtime.js';
+import type { ContainerRuntime } from '../runtime/container-runtime.js';
 import { reapOrphans } from '../runtime/reap-orphans.js';
 import { engineDefinition } from './catalog.js';
 import { defaultOwner } from './container-plan.js';
-import type { EngineExit, EngineRequest, RunningEngine, StoppedEngine } from './engine.js';
+import type { EngineRequest, RunningEngine } from './engine.js';
 import type { DetectedModel, EngineDefinition, HostPlatform } from './engine-definition.js';
 import { type EngineSettings, resolveEngineRequest } from './engine-settings.js';
 import { detectOwnContainerId, translateToHostPath } from './host-path.js';
 import { assertPreflight, effectiveGpus, imageFor, type PreflightDeps, preflight } from './preflight.js';
 import { hostArch } from './select-image.js';
-import { type ReadinessWaiter, waitForEngineReady } from './wait-for-engine.js';
+import { awaitReadyEngine, type StartedHandle } from './started-engine.js';
+import type { ReadinessWaiter } from './wait-for-engine.js';
 
 /** What starting a container engine needs; everything is passed in, nothing is global. */
 export interface ContainerEngineDeps {
@@ -39,13 +39,6 @@ export interface ContainerEngineDeps {
   readonly ownContainerId?: () => Promise<string | undefined>;
 }
 
-/** How many log lines an error message carries. */
-const LOG_TAIL_LINES = 20;
-
-export function toEngineExit(exit: ExitInfo): EngineExit {
-  return { exitCode: exit.exitCode, signal: exit.signal, oomKilled: exit.oomKilled, reason: exit.reason };
-}
-
 /**
  * The model path the Docker daemon must bind. When kitt runs in a container, the daemon (a sibling's
  * parent) resolves bind sources on the host, so the path is translated through kitt's own mounts.
@@ -60,80 +53,6 @@ export async function hostModelPath(
   const self = await runtime.inspect({ id, name: id });
   const binds = self.mounts.filter((m) => m.type === 'bind').map((m) => ({ source: m.source, destination: m.target }));
   return translateToHostPath(path, binds);
-}
-
-/** The error a failed start turns into: OOM and early exits carry their reason and the log tail. */
-export function startFailure(
-  engine: string,
-  cause: unknown,
-  exit: ExitInfo | undefined,
-  logTail: string,
-  memoryBytes: number | undefined,
-): KittError {
-  const tail = logTail.trim() === '' ? '' : `\n--- last log lines ---\n${logTail.trimEnd()}`;
-  if (exit?.oomKilled) {
-    const limit = memoryBytes === undefined ? 'its memory limit' : `the ${formatBytes(memoryBytes)} memory limit`;
-    return new KittError('OOM_KILLED', `${engine} was OOM-killed at ${limit} while starting${tail}`, {
-      hint: 'raise --memory or use a smaller model',
-      details: { exit, memoryBytes },
-      cause,
-    });
-  }
-  if (exit) {
-    return new KittError('ENGINE_EXITED', `${engine} exited before it was ready: ${exit.reason}${tail}`, {
-      hint: 'its log lines name the cause: a bad --engine-arg, an unreadable model',
-      details: { exit },
-      cause,
-    });
-  }
-  if (cause instanceof KittError && cause.code !== 'ENGINE_NOT_READY') return cause;
-  const message = cause instanceof Error ? cause.message : String(cause);
-  return new KittError('ENGINE_NOT_READY', `${engine} did not become ready: ${message}${tail}`, {
-    hint: `give it longer (engines.${engine}.startupTimeout in the config) or read its log lines`,
-    cause,
-  });
-}
-
-/** A RunningEngine over a started container: stop is idempotent and removes the container. */
-function runningContainer(
-  definition: EngineDefinition,
-  request: EngineRequest,
-  runtime: ContainerRuntime,
-  ref: ContainerRef,
-  waited: Promise<ExitInfo | undefined>,
-  baseUrl: string,
-  servedModel: string,
-): RunningEngine {
-  let stopping: Promise<StoppedEngine> | undefined;
-  const exited = new Promise<EngineExit>((resolve) => {
-    void waited.then((exit) => {
-      if (exit && !stopping) resolve(toEngineExit(exit));
-    });
-  });
-  const stop = (): Promise<StoppedEngine> => {
-    stopping ??= (async () => {
-      const exit = await runtime.stop(ref).catch(() => undefined);
-      await runtime.remove(ref);
-      const ended = exit ?? (await waited) ?? { exitCode: null, signal: null, oomKilled: false, reason: 'removed' };
-      return { name: definition.name, exit: toEngineExit(ended) };
-    })();
-    return stopping;
-  };
-  return {
-    name: definition.name,
-    mode: 'docker',
-    api: definition.api,
-    baseUrl,
-    servedModel,
-    handle: ref.id,
-    limits: request.limits,
-    exited,
-    logTail: (lines = LOG_TAIL_LINES) => runtime.logsTail(ref, lines),
-    stop,
-    [Symbol.asyncDispose]: async () => {
-      await stop();
-    },
-  };
 }
 
 /**
@@ -163,6 +82,7 @@ export async function startContainerEngine(request: EngineRequest, deps: Contain
     ...deps.preflight,
     runtime,
     host,
+    definition,
     pull: deps.pull ?? false,
     imageOverride: resolved.imageOverride,
   });
@@ -185,29 +105,27 @@ export async function startContainerEngine(request: EngineRequest, deps: Contain
   });
   progress.phase(`starting ${definition.name} (${image.image})`);
   const ref = await runtime.run(spec);
-  const waited = runtime.wait(ref).catch(() => undefined);
-  const baseUrl = `http://127.0.0.1:${port}`;
-  try {
-    const budgetMs =
-      deps.readinessTimeoutMs ?? deps.settings?.startupTimeoutMs?.[definition.name] ?? definition.readiness.timeoutMs;
-    await (deps.waitReady ?? waitForEngineReady)({
-      url: `${baseUrl}${definition.readiness.httpPath}`,
-      exited: waited,
-      timeoutMs: budgetMs,
-      signal,
-    });
-    const servedModel = definition.prepareModel
-      ? await definition.prepareModel({ baseUrl, model, progress, signal })
-      : definition.servedModelName(model);
-    progress.end(`ready at ${baseUrl}`);
-    return runningContainer(definition, req, runtime, ref, waited, baseUrl, servedModel);
-  } catch (error) {
-    progress.end('failed');
-    const settled = await Promise.race([waited, new Promise<undefined>((r) => setTimeout(r, 1_000, undefined))]);
-    const tail = await runtime.logsTail(ref, LOG_TAIL_LINES).catch(() => '');
-    await runtime.stop(ref, { graceMs: 2_000 }).catch(() => undefined);
-    await runtime.remove(ref).catch(() => undefined);
-    if (signal?.aborted) throw signal.reason ?? error;
-    throw startFailure(definition.name, error, settled, tail, req.limits.memoryBytes);
-  }
+  const handle: StartedHandle = {
+    id: ref.id,
+    waited: runtime.wait(ref).catch(() => undefined),
+    logsTail: (lines) => runtime.logsTail(ref, lines),
+    stopAndRemove: async (graceMs) => {
+      const exit = await runtime.stop(ref, graceMs === undefined ? {} : { graceMs }).catch(() => undefined);
+      await runtime.remove(ref);
+      return exit;
+    },
+  };
+  return awaitReadyEngine({
+    definition,
+    request: req,
+    mode: 'docker',
+    handle,
+    baseUrl: `http://127.0.0.1:${port}`,
+    model,
+    progress,
+    signal,
+    settings: deps.settings,
+    readinessTimeoutMs: deps.readinessTimeoutMs,
+    waitReady: deps.waitReady,
+  });
 }
