@@ -9,9 +9,9 @@ import type { DetectedModel, EngineDefinition, HostPlatform } from './engine-def
 import { type EngineSettings, resolveEngineRequest } from './engine-settings.js';
 import { detectOwnContainerId, translateToHostPath } from './host-path.js';
 import { assertPreflight, effectiveGpus, imageFor, type PreflightDeps, preflight } from './preflight.js';
+import type { ReadinessStrategy } from './readiness.js';
 import { hostArch } from './select-image.js';
 import { awaitReadyEngine, type StartedHandle } from './started-engine.js';
-import type { ReadinessWaiter } from './wait-for-engine.js';
 
 /** What starting a container engine needs; everything is passed in, nothing is global. */
 export interface ContainerEngineDeps {
@@ -31,8 +31,8 @@ export interface ContainerEngineDeps {
   readonly preflight?: Pick<PreflightDeps, 'countGpus' | 'isPortFree' | 'validateModel'>;
   /** Remove containers left by crashed kitt runs before starting (default true). */
   readonly reapOrphans?: boolean;
-  /** Readiness strategy; the default polls the engine's health path with early exit detection. */
-  readonly waitReady?: ReadinessWaiter;
+  /** Readiness strategy; default: exactly 200 from the engine's readiness path. */
+  readonly readiness?: ReadinessStrategy;
   /** The engine definition to use instead of the catalog's (tests drive the lifecycle with a tiny image). */
   readonly definition?: EngineDefinition;
   /** kitt's own container id when it runs in one; default: read from /proc/self/mountinfo. */
@@ -126,6 +126,6 @@ export async function startContainerEngine(request: EngineRequest, deps: Contain
     signal,
     settings: deps.settings,
     readinessTimeoutMs: deps.readinessTimeoutMs,
-    waitReady: deps.waitReady,
+    readiness: deps.readiness,
   });
 }

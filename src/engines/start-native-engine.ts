@@ -6,9 +6,9 @@ import type { EngineRequest, RunningEngine } from './engine.js';
 import type { EngineDefinition } from './engine-definition.js';
 import { type EngineSettings, resolveEngineRequest } from './engine-settings.js';
 import { assertPreflight, effectiveGpus, type PreflightDeps, preflight } from './preflight.js';
+import type { ReadinessStrategy } from './readiness.js';
 import { hostArch } from './select-image.js';
 import { awaitReadyEngine, type StartedHandle } from './started-engine.js';
-import type { ReadinessWaiter } from './wait-for-engine.js';
 
 /** What starting a native (host process) engine needs. */
 export interface NativeEngineDeps {
@@ -19,7 +19,8 @@ export interface NativeEngineDeps {
   readonly profile?: string | undefined;
   readonly readinessTimeoutMs?: number;
   readonly preflight?: Pick<PreflightDeps, 'countGpus' | 'isPortFree' | 'validateModel' | 'env'>;
-  readonly waitReady?: ReadinessWaiter;
+  /** Readiness strategy; default: exactly 200 from the engine's readiness path. */
+  readonly readiness?: ReadinessStrategy;
   /** The definition to use instead of the catalog's (tests). */
   readonly definition?: EngineDefinition;
 }
@@ -79,6 +80,6 @@ export async function startNativeEngine(request: EngineRequest, deps: NativeEngi
     signal,
     settings: deps.settings,
     readinessTimeoutMs: deps.readinessTimeoutMs,
-    waitReady: deps.waitReady,
+    readiness: deps.readiness,
   });
 }

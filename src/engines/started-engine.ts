@@ -5,7 +5,7 @@ import type { ExitInfo } from '../runtime/container-runtime.js';
 import type { EngineExit, EngineMode, EngineRequest, RunningEngine, StoppedEngine } from './engine.js';
 import type { DetectedModel, EngineDefinition } from './engine-definition.js';
 import type { EngineSettings } from './engine-settings.js';
-import { type ReadinessWaiter, waitForEngineReady } from './wait-for-engine.js';
+import { forHttp, type ReadinessStrategy, waitUntilReady } from './readiness.js';
 
 /** How many log lines an error message carries. */
 export const LOG_TAIL_LINES = 20;
@@ -32,7 +32,8 @@ export interface AwaitReadyOptions {
   readonly signal?: AbortSignal | undefined;
   readonly settings?: EngineSettings | undefined;
   readonly readinessTimeoutMs?: number | undefined;
-  readonly waitReady?: ReadinessWaiter | undefined;
+  /** Overrides the engine's readiness (default: exactly 200 from its readiness path). */
+  readonly readiness?: ReadinessStrategy | undefined;
 }
 
 export function toEngineExit(exit: ExitInfo): EngineExit {
@@ -63,12 +64,17 @@ export function startFailure(
       cause,
     });
   }
-  if (cause instanceof KittError && cause.code !== 'ENGINE_NOT_READY') return cause;
+  if (cause instanceof KittError && cause.code === 'ENGINE_NOT_READY') {
+    // the readiness wait already carries the log tail; name where the budget is set
+    return new KittError('ENGINE_NOT_READY', cause.message, {
+      hint: `give it longer (engines.${engine}.startupTimeout in the config) or read its log lines`,
+      ...(cause.details ? { details: cause.details } : {}),
+      cause,
+    });
+  }
+  if (cause instanceof KittError) return cause;
   const message = cause instanceof Error ? cause.message : String(cause);
-  return new KittError('ENGINE_NOT_READY', `${engine} did not become ready: ${message}${tail}`, {
-    hint: `give it longer (engines.${engine}.startupTimeout in the config) or read its log lines`,
-    cause,
-  });
+  return new KittError('ENGINE_FAILED', `${engine} failed while starting: ${message}${tail}`, { cause });
 }
 
 function runningEngine(options: AwaitReadyOptions, servedModel: string): RunningEngine {
@@ -112,14 +118,16 @@ function runningEngine(options: AwaitReadyOptions, servedModel: string): Running
 export async function awaitReadyEngine(options: AwaitReadyOptions): Promise<RunningEngine> {
   const { definition, handle, baseUrl, model, progress, signal } = options;
   try {
-    await (options.waitReady ?? waitForEngineReady)({
-      url: `${baseUrl}${definition.readiness.httpPath}`,
-      exited: handle.waited,
+    await waitUntilReady(options.readiness ?? forHttp(`${baseUrl}${definition.readiness.httpPath}`), {
       timeoutMs:
         options.readinessTimeoutMs ??
         options.settings?.startupTimeoutMs?.[definition.name] ??
         definition.readiness.timeoutMs,
+      exited: handle.waited,
+      logTail: (lines) => handle.logsTail(lines),
       signal,
+      engine: definition.name,
+      tailLines: LOG_TAIL_LINES,
     });
     const servedModel = definition.prepareModel
       ? await definition.prepareModel({ baseUrl, model, progress, signal })
