@@ -137,7 +137,10 @@ function outputPoints(record: RequestRecord): {
   return {
     firstContentAtMs: first('content'),
     firstReasoningAtMs: first('reasoning'),
-    lastOutputAtMs: carrying.length === 0 ? null : Math.max(...carrying.map((a) => a.atMs)),
+    lastOutputAtMs: carrying.reduce<number | null>(
+      (latest, a) => (latest === null || a.atMs > latest ? a.atMs : latest),
+      null,
+    ),
   };
 }
 
@@ -168,7 +171,7 @@ export function deriveRequestMetrics(record: RequestRecord): RequestMetrics {
     tpotMs: n > 1 && decodeMs !== null ? decodeMs / (n - 1) : null,
     tpotVllmMs: n > 1 && firstOutputAtMs !== null ? (record.endAtMs - firstOutputAtMs) / (n - 1) : null,
     itl,
-    itlMaxMs: itl.length === 0 ? null : Math.max(...itl.map((i) => i.intervalMs)),
+    itlMaxMs: itl.reduce<number | null>((max, i) => (max === null || i.intervalMs > max ? i.intervalMs : max), null),
     chunkGapsMs: chunkGaps(record),
     outputTokens: n,
     promptTokens: record.promptTokens,

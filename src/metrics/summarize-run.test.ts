@@ -210,3 +210,40 @@ test('metrics are plain JSON: serialising and parsing gives the same object', ()
   const metrics = summarizeRun(randomRecords(30, 5), { slo: { ttftMs: 200 } });
   assert.deepEqual(JSON.parse(JSON.stringify(metrics)), metrics);
 });
+
+test('under a cap of 1 at 10 requests/s with 500 ms service, latency from the schedule exposes the queue', () => {
+  // The coordinated-omission scenario: each request waits for the previous one to finish.
+  const records: RequestRecord[] = [];
+  let freeAtMs = 0;
+  for (let id = 0; id < 50; id++) {
+    const scheduledAtMs = id * 100;
+    const sentAtMs = Math.max(scheduledAtMs, freeAtMs);
+    freeAtMs = sentAtMs + 500;
+    records.push(
+      streamedRecord({
+        id,
+        scheduledAtMs,
+        sentAtMs,
+        arrivalsAtMs: [sentAtMs + 100, sentAtMs + 500],
+        overrides: { queuedMs: sentAtMs - scheduledAtMs },
+      }),
+    );
+  }
+  const metrics = summarizeRun(records);
+  assertWithinHdrPrecision(metrics.e2eMs.p99, 500, 'e2e from send');
+  // the last request was scheduled at 4.9 s and finished at 25 s
+  assertWithinHdrPrecision(metrics.e2eFromScheduleMs.max, 25_000 - 4_900, 'e2e from schedule');
+  assert.ok(metrics.e2eFromScheduleMs.p50! > 10 * metrics.e2eMs.p50!);
+  // queue time explains the difference, and it was all slot wait, no pacing lateness
+  assertWithinHdrPrecision(metrics.queueMs.mean, metrics.e2eFromScheduleMs.mean! - metrics.e2eMs.mean!, 'queue');
+  assert.equal(metrics.sendLatenessMs.max, 0);
+  assert.equal(metrics.concurrency.peakInFlight, 1);
+});
+
+test('a long run with more records than a call has argument slots still summarises', () => {
+  const one = streamedRecord({ sentAtMs: 0, arrivalsAtMs: [], overrides: { firstContentAtMs: 5, endAtMs: 5 } });
+  const records = Array.from({ length: 200_000 }, (_, id) => ({ ...one, id, sentAtMs: id, endAtMs: id + 5 }));
+  const metrics = summarizeRun(records);
+  assert.equal(metrics.e2eMs.count, 200_000);
+  assert.deepEqual([metrics.window.startMs, metrics.window.endMs], [0, 200_004]);
+});

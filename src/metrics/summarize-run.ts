@@ -153,10 +153,15 @@ export function summarizeRun(records: readonly RequestRecord[], options: Summari
 }
 
 function measuredWindow(measured: readonly RequestRecord[]): TimeWindow {
-  const sends = measured.flatMap((r) => (r.sentAtMs === null ? [] : [r.sentAtMs]));
-  const ends = measured.filter((r) => r.sentAtMs !== null).map((r) => r.endAtMs);
-  if (sends.length === 0) return { startMs: 0, endMs: 0 };
-  return { startMs: Math.min(...sends), endMs: Math.max(...ends) };
+  // Loops, not Math.min(...spread): a long run has more records than a call has argument slots.
+  let startMs = Number.POSITIVE_INFINITY;
+  let endMs = Number.NEGATIVE_INFINITY;
+  for (const r of measured) {
+    if (r.sentAtMs === null) continue;
+    startMs = Math.min(startMs, r.sentAtMs);
+    endMs = Math.max(endMs, r.endAtMs);
+  }
+  return Number.isFinite(startMs) ? { startMs, endMs } : { startMs: 0, endMs: 0 };
 }
 
 /**
