@@ -1,0 +1,307 @@
+import { join } from 'node:path';
+import { KittError } from '../core/errors.js';
+import { newRunId } from '../core/ids.js';
+import { ensureWritableDir } from '../core/kitt-home.js';
+import type { Progress } from '../core/progress.js';
+import type { EngineRequest, RunningEngine } from '../engines/engine.js';
+import type { InfluxWriter } from '../export/influx-writer.js';
+import type { RunLabels } from '../export/metric-point.js';
+import type { RunMetricsExporter } from '../export/prometheus-exporter.js';
+import { writeResultDir } from '../export/result-dir.js';
+import type { HardwareInfo } from '../hardware/fingerprint.js';
+import type { LoadSpec } from '../load/load-spec.js';
+import type { LoadTarget } from '../load/load-target.js';
+import type { LoadResult } from '../load/run-load.js';
+import { crossCheckEngine, type EngineCrossCheck } from '../metrics/engine-cross-check.js';
+import { renderSummaryMarkdown, renderSummaryTable } from '../metrics/render-summary.js';
+import type { RequestRecord } from '../metrics/request-record.js';
+import type { SloBounds } from '../metrics/slo.js';
+import { type RunMetrics, summarizeRun } from '../metrics/summarize-run.js';
+import type { StatsSample } from '../runtime/container-runtime.js';
+import type { StatsSeries } from '../runtime/sample-stats.js';
+import { formatStatsJsonl } from '../runtime/sample-stats.js';
+import type { Store } from '../store/store-types.js';
+import { engineCounterDeltas } from './engine-counters.js';
+import { observeRecord, publishRun } from './publish-run.js';
+
+/** The model a run serves, after the default was synthesized or a given file was checked. */
+export interface PreparedModel {
+  readonly path: string;
+  /** Short name for tables and labels (file name without .gguf, or the synthetic preset). */
+  readonly label: string;
+  readonly sizeBytes?: number;
+}
+
+/** What a run asks for. The engine request's model may be empty: the default model is used. */
+export interface RunRequest {
+  readonly engine: EngineRequest;
+  readonly load: LoadSpec;
+  readonly slo?: SloBounds;
+  readonly home: string;
+  /** Default: `<home>/results/<run id>`. */
+  readonly resultDir?: string;
+  /** The effective configuration, stored with the run. */
+  readonly config?: unknown;
+  readonly kittVersion: string;
+}
+
+/** Resource sampling of a started engine: stop() ends it and hands back the series. */
+export interface ResourceWatch {
+  stop(): Promise<StatsSeries>;
+}
+
+/** The parts a run is made of; the CLI and the web server wire the real ones, tests may swap one. */
+export interface RunPorts {
+  prepareModel(request: EngineRequest, progress: Progress): Promise<PreparedModel>;
+  startEngine(request: EngineRequest, options: { progress: Progress; signal: AbortSignal }): Promise<RunningEngine>;
+  /** Where and how the load generator talks to the started engine. */
+  targetFor(engine: RunningEngine): LoadTarget;
+  runLoad(
+    spec: LoadSpec,
+    target: LoadTarget,
+    options: { signal: AbortSignal; progress: Progress; onRecord?: (record: RequestRecord) => void },
+  ): Promise<LoadResult>;
+  /** Starts sampling the engine's resources; null when its mode has none to sample. */
+  watchResources(engine: RunningEngine, onSample?: (sample: StatsSample) => void): ResourceWatch | null;
+  collectHardware(): Promise<HardwareInfo>;
+  readonly store: Store;
+  /** Live Prometheus series for this run, when enabled; stopped by the caller of runBenchmark. */
+  startMonitoring?(labels: RunLabels): Promise<RunMetricsExporter | undefined>;
+  readonly influx?: InfluxWriter;
+}
+
+export interface RunOutcome {
+  readonly runId: string;
+  readonly resultDir: string;
+  readonly status: 'succeeded' | 'interrupted';
+  readonly metrics: RunMetrics;
+  readonly summaryTable: string;
+  readonly warnings: readonly string[];
+}
+
+/** Everything a run measured, kept together so a failure later on cannot lose it. */
+interface Measured {
+  readonly load: LoadResult;
+  readonly stats: StatsSeries | null;
+}
+
+/**
+ * start engine → run load → summarise → write the result directory → record in the store.
+ * The engine is stopped on every path. A failure after the load ran still writes what was
+ * measured before the error surfaces; an interrupted run is written and recorded as interrupted.
+ */
+export async function runBenchmark(
+  request: RunRequest,
+  ports: RunPorts,
+  context: { progress: Progress; signal: AbortSignal },
+): Promise<RunOutcome> {
+  const runId = request.engine.runId || newRunId();
+  const resultDir = ensureWritableDir(request.resultDir ?? join(request.home, 'results', runId));
+  const { progress, signal } = context;
+  const model = await ports.prepareModel(request.engine, progress);
+  const engineRequest: EngineRequest = { ...request.engine, runId, modelPath: model.path };
+  const hardware = await ports.collectHardware();
+  await ports.store.recordRunStarted({
+    id: runId,
+    engine: engineRequest.engine,
+    mode: engineRequest.mode,
+    model: model.label,
+    modelSizeBytes: model.sizeBytes,
+    hardwareFingerprint: hardware.fingerprint,
+    hardware,
+    config: request.config,
+    limits: engineRequest.limits,
+    resultPath: resultDir,
+  });
+  const labels: RunLabels = { engine: engineRequest.engine, model: model.label, runId, mode: engineRequest.mode };
+  let measured: Measured | null = null;
+  try {
+    const exporter = await ports.startMonitoring?.(labels);
+    measured = await measure(engineRequest, request.load, ports, { ...context, exporter });
+    const written = await writeRun(request, { runId, resultDir, model, hardware, labels }, measured);
+    const status = measured.load.interrupted ? 'interrupted' : 'succeeded';
+    await ports.store.recordRunFinished(runId, { status, metrics: written.document, resultPath: resultDir });
+    await publishRun(labels, measured.load, written.metrics, ports, progress);
+    if (status === 'interrupted') {
+      throw new KittError('INTERRUPTED', `run ${runId} was interrupted; what it measured is in ${resultDir}`);
+    }
+    return {
+      runId,
+      resultDir,
+      status,
+      metrics: written.metrics,
+      summaryTable: renderSummaryTable(written.metrics),
+      warnings: written.warnings,
+    };
+  } catch (error) {
+    if (!(error instanceof KittError && error.code === 'INTERRUPTED')) {
+      await recordFailure(runId, resultDir, error, ports.store);
+    } else if (measured === null) {
+      await ports.store.recordRunFinished(runId, {
+        status: 'interrupted',
+        resultPath: resultDir,
+        error: error.message,
+      });
+    }
+    throw error;
+  }
+}
+
+async function recordFailure(runId: string, resultDir: string, error: unknown, store: Store): Promise<void> {
+  const message = error instanceof Error ? error.message : String(error);
+  await store
+    .recordRunFinished(runId, { status: 'failed', resultPath: resultDir, error: message })
+    .catch(() => undefined);
+}
+
+/** Starts the engine, runs the load against it with resources sampled, and always stops it. */
+async function measure(
+  request: EngineRequest,
+  spec: LoadSpec,
+  ports: RunPorts,
+  context: { progress: Progress; signal: AbortSignal; exporter: RunMetricsExporter | undefined },
+): Promise<Measured> {
+  const { exporter } = context;
+  const engine = await ports.startEngine(request, context);
+  let watch: ResourceWatch | null = null;
+  try {
+    watch = ports.watchResources(engine, exporter ? (sample) => exporter.observeContainer(sample) : undefined);
+    const crashed = engine.exited.then((exit) => {
+      throw new KittError(exit.oomKilled ? 'OOM_KILLED' : 'ENGINE_EXITED', engineDiedMessage(engine, exit), {
+        hint: exit.oomKilled
+          ? 'raise --memory, or use a smaller model or context'
+          : 'read the engine log lines above; check --engine-arg values',
+      });
+    });
+    crashed.catch(() => undefined);
+    const load = await Promise.race([
+      ports.runLoad(spec, ports.targetFor(engine), {
+        signal: context.signal,
+        progress: context.progress,
+        ...(exporter ? { onRecord: (record: RequestRecord) => observeRecord(exporter, record) } : {}),
+      }),
+      crashed as Promise<never>,
+    ]);
+    const stats = watch ? await watch.stop() : null;
+    watch = null;
+    return { load, stats };
+  } finally {
+    if (watch) await watch.stop().catch(() => undefined);
+    context.progress.phase(`stopping ${engine.name}`);
+    await engine.stop();
+    context.progress.end();
+  }
+}
+
+function engineDiedMessage(engine: RunningEngine, exit: { oomKilled: boolean; reason: string }): string {
+  const limit = engine.limits.memoryBytes;
+  if (exit.oomKilled) {
+    return `${engine.name} was killed for running out of memory${limit ? ` at its limit of ${limit} bytes` : ''}`;
+  }
+  return `${engine.name} exited during the run: ${exit.reason}`;
+}
+
+interface RunIdentity {
+  readonly runId: string;
+  readonly resultDir: string;
+  readonly model: PreparedModel;
+  readonly hardware: HardwareInfo;
+  readonly labels: RunLabels;
+}
+
+/** The document stored as metrics.json and in the store: the run's metrics plus how they were made. */
+interface RunDocument {
+  readonly runId: string;
+  readonly metrics: RunMetrics;
+  readonly selfCheck: LoadResult['selfCheck'];
+  readonly crossCheck: EngineCrossCheck;
+  readonly resources: StatsSeries['summary'] | null;
+  readonly limits: EngineRequest['limits'];
+  readonly load: LoadSpec;
+  readonly warnings: readonly string[];
+  readonly interrupted: boolean;
+}
+
+async function writeRun(
+  request: RunRequest,
+  identity: RunIdentity,
+  measured: Measured,
+): Promise<{ metrics: RunMetrics; document: RunDocument; warnings: string[] }> {
+  const { load, stats } = measured;
+  const metrics = summarizeRun(load.records, {
+    ...(request.slo ? { slo: request.slo } : {}),
+    ...(load.window ? { window: load.window } : {}),
+  });
+  const crossCheck = crossCheckEngine(load.records, engineCounterDeltas(load.engineCounters?.deltas));
+  const warnings = [...load.warnings];
+  if (metrics.requests.succeeded === 0 && metrics.requests.total > 0) {
+    warnings.push(`no request succeeded: ${JSON.stringify(metrics.requests.errorsByKind)}`);
+  }
+  const document: RunDocument = {
+    runId: identity.runId,
+    metrics,
+    selfCheck: load.selfCheck,
+    crossCheck,
+    resources: stats?.summary ?? null,
+    limits: request.engine.limits,
+    load: request.load,
+    warnings,
+    interrupted: load.interrupted,
+  };
+  const facts: Record<string, string> = {
+    run: identity.runId,
+    engine: `${identity.labels.engine} (${identity.labels.mode})`,
+    model: identity.model.label,
+    load: describeLoad(request.load),
+    limits: describeLimits(request.engine.limits),
+    hardware: `${identity.hardware.cpu.model}, ${identity.hardware.cpu.logicalCores} CPUs (fingerprint ${identity.hardware.fingerprint.slice(0, 12)})`,
+  };
+  const summaryMarkdown = renderSummaryMarkdown(metrics, {
+    title: `kitt run ${identity.runId}${load.interrupted ? ' (interrupted)' : ''}`,
+    facts,
+    crossCheck,
+    warnings,
+  });
+  await writeResultDir(identity.resultDir, {
+    metrics: document as unknown as RunMetrics,
+    records: load.records,
+    summaryMarkdown,
+    originMs: load.wallAnchor.monotonicMs,
+    extraFiles: {
+      'hardware.json': `${JSON.stringify(identity.hardware, null, 2)}\n`,
+      'run.json': `${JSON.stringify({ engine: request.engine, load: request.load, config: request.config, kittVersion: request.kittVersion, wallAnchor: load.wallAnchor }, null, 2)}\n`,
+      ...(stats ? { 'stats.jsonl': formatStatsJsonl(stats.samples, load.wallAnchor.monotonicMs) } : {}),
+    },
+  });
+  return { metrics, document, warnings };
+}
+
+export function describeLoad(spec: LoadSpec): string {
+  const shape =
+    spec.kind === 'fixed-concurrency'
+      ? `concurrency ${spec.concurrency}`
+      : spec.kind === 'constant-rate' || spec.kind === 'poisson'
+        ? `${spec.rate} req/s`
+        : spec.kind === 'sweep'
+          ? `${spec.of} over ${spec.levels.join(', ')}`
+          : spec.kind === 'ramp-rate' || spec.kind === 'ramp-concurrency'
+            ? `${spec.from} → ${spec.to}`
+            : 'one at a time';
+  const limit = [
+    spec.requests !== undefined ? `${spec.requests} requests` : '',
+    spec.durationS !== undefined ? `${spec.durationS} s` : '',
+  ]
+    .filter(Boolean)
+    .join(' or ');
+  return `${spec.kind}, ${shape}${limit ? `, ${limit}` : ''}`;
+}
+
+export function describeLimits(limits: EngineRequest['limits']): string {
+  const parts = [
+    limits.cpus !== undefined ? `${limits.cpus} CPUs` : '',
+    limits.memoryBytes !== undefined ? `${Math.round(limits.memoryBytes / 1024 ** 2)} MiB memory` : '',
+    limits.pids !== undefined ? `${limits.pids} pids` : '',
+    limits.gpus !== undefined ? `GPUs ${limits.gpus === 'all' ? 'all' : limits.gpus.join(',')}` : '',
+  ].filter(Boolean);
+  return parts.length > 0 ? parts.join(', ') : 'none';
+}
