@@ -5,13 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { KittError } from '../core/errors.js';
+import { ensureTestModel } from '../testing/test-model.js';
 import type { EngineRequest } from './engine.js';
 import { assertPreflight, isPortFree, type PreflightDeps, type PreflightRuntime, preflight } from './preflight.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kitt-preflight-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-const gguf = join(dir, 'tiny.gguf');
-writeFileSync(gguf, Buffer.concat([Buffer.from('GGUF'), Buffer.alloc(28)]));
+const gguf = await ensureTestModel();
 
 /** A daemon stand-in that answers the way a real one would for the given state. */
 function daemon(state: {
@@ -173,5 +173,16 @@ test('assertPreflight throws the first failure with its code and fix', () => {
         },
       ]),
     (e: unknown) => e instanceof KittError && e.code === 'PORT_IN_USE' && e.hint === 'pass --port',
+  );
+});
+
+test('a file with the GGUF magic but no valid header is MODEL_NOT_GGUF', async () => {
+  const broken = join(dir, 'broken.gguf');
+  writeFileSync(broken, Buffer.concat([Buffer.from('GGUF'), Buffer.alloc(28)]));
+  const checks = await preflight(request({ modelPath: broken }), deps());
+  const failed = checks.filter((c) => !c.ok);
+  assert.deepEqual(
+    failed.map((c) => [c.name, c.code]),
+    [['model', 'MODEL_NOT_GGUF']],
   );
 });

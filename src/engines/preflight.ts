@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { type ErrorCode, KittError } from '../core/errors.js';
+import { validateGguf } from '../models/validate-gguf.js';
 import { assertModeSupported, engineDefinition } from './catalog.js';
 import type { EngineRequest } from './engine.js';
 import type { EngineDefinition, HostPlatform, SelectedImage } from './engine-definition.js';
@@ -39,8 +40,8 @@ export interface PreflightDeps {
   readonly imageOverride?: string | undefined;
   readonly countGpus?: () => Promise<number>;
   readonly isPortFree?: (port: number) => Promise<boolean>;
-  /** Deeper model validation (the models domain's GGUF reader), run after the format check. */
-  readonly validateModel?: (path: string) => Promise<void>;
+  /** Deeper GGUF validation after the format check; default: the models domain's validateGguf. */
+  readonly validateModel?: (path: string) => Promise<unknown>;
   readonly env?: NodeJS.ProcessEnv;
   /** The definition to check against instead of the catalog's. */
   readonly definition?: EngineDefinition;
@@ -166,9 +167,9 @@ async function checkModel(
     const code: ErrorCode = check.message.endsWith('does not exist') ? 'MODEL_NOT_FOUND' : 'MODEL_FORMAT_MISMATCH';
     return { name: 'model', ok: false, detail: check.message, hint: check.hint, code };
   }
-  if (check.model.format === 'gguf' && deps.validateModel) {
+  if (check.model.format === 'gguf') {
     try {
-      await deps.validateModel(check.model.servePath);
+      await (deps.validateModel ?? validateGguf)(check.model.servePath);
     } catch (error) {
       const hint = error instanceof KittError ? error.hint : undefined;
       return {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -10,6 +10,7 @@ import { createDockerRuntime } from '../runtime/docker/docker-runtime.js';
 import { skipUnlessDocker } from '../testing/docker-gate.js';
 import { freePort } from '../testing/free-port.js';
 import { ensureTestHogImage, TEST_HOG_IMAGE } from '../testing/test-hog.js';
+import { ensureTestModel } from '../testing/test-model.js';
 import { toContainerSpec } from './container-plan.js';
 import type { EngineRequest } from './engine.js';
 import type { EngineDefinition } from './engine-definition.js';
@@ -24,8 +25,7 @@ import { startContainerEngine } from './start-container-engine.js';
 const HOG = TEST_HOG_IMAGE;
 const dir = mkdtempSync(join(tmpdir(), 'kitt-lifecycle-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-const gguf = join(dir, 'tiny.gguf');
-writeFileSync(gguf, Buffer.concat([Buffer.from('GGUF'), Buffer.alloc(28)]));
+const gguf = await ensureTestModel();
 const runtime = createDockerRuntime();
 
 /** An engine whose container runs test-hog with the given arguments and never answers HTTP. */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -9,6 +9,7 @@ import { newRunId } from '../core/ids.js';
 import { RecordingProgress } from '../core/progress.js';
 import { ProcessRuntime } from '../runtime/process/process-runtime.js';
 import { freePort } from '../testing/free-port.js';
+import { ensureTestModel } from '../testing/test-model.js';
 import type { EngineRequest } from './engine.js';
 import type { EngineDefinition } from './engine-definition.js';
 import { llamacppEngine } from './llamacpp.js';
@@ -16,8 +17,7 @@ import { startNativeEngine } from './start-native-engine.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kitt-native-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-const gguf = join(dir, 'tiny.gguf');
-writeFileSync(gguf, Buffer.concat([Buffer.from('GGUF'), Buffer.alloc(28)]));
+const gguf = await ensureTestModel();
 const processes = new ProcessRuntime({ home: dir });
 
 /** A host "engine": node running the given script with the port as its argument. */
