@@ -1,0 +1,57 @@
+import { KittError } from '../core/errors.js';
+import type { Progress } from '../core/progress.js';
+import type { ContainerRuntime } from '../runtime/container-runtime.js';
+import type { ProcessRuntime } from '../runtime/process/process-runtime.js';
+import { assertModeSupported } from './catalog.js';
+import type { EngineRequest, RunningEngine } from './engine.js';
+import type { HostPlatform } from './engine-definition.js';
+import type { EngineSettings } from './engine-settings.js';
+import type { PreflightDeps } from './preflight.js';
+import { startContainerEngine } from './start-container-engine.js';
+import { startNativeEngine } from './start-native-engine.js';
+
+/** Everything any mode may need; each mode uses its part (a container runtime, a process runtime). */
+export interface StartEngineDeps {
+  readonly progress: Progress;
+  readonly signal?: AbortSignal | undefined;
+  readonly settings?: EngineSettings;
+  readonly profile?: string | undefined;
+  /** --pull */
+  readonly pull?: boolean;
+  readonly host?: HostPlatform;
+  readonly readinessTimeoutMs?: number;
+  readonly preflight?: Pick<PreflightDeps, 'countGpus' | 'isPortFree' | 'validateModel'>;
+  /** Docker mode. */
+  readonly runtime?: ContainerRuntime;
+  /** Native mode. */
+  readonly processes?: ProcessRuntime;
+  /** Embedded mode: the in-process engine's starter (src/engines/embedded). */
+  readonly startEmbedded?: (request: EngineRequest, deps: StartEngineDeps) => Promise<RunningEngine>;
+}
+
+function missing(what: string, mode: string): never {
+  throw new KittError('INTERNAL', `--mode ${mode} needs ${what}, which was not passed in`);
+}
+
+/**
+ * Starts an engine in the mode the request names: `embedded` inside kitt, `docker` as a sibling
+ * container, `native` as a host process. Whatever the mode, the result is a ready RunningEngine
+ * whose stop is idempotent (and `await using` stops it).
+ */
+export async function startEngine(request: EngineRequest, deps: StartEngineDeps): Promise<RunningEngine> {
+  assertModeSupported(request);
+  switch (request.mode) {
+    case 'embedded':
+      return (deps.startEmbedded ?? missing('the embedded engine starter', 'embedded'))(request, deps);
+    case 'docker':
+      return startContainerEngine(request, {
+        ...deps,
+        runtime: deps.runtime ?? missing('a container runtime', 'docker'),
+      });
+    case 'native':
+      return startNativeEngine(request, {
+        ...deps,
+        processes: deps.processes ?? missing('a process runtime', 'native'),
+      });
+  }
+}
