@@ -1,0 +1,183 @@
+/**
+ * How fast and how exact is kitt's load client? Measured in one run against the exact-schedule
+ * server in its own process (loopback):
+ *
+ *   1. SSE events per client CPU-second (one event per token, 256 streams)
+ *   2. measured-vs-true ITL error p50/p99 at ~5k and ~20k events/s (true = the server's logged write times)
+ *   3. pacing lateness p50/p99 at 1k and 5k requests/s (sentAt − scheduledAt, open loop)
+ *   4. RSS at 1,000 concurrent streams
+ *
+ * Usage: cd bench && npm run bench   (or: node --import tsx bench/load-client.ts [--json out.json])
+ */
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { request } from 'undici';
+import { parseLoadSpec } from '../src/load/load-spec.js';
+import type { LoadTarget } from '../src/load/load-target.js';
+import { runLoad } from '../src/load/run-load.js';
+import { quantileSorted } from '../src/load/self-check.js';
+import { spawnExactScheduleServer } from '../src/testing/spawn-exact-schedule-server.js';
+
+interface Figure {
+  readonly name: string;
+  readonly value: number;
+  readonly unit: string;
+  readonly target?: { readonly op: '>=' | '<'; readonly value: number };
+}
+
+const figures: Figure[] = [];
+const quiet = { ignoreEos: true, tokenize: false, usage: 'final' } as const;
+const prompts = { kind: 'synthetic', inputTokens: 16, outputTokens: 1, cacheBust: false } as const;
+
+function target(url: string, api: LoadTarget['api'] = 'openai-chat'): LoadTarget {
+  return { baseUrl: url, api, model: 'bench', supports: quiet, metricsPath: null };
+}
+
+async function eventsPerCpuSecond(): Promise<void> {
+  const server = await spawnExactScheduleServer(['--ttft-ms', '5', '--itl-ms', '10', '--no-role-chunk']);
+  try {
+    const spec = parseLoadSpec({
+      kind: 'fixed-concurrency',
+      concurrency: 256,
+      durationS: 6,
+      prompts: { ...prompts, outputTokens: 100 },
+    });
+    const cpu = process.cpuUsage();
+    const result = await runLoad(spec, target(server.url));
+    const used = process.cpuUsage(cpu);
+    const events = result.records.reduce((n, r) => n + r.arrivals.length, 0);
+    const cpuS = (used.user + used.system) / 1e6;
+    figures.push({
+      name: 'SSE events per client CPU-second',
+      value: events / cpuS,
+      unit: 'events/CPU-s',
+      target: { op: '>=', value: 40_000 },
+    });
+    figures.push({
+      name: '  (events/s delivered in that run)',
+      value: events / (result.selfCheck.wallMs / 1000),
+      unit: 'events/s',
+    });
+  } finally {
+    await server.close();
+  }
+}
+
+async function itlError(streams: number, label: string, withTarget: boolean): Promise<void> {
+  // 20 ms between tokens per stream: streams × 50 events/s.
+  const server = await spawnExactScheduleServer(['--ttft-ms', '20', '--itl-ms', '20', '--no-role-chunk', '--log']);
+  try {
+    const spec = parseLoadSpec({
+      kind: 'fixed-concurrency',
+      concurrency: streams,
+      durationS: 5,
+      warmup: { durationS: 1 },
+      prompts: { ...prompts, outputTokens: 50 },
+    });
+    const result = await runLoad(spec, target(server.url), { requestTag: label });
+    const log = (await (await request(`${server.url}/_log`)).body.json()) as Record<string, number[]>;
+    const errors: number[] = [];
+    let events = 0;
+    for (const r of result.records) {
+      if (r.phase !== 'measure' || r.error) continue;
+      const writes = log[`${label}-${r.id}`];
+      if (!writes || writes.length !== r.arrivals.length) continue;
+      events += r.arrivals.length;
+      for (let i = 1; i < writes.length; i++) {
+        errors.push(Math.abs(r.arrivals[i]!.atMs - r.arrivals[i - 1]!.atMs - (writes[i]! - writes[i - 1]!)));
+      }
+    }
+    errors.sort((a, b) => a - b);
+    const rate = events / ((result.window!.endMs - result.window!.startMs) / 1000);
+    figures.push({
+      name: `ITL error p50 at ${label} (${rate.toFixed(0)} events/s)`,
+      value: quantileSorted(errors, 0.5),
+      unit: 'ms',
+    });
+    figures.push({
+      name: `ITL error p99 at ${label} (${rate.toFixed(0)} events/s)`,
+      value: quantileSorted(errors, 0.99),
+      unit: 'ms',
+      ...(withTarget ? { target: { op: '<' as const, value: 0.5 } } : {}),
+    });
+    figures.push({ name: `  client CPU at ${label}`, value: result.selfCheck.cpuPercent, unit: '% of a core' });
+  } finally {
+    await server.close();
+  }
+}
+
+async function pacing(rate: number, withTarget: boolean): Promise<void> {
+  const server = await spawnExactScheduleServer(['--ttft-ms', '0', '--itl-ms', '0', '--no-role-chunk']);
+  try {
+    const spec = parseLoadSpec({
+      kind: 'constant-rate',
+      rate,
+      requests: rate * 3,
+      warmup: { requests: Math.min(500, rate) },
+      prompts,
+    });
+    const result = await runLoad(spec, target(server.url, 'openai-completions'));
+    figures.push({
+      name: `pacing lateness p50 at ${rate} req/s`,
+      value: result.selfCheck.sendLatenessP50Ms ?? Number.NaN,
+      unit: 'ms',
+    });
+    figures.push({
+      name: `pacing lateness p99 at ${rate} req/s`,
+      value: result.selfCheck.sendLatenessP99Ms ?? Number.NaN,
+      unit: 'ms',
+      ...(withTarget ? { target: { op: '<' as const, value: 1 } } : {}),
+    });
+    const errors = result.records.filter((r) => r.error).length;
+    if (errors) figures.push({ name: `  failed requests at ${rate} req/s`, value: errors, unit: 'requests' });
+  } finally {
+    await server.close();
+  }
+}
+
+async function rssAtThousandStreams(): Promise<void> {
+  const server = await spawnExactScheduleServer(['--ttft-ms', '50', '--itl-ms', '100', '--no-role-chunk']);
+  try {
+    const spec = parseLoadSpec({
+      kind: 'fixed-concurrency',
+      concurrency: 1000,
+      requests: 1000,
+      prompts: { ...prompts, outputTokens: 40 },
+    });
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage().rss);
+    }, 100);
+    const result = await runLoad(spec, target(server.url));
+    clearInterval(sampler);
+    const ok = result.records.filter((r) => r.error === null).length;
+    figures.push({ name: 'RSS at 1,000 concurrent streams (peak)', value: peak / 2 ** 20, unit: 'MiB' });
+    figures.push({ name: '  (RSS before, streams completed)', value: before / 2 ** 20, unit: `MiB, ${ok}/1000 ok` });
+  } finally {
+    await server.close();
+  }
+}
+
+function verdict(figure: Figure): string {
+  if (!figure.target || !Number.isFinite(figure.value)) return '';
+  const { op, value } = figure.target;
+  // ratio > 1 means the target is met with that much margin.
+  const ratio = op === '>=' ? figure.value / value : value / figure.value;
+  return `target ${op} ${value}  ratio ${ratio.toFixed(2)}  ${ratio >= 1 ? 'met' : 'MISSED'}`;
+}
+
+await eventsPerCpuSecond();
+await itlError(100, '5k', false);
+await itlError(400, '20k', true);
+await pacing(1000, false);
+await pacing(5000, true);
+await rssAtThousandStreams();
+
+console.log(`kitt load client — Node ${process.version}, ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, loopback`);
+for (const figure of figures) {
+  const value = figure.value >= 100 ? figure.value.toFixed(0) : figure.value.toFixed(3);
+  console.log(`${figure.name.padEnd(48)} ${value.padStart(10)} ${figure.unit.padEnd(20)} ${verdict(figure)}`);
+}
+const out = process.argv.indexOf('--json');
+if (out !== -1 && process.argv[out + 1]) writeFileSync(process.argv[out + 1]!, `${JSON.stringify(figures, null, 2)}\n`);

@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { request } from 'undici';
+import { spawnExactScheduleServer } from '../testing/spawn-exact-schedule-server.js';
+import { parseLoadSpec } from './load-spec.js';
+import { runLoad } from './run-load.js';
+
+/**
+ * Timing recovered from a server whose schedule is known: TTFT 80 ms (after a role-only chunk sent
+ * at once), 3 tokens per chunk every 15 ms, 30 tokens. Client times are compared with the nominal
+ * schedule (tolerance covers timer jitter of both processes) and with the server's logged writes.
+ */
+test('TTFT, ITL and TPOT come back within tolerance of the known schedule, with multi-token chunks and a role-only first chunk', async (t) => {
+  const server = await spawnExactScheduleServer([
+    '--ttft-ms',
+    '80',
+    '--itl-ms',
+    '15',
+    '--tokens-per-chunk',
+    '3',
+    '--log',
+  ]);
+  t.after(() => server.close());
+  const spec = parseLoadSpec({
+    kind: 'fixed-concurrency',
+    concurrency: 4,
+    requests: 24,
+    warmup: { requests: 4 },
+    prompts: { kind: 'synthetic', inputTokens: 32, outputTokens: 30 },
+  });
+  const result = await runLoad(
+    spec,
+    {
+      baseUrl: server.url,
+      api: 'openai-chat',
+      model: 'm',
+      supports: { ignoreEos: true, tokenize: true, usage: 'final' },
+    },
+    { requestTag: 'acc' },
+  );
+  const log = (await (await request(`${server.url}/_log`)).body.json()) as Record<string, number[]>;
+  const ttfts: number[] = [];
+  const gapErrors: number[] = [];
+  const measured = result.records.filter((r) => r.phase === 'measure');
+  assert.equal(measured.length, 24);
+  for (const r of measured) {
+    assert.equal(r.error, null);
+    assert.equal(r.outputTokens, 30, 'tokens from server usage');
+    assert.equal(r.arrivals.length, 10);
+    const ttft = r.firstContentAtMs! - r.sentAtMs!;
+    assert.ok(ttft >= 79.5, `TTFT ${ttft} is never below the schedule`);
+    ttfts.push(ttft);
+    const tpot = (r.lastContentAtMs! - r.firstContentAtMs!) / (r.outputTokens - 1);
+    const trueTpot = (9 * 15) / 29;
+    assert.ok(Math.abs(tpot - trueTpot) < 0.3, `TPOT ${tpot} vs ${trueTpot}`);
+    const writes = log[`acc-${r.id}`]!;
+    assert.equal(writes.length, 10);
+    for (let i = 1; i < writes.length; i++) {
+      const measuredGap = r.arrivals[i]!.atMs - r.arrivals[i - 1]!.atMs;
+      const trueGap = writes[i]! - writes[i - 1]!;
+      gapErrors.push(Math.abs(measuredGap - trueGap));
+    }
+  }
+  const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
+  const median = sorted(ttfts)[Math.floor(ttfts.length / 2)]!;
+  assert.ok(median < 84, `TTFT median ${median} (schedule 80 ms + server timer jitter)`);
+  const errors = sorted(gapErrors);
+  assert.ok(errors[Math.floor(errors.length * 0.5)]! < 0.5, `ITL error p50 ${errors[Math.floor(errors.length * 0.5)]}`);
+  assert.ok(errors[Math.floor(errors.length * 0.9)]! < 2, `ITL error p90 ${errors[Math.floor(errors.length * 0.9)]}`);
+});
+
+test('paced sends leave on time at 500 requests/s (lateness p99 under 1 ms with the spin)', async (t) => {
+  const server = await spawnExactScheduleServer(['--ttft-ms', '1', '--itl-ms', '1', '--no-role-chunk']);
+  t.after(() => server.close());
+  const spec = parseLoadSpec({
+    kind: 'constant-rate',
+    rate: 500,
+    requests: 1000,
+    prompts: { kind: 'synthetic', inputTokens: 8, outputTokens: 2 },
+  });
+  const result = await runLoad(spec, {
+    baseUrl: server.url,
+    api: 'openai-completions',
+    model: 'm',
+    supports: { ignoreEos: true, tokenize: false, usage: 'final' },
+  });
+  assert.equal(result.records.filter((r) => r.error === null).length, 1000);
+  assert.equal(result.selfCheck.pacedSends, 1000);
+  assert.ok(result.selfCheck.sendLatenessP50Ms! < 0.2, `p50 ${result.selfCheck.sendLatenessP50Ms}`);
+  assert.ok(result.selfCheck.sendLatenessP99Ms! < 1.5, `p99 ${result.selfCheck.sendLatenessP99Ms}`);
+});
