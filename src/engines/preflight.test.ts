@@ -7,7 +7,14 @@ import { after, test } from 'node:test';
 import { KittError } from '../core/errors.js';
 import { ensureTestModel } from '../testing/test-model.js';
 import type { EngineRequest } from './engine.js';
-import { assertPreflight, isPortFree, type PreflightDeps, type PreflightRuntime, preflight } from './preflight.js';
+import {
+  assertPreflight,
+  choosePort,
+  isPortFree,
+  type PreflightDeps,
+  type PreflightRuntime,
+  preflight,
+} from './preflight.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kitt-preflight-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -185,4 +192,19 @@ test('a file with the GGUF magic but no valid header is MODEL_NOT_GGUF', async (
     failed.map((c) => [c.name, c.code]),
     [['model', 'MODEL_NOT_GGUF']],
   );
+});
+
+test('without --port an engine takes its usual port when free, else one the OS assigns', async () => {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const busy = (server.address() as { port: number }).port;
+  try {
+    assert.equal(await choosePort(undefined, busy + 1, async () => true), busy + 1);
+    const other = await choosePort(undefined, busy);
+    assert.notEqual(other, busy);
+    assert.equal(await isPortFree(other), true);
+    assert.equal(await choosePort(busy, 8081), busy, 'an explicit --port is kept (preflight then reports it busy)');
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
 });

@@ -56,6 +56,32 @@ export function isPortFree(port: number): Promise<boolean> {
   });
 }
 
+/** A port the OS just handed out on 127.0.0.1 (free a moment ago). */
+export function osAssignedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen({ port: 0, host: '127.0.0.1' }, () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/**
+ * The port an engine gets: --port when given (preflight then insists it is free), else the
+ * engine's usual port when free, else one the OS assigns, so a second run beside a first does not
+ * fail on a port it never asked for.
+ */
+export async function choosePort(
+  requested: number | undefined,
+  defaultPort: number,
+  free: (port: number) => Promise<boolean> = isPortFree,
+): Promise<number> {
+  if (requested !== undefined) return requested;
+  return (await free(defaultPort)) ? defaultPort : osAssignedPort();
+}
+
 /** NVIDIA GPUs visible to `nvidia-smi -L`; 0 when the tool is absent. */
 export async function countNvidiaGpus(): Promise<number> {
   try {

@@ -8,7 +8,7 @@ import type { EngineRequest, RunningEngine } from './engine.js';
 import type { DetectedModel, EngineDefinition, HostPlatform } from './engine-definition.js';
 import { type EngineSettings, resolveEngineRequest } from './engine-settings.js';
 import { detectOwnContainerId, translateToHostPath } from './host-path.js';
-import { assertPreflight, effectiveGpus, imageFor, type PreflightDeps, preflight } from './preflight.js';
+import { assertPreflight, choosePort, effectiveGpus, imageFor, type PreflightDeps, preflight } from './preflight.js';
 import type { ReadinessStrategy } from './readiness.js';
 import { hostArch } from './select-image.js';
 import { awaitReadyEngine, type StartedHandle } from './started-engine.js';
@@ -66,12 +66,13 @@ export async function startContainerEngine(request: EngineRequest, deps: Contain
   const { runtime, progress, signal } = deps;
   const resolved = resolveEngineRequest(request, deps.settings, deps.profile);
   const gpus = effectiveGpus(resolved.request, definition);
+  const port = await choosePort(resolved.request.port, definition.defaultPort, deps.preflight?.isPortFree);
   const req: EngineRequest = {
     ...resolved.request,
+    port,
     limits: { ...resolved.request.limits, ...(gpus === undefined ? {} : { gpus }) },
   };
   const host = deps.host ?? { arch: hostArch() };
-  const port = req.port ?? definition.defaultPort;
 
   if (deps.reapOrphans ?? true) {
     const { removed } = await reapOrphans(runtime);

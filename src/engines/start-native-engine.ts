@@ -5,7 +5,7 @@ import { assertModeSupported, engineDefinition } from './catalog.js';
 import type { EngineRequest, RunningEngine } from './engine.js';
 import type { EngineDefinition } from './engine-definition.js';
 import { type EngineSettings, resolveEngineRequest } from './engine-settings.js';
-import { assertPreflight, effectiveGpus, type PreflightDeps, preflight } from './preflight.js';
+import { assertPreflight, choosePort, effectiveGpus, type PreflightDeps, preflight } from './preflight.js';
 import type { ReadinessStrategy } from './readiness.js';
 import { hostArch } from './select-image.js';
 import { awaitReadyEngine, type StartedHandle } from './started-engine.js';
@@ -37,12 +37,13 @@ export async function startNativeEngine(request: EngineRequest, deps: NativeEngi
   const { processes, progress, signal } = deps;
   const resolved = resolveEngineRequest(request, deps.settings, deps.profile);
   const gpus = effectiveGpus(resolved.request, definition);
+  const port = await choosePort(resolved.request.port, definition.defaultPort, deps.preflight?.isPortFree);
   const req: EngineRequest = {
     ...resolved.request,
+    port,
     mode: 'native',
     limits: { ...resolved.request.limits, ...(gpus === undefined ? {} : { gpus }) },
   };
-  const port = req.port ?? definition.defaultPort;
 
   const reaped = await processes.reapStale();
   if (reaped.length > 0) progress.info(`stopped ${reaped.length} engine process(es) left by a crashed kitt run`);
