@@ -66,5 +66,6 @@ test('the kitt compose file limits both services and keeps Qdrant internal and p
   assert.ok((qdrant.volumes as string[]).some((v) => v.startsWith('qdrant_storage:')));
   // secrets only by reference to the environment
   const env = kitt.environment as Record<string, string>;
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's own interpolation syntax
   assert.equal(env.KITT_INFLUX_TOKEN, '${KITT_INFLUX_TOKEN:-}');
 });

@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { dirname } from 'node:path';
+import { test } from 'node:test';
+import { skipUnlessDocker } from '../../src/testing/docker-gate.js';
+import { ensureTestModel } from '../../src/testing/test-model.js';
+import { docker, KITT_IMAGE, PACKAGE_VERSION, skipUnlessImage, socketGroup } from './kitt-image.js';
+
+const SOCKET = '/var/run/docker.sock';
+
+test('the kitt image prints the package version', async (t) => {
+  if ((await skipUnlessDocker(t)) || (await skipUnlessImage(t, KITT_IMAGE))) return;
+  const res = await docker(['run', '--rm', '--network', 'host', KITT_IMAGE, '--version']);
+  assert.equal(res.code, 0, res.stderr);
+  assert.equal(res.stdout.trim(), PACKAGE_VERSION);
+});
+
+test('the kitt image runs as the non-root user kitt and prints help', async (t) => {
+  if ((await skipUnlessDocker(t)) || (await skipUnlessImage(t, KITT_IMAGE))) return;
+  const user = await docker(['run', '--rm', '--entrypoint', 'id', KITT_IMAGE, '-un']);
+  assert.equal(user.stdout.trim(), 'kitt');
+  const help = await docker(['run', '--rm', '--network', 'host', KITT_IMAGE, '--help']);
+  assert.equal(help.code, 0, help.stderr);
+  assert.match(help.stdout, /Usage: kitt/);
+  assert.match(help.stdout, /\brun\b/);
+});
+
+test('the kitt image keeps its home in /data and has no dev dependencies or GPU binaries', async (t) => {
+  if ((await skipUnlessDocker(t)) || (await skipUnlessImage(t, KITT_IMAGE))) return;
+  const script = [
+    'echo "home=$KITT_HOME"',
+    'test -w /data && echo writable',
+    'ls /app/node_modules/@node-llama-cpp/',
+    'test -e /app/node_modules/typescript && echo HAS-TYPESCRIPT || true',
+  ].join('; ');
+  const res = await docker(['run', '--rm', '--entrypoint', 'sh', KITT_IMAGE, '-c', script]);
+  assert.equal(res.code, 0, res.stderr);
+  assert.match(res.stdout, /^home=\/data$/m);
+  assert.match(res.stdout, /^writable$/m);
+  assert.doesNotMatch(res.stdout, /cuda|vulkan/);
+  assert.doesNotMatch(res.stdout, /HAS-TYPESCRIPT/);
+});
+
+test('kitt fingerprint runs inside the image', async (t) => {
+  if ((await skipUnlessDocker(t)) || (await skipUnlessImage(t, KITT_IMAGE))) return;
+  const res = await docker(['run', '--rm', '--network', 'host', KITT_IMAGE, 'fingerprint'], 120_000);
+  assert.equal(res.code, 0, `${res.stdout}\n${res.stderr}`);
+  assert.notEqual(res.stdout.trim(), '');
+});
+
+test('the Docker CLI inside reaches the mounted socket as the non-root user', async (t) => {
+  if ((await skipUnlessDocker(t)) || (await skipUnlessImage(t, KITT_IMAGE))) return;
+  const args = ['run', '--rm', '--network', 'host', '-v', `${SOCKET}:${SOCKET}`, '--group-add', socketGroup()];
+  const res = await docker([...args, '--entrypoint', 'docker', KITT_IMAGE, 'version', '--format', '{{.Server.Os}}']);
+  assert.equal(res.code, 0, res.stderr);
+  assert.equal(res.stdout.trim(), 'linux');
+});
+
+test('kitt in its image launches llama.cpp as a sibling container and removes it', async (t) => {
+  if ((await skipUnlessDocker(t)) || (await skipUnlessImage(t, KITT_IMAGE))) return;
+  const model = await ensureTestModel();
+  const modelDir = dirname(model);
+  // The model folder at the same path inside and out: the daemon resolves the engine's bind
+  // mount on the host.
+  const res = await docker(
+    [
+      'run',
+      '--rm',
+      '--network',
+      'host',
+      '-v',
+      `${SOCKET}:${SOCKET}`,
+      '--group-add',
+      socketGroup(),
+      '-v',
+      `${modelDir}:${modelDir}:ro`,
+      KITT_IMAGE,
+      'run',
+      '-m',
+      model,
+      '-e',
+      'llamacpp',
+      '--cpus',
+      '1',
+      '--memory',
+      '1g',
+      '--requests',
+      '2',
+      '--warmup',
+      '0',
+      '--prompt-tokens',
+      '8',
+      '--output-tokens',
+      '8',
+      '--json',
+    ],
+    300_000,
+  );
+  assert.equal(res.code, 0, `${res.stdout}\n${res.stderr}`);
+  const { runId } = JSON.parse(res.stdout) as { runId: string };
+  assert.ok(runId, 'kitt run --json reports its run id');
+  const left = await docker(['ps', '-a', '-q', '--filter', `label=kitt.run-id=${runId}`]);
+  assert.equal(left.code, 0, left.stderr);
+  assert.equal(left.stdout.trim(), '', `containers of run ${runId} remain`);
+});
