@@ -61,6 +61,10 @@ export function registerEnginesCommand(program: Command, context: CliContext): v
         engine: string,
         flags: { model?: string; mode?: string; port?: string; gpus?: string; image?: string; pull?: boolean },
       ) => {
+        if (engine.trim().toLowerCase() === 'embedded') {
+          context.stdout.write('ok   embedded   runs inside kitt: no Docker, no executable, no port to check\n');
+          return;
+        }
         const request = engineRequestFrom(
           { ...flags, engine },
           { runId: newRunId(), env: context.env, defaultEngine: engine },
