@@ -27,20 +27,34 @@ export async function ensureSyntheticModel(
   progress: Progress = silentProgress,
 ): Promise<GgufModelInfo> {
   const path = syntheticModelPath(modelsDir, preset, seed);
-  if (existsSync(path)) {
-    try {
-      const info = await validateGguf(path);
-      if (info.synthetic && info.preset === preset && info.seed === seed && info.synthVersion === SYNTH_VERSION) {
-        return info;
-      }
-      progress.info(`${path} was made by another kitt version; synthesizing it again`);
-    } catch (error) {
-      if (!(error instanceof KittError)) throw error;
-      progress.warn(`${path} is damaged (${error.message}); synthesizing it again`);
-    }
-  }
+  const reused = await reuseSyntheticModel(path, preset, seed, progress);
+  if (reused !== undefined) return reused;
   await synthesizeModel({ preset, seed, outPath: path, progress });
   return validateGguf(path);
+}
+
+/**
+ * The model at `path` when it is a whole synthetic model of this preset and seed made by this
+ * kitt's generator; undefined when it is missing, damaged, or anything else (said through progress).
+ */
+export async function reuseSyntheticModel(
+  path: string,
+  preset: ModelPresetName,
+  seed: number,
+  progress: Progress = silentProgress,
+): Promise<GgufModelInfo | undefined> {
+  if (!existsSync(path)) return undefined;
+  try {
+    const info = await validateGguf(path);
+    if (info.synthetic && info.preset === preset && info.seed === seed && info.synthVersion === SYNTH_VERSION) {
+      return info;
+    }
+    progress.info(`${path} is not kitt-synthetic-${preset} seed ${seed} from this kitt version`);
+  } catch (error) {
+    if (!(error instanceof KittError)) throw error;
+    progress.warn(`cannot reuse ${path}: ${error.message}`);
+  }
+  return undefined;
 }
 
 /** The model `kitt run` uses when no -m is given: tiny, seed 0, under `<kitt home>/models/`. */

@@ -124,3 +124,23 @@ export function plainValue(value: GgufValue): unknown {
   if (value.itemType === 'array') return value.value.map(plainValue);
   return value.value;
 }
+
+/** A short printable form: scalars as they are, long strings cut, arrays as `[N × type]` plus a peek. */
+export function summarizeValue(value: GgufValue, maxLength = 80): string {
+  if (value.type === 'array') {
+    const peek = value.itemType === 'array' ? '' : ` ${JSON.stringify(value.value.slice(0, 3), bigintReplacer)}…`;
+    return `[${value.value.length} × ${value.itemType}]${value.value.length > 3 ? peek : ''}`.trimEnd();
+  }
+  // float32 holds about 7 significant digits; print no more than it has (1e-5, not 0.0000099999997)
+  const shown = value.type === 'f32' ? Number(value.value.toPrecision(7)) : value.value;
+  const text = typeof shown === 'string' ? JSON.stringify(shown) : String(shown);
+  return text.length > maxLength ? `${text.slice(0, maxLength - 1)}…` : text;
+}
+
+/** JSON.stringify replacer that writes bigints as numbers when exact, else as strings. */
+export function bigintReplacer(_key: string, value: unknown): unknown {
+  if (typeof value !== 'bigint') return value;
+  return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= -BigInt(Number.MAX_SAFE_INTEGER)
+    ? Number(value)
+    : String(value);
+}

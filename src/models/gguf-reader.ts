@@ -144,7 +144,8 @@ class ByteCursor {
 
   string(): string {
     const length = this.count('string length');
-    if (length > this.fileBytes) throw notGguf(this.path, 'a string is longer than the file');
+    if (length > this.fileBytes)
+      throw notGguf(this.path, `a ${length}-byte string cannot fit in the file (truncated or damaged)`);
     const at = this.take(length);
     return this.bytes.toString('utf8', at, at + length);
   }
@@ -191,7 +192,8 @@ class ByteCursor {
   private array(): GgufArray {
     const itemType = this.valueType();
     const length = this.count('array length');
-    if (length > this.fileBytes) throw notGguf(this.path, 'an array is longer than the file');
+    if (length > this.fileBytes)
+      throw notGguf(this.path, `an array of ${length} items cannot fit in the file (truncated or damaged)`);
     if (itemType === 'array') {
       const nested: GgufArray[] = [];
       for (let index = 0; index < length; index += 1) nested.push(this.array());
