@@ -63,6 +63,7 @@ export interface CalibrationWindowReport {
 }
 
 export interface CalibrationResult {
+  readonly runId: string;
   readonly engine: string;
   readonly model: string;
   readonly limits: ResourceLimits;
@@ -95,6 +96,16 @@ export function limitsKey(limits: ResourceLimits): string {
 }
 
 /**
+ * The request with `threads` = ⌊cpus⌋ (at least 1) when it names none. Engines default to one
+ * thread per host core; under a smaller CPU quota the extra threads wait for each other at every
+ * barrier while the quota runs out, so the container is throttled and its rate understated.
+ */
+export function withQuotaThreads(request: EngineRequest): EngineRequest {
+  if (request.threads !== undefined || request.limits.cpus === undefined) return request;
+  return { ...request, threads: Math.max(1, Math.floor(request.limits.cpus)) };
+}
+
+/**
  * Calibrates one engine container: start it with the limits, run measurement windows as the
  * controller plans them, soak, save and report. The engine is stopped on every path; an OOM kill
  * becomes KittError OOM_KILLED naming the memory limit, after the report is written.
@@ -108,7 +119,7 @@ export async function calibrateContainer(
   const windows: CalibrationWindowReport[] = [];
   const history: WindowRecord[] = [];
   progress.phase(`starting ${request.engine.engine} (${limitsKey(request.engine.limits)})`);
-  const engine = await ports.startEngine(request.engine, signal);
+  const engine = await ports.startEngine(withQuotaThreads(request.engine), signal);
   progress.end(engine.baseUrl);
   const probe = startHostProbe();
   let host: HostResponsiveness | undefined;
@@ -197,17 +208,22 @@ async function runOneWindow(
   } finally {
     signal.removeEventListener('abort', onAbort);
   }
-  const samples = await sampler.stop();
+  const allSamples = await sampler.stop();
   // give a just-killed container a moment to report its exit before judging
   if (exitOf() === undefined && records.every((r) => r.error !== null) && records.length > 0) {
     await Promise.race([engine.exited, new Promise((r) => setTimeout(r, 1000))]);
   }
   const exit = exitOf();
+  // The window is where its schedule put it: the first arrival is at its start (preparing the load
+  // may take a moment after startMs was read).
+  const windowStartMs = records.length === 0 ? startMs : Math.min(...records.map((r) => r.scheduledAtMs));
+  const windowEndMs = windowStartMs + window.durationMs;
+  const samples = samplesWithin(allSamples, windowStartMs, windowEndMs);
   const summary = summarizeWindow({
     records,
     samples,
-    startMs,
-    endMs: startMs + window.durationMs,
+    startMs: windowStartMs,
+    endMs: windowEndMs,
     unit: 'requests/s',
     oomKilled: exit?.oomKilled ?? false,
   });
@@ -226,6 +242,19 @@ async function runOneWindow(
   };
 }
 
+/** A stats reading covers about the second before it; one that arrives later than this after the window ends is from the drain. */
+const SAMPLE_SPAN_MS = 1000;
+
+/**
+ * The readings taken while arrivals were offered: those whose covered second is mostly inside
+ * [startMs, endMs] (its midpoint, atMs − span/2, in the window). The drain after the window, where
+ * CPU falls as the last requests finish, is left out. All of them when none qualifies.
+ */
+export function samplesWithin(samples: readonly ContainerSample[], startMs: number, endMs: number): ContainerSample[] {
+  const inside = samples.filter((s) => s.atMs - SAMPLE_SPAN_MS / 2 >= startMs && s.atMs - SAMPLE_SPAN_MS / 2 <= endMs);
+  return inside.length > 0 ? inside : [...samples];
+}
+
 function buildResult(
   request: CalibrationRequest,
   final: WindowPlan,
@@ -236,6 +265,7 @@ function buildResult(
   const atRate = done ? windows.filter((w) => w.rate === done.rate) : [];
   const tokens = atRate.at(-1)?.outputTokensPerS;
   return {
+    runId: request.engine.runId,
     engine: request.engine.engine,
     model: request.modelLabel,
     limits: request.engine.limits,

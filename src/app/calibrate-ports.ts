@@ -1,23 +1,378 @@
+import type { ContainerSample } from '../calibrate/summarize-window.js';
+import type { KittConfig } from '../config/config-schema.js';
+import { findConfigFile, loadConfig } from '../config/load-config.js';
+import { updateConfigFile } from '../config/update-config-file.js';
+import { type Clock, monotonicClock } from '../core/clock.js';
 import { KittError } from '../core/errors.js';
-import type { CalibrationPorts } from './calibrate-container.js';
+import { homePaths } from '../core/kitt-home.js';
+import { type Progress, silentProgress } from '../core/progress.js';
+import { parseDurationMs } from '../core/units.js';
+import { engineDefinition } from '../engines/catalog.js';
+import type { EngineName, RunningEngine, StoppedEngine } from '../engines/engine.js';
+import type { EngineSettings } from '../engines/engine-settings.js';
+import { startContainerEngine } from '../engines/start-container-engine.js';
+import type { LoadSpec } from '../load/load-spec.js';
+import type { LoadApi, LoadTarget } from '../load/load-target.js';
+import { type PreparedPrompts, preparePrompts } from '../load/prompt-source.js';
+import type { PromptSpec } from '../load/prompt-spec.js';
+import { runLoad, scrapeMetrics } from '../load/run-load.js';
+import { tokenizeClient } from '../load/tokenize-client.js';
+import type { ContainerRuntime, StatsSample } from '../runtime/container-runtime.js';
+import { createDockerRuntime } from '../runtime/docker/docker-runtime.js';
+import { sampleStats } from '../runtime/sample-stats.js';
+import { type CalibrationPorts, type CalibrationResult, limitsKey } from './calibrate-container.js';
 
-/**
- * Wires calibration to the real engine lifecycle (engines `startEngine`), the open-loop load core
- * (load `runLoad` paced by the token bucket), the Docker stats sampler (runtime `sampleStats`) and
- * config/store (`updateConfigFile` at compute.rates["<engine>/<limits>"], `recordCalibration`).
- *
- * TODO(calibrate): replace this body with the wiring once src/runtime, src/load's runner and
- * src/config + src/store export those functions; until then `kitt calibrate` says so and exits 4.
- */
-export async function createCalibrationPorts(_options: {
+/** What calibration sends by default: short requests, so short windows still hold many of them. */
+export const CALIBRATION_PROMPTS = {
+  kind: 'synthetic',
+  inputTokens: 128,
+  outputTokens: 64,
+  cacheBust: true,
+  seed: 1,
+} as const satisfies PromptSpec;
+
+/** The engine queue gauges calibration reads, by engine: requests waiting for a free slot. */
+const QUEUE_GAUGES: Partial<Record<EngineName, string>> = {
+  llamacpp: 'llamacpp:requests_deferred',
+  vllm: 'vllm:num_requests_waiting',
+};
+/** Gauges that are all zero when the engine has nothing to do. */
+const BUSY_GAUGES: Partial<Record<EngineName, readonly string[]>> = {
+  llamacpp: ['llamacpp:requests_processing', 'llamacpp:requests_deferred'],
+  vllm: ['vllm:num_requests_running', 'vllm:num_requests_waiting'],
+};
+/** How long a window waits after its drain for the engine to finish what was cut off. */
+const SETTLE_LIMIT_MS = 15_000;
+
+/** CFS period Docker sets with --cpus (100 ms): throttled periods over elapsed periods is the throttled share. */
+const CFS_PERIOD_MS = 100;
+/** Docker streams a stats reading about once a second; each covers the second before it. */
+const DOCKER_STATS_INTERVAL_MS = 1000;
+const PROMPT_POOL = 256;
+
+export interface CalibrationPortsOptions {
   readonly home: string;
   readonly env: NodeJS.ProcessEnv;
-}): Promise<CalibrationPorts> {
-  throw new KittError(
-    'RUNTIME_UNREACHABLE',
-    'calibration needs the Docker runtime and the load runner, which this build does not include yet',
-    {
-      hint: 'update kitt; the controller itself is available as planNextWindow in src/calibrate',
+  readonly cwd?: string;
+  readonly progress?: Progress;
+  /** Default: Docker at DOCKER_HOST. */
+  readonly runtime?: ContainerRuntime;
+  /** Config file the rate is written to; default: the file kitt reads, else KITT_HOME/config.yaml. */
+  readonly configPath?: string;
+  /** Results store (SQLite path or postgres:// URL); default: store.url from config, else KITT_HOME/kitt.db. */
+  readonly storeUrl?: string;
+  /** Request shape of every window. */
+  readonly prompts?: PromptSpec;
+  readonly clock?: Clock;
+}
+
+/**
+ * Wires calibration to the real parts: the engine started as a container with its limits
+ * (`startContainerEngine`), one open-loop constant-rate window on the load core (`runLoad`, which
+ * drains requests in flight after the window), Docker stats adapted to `ContainerSample` with the
+ * engine's queue gauge from its /metrics, the rate written to config (`compute.rates["<key>"]`)
+ * and a row in the results store. The stats stream and the engine end together: stopping the
+ * engine the ports started ends its sampler too.
+ */
+export async function createCalibrationPorts(
+  options: CalibrationPortsOptions,
+): Promise<CalibrationPorts & { close(): Promise<void> }> {
+  const clock = options.clock ?? monotonicClock;
+  const progress = options.progress ?? silentProgress;
+  const loaded = loadConfig({ env: options.env, ...(options.cwd ? { cwd: options.cwd } : {}) });
+  const runtime = options.runtime ?? createDockerRuntime({ env: options.env });
+  const samplers = new WeakMap<RunningEngine, ContinuousSampler>();
+  const prompts = new WeakMap<RunningEngine, Promise<PreparedPrompts>>();
+  const promptSpec = options.prompts ?? CALIBRATION_PROMPTS;
+  const started = new Set<RunningEngine>();
+
+  return {
+    clock,
+    async startEngine(request, signal) {
+      if (request.mode !== 'docker') {
+        throw new KittError('USAGE', `calibrate runs engines in containers, not in ${request.mode} mode`, {
+          hint: 'use --mode docker: the CPU and memory limits it calibrates against are container limits',
+        });
+      }
+      const running = await startContainerEngine(request, {
+        runtime,
+        progress,
+        signal,
+        settings: engineSettingsFrom(loaded.config),
+      });
+      const sampler = startContinuousSampler(runtime, running, clock);
+      const engine = withStopHook(running, async () => {
+        started.delete(engine);
+        await sampler.close();
+      });
+      started.add(engine);
+      samplers.set(engine, sampler);
+      // prompts are prepared (and measured with the engine's tokenizer) before the first window
+      try {
+        prompts.set(engine, Promise.resolve(await preparePromptsFor(promptSpec, loadTargetFor(engine), signal)));
+      } catch (error) {
+        await engine.stop();
+        throw error;
+      }
+      return engine;
     },
+    async runWindow(engine, window) {
+      const target = loadTargetFor(engine);
+      let prepared = prompts.get(engine);
+      if (!prepared) {
+        prepared = preparePromptsFor(promptSpec, target, window.signal);
+        prompts.set(engine, prepared);
+      }
+      const spec: LoadSpec = {
+        kind: 'constant-rate',
+        rate: window.ratePerS,
+        durationS: window.durationMs / 1000,
+        drainS: window.drainMs / 1000,
+        timeoutS: Math.max(1, (window.durationMs + window.drainMs) / 1000),
+        workers: 1,
+        overflow: 'queue',
+        // timers only: a spinning client would take CPU from the container it measures
+        spinMs: 0,
+      };
+      const result = await runLoad(spec, target, { signal: window.signal, clock, prompts: await prepared });
+      // Requests cut off at the end of the drain may still run in the engine; the next window must
+      // not pay for them.
+      const settled = await waitUntilIdle(engine, SETTLE_LIMIT_MS, window.signal);
+      if (!settled) progress.warn(`the engine was still busy ${SETTLE_LIMIT_MS / 1000} s after the window`);
+      return result.records;
+    },
+    startSampling(engine, intervalMs) {
+      const sampler = samplers.get(engine);
+      if (!sampler) throw new Error('startSampling needs an engine started by these ports');
+      return sampler.window(intervalMs);
+    },
+    async saveCalibration(result) {
+      saveRateToConfig(options.configPath ?? configFileFor(options, loaded.file), result);
+      await saveToStore(options.storeUrl ?? loaded.config.store.url ?? homePaths(options.home).store, result);
+    },
+    /** Stops every engine these ports started and has not stopped yet (a forced exit's cleanup). */
+    async close() {
+      await Promise.all([...started].map((engine) => engine.stop().catch(() => undefined)));
+    },
+  };
+}
+
+/** The file `kitt calibrate` writes: the config kitt reads, else KITT_HOME/config.yaml. */
+function configFileFor(options: CalibrationPortsOptions, loadedFile: string | undefined): string {
+  return (
+    loadedFile ??
+    findConfigFile({ env: options.env, ...(options.cwd ? { cwd: options.cwd } : {}) })?.path ??
+    homePaths(options.home).config
   );
+}
+
+/** Writes compute.rates["<engine>/<limits>"] = { value, unit, calibratedAt }, comments kept. */
+export function saveRateToConfig(path: string, result: CalibrationResult): void {
+  if (result.rate === undefined) return;
+  updateConfigFile(path, ['compute', 'rates', result.rateKey], {
+    value: Number(result.rate.toPrecision(4)),
+    unit: result.unit,
+    calibratedAt: result.calibratedAt,
+  });
+}
+
+async function saveToStore(url: string, result: CalibrationResult): Promise<void> {
+  if (result.rate === undefined) return;
+  // imported here so a calibration that never saves does not load the database drivers
+  const { openStore } = await import('../store/open-store.js');
+  const store = await openStore(url);
+  try {
+    await store.recordCalibration({
+      runId: result.runId,
+      engine: result.engine,
+      limitsKey: limitsKey(result.limits),
+      rateValue: result.rate,
+      unit: result.unit,
+      report: result,
+      createdAt: new Date(result.calibratedAt),
+    });
+  } finally {
+    await store.close();
+  }
+}
+
+/** The engine part of the config as engines read it. */
+export function engineSettingsFrom(config: KittConfig): EngineSettings {
+  const images: Record<string, string> = {};
+  const args: Record<string, readonly string[]> = {};
+  const env: Record<string, Readonly<Record<string, string>>> = {};
+  const startupTimeoutMs: Record<string, number> = {};
+  for (const [name, engine] of Object.entries(config.engines)) {
+    if (name === 'profiles' || name === 'embedded' || engine === undefined) continue;
+    const settings = engine as NonNullable<KittConfig['engines']['llamacpp']>;
+    if (settings.image) images[name] = settings.image;
+    if (settings.args) args[name] = settings.args;
+    if (settings.env) env[name] = settings.env;
+    if (settings.startupTimeout) startupTimeoutMs[name] = parseDurationMs(settings.startupTimeout);
+  }
+  return { images, args, env, startupTimeoutMs };
+}
+
+/** Where load goes for a running engine, with what its API supports. */
+export function loadTargetFor(engine: RunningEngine): LoadTarget {
+  const supports = engine.name === 'embedded' ? undefined : engineDefinition(engine.name).supports;
+  const api: LoadApi = engine.api === 'ollama' ? 'ollama-generate' : 'openai-completions';
+  return {
+    baseUrl: engine.baseUrl,
+    api,
+    model: engine.servedModel,
+    supports: {
+      ignoreEos: supports?.ignoreEos ?? true,
+      tokenize: supports ? supports.tokenizePath !== undefined : true,
+      usage: supports?.usageInStream === false ? 'none' : 'final',
+    },
+    // the queue gauge is read by the sampler; the window itself does not scrape
+    metricsPath: null,
+  };
+}
+
+async function preparePromptsFor(spec: PromptSpec, target: LoadTarget, signal: AbortSignal): Promise<PreparedPrompts> {
+  const countTokens = target.supports.tokenize ? tokenizeClient(target.baseUrl, target.model, signal) : undefined;
+  try {
+    return await preparePrompts(spec, { count: PROMPT_POOL, ...(countTokens ? { countTokens } : {}) });
+  } catch (error) {
+    if (signal.aborted || countTokens === undefined) throw error;
+    return preparePrompts(spec, { count: PROMPT_POOL });
+  }
+}
+
+/** The engine with `stop` running `hook` first (idempotent, as the engine's own stop). */
+function withStopHook(engine: RunningEngine, hook: () => Promise<void>): RunningEngine {
+  let stopping: Promise<StoppedEngine> | undefined;
+  const stop = () => {
+    stopping ??= hook().then(
+      () => engine.stop(),
+      () => engine.stop(),
+    );
+    return stopping;
+  };
+  return {
+    ...engine,
+    stop,
+    [Symbol.asyncDispose]: async () => {
+      await stop();
+    },
+  };
+}
+
+interface ContinuousSampler {
+  /** Collects the samples from now until `stop()`. */
+  window(intervalMs: number): { stop(): Promise<ContainerSample[]> };
+  close(): Promise<void>;
+}
+
+/**
+ * One Docker stats stream for the engine's whole life (a fresh stream spends its first second
+ * without a reading, too much for short windows) and a poll of the engine's queue gauge. A window
+ * keeps the readings that arrive while it is open, each with the latest queue depth.
+ */
+function startContinuousSampler(runtime: ContainerRuntime, engine: RunningEngine, clock: Clock): ContinuousSampler {
+  const abort = new AbortController();
+  const open = new Set<ContainerSample[]>();
+  let queueDepth: number | undefined;
+  let previousAtMs: number | undefined;
+  const onSample = (sample: StatsSample) => {
+    const elapsedMs = previousAtMs === undefined ? DOCKER_STATS_INTERVAL_MS : sample.atMs - previousAtMs;
+    previousAtMs = sample.atMs;
+    const adapted = toContainerSample(sample, elapsedMs, queueDepth, clock);
+    for (const target of open) target.push(adapted);
+  };
+  const streaming = sampleStats(
+    runtime,
+    { id: engine.handle, name: engine.handle },
+    {
+      intervalMs: 0,
+      signal: abort.signal,
+      onSample,
+    },
+  ).catch(() => undefined);
+  const gauge = QUEUE_GAUGES[engine.name];
+  const metricsPath = engine.name === 'embedded' ? undefined : engineDefinition(engine.name).supports.metricsPath;
+  let polling: Promise<void> = Promise.resolve();
+  if (gauge && metricsPath) {
+    polling = (async () => {
+      while (!abort.signal.aborted) {
+        const scrape = await scrapeMetrics(engine.baseUrl, metricsPath);
+        const value = scrape?.samples.find((s) => s.name === gauge)?.value;
+        if (value !== undefined && Number.isFinite(value)) queueDepth = value;
+        await pause(500, abort.signal);
+      }
+    })();
+  }
+  return {
+    window() {
+      const samples: ContainerSample[] = [];
+      open.add(samples);
+      return {
+        async stop() {
+          open.delete(samples);
+          return samples;
+        },
+      };
+    },
+    async close() {
+      abort.abort();
+      open.clear();
+      await Promise.all([streaming, polling]);
+    },
+  };
+}
+
+/**
+ * A runtime reading in calibration's terms. Throttled share = throttled CFS periods / periods
+ * elapsed (elapsed / 100 ms), in percent. `atMs` is moved onto calibration's clock.
+ */
+export function toContainerSample(
+  sample: StatsSample,
+  elapsedMs: number,
+  queueDepth: number | undefined,
+  clock: Clock = monotonicClock,
+): ContainerSample {
+  const periods = Math.max(1, elapsedMs / CFS_PERIOD_MS);
+  return {
+    atMs: clock === monotonicClock ? sample.atMs : clock.nowMs(),
+    cpuPercentOfLimit: sample.cpuPercentOfLimit,
+    throttledPercent: Math.min(100, (sample.throttledPeriods / periods) * 100),
+    memoryBytes: sample.memoryBytes,
+    ...(queueDepth === undefined ? {} : { queueDepth }),
+  };
+}
+
+/**
+ * Polls the engine's busy gauges until all are zero; true when it went idle within `limitMs`, or
+ * when the engine has no such gauges (nothing to wait for).
+ */
+async function waitUntilIdle(engine: RunningEngine, limitMs: number, signal: AbortSignal): Promise<boolean> {
+  const gauges = BUSY_GAUGES[engine.name];
+  const metricsPath = engine.name === 'embedded' ? undefined : engineDefinition(engine.name).supports.metricsPath;
+  if (!gauges || !metricsPath) return true;
+  const deadline = Date.now() + limitMs;
+  while (!signal.aborted) {
+    const scrape = await scrapeMetrics(engine.baseUrl, metricsPath);
+    if (!scrape) return true;
+    const busy = gauges.reduce((sum, name) => sum + (scrape.samples.find((s) => s.name === name)?.value ?? 0), 0);
+    if (busy === 0) return true;
+    if (Date.now() >= deadline) return false;
+    await pause(100, signal);
+  }
+  return false;
+}
+
+/** Waits `ms`, or less when `signal` aborts; never rejects and leaves no listener behind. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }

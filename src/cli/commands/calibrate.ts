@@ -1,23 +1,34 @@
 import { join } from 'node:path';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { calibrateContainer, formatCalibrationTable } from '../../app/calibrate-container.js';
 import { type CalibrateFlags, calibrationSettingsFrom } from '../../app/calibrate-options.js';
-import { createCalibrationPorts } from '../../app/calibrate-ports.js';
+import { CALIBRATION_PROMPTS, createCalibrationPorts } from '../../app/calibrate-ports.js';
+import { type EngineFlags, engineRequestFrom } from '../../app/engine-options.js';
 import { KittError } from '../../core/errors.js';
 import { newRunId } from '../../core/ids.js';
 import { ensureWritableDir, homePaths, resolveKittHome } from '../../core/kitt-home.js';
-import { parseBytes } from '../../core/units.js';
-import { parseEngineName } from '../../engines/catalog.js';
-import type { EngineMode } from '../../engines/engine.js';
 import type { CliContext } from '../cli-context.js';
 
-interface Flags extends CalibrateFlags {
+interface Flags extends CalibrateFlags, EngineFlags {
   readonly engine: string;
   readonly model: string;
   readonly cpus: string;
   readonly memory: string;
-  readonly mode: EngineMode;
+  readonly promptTokens: string;
+  readonly outputTokens: string;
   readonly output?: string;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function tokens(flag: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) {
+    throw new KittError('USAGE', `${flag} must be a whole number of at least 1, got "${text}"`, {
+      hint: `e.g. ${flag} 64`,
+    });
+  }
+  return value;
 }
 
 /** `kitt calibrate`: find the highest rate a limited container sustains, and write it down. */
@@ -39,7 +50,21 @@ export function registerCalibrateCommand(program: Command, context: CliContext):
     .option('--soak <duration>', 'sustain the found rate this long to prove it holds (0 to skip)', '30s')
     .option('--start-rate <req/s>', 'first rate tried, requests/s', '0.5')
     .option('--max-rate <req/s>', 'never offer more than this, requests/s', '500')
-    .option('--mode <docker|native|embedded>', 'how the engine is hosted', 'docker')
+    .addOption(
+      new Option('--mode <mode>', 'how the engine is hosted (calibration needs docker)').choices([
+        'docker',
+        'native',
+        'embedded',
+      ]),
+    )
+    .option('--port <n>', "engine port (default: the engine's own)")
+    .option('--gpus <list>', 'GPUs: all, or indices such as 0,2')
+    .option('--engine-arg <arg>', 'pass a flag through to the engine (repeatable)', collect)
+    .option('--image <image>', "container image instead of the catalog's")
+    .option('--parallel <n>', 'parallel request slots (llama.cpp)')
+    .option('--threads <n>', 'CPU threads of the engine')
+    .option('--prompt-tokens <n>', 'prompt length of every request, tokens', String(CALIBRATION_PROMPTS.inputTokens))
+    .option('--output-tokens <n>', 'output length of every request, tokens', String(CALIBRATION_PROMPTS.outputTokens))
     .option('-o, --output <dir>', 'result folder (default: KITT_HOME/results/<run id>)')
     .addHelpText(
       'after',
@@ -57,25 +82,20 @@ Example:
     .action(async (flags: Flags) => {
       const settings = calibrationSettingsFrom(flags);
       const runId = newRunId();
+      const engine = engineRequestFrom(flags, { runId, env: context.env });
+      const prompts = {
+        ...CALIBRATION_PROMPTS,
+        inputTokens: tokens('--prompt-tokens', flags.promptTokens),
+        outputTokens: tokens('--output-tokens', flags.outputTokens),
+      };
       const home = resolveKittHome(context.env);
       const resultDir = ensureWritableDir(flags.output ?? join(homePaths(home).results, runId));
-      const cpus = Number(flags.cpus);
-      if (!(cpus > 0)) {
-        throw new KittError('USAGE', `--cpus must be a number above 0, got "${flags.cpus}"`, {
-          hint: 'e.g. --cpus 1 or --cpus 0.5',
-        });
-      }
-      const ports = await createCalibrationPorts({ home, env: context.env });
+      const ports = await createCalibrationPorts({ home, env: context.env, progress: context.progress, prompts });
+      // a second Ctrl-C exits at once: the container still goes
+      context.onClose(() => ports.close());
       const result = await calibrateContainer(
         {
-          engine: {
-            engine: parseEngineName(flags.engine),
-            mode: flags.mode,
-            modelPath: flags.model,
-            limits: { cpus, memoryBytes: parseBytes(flags.memory) },
-            engineArgs: [],
-            runId,
-          },
+          engine,
           modelLabel: flags.model,
           policy: settings.policy,
           windowMs: settings.windowMs,
