@@ -76,7 +76,8 @@ test('reasoning deltas get their own channel and do not start TTFT; a role-only 
     { choices: [{ delta: { reasoning_content: 'so' } }] },
     { choices: [{ delta: { content: 'Hi' } }] },
   ];
-  events.forEach((event, i) => decoder.push(Buffer.from(`data: ${JSON.stringify(event)}\n\n`), 10 * (i + 1)));
+  for (const [i, event] of events.entries())
+    decoder.push(Buffer.from(`data: ${JSON.stringify(event)}\n\n`), 10 * (i + 1));
   decoder.push(Buffer.from('data: [DONE]\n\n'), 50);
   decoder.end(50);
   const { result } = decoder;

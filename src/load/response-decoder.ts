@@ -57,6 +57,28 @@ function emptyResult(): DecodedResponse {
 
 const DONE = Buffer.from('[DONE]');
 
+/** Keys whose presence needs the full parse (usage with numbers, llama.cpp timings, errors, Ollama's last line). */
+const SLOW_MARKERS = ['"usage":{', '"timings"', '"error"', '"done":true', '"usage": {', '"done": true'].map((s) =>
+  Buffer.from(s),
+);
+const CHOICES_EMPTY = Buffer.from('"choices":[]');
+const key = (name: string) => [Buffer.from(`"${name}":"`), Buffer.from(`"${name}": "`)];
+const FAST_KEYS: Record<LoadApi, { content: Buffer[]; reasoning: Buffer[][] }> = {
+  'openai-chat': { content: key('content'), reasoning: [key('reasoning_content'), key('reasoning')] },
+  'openai-completions': { content: key('text'), reasoning: [] },
+  'ollama-chat': { content: key('content'), reasoning: [key('thinking')] },
+  'ollama-generate': { content: key('response'), reasoning: [key('thinking')] },
+};
+
+/** true: the key holds a non-empty string; false: an empty one; undefined: the key is absent (as a string). */
+function textAfter(payload: Buffer, needles: readonly Buffer[]): boolean | undefined {
+  for (const needle of needles) {
+    const at = payload.indexOf(needle);
+    if (at !== -1) return payload[at + needle.length] !== 0x22; // not an immediate closing quote
+  }
+  return undefined;
+}
+
 export function createResponseDecoder(
   api: LoadApi,
   options: { stream: boolean; continuousUsage: boolean },
@@ -161,6 +183,7 @@ abstract class BaseDecoder implements ResponseDecoder {
   abstract end(atMs: number): void;
 
   protected accept(payload: Buffer, atMs: number): void {
+    if (this.acceptFast(payload, atMs)) return;
     let json: Json | undefined;
     try {
       json = asObject(JSON.parse(payload.toString('utf8')));
@@ -183,6 +206,34 @@ abstract class BaseDecoder implements ResponseDecoder {
     }
     const timings = asObject(json.timings);
     if (timings) this.result.engine = engineReportFromLlamaCpp(timings);
+  }
+
+  /**
+   * The common token chunk, read without JSON.parse: when the payload has no usage, timings, error
+   * or end marker, only "is there non-empty text, and on which channel" matters. A key pattern
+   * such as `"content":"` cannot occur inside a JSON string value (its quotes would be escaped), so
+   * a byte search is exact. Anything else takes the full parse.
+   */
+  private acceptFast(payload: Buffer, atMs: number): boolean {
+    if (this.continuousUsage) return false;
+    for (const needle of SLOW_MARKERS) if (payload.indexOf(needle) !== -1) return false;
+    const keys = FAST_KEYS[this.api];
+    const content = textAfter(payload, keys.content);
+    const reasoning = keys.reasoning.some((key) => textAfter(payload, key) === true);
+    if (content === undefined && !reasoning) {
+      // No text key at all: only plain envelopes (no choices text) are safe to skip.
+      return payload.indexOf(CHOICES_EMPTY) !== -1;
+    }
+    this.record(
+      {
+        content: content === true ? 'x' : undefined,
+        reasoning: reasoning ? 'x' : undefined,
+        usage: undefined,
+        done: false,
+      },
+      atMs,
+    );
+    return true;
   }
 
   private record(view: PayloadView, atMs: number): void {

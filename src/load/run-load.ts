@@ -127,7 +127,7 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, options: RunLo
         signal: options.signal,
         requestTag: options.requestTag,
         shard: options.shard ?? { index: 0, count: 1 },
-        idBase: records.length === 0 ? 0 : Math.max(...records.map((r) => r.id)) + 1,
+        idBase: records.reduce((next, r) => Math.max(next, r.id + 1), 0),
         ...(outcomes.length === 0 && options.shard?.startAtEpochMs !== undefined
           ? { startAtMs: options.shard.startAtEpochMs - performance.timeOrigin }
           : {}),

@@ -115,14 +115,15 @@ export async function runStage(plan: StagePlan, ctx: StageContext): Promise<Stag
     spec.kind === 'constant-rate' || spec.kind === 'poisson' || spec.kind === 'ramp-rate'
       ? await runOpenLoop(spec, plan, ctx)
       : await runClosedLoop(spec, plan, ctx);
-  const measured = body.records.filter((r) => r.phase === 'measure');
-  const window =
-    measured.length === 0
-      ? null
-      : {
-          startMs: Math.min(...measured.map((r) => r.scheduledAtMs)),
-          endMs: Math.max(...measured.map((r) => r.endAtMs)),
-        };
+  // Loops, not Math.min(...spread): runs can hold more records than a call's argument limit.
+  let startMs = Number.POSITIVE_INFINITY;
+  let endMs = Number.NEGATIVE_INFINITY;
+  for (const record of body.records) {
+    if (record.phase !== 'measure') continue;
+    if (record.scheduledAtMs < startMs) startMs = record.scheduledAtMs;
+    if (record.endAtMs > endMs) endMs = record.endAtMs;
+  }
+  const window = Number.isFinite(startMs) ? { startMs, endMs } : null;
   body.records.sort((a, b) => a.id - b.id);
   return { stage: plan.stage, ...(plan.level === undefined ? {} : { level: plan.level }), window, ...body };
 }
