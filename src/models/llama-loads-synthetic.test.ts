@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { getLlama, type Llama, LlamaLogLevel, type LlamaModel } from 'node-llama-cpp';
+import { getLlama, type Llama, LlamaLogLevel, type LlamaModel, type Token } from 'node-llama-cpp';
 import { ensureTestModel } from '../testing/test-model.js';
 import { readGgufMetadata } from './gguf-reader.js';
 import { llamaSpmVocabPath } from './vocab-asset.js';
@@ -36,7 +36,7 @@ test('llama.cpp generates 128 varied ordinary tokens on one thread, quickly', as
   const context = await model.createContext({ contextSize: 512, threads: 1 });
   try {
     const sequence = context.getSequence();
-    const generated: number[] = [];
+    const generated: Token[] = [];
     const startedAt = performance.now();
     for await (const token of sequence.evaluate(model.tokenize('Once upon a time', true), {
       temperature: 0.8,
