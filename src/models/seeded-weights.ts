@@ -1,3 +1,5 @@
+import { endianness } from 'node:os';
+
 /**
  * Deterministic random weights: one xoshiro128** stream per tensor, seeded from the model seed and
  * the tensor's name, so each tensor can be produced on its own, in chunks, and the same seed gives
@@ -102,6 +104,7 @@ export interface WeightFill {
 }
 
 const CHUNK_VALUES = 1 << 16;
+const LITTLE_ENDIAN = endianness() === 'LE';
 
 /**
  * The bytes of an f16 (type 1) or f32 (type 0) tensor of `rows` rows of `rowLength` values,
@@ -120,15 +123,23 @@ export function* seededTensorChunks(
   for (let firstRow = 0; firstRow < shape.rows; firstRow += rowsPerChunk) {
     const rowCount = Math.min(rowsPerChunk, shape.rows - firstRow);
     const chunk = Buffer.alloc(rowCount * shape.rowLength * bytesPerValue);
-    let at = 0;
+    // typed-array views write in the platform's byte order; GGUF is little-endian
+    const values = LITTLE_ENDIAN
+      ? bytesPerValue === 2
+        ? new Uint16Array(chunk.buffer, chunk.byteOffset, chunk.length / 2)
+        : new Float32Array(chunk.buffer, chunk.byteOffset, chunk.length / 4)
+      : undefined;
+    let index = 0;
     for (let row = firstRow; row < firstRow + rowCount; row += 1) {
       const zero = fill.zeroRows?.has(row) ?? false;
       for (let column = 0; column < shape.rowLength; column += 1) {
         const drawn = random.nextSigned();
         const value = zero ? 0 : drawn * halfWidth;
-        if (bytesPerValue === 2) chunk.writeUInt16LE(toFloat16Bits(value), at);
-        else chunk.writeFloatLE(value, at);
-        at += bytesPerValue;
+        const stored = bytesPerValue === 2 ? toFloat16Bits(value) : value;
+        if (values !== undefined) values[index] = stored;
+        else if (bytesPerValue === 2) chunk.writeUInt16LE(stored, index * 2);
+        else chunk.writeFloatLE(stored, index * 4);
+        index += 1;
       }
     }
     yield chunk;
