@@ -263,7 +263,7 @@ async function writeRun(
     warnings,
   });
   await writeResultDir(identity.resultDir, {
-    metrics: document as unknown as RunMetrics,
+    metrics: { ...document },
     records: load.records,
     summaryMarkdown,
     originMs: load.wallAnchor.monotonicMs,

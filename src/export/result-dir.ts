@@ -9,7 +9,8 @@ import type { RunMetrics } from '../metrics/summarize-run.js';
 
 /** What a finished run leaves on disk. */
 export interface ResultDirContents {
-  readonly metrics: RunMetrics;
+  /** Written as metrics.json: the run's RunMetrics, or a document that embeds them. */
+  readonly metrics: RunMetrics | Record<string, unknown>;
   readonly records: Iterable<RequestRecord>;
   readonly summaryMarkdown: string;
   /** The run's start on the monotonic clock; requests.jsonl times are relative to it. Default 0. */

@@ -1,0 +1,102 @@
+import type { KittConfig } from '../config/config-schema.js';
+import { resolveKittHome } from '../core/kitt-home.js';
+import type { Progress } from '../core/progress.js';
+import type { EngineRequest, RunningEngine } from '../engines/engine.js';
+import type { EngineSettings } from '../engines/engine-settings.js';
+import { startEngine } from '../engines/start-engine.js';
+import { validateGguf } from '../models/validate-gguf.js';
+import { createDockerRuntime, type DockerRuntime } from '../runtime/docker/docker-runtime.js';
+import { ProcessRuntime } from '../runtime/process/process-runtime.js';
+import type { StatsSource } from '../runtime/sample-stats.js';
+
+/** Starts engines in any mode with the right runtime, and knows how to sample them. */
+export interface EngineStarter {
+  start(request: EngineRequest, context: { progress: Progress; signal: AbortSignal }): Promise<RunningEngine>;
+  statsSourceFor(engine: RunningEngine): { runtime: StatsSource<unknown>; ref: unknown } | null;
+  close(): Promise<void>;
+}
+
+/** The engines part of the config, as the plain data engines take. */
+export function engineSettingsFrom(config: KittConfig): EngineSettings {
+  const images: Record<string, string> = {};
+  const args: Record<string, readonly string[]> = {};
+  const env: Record<string, Readonly<Record<string, string>>> = {};
+  const startupTimeoutMs: Record<string, number> = {};
+  for (const name of ['llamacpp', 'vllm', 'ollama', 'exllamav2'] as const) {
+    const engine = config.engines[name];
+    if (!engine) continue;
+    if (engine.image) images[name] = engine.image;
+    if (engine.args) args[name] = engine.args;
+    if (engine.env) env[name] = engine.env;
+    if (engine.startupTimeout !== undefined) startupTimeoutMs[name] = parseSeconds(engine.startupTimeout);
+  }
+  const profiles = Object.fromEntries(
+    Object.entries(config.engines.profiles ?? {}).map(([name, profile]) => [
+      name,
+      {
+        engine: profile.engine,
+        ...(profile.args ? { args: profile.args } : {}),
+        ...(profile.env ? { env: profile.env } : {}),
+        ...(profile.image ? { image: profile.image } : {}),
+      },
+    ]),
+  );
+  return { images, args, env, startupTimeoutMs, profiles };
+}
+
+function parseSeconds(value: string | number): number {
+  if (typeof value === 'number') return value * 1000;
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
+  if (!match) return 0;
+  const factor = match[2] === 'ms' ? 1 : match[2] === 'm' ? 60_000 : 1000;
+  return Number(match[1]) * factor;
+}
+
+export function createEngineStarter(options: {
+  config: KittConfig;
+  env: NodeJS.ProcessEnv;
+  pull: boolean;
+}): EngineStarter {
+  const settings = engineSettingsFrom(options.config);
+  let docker: DockerRuntime | undefined;
+  let processes: ProcessRuntime | undefined;
+  const dockerRuntime = () => {
+    docker ??= createDockerRuntime({ env: options.env });
+    return docker;
+  };
+  const processRuntime = () => {
+    processes ??= new ProcessRuntime({ home: resolveKittHome(options.env) });
+    return processes;
+  };
+  const validateModel = async (path: string) => {
+    if (path.endsWith('.gguf')) await validateGguf(path);
+  };
+  const profile = options.config.run.profile;
+  return {
+    start: (request, context) =>
+      startEngine(request, {
+        progress: context.progress,
+        signal: context.signal,
+        settings,
+        profile,
+        pull: options.pull,
+        preflight: { validateModel },
+        ...(request.mode === 'docker' ? { runtime: dockerRuntime() } : {}),
+        ...(request.mode === 'native' ? { processes: processRuntime() } : {}),
+        // loaded on first use: node-llama-cpp is heavy, and only the embedded mode needs it
+        startEmbedded: async (embedded, deps) => {
+          const { startEmbeddedEngine } = await import('../engines/embedded/start-embedded-engine.js');
+          return startEmbeddedEngine(embedded, { progress: deps.progress, signal: deps.signal });
+        },
+      }),
+    statsSourceFor: (engine) => {
+      if (engine.mode === 'docker')
+        return { runtime: dockerRuntime(), ref: { id: engine.handle, name: engine.handle } };
+      if (engine.mode === 'native') {
+        return { runtime: processRuntime(), ref: { pid: Number(engine.handle), name: engine.name } };
+      }
+      return null;
+    },
+    close: async () => {},
+  };
+}
