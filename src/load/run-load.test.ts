@@ -167,3 +167,25 @@ test('workers split an open-loop schedule exactly and the records merge', async 
     `gaps ${gaps.join(',')}`,
   );
 });
+
+test('ramp-concurrency starts users as the target concurrency rises', async (t) => {
+  const server = await startExactScheduleServer({ ttftMs: 20, itlMs: 1, outputTokens: 1 });
+  t.after(() => server.close());
+  const spec = parseLoadSpec({
+    kind: 'ramp-concurrency',
+    from: 1,
+    to: 4,
+    durationS: 1.2,
+    prompts: { kind: 'synthetic', inputTokens: 8, outputTokens: 1 },
+  });
+  const result = await runLoad(
+    spec,
+    targetFor(server.url, { supports: { ignoreEos: true, tokenize: false, usage: 'final' } }),
+  );
+  const start = result.window!.startMs;
+  const inFlightAt = (at: number) => result.records.filter((r) => r.sentAtMs! <= at && r.endAtMs > at).length;
+  const early = Math.max(...[50, 100, 150].map((ms) => inFlightAt(start + ms)));
+  const late = Math.max(...[1050, 1100, 1150].map((ms) => inFlightAt(start + ms)));
+  assert.equal(early, 1);
+  assert.ok(late >= 3, `in flight near the end: ${late}`);
+});

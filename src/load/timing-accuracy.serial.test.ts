@@ -50,11 +50,13 @@ test('TTFT, ITL and TPOT come back within tolerance of the known schedule, with 
     const ttft = r.firstContentAtMs! - r.sentAtMs!;
     assert.ok(ttft >= 79.5, `TTFT ${ttft} is never below the schedule`);
     ttfts.push(ttft);
-    const tpot = (r.lastContentAtMs! - r.firstContentAtMs!) / (r.outputTokens - 1);
-    const trueTpot = (9 * 15) / 29;
-    assert.ok(Math.abs(tpot - trueTpot) < 0.3, `TPOT ${tpot} vs ${trueTpot}`);
     const writes = log[`acc-${r.id}`]!;
     assert.equal(writes.length, 10);
+    // TPOT against the server's own writes: the client's error, not the server's timer jitter.
+    const tpot = (r.lastContentAtMs! - r.firstContentAtMs!) / (r.outputTokens - 1);
+    const trueTpot = (writes[9]! - writes[0]!) / (r.outputTokens - 1);
+    assert.ok(Math.abs(tpot - trueTpot) < 0.3, `TPOT ${tpot} vs ${trueTpot}`);
+    assert.ok(Math.abs(trueTpot - (9 * 15) / 29) < 1, `server kept its schedule: ${trueTpot}`);
     for (let i = 1; i < writes.length; i++) {
       const measuredGap = r.arrivals[i]!.atMs - r.arrivals[i - 1]!.atMs;
       const trueGap = writes[i]! - writes[i - 1]!;
