@@ -35,8 +35,8 @@ export interface CalibrationPorts {
   ): Promise<readonly RequestRecord[]>;
   /** Samples the engine's container (CPU % of limit, throttling, memory, queue gauge) until stopped. */
   startSampling(engine: RunningEngine, intervalMs: number): { stop(): Promise<ContainerSample[]> };
-  /** Writes the calibrated rate to config and the store. */
-  saveCalibration?(result: CalibrationResult): Promise<void>;
+  /** Writes the calibrated rate to config and the store; `resultDir` holds the report. */
+  saveCalibration?(result: CalibrationResult, resultDir: string): Promise<void>;
 }
 
 export interface CalibrationRequest {
@@ -159,7 +159,7 @@ export async function calibrateContainer(
   final ??= { action: 'fail', reason: 'the controller did not finish' };
   const result = buildResult(request, final, windows, host);
   await writeCalibrationReport(request.resultDir, result);
-  if (result.outcome === 'calibrated') await ports.saveCalibration?.(result);
+  if (result.outcome === 'calibrated') await ports.saveCalibration?.(result, request.resultDir);
   if (windows.some((w) => w.measurement.oomKilled)) {
     const limit = request.engine.limits.memoryBytes;
     throw new KittError(

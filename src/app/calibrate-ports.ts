@@ -146,9 +146,10 @@ export async function createCalibrationPorts(
       if (!sampler) throw new Error('startSampling needs an engine started by these ports');
       return sampler.window(intervalMs);
     },
-    async saveCalibration(result) {
+    async saveCalibration(result, resultDir) {
       saveRateToConfig(options.configPath ?? configFileFor(options, loaded.file), result);
-      await saveToStore(options.storeUrl ?? loaded.config.store.url ?? homePaths(options.home).store, result);
+      const storeUrl = options.storeUrl ?? loaded.config.store.url ?? homePaths(options.home).store;
+      await saveToStore(storeUrl, result, resultDir);
     },
     /** Stops every engine these ports started and has not stopped yet (a forced exit's cleanup). */
     async close() {
@@ -176,12 +177,28 @@ export function saveRateToConfig(path: string, result: CalibrationResult): void 
   });
 }
 
-async function saveToStore(url: string, result: CalibrationResult): Promise<void> {
+/** The calibration as a finished run (so `kitt results` lists it) and its calibration row. */
+async function saveToStore(url: string, result: CalibrationResult, resultDir: string): Promise<void> {
   if (result.rate === undefined) return;
   // imported here so a calibration that never saves does not load the database drivers
   const { openStore } = await import('../store/open-store.js');
   const store = await openStore(url);
   try {
+    await store.recordRunStarted({
+      id: result.runId,
+      engine: result.engine,
+      mode: 'docker',
+      model: result.model,
+      limits: result.limits,
+      resultPath: resultDir,
+    });
+    await store.recordRunFinished(result.runId, {
+      status: 'succeeded',
+      metrics: {
+        calibration: { rate: result.rate, unit: result.unit, tokensPerS: result.tokensPerS, held: result.held },
+      },
+      resultPath: resultDir,
+    });
     await store.recordCalibration({
       runId: result.runId,
       engine: result.engine,

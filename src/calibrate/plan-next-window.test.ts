@@ -284,6 +284,19 @@ describe('planNextWindow decisions', () => {
     assert.equal(plan4.action, 'fail');
   });
 
+  test('a saturated soak soaks again just below the rate it achieved', () => {
+    const probes: WindowRecord[] = [
+      { kind: 'probe', rate: 10, measurement: { ...measure(linear(20), 10, undefined, 0), cpuPercentOfLimit: 55 } },
+      { kind: 'probe', rate: 10.2, measurement: { ...measure(linear(20), 10.2, undefined, 0), achievedRate: 9 } },
+    ];
+    // CPU well under the band says "2.5 % lower"; achieved 88 % of offered (threshold 95 %) says
+    // 10 · 0.88 / 0.95 · 0.975 = 9.03
+    const saturated = { ...measure(linear(20), 10, undefined, 0), cpuPercentOfLimit: 57, achievedRate: 8.8 };
+    const plan = planNextWindow([...probes, { kind: 'soak', rate: 10, measurement: saturated }], basePolicy);
+    assert.ok(plan.action === 'soak' && Math.abs(plan.rate - (10 * 0.88 * 0.975) / 0.95) < 1e-9, JSON.stringify(plan));
+    assert.match(plan.reason, /9\.7 % lower/);
+  });
+
   test('stops at the maximum rate when nothing is ever bad', () => {
     const outcome = calibrate(linear(1e9), { ...basePolicy, maxRate: 50 });
     assert.ok(outcome.final.action === 'done' && outcome.final.rate === 50);

@@ -22,8 +22,8 @@ import {
  *    Stop when hi / lo ≤ 1 + tol: lo is then within tol below the boundary.
  * 4. Confirm. A verdict within `confirmMargin` of its threshold is measured once more at the same
  *    rate; windows at one rate are averaged before judging, so noise near the boundary is halved.
- * 5. Soak at lo. If it does not hold, soak once more, lower by aim / signal (2.5–15 %); a second
- *    failure fails calibration.
+ * 5. Soak at lo. If it does not hold, soak once more, lower by aim / signal, or by the shortfall of
+ *    achieved / offered below its threshold when the soak saturated (2.5–15 % lower); a second failure fails calibration.
  *
  * The returned rate is always a rate whose averaged windows were good: it never exceeds what was
  * measured to keep CPU inside the band (or the SLO met).
@@ -122,7 +122,14 @@ function planAfterSoak(soaks: readonly WindowRecord[], policy: CalibrationPolicy
     return { action: 'fail', reason: `soak did not hold at ${fmtRate(last.rate)} either: ${what}` };
   const point: RatePoint = { rate: last.rate, windows: 1, measurement: last.measurement, judged };
   const signal = signalOf(point, policy);
-  const factor = signal === undefined ? 0.9 : clamp(signal.aim / signal.value, 0.85, 0.975);
+  let factor = signal === undefined ? 0.9 : clamp(signal.aim / signal.value, 0.85, 0.975);
+  const m = last.measurement;
+  if (judged.verdict === 'saturated' && m.offeredRate > 0 && m.achievedRate > 0) {
+    // A saturated soak measured what the engine sustains: offer what keeps achieved / offered
+    // above its threshold again, with the same 2.5 % step as margin.
+    const ratio = m.achievedRate / m.offeredRate / (policy.minAchievedRatio ?? 0.95);
+    factor = Math.min(factor, clamp(ratio * 0.975, 0.85, 0.975));
+  }
   const lower = last.rate * factor;
   if (lower < policy.minRate) return { action: 'fail', reason: `soak did not hold at ${fmtRate(last.rate)}: ${what}` };
   const step = `${((1 - factor) * 100).toFixed(1)} % lower`;
