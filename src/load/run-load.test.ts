@@ -63,13 +63,13 @@ test('coordinated omission: at 10 req/s with one slot and 500 ms service, latenc
   const fromSchedule = records.map((r) => r.endAtMs - r.scheduledAtMs);
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   // Measured from the send (vLLM before its fix): every request looks like ~500 ms.
-  assert.ok(mean(fromSend) < 560, `mean from send ${mean(fromSend)}`);
+  assert.ok(mean(fromSend) < 800, `mean from send ${mean(fromSend)}`);
   // From the schedule: request k waits ~k × 400 ms for the slot; the mean is ~4.3 s for 20 requests.
   assert.ok(mean(fromSchedule) > 3000, `mean from schedule ${mean(fromSchedule)}`);
   assert.ok(Math.max(...fromSchedule) > 7000);
   for (const r of records) {
     const explained = r.queuedMs! + (r.endAtMs - r.sentAtMs!);
-    assert.ok(Math.abs(r.endAtMs - r.scheduledAtMs - explained) < 5, 'queue time + service time = scheduled latency');
+    assert.ok(Math.abs(r.endAtMs - r.scheduledAtMs - explained) < 20, 'queue time + service time = scheduled latency');
   }
   assert.ok(result.stages[0]!.maxQueued >= 10);
 });
