@@ -27,6 +27,8 @@ export interface RunLoadOptions {
   readonly prompts?: PreparedPrompts;
   /** Put in each request's x-request-id header (`<tag>-<id>`). */
   readonly requestTag?: string;
+  /** Called with each record as it completes, for live monitoring (not called in worker shards). */
+  readonly onRecord?: (record: RequestRecord) => void;
   /**
    * Internal: this thread runs shard `index` of `count` (worker threads); the first stage starts at
    * `startAtEpochMs` (performance.timeOrigin + now), the same instant for every shard.
@@ -126,6 +128,7 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, options: RunLo
         progress,
         signal: options.signal,
         requestTag: options.requestTag,
+        onRecord: options.onRecord,
         shard: options.shard ?? { index: 0, count: 1 },
         idBase: records.reduce((next, r) => Math.max(next, r.id + 1), 0),
         ...(outcomes.length === 0 && options.shard?.startAtEpochMs !== undefined

@@ -22,6 +22,8 @@ export interface StageContext {
   readonly idBase: number;
   /** When the stage's schedule starts on ctx.clock (default: now plus a short lead). */
   readonly startAtMs?: number;
+  /** Called with each record as it completes (live monitoring); must be cheap and never throw. */
+  readonly onRecord?: ((record: RequestRecord) => void) | undefined;
 }
 
 export interface StageOutcome {
@@ -71,6 +73,7 @@ class InFlight {
     return inFlight.done.then((record) => {
       this.active.delete(inFlight);
       this.records.push(record);
+      this.ctx.onRecord?.(record);
       this.reportProgress();
       this.onSettled?.();
       if (this.active.size === 0) this.idle?.();
@@ -80,6 +83,7 @@ class InFlight {
 
   record(record: RequestRecord): void {
     this.records.push(record);
+    this.ctx.onRecord?.(record);
   }
 
   /** Waits until nothing is in flight, at most `limitMs`; then cuts what is left (records say 'aborted'). */
