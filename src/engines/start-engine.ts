@@ -3,6 +3,7 @@ import type { Progress } from '../core/progress.js';
 import type { ContainerRuntime } from '../runtime/container-runtime.js';
 import type { ProcessRuntime } from '../runtime/process/process-runtime.js';
 import { assertModeSupported } from './catalog.js';
+import { startEmbeddedEngine } from './embedded/start-embedded-engine.js';
 import type { EngineRequest, RunningEngine } from './engine.js';
 import type { HostPlatform } from './engine-definition.js';
 import type { EngineSettings } from './engine-settings.js';
@@ -25,7 +26,7 @@ export interface StartEngineDeps {
   readonly runtime?: ContainerRuntime;
   /** Native mode. */
   readonly processes?: ProcessRuntime;
-  /** Embedded mode: the in-process engine's starter (src/engines/embedded). */
+  /** Embedded mode: replaces the in-process engine's starter (tests). */
   readonly startEmbedded?: (request: EngineRequest, deps: StartEngineDeps) => Promise<RunningEngine>;
 }
 
@@ -42,7 +43,7 @@ export async function startEngine(request: EngineRequest, deps: StartEngineDeps)
   assertModeSupported(request);
   switch (request.mode) {
     case 'embedded':
-      return (deps.startEmbedded ?? missing('the embedded engine starter', 'embedded'))(request, deps);
+      return (deps.startEmbedded ?? startEmbeddedEngine)(request, deps);
     case 'docker':
       return startContainerEngine(request, {
         ...deps,
