@@ -1,26 +1,22 @@
 import type { ContainerSample } from '../calibrate/summarize-window.js';
-import type { KittConfig } from '../config/config-schema.js';
 import { findConfigFile, loadConfig } from '../config/load-config.js';
 import { updateConfigFile } from '../config/update-config-file.js';
 import { type Clock, monotonicClock } from '../core/clock.js';
 import { KittError } from '../core/errors.js';
 import { homePaths } from '../core/kitt-home.js';
 import { type Progress, silentProgress } from '../core/progress.js';
-import { parseDurationMs } from '../core/units.js';
 import { engineDefinition } from '../engines/catalog.js';
 import type { EngineName, RunningEngine, StoppedEngine } from '../engines/engine.js';
-import type { EngineSettings } from '../engines/engine-settings.js';
-import { startContainerEngine } from '../engines/start-container-engine.js';
 import type { LoadSpec } from '../load/load-spec.js';
 import type { LoadApi, LoadTarget } from '../load/load-target.js';
 import { type PreparedPrompts, preparePrompts } from '../load/prompt-source.js';
 import type { PromptSpec } from '../load/prompt-spec.js';
 import { runLoad, scrapeMetrics } from '../load/run-load.js';
 import { tokenizeClient } from '../load/tokenize-client.js';
-import type { ContainerRuntime, StatsSample } from '../runtime/container-runtime.js';
-import { createDockerRuntime } from '../runtime/docker/docker-runtime.js';
-import { sampleStats } from '../runtime/sample-stats.js';
+import type { StatsSample } from '../runtime/container-runtime.js';
+import { type StatsSource, sampleStats } from '../runtime/sample-stats.js';
 import { type CalibrationPorts, type CalibrationResult, limitsKey } from './calibrate-container.js';
+import { createEngineStarter, type EngineStarter } from './start-engine.js';
 
 /** What calibration sends by default: short requests, so short windows still hold many of them. */
 export const CALIBRATION_PROMPTS = {
@@ -55,8 +51,8 @@ export interface CalibrationPortsOptions {
   readonly env: NodeJS.ProcessEnv;
   readonly cwd?: string;
   readonly progress?: Progress;
-  /** Default: Docker at DOCKER_HOST. */
-  readonly runtime?: ContainerRuntime;
+  /** Starts engines in docker or native mode; default: kitt's own starter over DOCKER_HOST. */
+  readonly starter?: EngineStarter;
   /** Config file the rate is written to; default: the file kitt reads, else KITT_HOME/config.yaml. */
   readonly configPath?: string;
   /** Results store (SQLite path or postgres:// URL); default: store.url from config, else KITT_HOME/kitt.db. */
@@ -67,8 +63,8 @@ export interface CalibrationPortsOptions {
 }
 
 /**
- * Wires calibration to the real parts: the engine started as a container with its limits
- * (`startContainerEngine`), one open-loop constant-rate window on the load core (`runLoad`, which
+ * Wires calibration to the real parts: the engine started with its limits (`createEngineStarter`:
+ * a container, or a host process in native mode), one open-loop constant-rate window on the load core (`runLoad`, which
  * drains requests in flight after the window), Docker stats adapted to `ContainerSample` with the
  * engine's queue gauge from its /metrics, the rate written to config (`compute.rates["<key>"]`)
  * and a row in the results store. The stats stream and the engine end together: stopping the
@@ -80,7 +76,7 @@ export async function createCalibrationPorts(
   const clock = options.clock ?? monotonicClock;
   const progress = options.progress ?? silentProgress;
   const loaded = loadConfig({ env: options.env, ...(options.cwd ? { cwd: options.cwd } : {}) });
-  const runtime = options.runtime ?? createDockerRuntime({ env: options.env });
+  const starter = options.starter ?? createEngineStarter({ config: loaded.config, env: options.env, pull: false });
   const samplers = new WeakMap<RunningEngine, ContinuousSampler>();
   const prompts = new WeakMap<RunningEngine, Promise<PreparedPrompts>>();
   const promptSpec = options.prompts ?? CALIBRATION_PROMPTS;
@@ -89,18 +85,20 @@ export async function createCalibrationPorts(
   return {
     clock,
     async startEngine(request, signal) {
-      if (request.mode !== 'docker') {
-        throw new KittError('USAGE', `calibrate runs engines in containers, not in ${request.mode} mode`, {
-          hint: 'use --mode docker: the CPU and memory limits it calibrates against are container limits',
+      if (request.mode === 'embedded') {
+        throw new KittError('USAGE', 'calibrate needs an engine with enforced limits, not the embedded engine', {
+          hint: 'use --mode docker (container limits), e.g. -e llamacpp --mode docker',
         });
       }
-      const running = await startContainerEngine(request, {
-        runtime,
-        progress,
-        signal,
-        settings: engineSettingsFrom(loaded.config),
-      });
-      const sampler = startContinuousSampler(runtime, running, clock);
+      const running = await starter.start(request, { progress, signal });
+      const source = starter.statsSourceFor(running);
+      if (!source) {
+        await running.stop();
+        throw new KittError('USAGE', `kitt cannot sample the CPU of a ${running.mode} engine`, {
+          hint: 'use --mode docker',
+        });
+      }
+      const sampler = startContinuousSampler(source, running, clock);
       const engine = withStopHook(running, async () => {
         started.delete(engine);
         await sampler.close();
@@ -154,6 +152,7 @@ export async function createCalibrationPorts(
     /** Stops every engine these ports started and has not stopped yet (a forced exit's cleanup). */
     async close() {
       await Promise.all([...started].map((engine) => engine.stop().catch(() => undefined)));
+      await starter.close();
     },
   };
 }
@@ -213,23 +212,6 @@ async function saveToStore(url: string, result: CalibrationResult, resultDir: st
   }
 }
 
-/** The engine part of the config as engines read it. */
-export function engineSettingsFrom(config: KittConfig): EngineSettings {
-  const images: Record<string, string> = {};
-  const args: Record<string, readonly string[]> = {};
-  const env: Record<string, Readonly<Record<string, string>>> = {};
-  const startupTimeoutMs: Record<string, number> = {};
-  for (const [name, engine] of Object.entries(config.engines)) {
-    if (name === 'profiles' || name === 'embedded' || engine === undefined) continue;
-    const settings = engine as NonNullable<KittConfig['engines']['llamacpp']>;
-    if (settings.image) images[name] = settings.image;
-    if (settings.args) args[name] = settings.args;
-    if (settings.env) env[name] = settings.env;
-    if (settings.startupTimeout) startupTimeoutMs[name] = parseDurationMs(settings.startupTimeout);
-  }
-  return { images, args, env, startupTimeoutMs };
-}
-
 /** Where load goes for a running engine, with what its API supports. */
 export function loadTargetFor(engine: RunningEngine): LoadTarget {
   const supports = engine.name === 'embedded' ? undefined : engineDefinition(engine.name).supports;
@@ -284,11 +266,15 @@ interface ContinuousSampler {
 }
 
 /**
- * One Docker stats stream for the engine's whole life (a fresh stream spends its first second
+ * One stats stream for the engine's whole life (a fresh stream spends its first second
  * without a reading, too much for short windows) and a poll of the engine's queue gauge. A window
  * keeps the readings that arrive while it is open, each with the latest queue depth.
  */
-function startContinuousSampler(runtime: ContainerRuntime, engine: RunningEngine, clock: Clock): ContinuousSampler {
+function startContinuousSampler(
+  source: { runtime: StatsSource<unknown>; ref: unknown },
+  engine: RunningEngine,
+  clock: Clock,
+): ContinuousSampler {
   const abort = new AbortController();
   const open = new Set<ContainerSample[]>();
   let queueDepth: number | undefined;
@@ -299,15 +285,11 @@ function startContinuousSampler(runtime: ContainerRuntime, engine: RunningEngine
     const adapted = toContainerSample(sample, elapsedMs, queueDepth, clock);
     for (const target of open) target.push(adapted);
   };
-  const streaming = sampleStats(
-    runtime,
-    { id: engine.handle, name: engine.handle },
-    {
-      intervalMs: 0,
-      signal: abort.signal,
-      onSample,
-    },
-  ).catch(() => undefined);
+  const streaming = sampleStats(source.runtime, source.ref, {
+    intervalMs: 0,
+    signal: abort.signal,
+    onSample,
+  }).catch(() => undefined);
   const gauge = QUEUE_GAUGES[engine.name];
   const metricsPath = engine.name === 'embedded' ? undefined : engineDefinition(engine.name).supports.metricsPath;
   let polling: Promise<void> = Promise.resolve();

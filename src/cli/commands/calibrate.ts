@@ -51,7 +51,7 @@ export function registerCalibrateCommand(program: Command, context: CliContext):
     .option('--start-rate <req/s>', 'first rate tried, requests/s', '0.5')
     .option('--max-rate <req/s>', 'never offer more than this, requests/s', '500')
     .addOption(
-      new Option('--mode <mode>', 'how the engine is hosted (calibration needs docker)').choices([
+      new Option('--mode <mode>', 'how the engine is hosted: docker (default) or native').choices([
         'docker',
         'native',
         'embedded',
