@@ -38,11 +38,11 @@ test('bad server arguments are USAGE errors that name the flag', () => {
   usage([], /needs --model/);
 });
 
-test('default threads are the available CPUs, at most 4, at least 1', () => {
+test('default threads leave one CPU to kitt, at least 1 and at most 4', () => {
   assert.equal(defaultEmbeddedThreads(1), 1);
-  assert.equal(defaultEmbeddedThreads(2), 2);
+  assert.equal(defaultEmbeddedThreads(2), 1);
+  assert.equal(defaultEmbeddedThreads(3), 2);
   assert.equal(defaultEmbeddedThreads(64), 4);
-  assert.equal(defaultEmbeddedThreads(0), 1);
 });
 
 test('the child keeps loader flags and drops test-runner and debugger flags', () => {

@@ -27,9 +27,15 @@ export const CHILD_EXIT = { BAD_ARGS: 2, PORT_IN_USE: 3, LOAD_FAILED: 4 } as con
 /** Threads beyond this gain little on CPU decoding and cost more in synchronisation. */
 const MAX_DEFAULT_THREADS = 4;
 
-/** The thread count when none is given: the CPUs really available, at most 4. */
+/**
+ * The thread count when none is given: one CPU is left to kitt itself (the load generator and the
+ * server's event loop run beside the engine), the rest go to llama.cpp, 1 to 4. llama.cpp's thread
+ * pool spins at every barrier, so one thread more than the CPUs that are really free collapses
+ * throughput: on 2 shared CPUs the tiny model made ~900 tokens/s on 1 thread and 40-500 on 2, the
+ * small one ~300 on 1 and 6-60 on 2.
+ */
 export function defaultEmbeddedThreads(availableCpus: number): number {
-  return Math.max(1, Math.min(availableCpus, MAX_DEFAULT_THREADS));
+  return Math.max(1, Math.min(availableCpus - 1, MAX_DEFAULT_THREADS));
 }
 export const DEFAULT_BATCH_SIZE = 512;
 

@@ -57,12 +57,15 @@ export function childExecArgv(execArgv: readonly string[]): string[] {
   return kept;
 }
 
-/** The threads the engine gets: asked for, else the CPU limit if one is set, else the CPUs available. */
+/**
+ * The threads the engine gets: as asked; else a CPU budget, when one is given, all to the engine
+ * (at most 4); else the default, which leaves a CPU to kitt.
+ */
 function threadsFor(request: EngineRequest): number {
   if (request.threads !== undefined) return request.threads;
   const cpus = availableCpus();
-  const limit = request.limits.cpus === undefined ? cpus : Math.max(1, Math.floor(Math.min(cpus, request.limits.cpus)));
-  return defaultEmbeddedThreads(limit);
+  if (request.limits.cpus === undefined) return defaultEmbeddedThreads(cpus);
+  return Math.max(1, Math.min(4, Math.floor(Math.min(cpus, request.limits.cpus))));
 }
 
 /** What the child tells its parent on stdout, one JSON object a line. */
