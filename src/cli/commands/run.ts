@@ -5,6 +5,9 @@ import { runBenchmark } from '../../app/run-benchmark.js';
 import { createRunPorts } from '../../app/run-ports.js';
 import { loadConfig } from '../../config/load-config.js';
 import { newRunId } from '../../core/ids.js';
+import type { EngineRequest } from '../../engines/engine.js';
+import { planLoad } from '../../load/load-plan.js';
+import type { LoadSpec } from '../../load/load-spec.js';
 import { parseSlo } from '../../metrics/slo.js';
 import type { CliContext } from '../cli-context.js';
 import { readPackageVersion } from '../version.js';
@@ -16,6 +19,16 @@ interface RunFlags extends EngineFlags, LoadFlags {
   readonly json?: boolean;
   readonly pull?: boolean;
   readonly prometheusPort?: string;
+}
+
+/**
+ * Without --parallel, an engine gets as many slots as the load keeps in flight (at most 8): with
+ * fewer, requests wait inside the engine and TTFT measures its queue rather than its prefill.
+ */
+function withDefaultParallel(engine: EngineRequest, load: LoadSpec): EngineRequest {
+  if (engine.parallel !== undefined) return engine;
+  const concurrency = planLoad(load).maxConcurrency;
+  return { ...engine, parallel: Math.max(1, Math.min(concurrency ?? 4, 8)) };
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -107,8 +120,8 @@ Examples:
         cpus: flags.cpus ?? (config.limits.cpus === undefined ? undefined : String(config.limits.cpus)),
         pids: flags.pids ?? (config.limits.pids === undefined ? undefined : String(config.limits.pids)),
       };
-      const engine = engineRequestFrom(engineFlags, { runId, env: {} });
       const load = loadSpecFrom(flags, config);
+      const engine = withDefaultParallel(engineRequestFrom(engineFlags, { runId, env: {} }), load);
       const slo = flags.slo ? parseSlo(flags.slo) : undefined;
       const ports = await createRunPorts({
         config,
