@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,10 +25,18 @@ async function imageReady(t: TestContext): Promise<boolean> {
   return false;
 }
 
+interface Finished {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs kitt; `onStderr` sees stderr as it grows, with the child (to signal it). */
 function kitt(
   args: string[],
   env: NodeJS.ProcessEnv,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  onStderr?: (text: string, child: ChildProcess) => void,
+): Promise<Finished> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/entry.ts', ...args], {
       cwd: repoRoot,
@@ -42,6 +50,7 @@ function kitt(
     });
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString('utf8');
+      onStderr?.(stderr, child);
     });
     const timer = setTimeout(() => child.kill('SIGINT'), 100_000);
     child.once('error', reject);
@@ -102,4 +111,46 @@ test('kitt calibrate prints the rate–CPU–latency table, exits 0 and writes t
   const report = JSON.parse(readFileSync(join(out, 'calibration.json'), 'utf8'));
   assert.equal(report.windows.length, rows.length);
   assert.deepEqual(await runtime.listManaged({ 'kitt.run-id': report.runId }), []);
+});
+
+test('Ctrl-C during a window stops kitt calibrate with the interrupt code and leaves no container', async (t) => {
+  if (!(await imageReady(t))) return;
+  const home = mkdtempSync(join(tmpdir(), 'kitt-calibrate-cli-'));
+  t.after(() => rmSync(home, { recursive: true, force: true }));
+  let pid: number | undefined;
+  let interruptedAt: number | undefined;
+  const { code, stderr } = await kitt(
+    [
+      'calibrate',
+      '-e',
+      'llamacpp',
+      '-m',
+      await ensureTestModel(),
+      '--cpus',
+      '1',
+      '--memory',
+      '1g',
+      '--port',
+      String(await freePort()),
+      '--window',
+      '20s',
+      '--start-rate',
+      '2',
+      '-o',
+      join(home, 'result'),
+    ],
+    { PATH: process.env.PATH, HOME: home, KITT_HOME: home, KITT_TEST: '1' },
+    (text, child) => {
+      pid = child.pid;
+      if (interruptedAt === undefined && /window 1 probe/.test(text)) {
+        interruptedAt = Date.now();
+        setTimeout(() => child.kill('SIGINT'), 1500);
+      }
+    },
+  );
+  assert.ok(interruptedAt !== undefined, `never reached a window:\n${stderr}`);
+  assert.equal(code, 130, stderr);
+  assert.ok(Date.now() - interruptedAt < 15_000, 'stopped well before the 20 s window would have ended');
+  const left = (await runtime.listManaged()).filter((c) => c.labels['kitt.owner']?.includes(`:${pid}:`));
+  assert.deepEqual(left, []);
 });
