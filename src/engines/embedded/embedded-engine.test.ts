@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
@@ -233,7 +236,7 @@ describe('the embedded engine on the synthetic model', () => {
   });
 
   test('two slots serve two streams at once and a third request is deferred until one frees', async () => {
-    const long = { prompt: 'Long story', max_tokens: 1500, ignore_eos: true, stream: true };
+    const long = { prompt: 'Long story', max_tokens: 2000, ignore_eos: true, stream: true };
     const controllers = [new AbortController(), new AbortController()];
     const open = controllers.map(async (controller) => {
       const response = await request(`${engine.baseUrl}/v1/completions`, {
@@ -242,8 +245,12 @@ describe('the embedded engine on the synthetic model', () => {
         body: JSON.stringify(long),
         signal: controller.signal,
       });
-      // read the first chunk: generation is under way
-      for await (const _chunk of response.body) break;
+      // keep reading (a closed body would cancel it); the first chunk means generation is under way
+      await new Promise<void>((resolve) => {
+        response.body.once('data', () => resolve());
+        response.body.on('data', () => undefined);
+        response.body.on('error', () => undefined);
+      });
       return response;
     });
     await Promise.all(open);
@@ -335,7 +342,23 @@ function isAlive(pid: number): boolean {
 
 test('killing the parent with SIGKILL takes the engine down with it', async () => {
   const modelPath = await ensureTestModel();
-  const script = fileURLToPath(new URL('./fixtures/start-and-hang.ts', import.meta.url));
+  // a parent that starts the engine, prints its pid and waits to be killed
+  const dir = mkdtempSync(join(tmpdir(), 'kitt-parent-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const script = join(dir, 'start-and-hang.mts');
+  const start = new URL('./start-embedded-engine.ts', import.meta.url).href;
+  writeFileSync(
+    script,
+    [
+      `import { startEmbeddedEngine } from ${JSON.stringify(start)};`,
+      'const engine = await startEmbeddedEngine(',
+      "  { engine: 'embedded', mode: 'embedded', modelPath: process.argv[2], limits: {}, engineArgs: [], runId: 'parent', threads: 1 },",
+      '  { progress: { phase() {}, update() {}, info() {}, warn() {}, end() {} } },',
+      ');',
+      'process.stdout.write(`engine pid ${engine.handle}\\n`);',
+      'setInterval(() => undefined, 1000);',
+    ].join('\n'),
+  );
   const parent = spawn(process.execPath, ['--import', 'tsx', script, modelPath], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
