@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
+import { toRunListing } from '../../app/run-listing.js';
+import { loadConfig } from '../../config/load-config.js';
 import { KittError } from '../../core/errors.js';
+import { defaultStorePath, openStore } from '../../store/open-store.js';
 import { startWebServer } from '../../web/web-server.js';
 import type { CliContext } from '../cli-context.js';
 import { readPackageVersion } from '../version.js';
@@ -7,6 +10,7 @@ import { readPackageVersion } from '../version.js';
 interface WebFlags {
   port: string;
   host: string;
+  config?: string;
 }
 
 /** `kitt web`: serves the dashboard and its API until SIGINT/SIGTERM. */
@@ -16,12 +20,16 @@ export function registerWebCommand(program: Command, context: CliContext): void 
     .description('serve the web dashboard: GET /health, GET /api/runs and a page listing runs')
     .option('--port <port>', 'port to listen on (0 picks a free one)', '8080')
     .option('--host <address>', 'address to bind (0.0.0.0 to serve other machines, as in a container)', '127.0.0.1')
+    .option('--config <path>', 'config file (its store.url says which results store to read)')
     .action(async (flags: WebFlags) => {
+      const loaded = loadConfig({ env: context.env, explicitPath: flags.config });
+      const store = await openStore(loaded.config.store.url ?? defaultStorePath(loaded.home));
+      context.onClose(() => store.close());
       const server = await startWebServer({
         host: flags.host,
         port: parsePort(flags.port),
         version: readPackageVersion(),
-        // TODO(store lands: src/store exports its run listing): pass readRuns so /api/runs answers 200.
+        readRuns: async () => (await store.listRuns({ limit: 100 })).map(toRunListing),
       });
       context.onClose(() => server.close());
       context.stdout.write(`kitt web listening on ${server.url}\n`);
