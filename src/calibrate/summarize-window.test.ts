@@ -36,6 +36,15 @@ test('an engine that keeps up achieves the offered rate, with TTFT and TPOT from
   assert.equal(m.outputTokensPerS, 110);
 });
 
+test('a short window at a rate that does not divide it offers and achieves that rate', () => {
+  // 1.5625 req/s for 4 s: arrivals at 0, 0.64, ..., 3.84 s — 7 of them, not 6.25
+  const gapMs = 1000 / 1.5625;
+  const records = Array.from({ length: 7 }, (_, i) => record(i, i * gapMs, i * gapMs + 300));
+  const m = summarizeWindow({ records, samples: [], startMs: 0, endMs: 4000, unit: 'requests/s', oomKilled: false });
+  assert.ok(Math.abs(m.offeredRate - 1.5625) < 1e-9, String(m.offeredRate));
+  assert.ok(Math.abs(m.achievedRate / m.offeredRate - 1) < 1e-9);
+});
+
 test('a saturated engine completes slower than offered and its latency grows within the window', () => {
   // offered 10/s, served 6/s: the k-th completion lands at k / 6 s, the queue grows linearly
   const records = Array.from({ length: 40 }, (_, i) => {

@@ -42,8 +42,10 @@ export function slope(points: ReadonlyArray<readonly [number, number]>): number 
 /**
  * Turns one window's request records and container samples into the numbers the controller judges.
  *
- * - offered: arrivals scheduled in [startMs, endMs) per second. Achieved: the rate at which those
- *   requests completed, (n − 1) / (last end − first end), times the share that completed at all.
+ * - offered: the rate of arrivals scheduled in [startMs, endMs), (n − 1) / (last − first arrival).
+ *   Achieved: the rate at which those requests completed, (n − 1) / (last end − first end), times
+ *   the share that completed at all. Both count gaps, not arrivals, so neither is biased by a
+ *   window that holds ⌈r·T⌉ arrivals.
  *   Completions mirror arrivals shifted by the latency while the engine keeps up, so the two agree;
  *   past capacity completions spread out and the ratio falls. (The caller lets the window drain.)
  * - TTFT = firstContentAt − sentAt; TPOT = (lastContentAt − firstContentAt) / (outputTokens − 1).
@@ -65,7 +67,11 @@ export function summarizeWindow(input: {
   const completed = scheduled.filter((r) => r.error === null);
   const failed = scheduled.filter((r) => r.error !== null && r.error.kind !== 'aborted');
   const outputTokens = completed.reduce((a, r) => a + r.outputTokens, 0);
-  const offeredRequestsPerS = scheduled.length / seconds;
+  // Measured like the achieved rate, as arrivals per gap: n arrivals in a window of T seconds
+  // at rate r number ⌈r·T⌉, so n / T overstates short windows (7 / 4 s at 1.56 req/s).
+  const arrivals = scheduled.map((r) => r.scheduledAtMs).sort((a, b) => a - b);
+  const arrivalSpanS = arrivals.length < 2 ? 0 : (arrivals.at(-1)! - arrivals[0]!) / 1000;
+  const offeredRequestsPerS = arrivalSpanS > 0 ? (arrivals.length - 1) / arrivalSpanS : scheduled.length / seconds;
   const ends = completed.map((r) => r.endAtMs).sort((a, b) => a - b);
   const spanS = ends.length < 2 ? 0 : (ends.at(-1)! - ends[0]!) / 1000;
   const completionRate =

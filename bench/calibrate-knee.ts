@@ -1,0 +1,212 @@
+/**
+ * How close does `kitt calibrate` land to the true knee? Against the real llama.cpp container
+ * (kitt/llama-server:cpu, synthetic tiny model) at two CPU limits:
+ *
+ * 1. an exhaustive sweep of constant rates (a coarse ×1.25 ladder until a window is bad, then 2.5 %
+ *    steps across that bracket), each window judged exactly as calibration judges it; the true knee
+ *    is the highest good rate below the lowest bad rate of the fine sweep;
+ * 2. a calibration with the same window length, at most 10 probe windows;
+ * 3. calibrated / knee (the goal: within ±5 %), and calibrated(1.0 CPU) / calibrated(0.5 CPU).
+ *
+ *   node --import tsx bench/calibrate-knee.ts [--cpus 0.5,1] [--window 4s] [--json out.json]
+ *
+ * Figures, not a test: it prints a Markdown table for docs/calibrate.md. Needs Docker and the image.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus as hostCpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { calibrateContainer, samplesWithin, withQuotaThreads } from '../src/app/calibrate-container.js';
+import { createCalibrationPorts } from '../src/app/calibrate-ports.js';
+import type { CalibrationPolicy } from '../src/calibrate/plan-next-window.js';
+import { summarizeWindow } from '../src/calibrate/summarize-window.js';
+import { type JudgedWindow, judgeWindow, type WindowMeasurement } from '../src/calibrate/window-verdict.js';
+import { newRunId } from '../src/core/ids.js';
+import { silentProgress } from '../src/core/progress.js';
+import { parseDurationMs } from '../src/core/units.js';
+import type { EngineRequest, RunningEngine } from '../src/engines/engine.js';
+import { freePort } from '../src/testing/free-port.js';
+import { ensureTestModel } from '../src/testing/test-model.js';
+
+const { values } = parseArgs({
+  options: {
+    cpus: { type: 'string', default: '0.5,1' },
+    window: { type: 'string', default: '4s' },
+    json: { type: 'string' },
+  },
+});
+const cpuLimits = values.cpus.split(',').map(Number);
+const windowMs = parseDurationMs(values.window);
+const MiB = 1024 * 1024;
+const policy: CalibrationPolicy = {
+  objective: 'cpu',
+  cpuBand: { low: 80, high: 90 },
+  slo: undefined,
+  startRate: 1,
+  minRate: 1 / 64,
+  maxRate: 500,
+  maxWindows: 10,
+  soak: true,
+};
+
+interface SweepPoint {
+  readonly rate: number;
+  readonly measurement: WindowMeasurement;
+  readonly judged: JudgedWindow;
+}
+
+const home = mkdtempSync(join(tmpdir(), 'kitt-bench-knee-'));
+const ports = await createCalibrationPorts({
+  home,
+  env: { PATH: process.env.PATH, KITT_HOME: home },
+  cwd: home,
+  configPath: join(home, 'config.yaml'),
+  storeUrl: join(home, 'kitt.db'),
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => void ports.close().finally(() => process.exit(130)));
+}
+
+async function engineRequest(cpus: number): Promise<EngineRequest> {
+  return withQuotaThreads({
+    engine: 'llamacpp',
+    mode: 'docker',
+    modelPath: await ensureTestModel(),
+    limits: { cpus, memoryBytes: 1024 * MiB, memorySwapBytes: 1024 * MiB },
+    engineArgs: [],
+    runId: newRunId(),
+    port: await freePort(),
+  });
+}
+
+/** One window measured and judged exactly as calibration does it. */
+async function measure(engine: RunningEngine, rate: number): Promise<SweepPoint> {
+  const sampler = ports.startSampling(engine, 500);
+  const records = await ports.runWindow(engine, {
+    ratePerS: rate,
+    durationMs: windowMs,
+    drainMs: Math.max(2000, windowMs),
+    signal: new AbortController().signal,
+  });
+  const samples = await sampler.stop();
+  const startMs = Math.min(...records.map((r) => r.scheduledAtMs));
+  const measurement = summarizeWindow({
+    records,
+    samples: samplesWithin(samples, startMs, startMs + windowMs),
+    startMs,
+    endMs: startMs + windowMs,
+    unit: 'requests/s',
+    oomKilled: false,
+  });
+  return { rate, measurement, judged: judgeWindow(measurement, policy) };
+}
+
+function row(p: SweepPoint): string {
+  const m = p.measurement;
+  return `  ${p.rate.toFixed(2).padStart(7)} req/s  achieved ${m.achievedRate.toFixed(2).padStart(6)}  CPU ${(m.cpuPercentOfLimit ?? Number.NaN).toFixed(1).padStart(5)} %  ${p.judged.verdict}: ${p.judged.reasons.join('; ')}`;
+}
+
+/** Coarse ladder until bad, then 2.5 % steps across [last good / 1.1, first bad · 1.05]. */
+async function sweep(cpus: number): Promise<{ knee: number | undefined; points: SweepPoint[] }> {
+  const engine = await ports.startEngine(await engineRequest(cpus), new AbortController().signal);
+  const points: SweepPoint[] = [];
+  try {
+    let rate = 2 * cpus;
+    let lastGood = rate;
+    let firstBad: number | undefined;
+    while (firstBad === undefined && rate <= policy.maxRate) {
+      const point = await measure(engine, rate);
+      points.push(point);
+      console.error(`coarse${row(point)}`);
+      if (point.judged.good) lastGood = rate;
+      else firstBad = rate;
+      rate *= 1.25;
+    }
+    const top = (firstBad ?? rate) * 1.05;
+    const fine: SweepPoint[] = [];
+    for (let r = lastGood / 1.1; r <= top; r *= 1.025) {
+      const point = await measure(engine, r);
+      fine.push(point);
+      console.error(`fine  ${row(point)}`);
+    }
+    points.push(...fine);
+    const lowestBad = fine.find((p) => !p.judged.good)?.rate ?? Number.POSITIVE_INFINITY;
+    const knee = fine.filter((p) => p.judged.good && p.rate < lowestBad).at(-1)?.rate;
+    return { knee, points };
+  } finally {
+    await engine.stop();
+  }
+}
+
+const loadBefore = loadavg();
+const startedAt = new Date();
+const results: Array<{
+  cpus: number;
+  knee: number | undefined;
+  calibrated: number | undefined;
+  probeWindows: number;
+  soakWindows: number;
+  sweepWindows: number;
+}> = [];
+try {
+  for (const cpus of cpuLimits) {
+    console.error(`\n== ${cpus} CPU: sweep`);
+    const { knee, points } = await sweep(cpus);
+    console.error(`knee ${knee?.toFixed(2)} req/s; calibrating`);
+    const result = await calibrateContainer(
+      {
+        engine: await engineRequest(cpus),
+        modelLabel: 'kitt-synthetic-tiny',
+        policy,
+        windowMs,
+        soakMs: 2 * windowMs,
+        resultDir: join(home, `calibration-${cpus}`),
+      },
+      ports,
+      { signal: new AbortController().signal, progress: silentProgress },
+    ).catch((error: Error) => {
+      console.error(`calibration failed: ${error.message}`);
+      return undefined;
+    });
+    for (const w of result?.windows ?? [])
+      console.error(
+        `calib ${row({ rate: w.rate, measurement: w.measurement, judged: { verdict: w.verdict, good: w.good, reasons: w.reasons, margin: 0 } })} (${w.kind})`,
+      );
+    results.push({
+      cpus,
+      knee,
+      calibrated: result?.rate,
+      probeWindows: result?.windows.filter((w) => w.kind === 'probe').length ?? 0,
+      soakWindows: result?.windows.filter((w) => w.kind === 'soak').length ?? 0,
+      sweepWindows: points.length,
+    });
+  }
+} finally {
+  await ports.close();
+  rmSync(home, { recursive: true, force: true });
+}
+const loadAfter = loadavg();
+
+const pct = (a: number | undefined, b: number | undefined) =>
+  a === undefined || b === undefined ? '–' : `${(((a - b) / b) * 100).toFixed(1)} %`;
+console.log(`calibrate-knee, ${startedAt.toISOString()}, ${hostCpus().length} × ${hostCpus()[0]?.model.trim()}`);
+console.log(
+  `window ${windowMs / 1000} s, band ${policy.cpuBand.low}–${policy.cpuBand.high} %, 128 prompt + 64 output tokens`,
+);
+console.log(`host load average before ${loadBefore[0]!.toFixed(2)}, after ${loadAfter[0]!.toFixed(2)} (1 min)\n`);
+console.log(
+  '| CPU limit | true knee (sweep) | calibrated | calibrated vs knee | probe windows | soak windows | sweep windows |',
+);
+console.log('| --- | --- | --- | --- | --- | --- | --- |');
+for (const r of results) {
+  console.log(
+    `| ${r.cpus} | ${r.knee?.toFixed(2) ?? '–'} req/s | ${r.calibrated?.toFixed(2) ?? '–'} req/s | ${pct(r.calibrated, r.knee)} | ${r.probeWindows} | ${r.soakWindows} | ${r.sweepWindows} |`,
+  );
+}
+const [low, high] = [results.find((r) => r.cpus === 0.5), results.find((r) => r.cpus === 1)];
+if (low?.calibrated && high?.calibrated) {
+  console.log(`\ncalibrated(1.0 CPU) / calibrated(0.5 CPU) = ${(high.calibrated / low.calibrated).toFixed(2)}`);
+  if (low.knee && high.knee) console.log(`knee(1.0 CPU) / knee(0.5 CPU) = ${(high.knee / low.knee).toFixed(2)}`);
+}
+if (values.json)
+  writeFileSync(values.json, `${JSON.stringify({ startedAt, windowMs, loadBefore, loadAfter, results }, null, 2)}\n`);
