@@ -103,3 +103,75 @@ test('a refused connection becomes a connection record', async () => {
   await closed.close();
   assert.equal(record.error?.kind, 'connection');
 });
+
+/** A server that drops the connection of its first `drops` requests unanswered, then relays to the schedule server. */
+async function closingServer(drops: number) {
+  const http = await import('node:http');
+  let seen = 0;
+  const proxy = http.createServer((req, res) => {
+    seen += 1;
+    if (seen <= drops) {
+      req.socket.destroy();
+      return;
+    }
+    const upstream = http.request(
+      new URL(req.url ?? '/', server.url),
+      { method: req.method, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const port = (proxy.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests: () => seen,
+    close: () =>
+      new Promise<void>((resolve) => {
+        proxy.closeAllConnections();
+        proxy.close(() => resolve());
+      }),
+  };
+}
+
+test('a connection the server closes before answering is retried once on a fresh one, keeping the scheduled time', async (t) => {
+  const flaky = await closingServer(1);
+  const flakyPool = new Pool(flaky.url, { connections: 1 });
+  t.after(async () => {
+    await flakyPool.close();
+    await flaky.close();
+  });
+  const scheduledAtMs = monotonicClock.nowMs();
+  const record = await sendRequest(
+    flakyPool,
+    target({ baseUrl: flaky.url }),
+    prompt,
+    { ...slot, scheduledAtMs },
+    {
+      clock: monotonicClock,
+      timeoutMs: 5000,
+    },
+  ).done;
+  assert.equal(record.error, null);
+  assert.equal(record.outputTokens, 10);
+  assert.equal(flaky.requests(), 2);
+  assert.equal(record.scheduledAtMs, scheduledAtMs);
+});
+
+test('a server that keeps closing connections is an error after one retry, not a loop', async (t) => {
+  const broken = await closingServer(1_000);
+  const brokenPool = new Pool(broken.url, { connections: 1 });
+  t.after(async () => {
+    await brokenPool.close();
+    await broken.close();
+  });
+  const record = await sendRequest(brokenPool, target({ baseUrl: broken.url }), prompt, slot, {
+    clock: monotonicClock,
+    timeoutMs: 5000,
+  }).done;
+  assert.equal(record.error?.kind, 'connection');
+  assert.equal(broken.requests(), 2);
+});

@@ -46,6 +46,46 @@ export function sendRequest(
   slot: RequestSlot,
   options: SendOptions,
 ): InFlightRequest {
+  let current = startExchange(dispatcher, target, prompt, slot, options);
+  let interrupted = false;
+  const done = current.done.then((record) => {
+    if (interrupted || !closedBeforeAnswering(record)) return record;
+    // The server closed an idle keep-alive socket just as the request went out on it (llama.cpp's
+    // HTTP server ends a connection after a few requests). Nothing reached the engine, so the
+    // request is sent again on a fresh connection, once, as browsers do; its scheduled time is
+    // kept, so the lost milliseconds still count in queue and schedule-relative latency.
+    current = startExchange(dispatcher, target, prompt, slot, options);
+    return current.done;
+  });
+  return {
+    done,
+    abort: () => {
+      interrupted = true;
+      current.abort(new InterruptError('the run was interrupted'));
+    },
+  };
+}
+
+/** Longest time a stale keep-alive socket takes to fail a request: the close is already queued. */
+const STALE_SOCKET_MS = 100;
+
+function closedBeforeAnswering(record: RequestRecord): boolean {
+  return (
+    record.error?.kind === 'connection' &&
+    record.headersAtMs === null &&
+    record.sentAtMs !== null &&
+    record.endAtMs - record.sentAtMs < STALE_SOCKET_MS &&
+    /UND_ERR_SOCKET|ECONNRESET|EPIPE/.test(record.error.message)
+  );
+}
+
+function startExchange(
+  dispatcher: Dispatcher,
+  target: LoadTarget,
+  prompt: PreparedPrompt,
+  slot: RequestSlot,
+  options: SendOptions,
+): Exchange {
   const { origin, prefix } = splitBaseUrl(target.baseUrl);
   const body = buildRequestBody(target, prompt, slot.id);
   const headers: Record<string, string> = { 'content-type': 'application/json', ...target.headers };
@@ -58,7 +98,7 @@ export function sendRequest(
   } catch (error) {
     exchange.onResponseError(null, error instanceof Error ? error : new Error(String(error)));
   }
-  return { done: exchange.done, abort: () => exchange.abort(new InterruptError('the run was interrupted')) };
+  return exchange;
 }
 
 class Exchange implements Dispatcher.DispatchHandler {
