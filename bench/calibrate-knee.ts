@@ -5,7 +5,8 @@
  * 1. an exhaustive sweep of constant rates (a coarse ×1.25 ladder until a window is bad, then 2.5 %
  *    steps across that bracket), each window judged exactly as calibration judges it; the true knee
  *    is the highest good rate below the lowest bad rate of the fine sweep;
- * 2. a calibration with the same window length, at most 10 probe windows;
+ * 2. a calibration with the same window length, at most 10 probe windows, right before and right
+ *    after the sweep (the host's speed drifts; the two show by how much);
  * 3. calibrated / knee (the goal: within ±5 %), and calibrated(1.0 CPU) / calibrated(0.5 CPU).
  *
  *   node --import tsx bench/calibrate-knee.ts [--cpus 0.5,1] [--window 4s] [--json out.json]
@@ -138,48 +139,58 @@ async function sweep(cpus: number): Promise<{ knee: number | undefined; points: 
   }
 }
 
+interface Calibrated {
+  readonly rate: number | undefined;
+  readonly probeWindows: number;
+  readonly soakWindows: number;
+}
+
+async function calibrate(cpus: number, label: string): Promise<Calibrated> {
+  const result = await calibrateContainer(
+    {
+      engine: await engineRequest(cpus),
+      modelLabel: 'kitt-synthetic-tiny',
+      policy,
+      windowMs,
+      soakMs: 2 * windowMs,
+      resultDir: join(home, `calibration-${cpus}-${label}`),
+    },
+    ports,
+    { signal: new AbortController().signal, progress: silentProgress },
+  ).catch((error: Error) => {
+    console.error(`calibration failed: ${error.message}`);
+    return undefined;
+  });
+  for (const w of result?.windows ?? []) {
+    const judged = { verdict: w.verdict, good: w.good, reasons: w.reasons, margin: 0 };
+    console.error(`calib ${row({ rate: w.rate, measurement: w.measurement, judged })} (${w.kind})`);
+  }
+  return {
+    rate: result?.rate,
+    probeWindows: result?.windows.filter((w) => w.kind === 'probe').length ?? 0,
+    soakWindows: result?.windows.filter((w) => w.kind === 'soak').length ?? 0,
+  };
+}
+
 const loadBefore = loadavg();
 const startedAt = new Date();
+// The host's speed drifts (shared cores), so calibration runs right before and right after the sweep.
 const results: Array<{
   cpus: number;
   knee: number | undefined;
-  calibrated: number | undefined;
-  probeWindows: number;
-  soakWindows: number;
+  before: Calibrated;
+  after: Calibrated;
   sweepWindows: number;
 }> = [];
 try {
   for (const cpus of cpuLimits) {
-    console.error(`\n== ${cpus} CPU: sweep`);
+    console.error(`\n== ${cpus} CPU: calibration before the sweep`);
+    const before = await calibrate(cpus, 'before');
+    console.error(`== ${cpus} CPU: sweep`);
     const { knee, points } = await sweep(cpus);
-    console.error(`knee ${knee?.toFixed(2)} req/s; calibrating`);
-    const result = await calibrateContainer(
-      {
-        engine: await engineRequest(cpus),
-        modelLabel: 'kitt-synthetic-tiny',
-        policy,
-        windowMs,
-        soakMs: 2 * windowMs,
-        resultDir: join(home, `calibration-${cpus}`),
-      },
-      ports,
-      { signal: new AbortController().signal, progress: silentProgress },
-    ).catch((error: Error) => {
-      console.error(`calibration failed: ${error.message}`);
-      return undefined;
-    });
-    for (const w of result?.windows ?? [])
-      console.error(
-        `calib ${row({ rate: w.rate, measurement: w.measurement, judged: { verdict: w.verdict, good: w.good, reasons: w.reasons, margin: 0 } })} (${w.kind})`,
-      );
-    results.push({
-      cpus,
-      knee,
-      calibrated: result?.rate,
-      probeWindows: result?.windows.filter((w) => w.kind === 'probe').length ?? 0,
-      soakWindows: result?.windows.filter((w) => w.kind === 'soak').length ?? 0,
-      sweepWindows: points.length,
-    });
+    console.error(`knee ${knee?.toFixed(2)} req/s; calibration after the sweep`);
+    const after = await calibrate(cpus, 'after');
+    results.push({ cpus, knee, before, after, sweepWindows: points.length });
   }
 } finally {
   await ports.close();
@@ -194,19 +205,24 @@ console.log(
   `window ${windowMs / 1000} s, band ${policy.cpuBand.low}–${policy.cpuBand.high} %, 128 prompt + 64 output tokens`,
 );
 console.log(`host load average before ${loadBefore[0]!.toFixed(2)}, after ${loadAfter[0]!.toFixed(2)} (1 min)\n`);
+const windows = (c: Calibrated) => `${c.probeWindows} + ${c.soakWindows}`;
 console.log(
-  '| CPU limit | true knee (sweep) | calibrated | calibrated vs knee | probe windows | soak windows | sweep windows |',
+  '| CPU limit | true knee (sweep) | calibrated before | vs knee | windows (probe + soak) | calibrated after | vs knee | windows (probe + soak) | sweep windows |',
 );
-console.log('| --- | --- | --- | --- | --- | --- | --- |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+const fmtRate = (rate: number | undefined) => (rate === undefined ? '–' : `${rate.toFixed(2)} req/s`);
 for (const r of results) {
   console.log(
-    `| ${r.cpus} | ${r.knee?.toFixed(2) ?? '–'} req/s | ${r.calibrated?.toFixed(2) ?? '–'} req/s | ${pct(r.calibrated, r.knee)} | ${r.probeWindows} | ${r.soakWindows} | ${r.sweepWindows} |`,
+    `| ${r.cpus} | ${fmtRate(r.knee)} | ${fmtRate(r.before.rate)} | ${pct(r.before.rate, r.knee)} | ${windows(r.before)} | ${fmtRate(r.after.rate)} | ${pct(r.after.rate, r.knee)} | ${windows(r.after)} | ${r.sweepWindows} |`,
   );
 }
 const [low, high] = [results.find((r) => r.cpus === 0.5), results.find((r) => r.cpus === 1)];
-if (low?.calibrated && high?.calibrated) {
-  console.log(`\ncalibrated(1.0 CPU) / calibrated(0.5 CPU) = ${(high.calibrated / low.calibrated).toFixed(2)}`);
-  if (low.knee && high.knee) console.log(`knee(1.0 CPU) / knee(0.5 CPU) = ${(high.knee / low.knee).toFixed(2)}`);
+const ratio = (a: number | undefined, b: number | undefined) => (a && b ? (a / b).toFixed(2) : '–');
+if (low && high) {
+  console.log(
+    `\ncalibrated(1.0 CPU) / calibrated(0.5 CPU) = ${ratio(high.before.rate, low.before.rate)} (before), ${ratio(high.after.rate, low.after.rate)} (after)`,
+  );
+  console.log(`knee(1.0 CPU) / knee(0.5 CPU) = ${ratio(high.knee, low.knee)}`);
 }
 if (values.json)
   writeFileSync(values.json, `${JSON.stringify({ startedAt, windowMs, loadBefore, loadAfter, results }, null, 2)}\n`);

@@ -297,6 +297,24 @@ describe('planNextWindow decisions', () => {
     assert.match(plan.reason, /9\.7 % lower/);
   });
 
+  test('a failed soak retries at the next rate measured good when that is a smaller step than the estimate', () => {
+    const good = (rate: number, cpu: number) => ({
+      ...measure(linear(40), rate, undefined, 0),
+      cpuPercentOfLimit: cpu,
+    });
+    const probes: WindowRecord[] = [
+      { kind: 'probe', rate: 16, measurement: good(16, 70) },
+      { kind: 'probe', rate: 17.8, measurement: good(17.8, 80.5) },
+      { kind: 'probe', rate: 18.4, measurement: good(18.4, 79.5) },
+      { kind: 'probe', rate: 18.8, measurement: { ...good(18.8, 92), achievedRate: 15 } },
+    ];
+    // the soak at 18.4 saturated badly (achieved 78 %): the estimate says 15 % lower (15.6); 17.8 was measured good
+    const saturated = { ...good(18.4, 90), achievedRate: 18.4 * 0.78 };
+    const plan = planNextWindow([...probes, { kind: 'soak', rate: 18.4, measurement: saturated }], basePolicy);
+    assert.ok(plan.action === 'soak' && plan.rate === 17.8, JSON.stringify(plan));
+    assert.match(plan.reason, /next rate measured good/);
+  });
+
   test('stops at the maximum rate when nothing is ever bad', () => {
     const outcome = calibrate(linear(1e9), { ...basePolicy, maxRate: 50 });
     assert.ok(outcome.final.action === 'done' && outcome.final.rate === 50);

@@ -23,7 +23,8 @@ import {
  * 4. Confirm. A verdict within `confirmMargin` of its threshold is measured once more at the same
  *    rate; windows at one rate are averaged before judging, so noise near the boundary is halved.
  * 5. Soak at lo. If it does not hold, soak once more, lower by aim / signal, or by the shortfall of
- *    achieved / offered below its threshold when the soak saturated (2.5–15 % lower); a second failure fails calibration.
+ *    achieved / offered below its threshold when the soak saturated (2.5–15 % lower), or at the
+ *    next probe rate measured good (at least tol below) when that is a smaller step; a second failure fails calibration.
  *
  * The returned rate is always a rate whose averaged windows were good: it never exceeds what was
  * measured to keep CPU inside the band (or the SLO met).
@@ -71,7 +72,7 @@ export function planNextWindow(history: readonly WindowRecord[], policy: Calibra
   const oom = history.find((w) => w.measurement.oomKilled);
   if (oom) return { action: 'fail', reason: `the engine was OOM-killed at ${fmtRate(oom.rate)}` };
   const soaks = history.filter((w) => w.kind === 'soak');
-  if (soaks.length > 0) return planAfterSoak(soaks, policy);
+  if (soaks.length > 0) return planAfterSoak(soaks, history, policy);
   const probes = history.filter((w) => w.kind === 'probe');
   if (probes.length === 0) return { action: 'try', rate: policy.startRate, reason: 'first window at the start rate' };
 
@@ -112,7 +113,11 @@ export function planNextWindow(history: readonly WindowRecord[], policy: Calibra
   return { action: 'try', rate: next.rate, reason: `narrow ${bracket} by ${next.how}: ${describe(hi)} at the top` };
 }
 
-function planAfterSoak(soaks: readonly WindowRecord[], policy: CalibrationPolicy): WindowPlan {
+function planAfterSoak(
+  soaks: readonly WindowRecord[],
+  history: readonly WindowRecord[],
+  policy: CalibrationPolicy,
+): WindowPlan {
   const last = soaks.at(-1)!;
   const judged = judgeWindow(last.measurement, policy);
   const what = judged.reasons.join('; ');
@@ -130,10 +135,23 @@ function planAfterSoak(soaks: readonly WindowRecord[], policy: CalibrationPolicy
     const ratio = m.achievedRate / m.offeredRate / (policy.minAchievedRatio ?? 0.95);
     factor = Math.min(factor, clamp(ratio * 0.975, 0.85, 0.975));
   }
-  const lower = last.rate * factor;
+  // A probe measured good just below is better evidence than the predicted step: take whichever
+  // is the smaller step down.
+  const probes = aggregateByRate(
+    history.filter((w) => w.kind === 'probe'),
+    policy,
+  );
+  const tol = policy.tolerance ?? 0.025;
+  const goodBelow = probes.filter((p) => p.judged.good && p.rate <= last.rate * (1 - tol)).at(-1)?.rate;
+  const lower = Math.max(last.rate * factor, goodBelow ?? 0);
   if (lower < policy.minRate) return { action: 'fail', reason: `soak did not hold at ${fmtRate(last.rate)}: ${what}` };
-  const step = `${((1 - factor) * 100).toFixed(1)} % lower`;
-  return { action: 'soak', rate: lower, reason: `soak did not hold at ${fmtRate(last.rate)} (${what}); soak ${step}` };
+  const step = `${((1 - lower / last.rate) * 100).toFixed(1)} % lower`;
+  const how = lower === goodBelow ? `, at the next rate measured good` : '';
+  return {
+    action: 'soak',
+    rate: lower,
+    reason: `soak did not hold at ${fmtRate(last.rate)} (${what}); soak ${step}${how}`,
+  };
 }
 
 function finish(lo: RatePoint, policy: CalibrationPolicy, why: string): WindowPlan {
