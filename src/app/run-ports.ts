@@ -116,6 +116,9 @@ export function targetFor(engine: RunningEngine): LoadTarget {
   };
 }
 
+/** Docker streams about one stats reading a second; a run shorter than that still gets one. */
+const FIRST_SAMPLE_WAIT_MS = 3_000;
+
 function watchResources(
   starter: EngineStarter,
   engine: RunningEngine,
@@ -124,13 +127,21 @@ function watchResources(
   const source = starter.statsSourceFor(engine);
   if (!source) return null;
   const stop = new AbortController();
+  let firstSample: () => void = () => {};
+  const sampled = new Promise<void>((resolve) => {
+    firstSample = resolve;
+  });
   const series = sampleStats(source.runtime, source.ref, {
     intervalMs: 1000,
     signal: stop.signal,
-    ...(onSample ? { onSample } : {}),
+    onSample: (sample) => {
+      firstSample();
+      onSample?.(sample);
+    },
   });
   return {
     stop: async () => {
+      await Promise.race([sampled, new Promise((resolve) => setTimeout(resolve, FIRST_SAMPLE_WAIT_MS).unref())]);
       stop.abort();
       return series;
     },

@@ -9,6 +9,7 @@ import { assertModeSupported, engineDefinition } from './catalog.js';
 import type { EngineRequest } from './engine.js';
 import type { EngineDefinition, HostPlatform, SelectedImage } from './engine-definition.js';
 import { requiredGpuCount } from './gpu-selection.js';
+import { claimPort, releasePort } from './port-reservation.js';
 import { selectImage } from './select-image.js';
 
 /** One preflight check: passed, or failed with one line and the fix. */
@@ -78,8 +79,21 @@ export async function choosePort(
   defaultPort: number,
   free: (port: number) => Promise<boolean> = isPortFree,
 ): Promise<number> {
-  if (requested !== undefined) return requested;
-  return (await free(defaultPort)) ? defaultPort : osAssignedPort();
+  if (requested !== undefined) {
+    if (!claimPort(requested)) {
+      throw new KittError('PORT_IN_USE', `port ${requested} is in use by another kitt run`, {
+        hint: 'pick another with --port, or leave --port out to get a free one',
+      });
+    }
+    return requested;
+  }
+  if (claimPort(defaultPort) && (await free(defaultPort))) return defaultPort;
+  releasePort(defaultPort);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await osAssignedPort();
+    if (claimPort(port)) return port;
+  }
+  return osAssignedPort();
 }
 
 /** NVIDIA GPUs visible to `nvidia-smi -L`; 0 when the tool is absent. */
