@@ -65,6 +65,7 @@ export interface CalibrationWindowReport {
 export interface CalibrationResult {
   readonly runId: string;
   readonly engine: string;
+  readonly mode: EngineRequest['mode'];
   readonly model: string;
   readonly limits: ResourceLimits;
   /** `<engine>/<limits>`, e.g. `llamacpp/1cpu-2GiB`: the key under compute.rates in config. */
@@ -267,6 +268,7 @@ function buildResult(
   return {
     runId: request.engine.runId,
     engine: request.engine.engine,
+    mode: request.engine.mode,
     model: request.modelLabel,
     limits: request.engine.limits,
     rateKey: `${request.engine.engine}/${limitsKey(request.engine.limits)}`,

@@ -64,11 +64,12 @@ export interface CalibrationPortsOptions {
 
 /**
  * Wires calibration to the real parts: the engine started with its limits (`createEngineStarter`:
- * a container, or a host process in native mode), one open-loop constant-rate window on the load core (`runLoad`, which
- * drains requests in flight after the window), Docker stats adapted to `ContainerSample` with the
- * engine's queue gauge from its /metrics, the rate written to config (`compute.rates["<key>"]`)
- * and a row in the results store. The stats stream and the engine end together: stopping the
- * engine the ports started ends its sampler too.
+ * a container, or a host process in native mode), one open-loop constant-rate window on the load
+ * core (`runLoad`, which drains requests in flight after the window), the runtime's stats adapted
+ * to `ContainerSample` with the engine's queue gauge from its /metrics, the rate written to config
+ * (`compute.rates["<key>"]`) and to the results store. The stats stream and the engine end
+ * together: stopping an engine these ports started ends its sampler too; `close()` stops any
+ * engine still running (a forced exit's cleanup).
  */
 export async function createCalibrationPorts(
   options: CalibrationPortsOptions,
@@ -186,7 +187,7 @@ async function saveToStore(url: string, result: CalibrationResult, resultDir: st
     await store.recordRunStarted({
       id: result.runId,
       engine: result.engine,
-      mode: 'docker',
+      mode: result.mode,
       model: result.model,
       limits: result.limits,
       resultPath: resultDir,
