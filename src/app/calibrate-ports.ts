@@ -16,6 +16,7 @@ import { tokenizeClient } from '../load/tokenize-client.js';
 import type { StatsSample } from '../runtime/container-runtime.js';
 import { type StatsSource, sampleStats } from '../runtime/sample-stats.js';
 import { type CalibrationPorts, type CalibrationResult, limitsKey } from './calibrate-container.js';
+import { targetFor } from './run-ports.js';
 import { createEngineStarter, type EngineStarter } from './start-engine.js';
 
 /** What calibration sends by default: short requests, so short windows still hold many of them. */
@@ -213,22 +214,9 @@ async function saveToStore(url: string, result: CalibrationResult, resultDir: st
   }
 }
 
-/** Where load goes for a running engine, with what its API supports. */
+/** Where load goes for a running engine: as for a run, but windows do not scrape /metrics (the sampler reads the queue gauge). */
 export function loadTargetFor(engine: RunningEngine): LoadTarget {
-  const supports = engine.name === 'embedded' ? undefined : engineDefinition(engine.name).supports;
-  const api: LoadApi = engine.api === 'ollama' ? 'ollama-generate' : 'openai-completions';
-  return {
-    baseUrl: engine.baseUrl,
-    api,
-    model: engine.servedModel,
-    supports: {
-      ignoreEos: supports?.ignoreEos ?? true,
-      tokenize: supports ? supports.tokenizePath !== undefined : true,
-      usage: supports?.usageInStream === false ? 'none' : 'final',
-    },
-    // the queue gauge is read by the sampler; the window itself does not scrape
-    metricsPath: null,
-  };
+  return { ...targetFor(engine), metricsPath: null };
 }
 
 async function preparePromptsFor(spec: PromptSpec, target: LoadTarget, signal: AbortSignal): Promise<PreparedPrompts> {

@@ -114,22 +114,53 @@ function storeFailed(action: string, location: string, cause: unknown, hint: str
   });
 }
 
+/**
+ * On Node 24, better-sqlite3 12's native destructors (Database and Statement) assert when the
+ * garbage collector frees them outside a JavaScript context (`RemoveEnvironmentCleanupHook:
+ * (env) != nullptr`), which aborts the process mid-run or at exit. So no handle kitt creates is
+ * ever left for the collector: databases stay reachable until exit, and statements are prepared
+ * once per SQL text and reused (kitt's queries are a small fixed set, so the cache stays small),
+ * and settings go through exec(), which creates no Statement object.
+ * TODO(better-sqlite3 with a GC-safe destructor supports Node 20, e.g. 13.x lowering engines): drop this.
+ */
+const sqliteHandles = new Set<unknown>();
+
+function withStatementCache(database: Database.Database): Database.Database {
+  const statements = new Map<string, Database.Statement>();
+  sqliteHandles.add(statements);
+  return new Proxy(database, {
+    get(target, property) {
+      if (property === 'prepare') {
+        return (sql: string) => {
+          let statement = statements.get(sql);
+          if (!statement) {
+            statement = target.prepare(sql);
+            statements.set(sql, statement);
+          }
+          return statement;
+        };
+      }
+      const value = Reflect.get(target, property, target) as unknown;
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
 function openSqlite(path: string): Kysely<StoreSchema> {
   if (path !== ':memory:') ensureWritableDir(dirname(path));
   let database: Database.Database;
   try {
     database = new Database(path);
+    sqliteHandles.add(database);
     // WAL lets `kitt results list` read while a run writes; busy_timeout waits out a second writer
-    database.pragma('journal_mode = WAL');
-    database.pragma('busy_timeout = 5000');
-    database.pragma('foreign_keys = ON');
+    database.exec('PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;');
   } catch (cause) {
     throw new KittError('HOME_NOT_WRITABLE', `cannot open the SQLite store ${path}`, {
       hint: 'set KITT_HOME (or store.url) to a writable folder, or fix the file permissions',
       cause,
     });
   }
-  return new Kysely<StoreSchema>({ dialect: new SqliteDialect({ database }) });
+  return new Kysely<StoreSchema>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
 }
 
 function openPostgres(url: string): Kysely<StoreSchema> {
