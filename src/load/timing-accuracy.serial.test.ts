@@ -48,7 +48,9 @@ test('TTFT, ITL and TPOT come back within tolerance of the known schedule, with 
     assert.equal(r.outputTokens, 30, 'tokens from server usage');
     assert.equal(r.arrivals.length, 10);
     const ttft = r.firstContentAtMs! - r.sentAtMs!;
-    assert.ok(ttft >= 79.5, `TTFT ${ttft} is never below the schedule`);
+    // the server's 80 ms timer runs on libuv's cached loop time, which can lag the clock by ~1 ms,
+    // so the first token may leave up to a millisecond "early"; TTFT is never shorter than that
+    assert.ok(ttft >= 78.5, `TTFT ${ttft} is never below the schedule`);
     ttfts.push(ttft);
     const writes = log[`acc-${r.id}`]!;
     assert.equal(writes.length, 10);
