@@ -1,19 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { seededRandom as seeded } from '../testing/exact-statistics.js';
 import { type CalibrationPolicy, planNextWindow, type WindowPlan, type WindowRecord } from './plan-next-window.js';
 import type { WindowMeasurement } from './window-verdict.js';
 
-/** Deterministic PRNG (mulberry32) and a Box–Muller normal on top of it. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 function normal(random: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
 }

@@ -2,19 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ManualClock } from '../core/clock.js';
 import { KittError } from '../core/errors.js';
+import { seededRandom as seeded } from '../testing/exact-statistics.js';
 import { acquire, RequestTokenLimiter, type Reservation, TokenBucket } from './token-bucket.js';
-
-/** Deterministic PRNG (mulberry32) so property tests are reproducible. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Exact, slow reference check: for every window [a, b] whose ends are release times, the cost
