@@ -8,7 +8,7 @@ import { type Progress, silentProgress } from '../core/progress.js';
 import { engineDefinition } from '../engines/catalog.js';
 import type { EngineName, RunningEngine, StoppedEngine } from '../engines/engine.js';
 import type { LoadSpec } from '../load/load-spec.js';
-import type { LoadApi, LoadTarget } from '../load/load-target.js';
+import type { LoadTarget } from '../load/load-target.js';
 import { type PreparedPrompts, preparePrompts } from '../load/prompt-source.js';
 import type { PromptSpec } from '../load/prompt-spec.js';
 import { runLoad, scrapeMetrics } from '../load/run-load.js';

@@ -97,7 +97,7 @@ export async function runBenchmark(
 ): Promise<RunOutcome> {
   const runId = request.engine.runId || newRunId();
   const resultDir = ensureWritableDir(request.resultDir ?? join(request.home, 'results', runId));
-  const { progress, signal } = context;
+  const { progress } = context;
   const model = await ports.prepareModel(request.engine, progress);
   const engineRequest: EngineRequest = { ...request.engine, runId, modelPath: model.path };
   const hardware = await ports.collectHardware();

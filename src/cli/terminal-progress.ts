@@ -6,7 +6,7 @@ import type { Progress } from '../core/progress.js';
  */
 export function createTerminalProgress(
   stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number },
-  options: { debug: boolean },
+  _options: { debug: boolean },
 ): Progress {
   return stream.isTTY ? new LiveProgress(stream) : new PlainProgress(stream);
 }

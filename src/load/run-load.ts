@@ -3,7 +3,7 @@ import { Pool, request } from 'undici';
 import { anchorWallClock, type Clock, monotonicClock, type WallAnchor } from '../core/clock.js';
 import { type Progress, silentProgress } from '../core/progress.js';
 import type { RequestRecord } from '../metrics/request-record.js';
-import { type LoadPlan, planLoad, stageSpecs } from './load-plan.js';
+import { type LoadPlan, planLoad } from './load-plan.js';
 import type { LoadSpec } from './load-spec.js';
 import { type LoadTarget, splitBaseUrl } from './load-target.js';
 import { counterDeltas, type PromScrape, parsePrometheusText } from './prometheus-text.js';

@@ -103,7 +103,7 @@ test('two runs at once do not collide: each gets its own container and port', as
     kittSpawn(t, ['run', '-m', model, '-e', 'llamacpp', '--cpus', '0.5', ...SHORT_LOAD], { KITT_HOME: home }),
   );
   const exits = await Promise.all(children.map((child) => exitOf(child)));
-  exits.forEach((exit, i) => assert.equal(exit.code, 0, children[i]!.output()));
+  for (const [i, exit] of exits.entries()) assert.equal(exit.code, 0, children[i]!.output());
   const runs = await Promise.all(homes.map(async (home) => (await runsOf(home))[0]!));
   assert.notEqual(runs[0]!.id, runs[1]!.id);
   for (const run of runs) assert.equal(run.status, 'succeeded');
