@@ -270,8 +270,13 @@ describe('planNextWindow decisions', () => {
     const lower = plan2.rate;
     const plan3 = planNextWindow([...afterBadSoak, { kind: 'soak', rate: lower, measurement: good }], policy);
     assert.ok(plan3.action === 'done' && plan3.held === true && plan3.rate === lower);
-    const plan4 = planNextWindow([...afterBadSoak, { kind: 'soak', rate: lower, measurement: bad }], policy);
-    assert.equal(plan4.action, 'fail');
+    // a second failure steps at least 10 % down, whatever the probes said; a third fails
+    const twiceBad: WindowRecord[] = [...afterBadSoak, { kind: 'soak', rate: lower, measurement: bad }];
+    const plan4 = planNextWindow(twiceBad, policy);
+    assert.ok(plan4.action === 'soak' && plan4.rate <= lower * 0.9 + 1e-9, JSON.stringify(plan4));
+    const plan5 = planNextWindow([...twiceBad, { kind: 'soak', rate: plan4.rate, measurement: bad }], policy);
+    assert.equal(plan5.action, 'fail');
+    assert.equal(planNextWindow(twiceBad, { ...policy, maxSoaks: 2 }).action, 'fail');
   });
 
   test('a saturated soak soaks again just below the rate it achieved', () => {

@@ -24,7 +24,8 @@ import {
  *    rate; windows at one rate are averaged before judging, so noise near the boundary is halved.
  * 5. Soak at lo. If it does not hold, soak once more, lower by aim / signal, or by the shortfall of
  *    achieved / offered below its threshold when the soak saturated (2.5–15 % lower), or at the
- *    next probe rate measured good (at least tol below) when that is a smaller step; a second failure fails calibration.
+ *    next probe rate measured good (at least tol below) when that is a smaller step; after a second
+ *    failure step at least 10 % down; the third failure (maxSoaks) fails calibration.
  *
  * The returned rate is always a rate whose averaged windows were good: it never exceeds what was
  * measured to keep CPU inside the band (or the SLO met).
@@ -40,6 +41,8 @@ export interface CalibrationPolicy extends VerdictPolicy {
   readonly maxGrowth?: number;
   /** The search stops when the lowest bad rate is within this fraction above the highest good one (default 0.025). */
   readonly tolerance?: number;
+  /** Soak windows at most: each failed soak retries lower; default 3. */
+  readonly maxSoaks?: number;
   /** Probe windows at most (soak windows not counted). */
   readonly maxWindows: number;
   /** Soak at the found rate before declaring it (default true). */
@@ -123,7 +126,7 @@ function planAfterSoak(
   const what = judged.reasons.join('; ');
   if (judged.good)
     return { action: 'done', rate: last.rate, held: true, reason: `soak held at ${fmtRate(last.rate)}: ${what}` };
-  if (soaks.length >= 2)
+  if (soaks.length >= (policy.maxSoaks ?? 3))
     return { action: 'fail', reason: `soak did not hold at ${fmtRate(last.rate)} either: ${what}` };
   const point: RatePoint = { rate: last.rate, windows: 1, measurement: last.measurement, judged };
   const signal = signalOf(point, policy);
@@ -143,7 +146,10 @@ function planAfterSoak(
   );
   const tol = policy.tolerance ?? 0.025;
   const goodBelow = probes.filter((p) => p.judged.good && p.rate <= last.rate * (1 - tol)).at(-1)?.rate;
-  const lower = Math.max(last.rate * factor, goodBelow ?? 0);
+  // After a second failure the evidence near the boundary is not to be trusted (the host drifted):
+  // step at least 10 % down, ignoring probes that may have been measured on a quieter machine.
+  if (soaks.length >= 2) factor = Math.min(factor, 0.9);
+  const lower = soaks.length >= 2 ? last.rate * factor : Math.max(last.rate * factor, goodBelow ?? 0);
   if (lower < policy.minRate) return { action: 'fail', reason: `soak did not hold at ${fmtRate(last.rate)}: ${what}` };
   const step = `${((1 - lower / last.rate) * 100).toFixed(1)} % lower`;
   const how = lower === goodBelow ? `, at the next rate measured good` : '';
