@@ -43,14 +43,18 @@ async function containersOf(runId: string) {
   return runtime.listManaged({ 'kitt.run-id': runId });
 }
 
+// A wide band and a fourth soak: 3 s windows on a shared 2-CPU CI host read CPU with several points
+// of noise, and this test checks the mechanics (every window judged, the result held and recorded),
+// not the precision that bench/calibrate-knee.ts measures.
 const policy: CalibrationPolicy = {
   objective: 'cpu',
-  cpuBand: { low: 80, high: 90 },
+  cpuBand: { low: 70, high: 90 },
+  maxSoaks: 4,
   slo: undefined,
   startRate: 2,
   minRate: 2 / 64,
   maxRate: 200,
-  maxWindows: 6,
+  maxWindows: 8,
   soak: true,
 };
 
