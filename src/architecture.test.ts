@@ -7,6 +7,20 @@ import { test } from 'node:test';
  * The dependency table of STYLE.md, enforced: each domain may import only the domains listed.
  * `app` holds use cases shared by the CLI and the web server; `cli` and `web` are composition roots.
  */
+const DOMAINS_UNDER_APP = [
+  'core',
+  'metrics',
+  'load',
+  'runtime',
+  'models',
+  'hardware',
+  'config',
+  'engines',
+  'calibrate',
+  'store',
+  'export',
+];
+
 const ALLOWED: Record<string, string[]> = {
   core: [],
   metrics: ['core'],
@@ -19,49 +33,11 @@ const ALLOWED: Record<string, string[]> = {
   calibrate: ['core', 'metrics', 'load', 'runtime'],
   store: ['core', 'metrics'],
   export: ['core', 'metrics'],
-  app: [
-    'core',
-    'metrics',
-    'load',
-    'runtime',
-    'models',
-    'hardware',
-    'config',
-    'engines',
-    'calibrate',
-    'store',
-    'export',
-  ],
-  web: [
-    'core',
-    'metrics',
-    'load',
-    'runtime',
-    'models',
-    'hardware',
-    'config',
-    'engines',
-    'calibrate',
-    'store',
-    'export',
-    'app',
-  ],
-  cli: [
-    'core',
-    'metrics',
-    'load',
-    'runtime',
-    'models',
-    'hardware',
-    'config',
-    'engines',
-    'calibrate',
-    'store',
-    'export',
-    'app',
-    'web',
-  ],
-  testing: Object.keys({}),
+  app: DOMAINS_UNDER_APP,
+  web: [...DOMAINS_UNDER_APP, 'app'],
+  cli: [...DOMAINS_UNDER_APP, 'app', 'web'],
+  // test helpers may use anything; production code may not import them (no domain lists `testing`)
+  testing: [],
 };
 
 const srcRoot = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname);
