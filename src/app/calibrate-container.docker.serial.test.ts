@@ -58,11 +58,8 @@ const policy: CalibrationPolicy = {
   soak: true,
 };
 
-test('calibrates the llama.cpp container to a rate that keeps CPU at or below the band, and records it everywhere', async (t) => {
-  if (!(await imageReady(t))) return;
-  const dir = scratch(t);
-  const runId = newRunId();
-  const memoryBytes = 1024 * MiB;
+/** Real calibration ports whose config, store and kitt home all live in `dir`. */
+async function portsIn(t: TestContext, dir: string) {
   const ports = await createCalibrationPorts({
     home: dir,
     env: { PATH: process.env.PATH, KITT_HOME: dir },
@@ -71,6 +68,15 @@ test('calibrates the llama.cpp container to a rate that keeps CPU at or below th
     storeUrl: join(dir, 'kitt.db'),
   });
   t.after(() => ports.close());
+  return ports;
+}
+
+test('calibrates the llama.cpp container to a rate that keeps CPU at or below the band, and records it everywhere', async (t) => {
+  if (!(await imageReady(t))) return;
+  const dir = scratch(t);
+  const runId = newRunId();
+  const memoryBytes = 1024 * MiB;
+  const ports = await portsIn(t, dir);
   const resultDir = join(dir, 'result');
   const result = await calibrateContainer(
     {
@@ -149,14 +155,7 @@ test('a memory limit too small for llama-server is reported as OOM_KILLED with t
   const runId = newRunId();
   // 8 MiB: the server is killed while it loads the model (16 MiB is enough for the tiny model)
   const memoryBytes = 8 * MiB;
-  const ports = await createCalibrationPorts({
-    home: dir,
-    env: { PATH: process.env.PATH, KITT_HOME: dir },
-    cwd: dir,
-    configPath: join(dir, 'config.yaml'),
-    storeUrl: join(dir, 'kitt.db'),
-  });
-  t.after(() => ports.close());
+  const ports = await portsIn(t, dir);
   const started = Date.now();
   await assert.rejects(
     calibrateContainer(
