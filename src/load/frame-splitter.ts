@@ -11,8 +11,6 @@
 const LF = 0x0a;
 const CR = 0x0d;
 const SPACE = 0x20;
-/** "data:" */
-const DATA_PREFIX = Buffer.from('data:');
 
 export type PayloadSink = (payload: Buffer) => void;
 
@@ -32,14 +30,8 @@ export function createSseSplitter(onPayload: PayloadSink): FrameSplitter {
     while (start < event.length) {
       let end = event.indexOf(LF, start);
       if (end === -1) end = event.length;
-      let lineEnd = end;
-      if (lineEnd > start && event[lineEnd - 1] === CR) lineEnd--;
-      if (lineEnd - start >= 5 && event.compare(DATA_PREFIX, 0, 5, start, start + 5) === 0) {
-        let valueStart = start + 5;
-        if (event[valueStart] === SPACE) valueStart++;
-        const value = event.subarray(valueStart, lineEnd);
-        data = data === null ? value : Buffer.concat([data, Buffer.from('\n'), value]);
-      }
+      const value = dataValue(event, start, end);
+      if (value !== null) data = data === null ? value : Buffer.concat([data, Buffer.from('\n'), value]);
       start = end + 1;
     }
     if (data !== null) onPayload(data);
@@ -49,15 +41,23 @@ export function createSseSplitter(onPayload: PayloadSink): FrameSplitter {
     for (;;) {
       const lf = buffer.indexOf(LF, start);
       if (lf === -1) break;
-      // A blank line: LF LF, or LF CR LF.
+      const next = buffer[lf + 1];
+      if (next === LF || (next === CR && buffer[lf + 2] === LF)) {
+        // The common event, one line: no second search, no copy.
+        const value = dataValue(buffer, start, lf);
+        if (value !== null) onPayload(value);
+        start = next === LF ? lf + 2 : lf + 3;
+        continue;
+      }
+      // A blank line further on: LF LF, or LF CR LF.
       let boundaryEnd = -1;
       let eventEnd = -1;
-      let search = lf;
+      let search = buffer.indexOf(LF, lf + 1);
       while (search !== -1) {
-        const next = buffer[search + 1];
-        if (next === LF || (next === CR && buffer[search + 2] === LF)) {
+        const after = buffer[search + 1];
+        if (after === LF || (after === CR && buffer[search + 2] === LF)) {
           eventEnd = search + 1;
-          boundaryEnd = next === LF ? search + 2 : search + 3;
+          boundaryEnd = after === LF ? search + 2 : search + 3;
           break;
         }
         search = buffer.indexOf(LF, search + 1);
@@ -77,6 +77,25 @@ export function createSseSplitter(onPayload: PayloadSink): FrameSplitter {
       pending = null;
     },
   };
+}
+
+/** The value of a `data:` line in buffer[start, end) (a trailing CR and one leading space dropped); null for other lines. */
+function dataValue(buffer: Buffer, start: number, end: number): Buffer | null {
+  let lineEnd = end;
+  if (lineEnd > start && buffer[lineEnd - 1] === CR) lineEnd--;
+  if (
+    lineEnd - start < 5 ||
+    buffer[start] !== 0x64 || // d
+    buffer[start + 1] !== 0x61 || // a
+    buffer[start + 2] !== 0x74 || // t
+    buffer[start + 3] !== 0x61 || // a
+    buffer[start + 4] !== 0x3a // :
+  ) {
+    return null;
+  }
+  let valueStart = start + 5;
+  if (buffer[valueStart] === SPACE) valueStart++;
+  return buffer.subarray(valueStart, lineEnd);
 }
 
 /** Newline-delimited JSON: one payload per non-empty line. */

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { createSseSplitter } from './frame-splitter.js';
+import type { LoadApi } from './load-target.js';
 import { createResponseDecoder } from './response-decoder.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../engines/fixtures/${name}`, import.meta.url));
@@ -95,4 +96,36 @@ test('an error object inside a 200 stream and a non-JSON payload are reported, n
   decoder.end(2);
   assert.equal(decoder.result.serverError, 'context too long');
   assert.match(decoder.result.protocolError ?? '', /not JSON/);
+});
+
+test('the fast scan reads token chunks exactly as the full JSON parse does, on every API', () => {
+  const cases: Record<string, readonly string[]> = {
+    'openai-chat': [
+      '{"choices":[{"delta":{"role":"assistant","content":""}}]}',
+      '{"choices":[{"delta":{"content":"Hi"},"logprobs":{"content":[{"token":"Hi"}]}}]}',
+      '{"choices":[{"logprobs":{"content":[{"token":"Hi"}]},"delta":{"content":"Hi"}}]}',
+      '{"choices":[{"delta":{"content":"say \\"content\\":\\"x\\""}}],"usage":null}',
+      '{"choices":[{"delta":{"reasoning":"hm"}}],"error":null}',
+      '{"choices":[{"delta":{"reasoning_content":"","content":"a"}}]}',
+      '{ "choices" : [ { "delta" : { "content" : "spaced" } } ] }',
+      '{"choices":[{"delta":{"content":"é"}}]}',
+      '{"choices":[],"usage":null}',
+      '{"choices":[{"delta":{},"finish_reason":"length"}]}',
+    ],
+    'openai-completions': ['{"choices":[{"text":"","index":0}]}', '{"choices":[{"text":" x","logprobs":null}]}'],
+    'ollama-chat': ['{"message":{"role":"assistant","content":"","thinking":"t"},"done":false}'],
+    'ollama-generate': ['{"response":"a","done":false}', '{"response":"","done":false}'],
+  };
+  for (const [api, payloads] of Object.entries(cases)) {
+    for (const payload of payloads) {
+      const decode = (continuousUsage: boolean) => {
+        // Continuous usage turns the fast path off; without usage fields both count one token a chunk.
+        const decoder = createResponseDecoder(api as LoadApi, { stream: true, continuousUsage });
+        decoder.push(Buffer.from(api.startsWith('openai') ? `data: ${payload}\n\n` : `${payload}\n`), 7);
+        decoder.end(8);
+        return decoder.result;
+      };
+      assert.deepEqual(decode(false), decode(true), `${api}: ${payload}`);
+    }
+  }
 });

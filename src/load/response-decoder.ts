@@ -57,26 +57,60 @@ function emptyResult(): DecodedResponse {
 
 const DONE = Buffer.from('[DONE]');
 
-/** Keys whose presence needs the full parse (usage with numbers, llama.cpp timings, errors, Ollama's last line). */
-const SLOW_MARKERS = ['"usage":{', '"timings"', '"error"', '"done":true', '"usage": {', '"done": true'].map((s) =>
-  Buffer.from(s),
-);
-const CHOICES_EMPTY = Buffer.from('"choices":[]');
-const key = (name: string) => [Buffer.from(`"${name}":"`), Buffer.from(`"${name}": "`)];
-const FAST_KEYS: Record<LoadApi, { content: Buffer[]; reasoning: Buffer[][] }> = {
-  'openai-chat': { content: key('content'), reasoning: [key('reasoning_content'), key('reasoning')] },
-  'openai-completions': { content: key('text'), reasoning: [] },
-  'ollama-chat': { content: key('content'), reasoning: [key('thinking')] },
-  'ollama-generate': { content: key('response'), reasoning: [key('thinking')] },
+/** Key names the fast path reads, per API: the text channel and the reasoning channel(s). */
+const FAST_KEYS: Record<LoadApi, { content: string; reasoning: readonly string[] }> = {
+  'openai-chat': { content: 'content', reasoning: ['reasoning_content', 'reasoning'] },
+  'openai-completions': { content: 'text', reasoning: [] },
+  'ollama-chat': { content: 'content', reasoning: ['thinking'] },
+  'ollama-generate': { content: 'response', reasoning: ['thinking'] },
 };
 
-/** true: the key holds a non-empty string; false: an empty one; undefined: the key is absent (as a string). */
-function textAfter(payload: Buffer, needles: readonly Buffer[]): boolean | undefined {
-  for (const needle of needles) {
-    const at = payload.indexOf(needle);
-    if (at !== -1) return payload[at + needle.length] !== 0x22; // not an immediate closing quote
+/**
+ * Every key the fast path cares about, with the first two characters of its value. One compiled
+ * pass over the payload: a dozen Buffer.indexOf calls cost ~4 µs per token chunk, this ~0.4 µs.
+ */
+const FAST_SCAN =
+  /"(content|text|response|reasoning_content|reasoning|thinking|usage|timings|error|done|choices)"\s*:\s*([\s\S])([\s\S])?/g;
+
+/** What one fast scan found; `undefined` text: the key was absent (or not a string). */
+interface FastScan {
+  needsFullParse: boolean;
+  content: boolean | undefined;
+  reasoning: boolean;
+  emptyChoices: boolean;
+}
+
+/** Buffer#latin1Slice, untyped in @types/node: toString('latin1') adds argument checks to every token chunk. */
+const latin1: (bytes: Buffer) => string =
+  typeof (Buffer.prototype as { latin1Slice?: unknown }).latin1Slice === 'function'
+    ? (bytes) => (bytes as unknown as { latin1Slice(start: number, end: number): string }).latin1Slice(0, bytes.length)
+    : (bytes) => bytes.toString('latin1');
+
+function scanFast(text: string, api: LoadApi): FastScan {
+  const keys = FAST_KEYS[api];
+  const found: FastScan = { needsFullParse: false, content: undefined, reasoning: false, emptyChoices: false };
+  FAST_SCAN.lastIndex = 0;
+  for (let match = FAST_SCAN.exec(text); match !== null; match = FAST_SCAN.exec(text)) {
+    const [, key, first, second] = match;
+    const isString = first === '"';
+    const nonEmpty = isString && second !== '"';
+    if (key === keys.content) {
+      if (isString) found.content ??= nonEmpty;
+    } else if (keys.reasoning.includes(key!)) {
+      found.reasoning ||= nonEmpty;
+    } else if (key === 'choices') {
+      found.emptyChoices ||= first === '[' && second === ']';
+    } else if (
+      (key === 'usage' && first === '{') ||
+      key === 'timings' ||
+      (key === 'error' && first !== 'n') ||
+      (key === 'done' && first === 't')
+    ) {
+      found.needsFullParse = true;
+      return found;
+    }
   }
-  return undefined;
+  return found;
 }
 
 export function createResponseDecoder(
@@ -192,7 +226,7 @@ abstract class BaseDecoder implements ResponseDecoder {
       return;
     }
     if (!json) return;
-    if (json.error !== undefined) {
+    if (json.error !== undefined && json.error !== null) {
       const error = asObject(json.error);
       this.result.serverError ??= String(error?.message ?? json.error);
       return;
@@ -216,18 +250,17 @@ abstract class BaseDecoder implements ResponseDecoder {
    */
   private acceptFast(payload: Buffer, atMs: number): boolean {
     if (this.continuousUsage) return false;
-    for (const needle of SLOW_MARKERS) if (payload.indexOf(needle) !== -1) return false;
-    const keys = FAST_KEYS[this.api];
-    const content = textAfter(payload, keys.content);
-    const reasoning = keys.reasoning.some((key) => textAfter(payload, key) === true);
-    if (content === undefined && !reasoning) {
+    // latin1 keeps one character per byte: key names are ASCII, and only emptiness of values matters.
+    const scan = scanFast(latin1(payload), this.api);
+    if (scan.needsFullParse) return false;
+    if (scan.content === undefined && !scan.reasoning) {
       // No text key at all: only plain envelopes (no choices text) are safe to skip.
-      return payload.indexOf(CHOICES_EMPTY) !== -1;
+      return scan.emptyChoices;
     }
     this.record(
       {
-        content: content === true ? 'x' : undefined,
-        reasoning: reasoning ? 'x' : undefined,
+        content: scan.content === true ? 'x' : undefined,
+        reasoning: scan.reasoning ? 'x' : undefined,
         usage: undefined,
         done: false,
       },
