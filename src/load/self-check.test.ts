@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { streamedRecord } from '../testing/request-records.js';
+import { selfCheckWarnings, sendLateness } from './self-check.js';
+
+const sent = (phase: 'warmup' | 'measure' | 'cooldown', scheduledAtMs: number, lateMs: number, queuedMs = 0) =>
+  streamedRecord({
+    phase,
+    scheduledAtMs,
+    sentAtMs: scheduledAtMs + lateMs,
+    arrivalsAtMs: [scheduledAtMs + lateMs + 5],
+    overrides: { queuedMs },
+  });
+
+test('send lateness counts measured sends only: a cold warmup and queued sends are left out', () => {
+  const records = [
+    sent('warmup', 0, 13),
+    sent('measure', 10, 0.2),
+    sent('measure', 20, 0.4),
+    sent('measure', 30, 50, 49), // waited for a slot: queue time, not pacing
+    sent('cooldown', 40, 9),
+  ];
+  assert.deepEqual(
+    sendLateness(records).map((ms) => Number(ms.toFixed(3))),
+    [0.2, 0.4],
+  );
+});
+
+test('without a measured send, lateness falls back to every paced send', () => {
+  const records = [sent('warmup', 0, 3), sent('warmup', 10, 1)];
+  assert.deepEqual(sendLateness(records), [1, 3]);
+});
+
+test('a late client and a busy event loop are both warned about, with the fix', () => {
+  const warnings = selfCheckWarnings({
+    cpuPercent: 90,
+    pacingSpinPercent: 10,
+    eventLoopDelayP50Ms: 1,
+    eventLoopDelayP99Ms: 12,
+    eventLoopDelayMaxMs: 20,
+    sendLatenessP50Ms: 0.1,
+    sendLatenessP99Ms: 2,
+    sendLatenessMaxMs: 5,
+    pacedSends: 100,
+    wallMs: 1000,
+    workers: 1,
+  });
+  assert.equal(warnings.length, 3);
+  assert.match(warnings[0]!, /sent late: send lateness p99 2\.00 ms > 1 ms/);
+  assert.match(warnings[1]!, /80 % CPU \(pacing spin excluded\).*use workers: 2/);
+  assert.match(warnings[2]!, /event loop stalled/);
+});
