@@ -36,48 +36,58 @@ function target(url: string, api: LoadTarget['api'] = 'openai-chat'): LoadTarget
   return { baseUrl: url, api, model: 'bench', supports: quiet, metricsPath: null };
 }
 
-const EVENT_STREAMS = 256;
-const EVENT_TOKENS = 100;
-const EVENT_ROUNDS = 3;
+const ROUNDS = 3;
 
-/** kitt's client: fixed concurrency, one SSE event per token. Returns [events, CPU seconds]. */
-async function kittEventRound(url: string): Promise<[number, number]> {
+/** What the paired rounds send: streams at once, tokens per answer, seconds per round. */
+interface Shape {
+  readonly streams: number;
+  readonly tokens: number;
+  readonly seconds: number;
+}
+
+/** kitt's client at fixed concurrency. Returns [requests, SSE events, CPU seconds]. */
+async function kittRound(url: string, shape: Shape): Promise<[number, number, number]> {
   const spec = parseLoadSpec({
     kind: 'fixed-concurrency',
-    concurrency: EVENT_STREAMS,
-    durationS: 5,
-    prompts: { ...prompts, outputTokens: EVENT_TOKENS },
+    concurrency: shape.streams,
+    durationS: shape.seconds,
+    prompts: { ...prompts, outputTokens: shape.tokens },
   });
   const cpu = process.cpuUsage();
   const result = await runLoad(spec, target(url));
   const used = process.cpuUsage(cpu);
-  return [result.records.reduce((n, r) => n + r.arrivals.length, 0), (used.user + used.system) / 1e6];
+  const events = result.records.reduce((n, r) => n + r.arrivals.length, 0);
+  return [result.records.length, events, (used.user + used.system) / 1e6];
 }
 
 /**
  * The floor under any undici client: the same streams through a handler that only counts chunks.
  * Its figure moves with the host as much as kitt's, so each kitt round is paired with one of these.
  */
-async function undiciFloorRound(url: string): Promise<[number, number]> {
-  const agent = new Agent({ connections: EVENT_STREAMS });
+async function undiciFloorRound(url: string, shape: Shape): Promise<[number, number, number]> {
+  const agent = new Agent({ connections: shape.streams });
   const { origin } = new URL(url);
   const body = JSON.stringify({
     model: 'bench',
     messages: [{ role: 'user', content: 'the of and to in is was for on are as with his they at be' }],
-    max_tokens: EVENT_TOKENS,
+    max_tokens: shape.tokens,
     stream: true,
     stream_options: { include_usage: true },
     ignore_eos: true,
   });
-  let events = 0;
+  let requests = 0;
+  let chunks = 0;
   const once = () =>
     new Promise<void>((resolve) => {
       const handler: Dispatcher.DispatchHandler = {
         onRequestStart: () => undefined, // marks the handler as the new (controller) kind, as kitt's is
         onResponseData: () => {
-          events++;
+          chunks++;
         },
-        onResponseEnd: () => resolve(),
+        onResponseEnd: () => {
+          requests++;
+          resolve();
+        },
         onResponseError: () => resolve(),
       };
       agent.dispatch(
@@ -85,16 +95,17 @@ async function undiciFloorRound(url: string): Promise<[number, number]> {
         handler,
       );
     });
-  const deadline = performance.now() + 5000;
+  const deadline = performance.now() + shape.seconds * 1000;
   const cpu = process.cpuUsage();
   await Promise.all(
-    Array.from({ length: EVENT_STREAMS }, async () => {
+    Array.from({ length: shape.streams }, async () => {
       while (performance.now() < deadline) await once();
     }),
   );
   const used = process.cpuUsage(cpu);
   await agent.close();
-  return [events, (used.user + used.system) / 1e6];
+  // Token events only: the usage chunk and [DONE] of each answer are not tokens.
+  return [requests, Math.min(chunks, requests * shape.tokens), (used.user + used.system) / 1e6];
 }
 
 function median(values: readonly number[]): number {
@@ -102,30 +113,52 @@ function median(values: readonly number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-async function eventsPerCpuSecond(): Promise<void> {
-  const server = await spawnExactScheduleServer(['--ttft-ms', '5', '--itl-ms', '10', '--no-role-chunk']);
+/** Rounds of undici's floor and kitt, alternated; `per` picks what is counted per CPU-second. */
+async function pairedRounds(
+  shape: Shape,
+  per: 'events' | 'requests',
+): Promise<{ kitt: number; floor: number; ratio: number }> {
+  const server = await spawnExactScheduleServer([
+    '--ttft-ms',
+    '5',
+    '--itl-ms',
+    shape.tokens > 1 ? '10' : '0',
+    '--no-role-chunk',
+  ]);
   try {
     const kitt: number[] = [];
     const floor: number[] = [];
     const ratios: number[] = [];
-    for (let round = 0; round < EVENT_ROUNDS; round++) {
-      const [floorEvents, floorCpuS] = await undiciFloorRound(server.url);
-      const [kittEvents, kittCpuS] = await kittEventRound(server.url);
-      floor.push(floorEvents / floorCpuS);
-      kitt.push(kittEvents / kittCpuS);
+    const rate = ([requests, events, cpuS]: [number, number, number]) => (per === 'events' ? events : requests) / cpuS;
+    for (let round = 0; round < ROUNDS; round++) {
+      floor.push(rate(await undiciFloorRound(server.url, shape)));
+      kitt.push(rate(await kittRound(server.url, shape)));
       ratios.push(kitt.at(-1)! / floor.at(-1)!);
     }
-    figures.push({
-      name: `SSE events per client CPU-second (median of ${EVENT_ROUNDS})`,
-      value: median(kitt),
-      unit: 'events/CPU-s',
-      target: { op: '>=', value: 40_000 },
-    });
-    figures.push({ name: '  undici, handler that only counts (median)', value: median(floor), unit: 'events/CPU-s' });
-    figures.push({ name: '  kitt / that floor, paired rounds (median)', value: median(ratios), unit: 'ratio' });
+    return { kitt: median(kitt), floor: median(floor), ratio: median(ratios) };
   } finally {
     await server.close();
   }
+}
+
+async function eventsPerCpuSecond(): Promise<void> {
+  const events = await pairedRounds({ streams: 256, tokens: 100, seconds: 5 }, 'events');
+  figures.push({
+    name: `SSE events per client CPU-second (median of ${ROUNDS})`,
+    value: events.kitt,
+    unit: 'events/CPU-s',
+    target: { op: '>=', value: 40_000 },
+  });
+  figures.push({ name: '  undici, handler that only counts (median)', value: events.floor, unit: 'events/CPU-s' });
+  figures.push({ name: '  kitt / that floor, paired rounds (median)', value: events.ratio, unit: 'ratio' });
+  const requests = await pairedRounds({ streams: 32, tokens: 1, seconds: 3 }, 'requests');
+  figures.push({
+    name: `1-token requests per client CPU-second (median)`,
+    value: requests.kitt,
+    unit: 'requests/CPU-s',
+  });
+  figures.push({ name: '  undici, handler that only counts (median)', value: requests.floor, unit: 'requests/CPU-s' });
+  figures.push({ name: '  kitt / that floor, paired rounds (median)', value: requests.ratio, unit: 'ratio' });
 }
 
 async function itlError(streams: number, label: string, withTarget: boolean): Promise<void> {
