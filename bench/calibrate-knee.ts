@@ -13,21 +13,17 @@
  *
  * Figures, not a test: it prints a Markdown table for docs/calibrate.md. Needs Docker and the image.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus as hostCpus, loadavg, tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { cpus as hostCpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { calibrateContainer, samplesWithin, withQuotaThreads } from '../src/app/calibrate-container.js';
-import { createCalibrationPorts } from '../src/app/calibrate-ports.js';
+import { calibrateContainer } from '../src/app/calibrate-container.js';
 import type { CalibrationPolicy } from '../src/calibrate/plan-next-window.js';
-import { summarizeWindow } from '../src/calibrate/summarize-window.js';
 import { type JudgedWindow, judgeWindow, type WindowMeasurement } from '../src/calibrate/window-verdict.js';
-import { newRunId } from '../src/core/ids.js';
 import { silentProgress } from '../src/core/progress.js';
 import { parseDurationMs } from '../src/core/units.js';
-import type { EngineRequest, RunningEngine } from '../src/engines/engine.js';
-import { freePort } from '../src/testing/free-port.js';
-import { ensureTestModel } from '../src/testing/test-model.js';
+import type { RunningEngine } from '../src/engines/engine.js';
+import { llamaCppRequest, measureWindow, openBenchPorts } from './calibration-bench.js';
 
 const { values } = parseArgs({
   options: {
@@ -38,7 +34,7 @@ const { values } = parseArgs({
 });
 const cpuLimits = values.cpus.split(',').map(Number);
 const windowMs = parseDurationMs(values.window);
-const MiB = 1024 * 1024;
+const _MiB = 1024 * 1024;
 const policy: CalibrationPolicy = {
   objective: 'cpu',
   cpuBand: { low: 80, high: 90 },
@@ -56,49 +52,13 @@ interface SweepPoint {
   readonly judged: JudgedWindow;
 }
 
-const home = mkdtempSync(join(tmpdir(), 'kitt-bench-knee-'));
-const ports = await createCalibrationPorts({
-  home,
-  env: { PATH: process.env.PATH, KITT_HOME: home },
-  cwd: home,
-  configPath: join(home, 'config.yaml'),
-  storeUrl: join(home, 'kitt.db'),
-});
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => void ports.close().finally(() => process.exit(130)));
-}
-
-async function engineRequest(cpus: number): Promise<EngineRequest> {
-  return withQuotaThreads({
-    engine: 'llamacpp',
-    mode: 'docker',
-    modelPath: await ensureTestModel(),
-    limits: { cpus, memoryBytes: 1024 * MiB, memorySwapBytes: 1024 * MiB },
-    engineArgs: [],
-    runId: newRunId(),
-    port: await freePort(),
-  });
-}
+const bench = await openBenchPorts('kitt-bench-knee-');
+const ports = bench.ports;
+const engineRequest = llamaCppRequest;
 
 /** One window measured and judged exactly as calibration does it. */
 async function measure(engine: RunningEngine, rate: number): Promise<SweepPoint> {
-  const sampler = ports.startSampling(engine, 500);
-  const records = await ports.runWindow(engine, {
-    ratePerS: rate,
-    durationMs: windowMs,
-    drainMs: Math.max(2000, windowMs),
-    signal: new AbortController().signal,
-  });
-  const samples = await sampler.stop();
-  const startMs = Math.min(...records.map((r) => r.scheduledAtMs));
-  const measurement = summarizeWindow({
-    records,
-    samples: samplesWithin(samples, startMs, startMs + windowMs),
-    startMs,
-    endMs: startMs + windowMs,
-    unit: 'requests/s',
-    oomKilled: false,
-  });
+  const measurement = await measureWindow(ports, engine, rate, windowMs);
   return { rate, measurement, judged: judgeWindow(measurement, policy) };
 }
 
@@ -176,7 +136,7 @@ async function calibrate(cpus: number, label: string): Promise<Calibrated> {
       policy,
       windowMs,
       soakMs: 2 * windowMs,
-      resultDir: join(home, `calibration-${cpus}-${label}`),
+      resultDir: join(bench.home, `calibration-${cpus}-${label}`),
     },
     ports,
     { signal: new AbortController().signal, progress: silentProgress },
@@ -217,8 +177,7 @@ try {
     results.push({ cpus, knee, fitted, before, after, sweepWindows: points.length });
   }
 } finally {
-  await ports.close();
-  rmSync(home, { recursive: true, force: true });
+  await bench.close();
 }
 const loadAfter = loadavg();
 

@@ -12,20 +12,12 @@
  *
  *   node --import tsx bench/calibrate-noise.ts [--cpus 0.5] [--rate 5] [--windows 6] [--simulate-only]
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Docker from 'dockerode';
-import { samplesWithin, withQuotaThreads } from '../src/app/calibrate-container.js';
-import { createCalibrationPorts } from '../src/app/calibrate-ports.js';
 import { type CalibrationPolicy, planNextWindow, type WindowRecord } from '../src/calibrate/plan-next-window.js';
-import { summarizeWindow } from '../src/calibrate/summarize-window.js';
-import { newRunId } from '../src/core/ids.js';
 import type { RunningEngine } from '../src/engines/engine.js';
 import { seededRandom } from '../src/testing/exact-statistics.js';
-import { freePort } from '../src/testing/free-port.js';
-import { ensureTestModel } from '../src/testing/test-model.js';
+import { type BenchPorts, llamaCppRequest, measureWindow, openBenchPorts } from './calibration-bench.js';
 
 const { values } = parseArgs({
   options: {
@@ -60,23 +52,9 @@ async function engineNoise(): Promise<void> {
   const cpus = Number(values.cpus);
   const rate = Number(values.rate);
   const count = Number(values.windows);
-  const home = mkdtempSync(join(tmpdir(), 'kitt-bench-noise-'));
-  const ports = await createCalibrationPorts({
-    home,
-    env: { PATH: process.env.PATH, KITT_HOME: home },
-    cwd: home,
-    configPath: join(home, 'config.yaml'),
-    storeUrl: join(home, 'kitt.db'),
-  });
-  const request = withQuotaThreads({
-    engine: 'llamacpp',
-    mode: 'docker',
-    modelPath: await ensureTestModel(),
-    limits: { cpus, memoryBytes: 2 ** 30, memorySwapBytes: 2 ** 30 },
-    engineArgs: [],
-    runId: newRunId(),
-    port: await freePort(),
-  });
+  const bench = await openBenchPorts('kitt-bench-noise-');
+  const ports = bench.ports;
+  const request = await llamaCppRequest(cpus);
   const engine = await ports.startEngine(request, new AbortController().signal);
   const docker = new Docker();
   try {
@@ -94,15 +72,14 @@ async function engineNoise(): Promise<void> {
     }
   } finally {
     await engine.stop();
-    await ports.close();
-    rmSync(home, { recursive: true, force: true });
+    await bench.close();
   }
 }
 
 async function oneWindow(
   engine: RunningEngine,
   docker: Docker,
-  ports: Awaited<ReturnType<typeof createCalibrationPorts>>,
+  ports: BenchPorts,
   rate: number,
   windowMs: number,
   costs: number[],
@@ -116,26 +93,10 @@ async function oneWindow(
   };
   await new Promise((resolve) => setTimeout(resolve, 1500));
   const before = await cpuNs();
-  const sampler = ports.startSampling(engine, 500);
-  const records = await ports.runWindow(engine, {
-    ratePerS: rate,
-    durationMs: windowMs,
-    drainMs: Math.max(2000, windowMs),
-    signal: new AbortController().signal,
-  });
-  const samples = await sampler.stop();
+  const window = await measureWindow(ports, engine, rate, windowMs);
   await new Promise((resolve) => setTimeout(resolve, 1500));
   const after = await cpuNs();
-  const startMs = Math.min(...records.map((r) => r.scheduledAtMs));
-  const window = summarizeWindow({
-    records,
-    samples: samplesWithin(samples, startMs, startMs + windowMs),
-    startMs,
-    endMs: startMs + windowMs,
-    unit: 'requests/s',
-    oomKilled: false,
-  });
-  const completed = records.filter((r) => r.error === null).length;
+  const completed = window.completed;
   costs.push((after - before) / 1e6 / Math.max(1, completed));
   return window.cpuPercentOfLimit === undefined ? [] : [window.cpuPercentOfLimit];
 }

@@ -14,10 +14,6 @@
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { Agent, type Dispatcher, request } from 'undici';
-// The compiled build, as `kitt` runs it: under tsx every closure pays for esbuild's keepNames.
-import { parseLoadSpec } from '../dist/load/load-spec.js';
-import { runLoad } from '../dist/load/run-load.js';
-import { quantileSorted } from '../dist/load/self-check.js';
 import type { LoadTarget } from '../src/load/load-target.js';
 import { spawnExactScheduleServer } from '../src/testing/spawn-exact-schedule-server.js';
 
@@ -27,6 +23,13 @@ interface Figure {
   readonly unit: string;
   readonly target?: { readonly op: '>=' | '<'; readonly value: number };
 }
+
+// The compiled build, as `kitt` runs it (under tsx every closure pays for esbuild's keepNames),
+// typed by its sources.
+const dist = '../dist/load';
+const { parseLoadSpec } = (await import(`${dist}/load-spec.js`)) as typeof import('../src/load/load-spec.js');
+const { runLoad } = (await import(`${dist}/run-load.js`)) as typeof import('../src/load/run-load.js');
+const { quantileSorted } = (await import(`${dist}/self-check.js`)) as typeof import('../src/load/self-check.js');
 
 const figures: Figure[] = [];
 const quiet = { ignoreEos: true, tokenize: false, usage: 'final' } as const;
