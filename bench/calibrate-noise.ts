@@ -10,8 +10,10 @@
  *    whose CPU per window carries multiplicative noise of 1–12 %, 200 seeded draws each; the share
  *    of calibrations that land within ±5 % of the true knee, and the error percentiles.
  *
- *   node --import tsx bench/calibrate-noise.ts [--cpus 0.5] [--rate 5] [--windows 6] [--simulate-only]
+ *   node --import tsx bench/calibrate-noise.ts [--cpus 0.5] [--rate 5] [--windows 6] [--cpuset 1] [--simulate-only]
  */
+import { execFileSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import Docker from 'dockerode';
 import { type CalibrationPolicy, planNextWindow, type WindowRecord } from '../src/calibrate/plan-next-window.js';
@@ -25,6 +27,8 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '5' },
     windows: { type: 'string', default: '6' },
     'simulate-only': { type: 'boolean', default: false },
+    /** Pin the container to these host CPUs and kitt to the others (docker update --cpuset-cpus, taskset). */
+    cpuset: { type: 'string' },
   },
 });
 
@@ -58,7 +62,9 @@ async function engineNoise(): Promise<void> {
   const engine = await ports.startEngine(request, new AbortController().signal);
   const docker = new Docker();
   try {
-    console.log(`llama.cpp container, --cpus ${cpus}, constant ${rate} req/s, ${count} windows each`);
+    if (values.cpuset !== undefined) await pin(docker, engine, values.cpuset);
+    const pinned = values.cpuset === undefined ? '' : `, pinned to CPU ${values.cpuset}`;
+    console.log(`llama.cpp container, --cpus ${cpus}${pinned}, constant ${rate} req/s, ${count} windows each`);
     for (const windowMs of [4000, 10_000]) {
       const sampled: number[] = [];
       const counted: number[] = [];
@@ -99,6 +105,15 @@ async function oneWindow(
   const completed = window.completed;
   costs.push((after - before) / 1e6 / Math.max(1, completed));
   return window.cpuPercentOfLimit === undefined ? [] : [window.cpuPercentOfLimit];
+}
+
+/** The container on `cpuset`, this process on every other host CPU: neither migrates onto the other. */
+async function pin(docker: Docker, engine: RunningEngine, cpuset: string): Promise<void> {
+  await docker.getContainer(engine.handle).update({ CpusetCpus: cpuset });
+  const mine = Array.from({ length: availableParallelism() }, (_, i) => String(i)).filter(
+    (cpu) => !cpuset.split(',').includes(cpu),
+  );
+  execFileSync('taskset', ['-a', '-p', '-c', mine.join(','), String(process.pid)], { stdio: 'ignore' });
 }
 
 function normal(random: () => number): number {
