@@ -111,21 +111,33 @@ test('the fast scan reads token chunks exactly as the full JSON parse does, on e
       '{"choices":[{"delta":{"content":"é"}}]}',
       '{"choices":[],"usage":null}',
       '{"choices":[{"delta":{},"finish_reason":"length"}]}',
+      '{"id":"x","choices":[],"usage":{"prompt_tokens":16,"completion_tokens":1,"total_tokens":17}}',
+      '{"choices":[], "usage" : { "prompt_tokens" : 7 , "completion_tokens" : 12 } }',
+      '{"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":9,"prompt_tokens_details":{"cached_tokens":2}}}',
+      '{"choices":[{"delta":{"content":"last"}}],"usage":{"prompt_tokens":3,"completion_tokens":4}}',
+      '{"usage":{"prompt_tokens":3,"completion_tokens":4}}',
+      '{"choices":[],"usage":{"completion_tokens":"many"}}',
     ],
-    'openai-completions': ['{"choices":[{"text":"","index":0}]}', '{"choices":[{"text":" x","logprobs":null}]}'],
-    'ollama-chat': ['{"message":{"role":"assistant","content":"","thinking":"t"},"done":false}'],
+    'openai-completions': [
+      '{"choices":[{"text":"","index":0}]}',
+      '{"choices":[{"text":" x","logprobs":null}]}',
+      '{"choices":[{"text":"","finish_reason":"length"}],"usage":{"prompt_tokens":8,"completion_tokens":64}}',
+    ],
+    'ollama-chat': [
+      '{"message":{"role":"assistant","content":"","thinking":"t"},"done":false}',
+      '{"message":{"role":"assistant","content":"a"},"usage":{"n":1},"done":false}',
+    ],
     'ollama-generate': ['{"response":"a","done":false}', '{"response":"","done":false}'],
   };
   for (const [api, payloads] of Object.entries(cases)) {
     for (const payload of payloads) {
-      const decode = (continuousUsage: boolean) => {
-        // Continuous usage turns the fast path off; without usage fields both count one token a chunk.
-        const decoder = createResponseDecoder(api as LoadApi, { stream: true, continuousUsage });
+      const decode = (fastScan: boolean) => {
+        const decoder = createResponseDecoder(api as LoadApi, { stream: true, continuousUsage: false, fastScan });
         decoder.push(Buffer.from(api.startsWith('openai') ? `data: ${payload}\n\n` : `${payload}\n`), 7);
         decoder.end(8);
         return decoder.result;
       };
-      assert.deepEqual(decode(false), decode(true), `${api}: ${payload}`);
+      assert.deepEqual(decode(true), decode(false), `${api}: ${payload}`);
     }
   }
 });

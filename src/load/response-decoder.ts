@@ -78,6 +78,27 @@ interface FastScan {
   content: boolean | undefined;
   reasoning: boolean;
   emptyChoices: boolean;
+  /** An OpenAI `usage` object of numbers only (the final chunk's token counts). */
+  usage: Json | undefined;
+}
+
+const OPENAI_APIS: ReadonlySet<LoadApi> = new Set(['openai-chat', 'openai-completions']);
+
+/**
+ * The `usage` object whose `{` is at `open`, when it holds no nested object: JSON.parse of that
+ * slice alone is exact. Undefined when it nests (`prompt_tokens_details: {…}`) or does not parse;
+ * the caller then takes the full parse.
+ */
+function flatObjectAt(text: string, open: number): { value: Json; end: number } | undefined {
+  const close = text.indexOf('}', open);
+  const nested = text.indexOf('{', open + 1);
+  if (close === -1 || (nested !== -1 && nested < close)) return undefined;
+  try {
+    const value = asObject(JSON.parse(text.slice(open, close + 1)));
+    return value === undefined ? undefined : { value, end: close + 1 };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Buffer#latin1Slice, untyped in @types/node: toString('latin1') adds argument checks to every token chunk. */
@@ -88,7 +109,13 @@ const latin1: (bytes: Buffer) => string =
 
 function scanFast(text: string, api: LoadApi): FastScan {
   const keys = FAST_KEYS[api];
-  const found: FastScan = { needsFullParse: false, content: undefined, reasoning: false, emptyChoices: false };
+  const found: FastScan = {
+    needsFullParse: false,
+    content: undefined,
+    reasoning: false,
+    emptyChoices: false,
+    usage: undefined,
+  };
   FAST_SCAN.lastIndex = 0;
   for (let match = FAST_SCAN.exec(text); match !== null; match = FAST_SCAN.exec(text)) {
     const [, key, first, second] = match;
@@ -100,12 +127,17 @@ function scanFast(text: string, api: LoadApi): FastScan {
       found.reasoning ||= nonEmpty;
     } else if (key === 'choices') {
       found.emptyChoices ||= first === '[' && second === ']';
-    } else if (
-      (key === 'usage' && first === '{') ||
-      key === 'timings' ||
-      (key === 'error' && first !== 'n') ||
-      (key === 'done' && first === 't')
-    ) {
+    } else if (key === 'usage' && first === '{') {
+      // Ollama has no usage: its full parse ignores the key too.
+      if (!OPENAI_APIS.has(api)) continue;
+      const usage = flatObjectAt(text, match.index + match[0].length - (second === undefined ? 1 : 2));
+      if (usage === undefined || found.usage !== undefined) {
+        found.needsFullParse = true;
+        return found;
+      }
+      found.usage = usage.value;
+      FAST_SCAN.lastIndex = usage.end;
+    } else if (key === 'timings' || (key === 'error' && first !== 'n') || (key === 'done' && first === 't')) {
       found.needsFullParse = true;
       return found;
     }
@@ -115,9 +147,15 @@ function scanFast(text: string, api: LoadApi): FastScan {
 
 export function createResponseDecoder(
   api: LoadApi,
-  options: { stream: boolean; continuousUsage: boolean },
+  options: {
+    stream: boolean;
+    continuousUsage: boolean;
+    /** false: JSON.parse every payload (the reference the fast scan is tested against). Default true. */
+    fastScan?: boolean;
+  },
 ): ResponseDecoder {
-  return options.stream ? new StreamDecoder(api, options.continuousUsage) : new BodyDecoder(api, false);
+  const fast = options.fastScan ?? true;
+  return options.stream ? new StreamDecoder(api, options.continuousUsage, fast) : new BodyDecoder(api, false, false);
 }
 
 /** What one parsed payload carried. */
@@ -211,6 +249,7 @@ abstract class BaseDecoder implements ResponseDecoder {
   constructor(
     protected readonly api: LoadApi,
     private readonly continuousUsage: boolean,
+    private readonly fastScan: boolean,
   ) {}
 
   abstract push(chunk: Buffer, atMs: number): void;
@@ -243,25 +282,25 @@ abstract class BaseDecoder implements ResponseDecoder {
   }
 
   /**
-   * The common token chunk, read without JSON.parse: when the payload has no usage, timings, error
-   * or end marker, only "is there non-empty text, and on which channel" matters. A key pattern
+   * The common token chunk, read without JSON.parse: when the payload has no timings, error, end
+   * marker or nested usage, only "is there non-empty text, and on which channel" matters, and the
+   * final chunk's flat usage object is parsed alone. A key pattern
    * such as `"content":"` cannot occur inside a JSON string value (its quotes would be escaped), so
    * a byte search is exact. Anything else takes the full parse.
    */
   private acceptFast(payload: Buffer, atMs: number): boolean {
-    if (this.continuousUsage) return false;
+    if (this.continuousUsage || !this.fastScan) return false;
     // latin1 keeps one character per byte: key names are ASCII, and only emptiness of values matters.
     const scan = scanFast(latin1(payload), this.api);
     if (scan.needsFullParse) return false;
-    if (scan.content === undefined && !scan.reasoning) {
-      // No text key at all: only plain envelopes (no choices text) are safe to skip.
-      return scan.emptyChoices;
-    }
+    // No text key at all: only plain envelopes (no choices text) are safe to read without parsing.
+    if (scan.content === undefined && !scan.reasoning && !scan.emptyChoices) return false;
+    if (scan.content === undefined && !scan.reasoning && scan.usage === undefined) return true;
     this.record(
       {
         content: scan.content === true ? 'x' : undefined,
         reasoning: scan.reasoning ? 'x' : undefined,
-        usage: undefined,
+        usage: scan.usage,
         done: false,
       },
       atMs,
@@ -296,8 +335,8 @@ class StreamDecoder extends BaseDecoder {
   private readonly splitter: FrameSplitter;
   private atMs = 0;
 
-  constructor(api: LoadApi, continuousUsage: boolean) {
-    super(api, continuousUsage);
+  constructor(api: LoadApi, continuousUsage: boolean, fastScan: boolean) {
+    super(api, continuousUsage, fastScan);
     const sse = api === 'openai-chat' || api === 'openai-completions';
     this.splitter = sse
       ? createSseSplitter((payload) => {

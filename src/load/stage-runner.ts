@@ -7,7 +7,13 @@ import type { StageSpec } from './load-spec.js';
 import type { LoadTarget } from './load-target.js';
 import { Pacer } from './pacer.js';
 import type { PreparedPrompt } from './request-body.js';
-import { droppedRecord, type InFlightRequest, type RequestSlot, sendRequest } from './send-request.js';
+import {
+  droppedRecord,
+  type InFlightRequest,
+  type RequestSlot,
+  type SendOptions,
+  sendRequest,
+} from './send-request.js';
 
 export interface StageContext {
   readonly pool: Pool;
@@ -50,12 +56,21 @@ class InFlight {
   private readonly active = new Set<InFlightRequest>();
   private idle: (() => void) | null = null;
   private lastProgressMs = 0;
+  /** Records with an error so far (progress shows it; counting them anew each time grew with the run). */
+  private failed = 0;
+  private readonly sendOptions: SendOptions;
   onSettled: (() => void) | null = null;
 
   constructor(
     private readonly ctx: StageContext,
-    private readonly timeoutMs: number,
-  ) {}
+    timeoutMs: number,
+  ) {
+    this.sendOptions = {
+      clock: ctx.clock,
+      timeoutMs,
+      ...(ctx.requestTag === undefined ? {} : { requestTag: ctx.requestTag }),
+    };
+  }
 
   get size(): number {
     return this.active.size;
@@ -64,16 +79,11 @@ class InFlight {
   launch(slot: RequestSlot): Promise<RequestRecord> {
     const { ctx } = this;
     const prompt = ctx.prompts[slot.id % ctx.prompts.length]!;
-    const inFlight = sendRequest(ctx.pool, ctx.target, prompt, slot, {
-      clock: ctx.clock,
-      timeoutMs: this.timeoutMs,
-      ...(ctx.requestTag === undefined ? {} : { requestTag: ctx.requestTag }),
-    });
+    const inFlight = sendRequest(ctx.pool, ctx.target, prompt, slot, this.sendOptions);
     this.active.add(inFlight);
     return inFlight.done.then((record) => {
       this.active.delete(inFlight);
-      this.records.push(record);
-      this.ctx.onRecord?.(record);
+      this.record(record);
       this.reportProgress();
       this.onSettled?.();
       if (this.active.size === 0) this.idle?.();
@@ -83,6 +93,7 @@ class InFlight {
 
   record(record: RequestRecord): void {
     this.records.push(record);
+    if (record.error) this.failed++;
     this.ctx.onRecord?.(record);
   }
 
@@ -108,8 +119,7 @@ class InFlight {
     const now = this.ctx.clock.nowMs();
     if (now - this.lastProgressMs < 250) return;
     this.lastProgressMs = now;
-    const errors = this.records.reduce((n, r) => n + (r.error ? 1 : 0), 0);
-    this.ctx.progress.update(this.records.length, `${this.active.size} in flight, ${errors} errors`);
+    this.ctx.progress.update(this.records.length, `${this.active.size} in flight, ${this.failed} errors`);
   }
 }
 
