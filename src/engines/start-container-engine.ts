@@ -1,40 +1,25 @@
 import { KittError } from '../core/errors.js';
-import type { Progress } from '../core/progress.js';
 import type { ContainerRuntime } from '../runtime/container-runtime.js';
 import { reapOrphans } from '../runtime/reap-orphans.js';
 import { engineDefinition } from './catalog.js';
 import { defaultOwner } from './container-plan.js';
 import type { EngineRequest, RunningEngine } from './engine.js';
-import type { DetectedModel, EngineDefinition, HostPlatform } from './engine-definition.js';
-import { type EngineSettings, resolveEngineRequest } from './engine-settings.js';
+import type { DetectedModel, HostPlatform } from './engine-definition.js';
+import { resolveEngineRequest } from './engine-settings.js';
 import { detectOwnContainerId, translateToHostPath } from './host-path.js';
-import { assertPreflight, choosePort, effectiveGpus, imageFor, type PreflightDeps, preflight } from './preflight.js';
-import type { ReadinessStrategy } from './readiness.js';
+import { assertPreflight, choosePort, effectiveGpus, imageFor, preflight } from './preflight.js';
 import { hostArch } from './select-image.js';
-import { awaitReadyEngine, type StartedHandle } from './started-engine.js';
+import { awaitReadyEngine, type LifecycleStartDeps, type StartedHandle } from './started-engine.js';
 
 /** What starting a container engine needs; everything is passed in, nothing is global. */
-export interface ContainerEngineDeps {
+export interface ContainerEngineDeps extends LifecycleStartDeps {
   readonly runtime: ContainerRuntime;
-  readonly progress: Progress;
-  /** Aborts startup (SIGINT): the container is stopped and removed before the error surfaces. */
-  readonly signal?: AbortSignal | undefined;
-  readonly settings?: EngineSettings;
-  readonly profile?: string | undefined;
   readonly host?: HostPlatform;
   readonly owner?: string;
   /** --pull */
   readonly pull?: boolean;
-  /** Overrides the engine's readiness budget. */
-  readonly readinessTimeoutMs?: number;
-  /** Extra preflight inputs (GPU counter, GGUF validator). */
-  readonly preflight?: Pick<PreflightDeps, 'countGpus' | 'isPortFree' | 'validateModel'>;
   /** Remove containers left by crashed kitt runs before starting (default true). */
   readonly reapOrphans?: boolean;
-  /** Readiness strategy; default: exactly 200 from the engine's readiness path. */
-  readonly readiness?: ReadinessStrategy;
-  /** The engine definition to use instead of the catalog's (tests drive the lifecycle with a tiny image). */
-  readonly definition?: EngineDefinition;
   /** kitt's own container id when it runs in one; default: read from /proc/self/mountinfo. */
   readonly ownContainerId?: () => Promise<string | undefined>;
 }

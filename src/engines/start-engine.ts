@@ -1,27 +1,19 @@
 import { KittError } from '../core/errors.js';
-import type { Progress } from '../core/progress.js';
 import type { ContainerRuntime } from '../runtime/container-runtime.js';
 import type { ProcessRuntime } from '../runtime/process/process-runtime.js';
 import { assertModeSupported } from './catalog.js';
 import { startEmbeddedEngine } from './embedded/start-embedded-engine.js';
 import type { EngineRequest, RunningEngine } from './engine.js';
 import type { HostPlatform } from './engine-definition.js';
-import type { EngineSettings } from './engine-settings.js';
-import type { PreflightDeps } from './preflight.js';
 import { startContainerEngine } from './start-container-engine.js';
 import { startNativeEngine } from './start-native-engine.js';
+import type { EngineStartDeps } from './started-engine.js';
 
 /** Everything any mode may need; each mode uses its part (a container runtime, a process runtime). */
-export interface StartEngineDeps {
-  readonly progress: Progress;
-  readonly signal?: AbortSignal | undefined;
-  readonly settings?: EngineSettings;
-  readonly profile?: string | undefined;
+export interface StartEngineDeps extends EngineStartDeps {
   /** --pull */
   readonly pull?: boolean;
   readonly host?: HostPlatform;
-  readonly readinessTimeoutMs?: number;
-  readonly preflight?: Pick<PreflightDeps, 'countGpus' | 'isPortFree' | 'validateModel'>;
   /** Docker mode. */
   readonly runtime?: ContainerRuntime;
   /** Native mode. */

@@ -1,28 +1,16 @@
 import { KittError } from '../core/errors.js';
-import type { Progress } from '../core/progress.js';
 import type { ProcessRuntime } from '../runtime/process/process-runtime.js';
 import { assertModeSupported, engineDefinition } from './catalog.js';
 import type { EngineRequest, RunningEngine } from './engine.js';
-import type { EngineDefinition } from './engine-definition.js';
-import { type EngineSettings, resolveEngineRequest } from './engine-settings.js';
+import { resolveEngineRequest } from './engine-settings.js';
 import { assertPreflight, choosePort, effectiveGpus, type PreflightDeps, preflight } from './preflight.js';
-import type { ReadinessStrategy } from './readiness.js';
 import { hostArch } from './select-image.js';
-import { awaitReadyEngine, type StartedHandle } from './started-engine.js';
+import { awaitReadyEngine, type LifecycleStartDeps, type StartedHandle } from './started-engine.js';
 
 /** What starting a native (host process) engine needs. */
-export interface NativeEngineDeps {
+export interface NativeEngineDeps extends LifecycleStartDeps {
   readonly processes: ProcessRuntime;
-  readonly progress: Progress;
-  readonly signal?: AbortSignal | undefined;
-  readonly settings?: EngineSettings;
-  readonly profile?: string | undefined;
-  readonly readinessTimeoutMs?: number;
   readonly preflight?: Pick<PreflightDeps, 'countGpus' | 'isPortFree' | 'validateModel' | 'env'>;
-  /** Readiness strategy; default: exactly 200 from the engine's readiness path. */
-  readonly readiness?: ReadinessStrategy;
-  /** The definition to use instead of the catalog's (tests). */
-  readonly definition?: EngineDefinition;
 }
 
 /**

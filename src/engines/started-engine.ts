@@ -5,7 +5,29 @@ import type { ExitInfo } from '../runtime/container-runtime.js';
 import type { EngineExit, EngineMode, EngineRequest, RunningEngine, StoppedEngine } from './engine.js';
 import type { DetectedModel, EngineDefinition } from './engine-definition.js';
 import type { EngineSettings } from './engine-settings.js';
+import type { PreflightDeps } from './preflight.js';
 import { forHttp, type ReadinessStrategy, waitUntilReady } from './readiness.js';
+
+/** What starting an engine takes in every mode; each mode's deps add their own parts. */
+export interface EngineStartDeps {
+  readonly progress: Progress;
+  /** Aborts startup (SIGINT): whatever was started is stopped and removed before the error surfaces. */
+  readonly signal?: AbortSignal | undefined;
+  readonly settings?: EngineSettings;
+  readonly profile?: string | undefined;
+  /** Overrides the engine's readiness budget. */
+  readonly readinessTimeoutMs?: number;
+  /** Extra preflight inputs (GPU counter, port check, GGUF validator). */
+  readonly preflight?: Pick<PreflightDeps, 'countGpus' | 'isPortFree' | 'validateModel'>;
+}
+
+/** What the container and native starters take beyond that: their lifecycle is the shared one below. */
+export interface LifecycleStartDeps extends EngineStartDeps {
+  /** Readiness strategy; default: exactly 200 from the engine's readiness path. */
+  readonly readiness?: ReadinessStrategy;
+  /** The engine definition to use instead of the catalog's (tests drive the lifecycle with a tiny engine). */
+  readonly definition?: EngineDefinition;
+}
 
 /** How many log lines an error message carries. */
 export const LOG_TAIL_LINES = 20;
