@@ -98,8 +98,7 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, options: RunLo
     prompts = { prompts: [], exactInputLengths: false, warnings: ['interrupted while preparing prompts'] };
   }
   warnings.push(...prompts.warnings);
-  const counterSource = target.metricsPath === null ? null : (target.metricsPath ?? '/metrics');
-  const before = counterSource && !options.shard ? await scrapeMetrics(target.baseUrl, counterSource) : null;
+  const before = options.shard ? null : await scrapeEngineCounters(target);
   const { origin } = splitBaseUrl(target.baseUrl);
   const pool = new Pool(origin, {
     connections: plan.maxConcurrency === null ? null : Math.ceil(plan.maxConcurrency / (options.shard?.count ?? 1)),
@@ -146,7 +145,7 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, options: RunLo
   const openLoop = plan.stages.some((s) => s.openLoop);
   const selfCheck = probe.stop(records, openLoop, spunMs);
   if (!options.shard) warnings.push(...selfCheckWarnings(selfCheck));
-  const after = before && counterSource ? await scrapeMetrics(target.baseUrl, counterSource) : null;
+  const after = before ? await scrapeEngineCounters(target) : null;
   const stages = outcomes.map(
     (o): StageResult => ({
       stage: o.stage,
@@ -161,9 +160,7 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, options: RunLo
     selfCheck,
     window: mergeWindows(stages.map((s) => s.window)),
     stages,
-    ...(before && after
-      ? { engineCounters: { deltas: counterDeltas(before, after), covers: 'all-phases' as const, before, after } }
-      : {}),
+    ...engineCountersBetween(before, after),
     warnings,
     interrupted: options.signal?.aborted ?? false,
     plan,
@@ -212,6 +209,23 @@ async function prepareFor(
     const why = `POST /tokenize failed (${(error as Error).message}): input lengths are approximate`;
     return { ...fallback, warnings: [why, ...fallback.warnings.filter((w) => !w.startsWith('no tokenizer'))] };
   }
+}
+
+/** The target's counters (its metricsPath, default /metrics); null when it has none or does not answer. */
+export function scrapeEngineCounters(target: LoadTarget): Promise<PromScrape | null> {
+  return target.metricsPath === null
+    ? Promise.resolve(null)
+    : scrapeMetrics(target.baseUrl, target.metricsPath ?? '/metrics');
+}
+
+/** The result's engineCounters field, present when both readings were taken. */
+export function engineCountersBetween(
+  before: PromScrape | null,
+  after: PromScrape | null,
+): { engineCounters?: EngineCounters } {
+  return before && after
+    ? { engineCounters: { deltas: counterDeltas(before, after), covers: 'all-phases', before, after } }
+    : {};
 }
 
 /** Reads an engine's Prometheus text; null when it has none or does not answer. */

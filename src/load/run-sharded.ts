@@ -6,10 +6,9 @@ import type { RequestRecord } from '../metrics/request-record.js';
 import { planLoad } from './load-plan.js';
 import type { LoadSpec } from './load-spec.js';
 import type { LoadTarget } from './load-target.js';
-import { counterDeltas } from './prometheus-text.js';
 import type { LoadResult, RunLoadOptions } from './run-load.js';
-import { mergeWindows, scrapeMetrics } from './run-load.js';
-import { quantileSorted, type SelfCheck, selfCheckWarnings, sendLateness } from './self-check.js';
+import { engineCountersBetween, mergeWindows, scrapeEngineCounters } from './run-load.js';
+import { latenessFigures, type SelfCheck, selfCheckWarnings } from './self-check.js';
 
 /**
  * Splits a run over `spec.workers` worker threads, each with its own event loop and connections.
@@ -109,7 +108,7 @@ export async function runSharded(spec: LoadSpec, target: LoadTarget, options: Ru
     for (const worker of workers) worker.postMessage('abort');
   };
   options.signal?.addEventListener('abort', onAbort, { once: true });
-  const before = await scrape(target);
+  const before = await scrapeEngineCounters(target);
   let replies: ShardReply[];
   try {
     replies = await Promise.all(
@@ -138,7 +137,6 @@ export async function runSharded(spec: LoadSpec, target: LoadTarget, options: Ru
   const cpu = process.cpuUsage(cpuStart);
   const wallMs = Math.max(1e-3, clock.nowMs() - wallStart);
   const plan = planLoad(spec);
-  const lateness = plan.stages.some((s) => s.openLoop) ? sendLateness(records) : [];
   const selfCheck: SelfCheck = {
     cpuPercent: ((cpu.user + cpu.system) / 1000 / wallMs) * 100,
     pacingSpinPercent: results.reduce(
@@ -148,14 +146,14 @@ export async function runSharded(spec: LoadSpec, target: LoadTarget, options: Ru
     eventLoopDelayP50Ms: Math.max(...results.map((r) => r.selfCheck.eventLoopDelayP50Ms)),
     eventLoopDelayP99Ms: Math.max(...results.map((r) => r.selfCheck.eventLoopDelayP99Ms)),
     eventLoopDelayMaxMs: Math.max(...results.map((r) => r.selfCheck.eventLoopDelayMaxMs)),
-    sendLatenessP50Ms: lateness.length ? quantileSorted(lateness, 0.5) : null,
-    sendLatenessP99Ms: lateness.length ? quantileSorted(lateness, 0.99) : null,
-    sendLatenessMaxMs: lateness.length ? lateness[lateness.length - 1]! : null,
-    pacedSends: lateness.length,
+    ...latenessFigures(
+      records,
+      plan.stages.some((s) => s.openLoop),
+    ),
     wallMs,
     workers: count,
   };
-  const after = before ? await scrape(target) : null;
+  const after = before ? await scrapeEngineCounters(target) : null;
   const stageIds = [...new Set(results.flatMap((r) => r.stages.map((s) => s.stage)))].sort((a, b) => a - b);
   const stages = stageIds.map((stage) => {
     const parts = results.flatMap((r) => r.stages.filter((s) => s.stage === stage));
@@ -174,18 +172,10 @@ export async function runSharded(spec: LoadSpec, target: LoadTarget, options: Ru
     selfCheck,
     window: mergeWindows(stages.map((s) => s.window)),
     stages,
-    ...(before && after
-      ? { engineCounters: { deltas: counterDeltas(before, after), covers: 'all-phases' as const, before, after } }
-      : {}),
+    ...engineCountersBetween(before, after),
     warnings: [...new Set(results.flatMap((r) => r.warnings)), ...selfCheckWarnings(selfCheck)],
     interrupted: options.signal?.aborted ?? false,
     plan,
     wallAnchor,
   };
-}
-
-function scrape(target: LoadTarget) {
-  return target.metricsPath === null
-    ? Promise.resolve(null)
-    : scrapeMetrics(target.baseUrl, target.metricsPath ?? '/metrics');
 }

@@ -41,8 +41,6 @@ export function startSelfCheck(nowMs: () => number): SelfCheckProbe {
       delay.disable();
       const cpu = process.cpuUsage(cpuStart);
       const wallMs = Math.max(1e-3, nowMs() - wallStart);
-      const lateness = openLoop ? sendLateness(records) : [];
-      const pick = (q: number) => (lateness.length ? quantileSorted(lateness, q) : null);
       const ns = (value: number) => (Number.isFinite(value) ? value / 1e6 : 0);
       return {
         cpuPercent: ((cpu.user + cpu.system) / 1000 / wallMs) * 100,
@@ -50,14 +48,26 @@ export function startSelfCheck(nowMs: () => number): SelfCheckProbe {
         eventLoopDelayP50Ms: ns(delay.percentile(50)),
         eventLoopDelayP99Ms: ns(delay.percentile(99)),
         eventLoopDelayMaxMs: ns(delay.max),
-        sendLatenessP50Ms: pick(0.5),
-        sendLatenessP99Ms: pick(0.99),
-        sendLatenessMaxMs: lateness.length ? lateness[lateness.length - 1]! : null,
-        pacedSends: lateness.length,
+        ...latenessFigures(records, openLoop),
         wallMs,
         workers: 1,
       };
     },
+  };
+}
+
+/** The self-check's lateness fields; null for closed loops, which have no schedule to be late for. */
+export function latenessFigures(
+  records: readonly RequestRecord[],
+  openLoop: boolean,
+): Pick<SelfCheck, 'sendLatenessP50Ms' | 'sendLatenessP99Ms' | 'sendLatenessMaxMs' | 'pacedSends'> {
+  const lateness = openLoop ? sendLateness(records) : [];
+  const pick = (q: number) => (lateness.length ? quantileSorted(lateness, q) : null);
+  return {
+    sendLatenessP50Ms: pick(0.5),
+    sendLatenessP99Ms: pick(0.99),
+    sendLatenessMaxMs: lateness.length ? lateness[lateness.length - 1]! : null,
+    pacedSends: lateness.length,
   };
 }
 
