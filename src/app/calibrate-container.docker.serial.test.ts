@@ -8,10 +8,9 @@ import type { CalibrationPolicy } from '../calibrate/plan-next-window.js';
 import { KittError } from '../core/errors.js';
 import { newRunId } from '../core/ids.js';
 import { RecordingProgress } from '../core/progress.js';
-import { LLAMACPP_CPU_IMAGE } from '../engines/llamacpp.js';
 import { createDockerRuntime } from '../runtime/docker/docker-runtime.js';
 import { openStore } from '../store/open-store.js';
-import { skipUnlessDocker } from '../testing/docker-gate.js';
+import { llamaCppImageReady } from '../testing/docker-gate.js';
 import { freePort } from '../testing/free-port.js';
 import { ensureTestModel } from '../testing/test-model.js';
 import { calibrateContainer, formatCalibrationTable, limitsKey } from './calibrate-container.js';
@@ -23,15 +22,6 @@ import { createCalibrationPorts } from './calibrate-ports.js';
  */
 const runtime = createDockerRuntime();
 const MiB = 1024 * 1024;
-
-async function imageReady(t: TestContext): Promise<boolean> {
-  if (await skipUnlessDocker(t)) return false;
-  if (await runtime.imageExists(LLAMACPP_CPU_IMAGE)) return true;
-  if (process.env.KITT_REQUIRE_DOCKER === '1')
-    throw new Error(`${LLAMACPP_CPU_IMAGE} is missing: run scripts/build-llamacpp-image.sh`);
-  t.skip(`${LLAMACPP_CPU_IMAGE} not built (scripts/build-llamacpp-image.sh)`);
-  return false;
-}
 
 function scratch(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'kitt-calibrate-'));
@@ -72,7 +62,7 @@ async function portsIn(t: TestContext, dir: string) {
 }
 
 test('calibrates the llama.cpp container to a rate that keeps CPU at or below the band, and records it everywhere', async (t) => {
-  if (!(await imageReady(t))) return;
+  if (!(await llamaCppImageReady(t))) return;
   const dir = scratch(t);
   const runId = newRunId();
   const memoryBytes = 1024 * MiB;
@@ -154,7 +144,7 @@ test('calibrates the llama.cpp container to a rate that keeps CPU at or below th
 });
 
 test('a memory limit too small for llama-server is reported as OOM_KILLED with the limit, and no container is left', async (t) => {
-  if (!(await imageReady(t))) return;
+  if (!(await llamaCppImageReady(t))) return;
   const dir = scratch(t);
   const runId = newRunId();
   // 8 MiB: the server is killed while it loads the model (16 MiB is enough for the tiny model)

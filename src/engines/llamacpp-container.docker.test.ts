@@ -4,11 +4,10 @@ import { request } from 'undici';
 import { newRunId } from '../core/ids.js';
 import { RecordingProgress } from '../core/progress.js';
 import { createDockerRuntime } from '../runtime/docker/docker-runtime.js';
-import { skipUnlessDocker } from '../testing/docker-gate.js';
+import { llamaCppImageReady } from '../testing/docker-gate.js';
 import { freePort } from '../testing/free-port.js';
 import { ensureTestModel } from '../testing/test-model.js';
 import { parseLlamaCppTimings } from './engine-responses.js';
-import { LLAMACPP_CPU_IMAGE } from './llamacpp.js';
 import { startContainerEngine } from './start-container-engine.js';
 
 /**
@@ -18,17 +17,8 @@ import { startContainerEngine } from './start-container-engine.js';
 const runtime = createDockerRuntime();
 const mib = 1024 * 1024;
 
-async function imageReady(t: import('node:test').TestContext): Promise<boolean> {
-  if (await skipUnlessDocker(t)) return false;
-  if (await runtime.imageExists(LLAMACPP_CPU_IMAGE)) return true;
-  if (process.env.KITT_REQUIRE_DOCKER === '1')
-    throw new Error(`${LLAMACPP_CPU_IMAGE} is missing: run scripts/build-llamacpp-image.sh`);
-  t.skip(`${LLAMACPP_CPU_IMAGE} not built (scripts/build-llamacpp-image.sh)`);
-  return false;
-}
-
 test('llama.cpp in a container: limits in inspect, ready, a completion with timings, nothing left after stop', async (t) => {
-  if (!(await imageReady(t))) return;
+  if (!(await llamaCppImageReady(t))) return;
   const model = await ensureTestModel();
   const runId = newRunId();
   const engine = await startContainerEngine(
@@ -73,7 +63,7 @@ test('llama.cpp in a container: limits in inspect, ready, a completion with timi
 });
 
 test('llama.cpp with a bad engine flag fails readiness early with its log tail', async (t) => {
-  if (!(await imageReady(t))) return;
+  if (!(await llamaCppImageReady(t))) return;
   const model = await ensureTestModel();
   const runId = newRunId();
   await assert.rejects(

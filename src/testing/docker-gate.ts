@@ -1,5 +1,7 @@
 import { request } from 'node:http';
 import type { TestContext } from 'node:test';
+import { LLAMACPP_CPU_IMAGE } from '../engines/llamacpp.js';
+import { createDockerRuntime } from '../runtime/docker/docker-runtime.js';
 
 const PING_TIMEOUT_MS = 2_000;
 
@@ -43,4 +45,22 @@ export async function skipUnlessDocker(t: TestContext): Promise<boolean> {
   }
   t.skip('no Docker daemon');
   return true;
+}
+
+/**
+ * Gate for tests on the llama.cpp image: skips without Docker or without the image, and fails
+ * instead under KITT_REQUIRE_DOCKER=1 (CI builds the image before the tests).
+ *
+ *   if (!(await llamaCppImageReady(t))) return;
+ */
+export async function llamaCppImageReady(t: TestContext): Promise<boolean> {
+  if (await skipUnlessDocker(t)) return false;
+  if (await createDockerRuntime().imageExists(LLAMACPP_CPU_IMAGE)) return true;
+  if (process.env.KITT_REQUIRE_DOCKER === '1') {
+    throw new Error(
+      `${LLAMACPP_CPU_IMAGE} is missing: run scripts/build-llamacpp-image.sh (CI: scripts/ci/30-images.sh)`,
+    );
+  }
+  t.skip(`${LLAMACPP_CPU_IMAGE} not built (scripts/build-llamacpp-image.sh)`);
+  return false;
 }

@@ -3,27 +3,17 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type TestContext, test } from 'node:test';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { LLAMACPP_CPU_IMAGE } from '../../engines/llamacpp.js';
 import { createDockerRuntime } from '../../runtime/docker/docker-runtime.js';
-import { skipUnlessDocker } from '../../testing/docker-gate.js';
+import { llamaCppImageReady } from '../../testing/docker-gate.js';
 import { freePort } from '../../testing/free-port.js';
 import { ensureTestModel } from '../../testing/test-model.js';
 
 /** Tier 2, serial: `kitt calibrate` as a person runs it, against the real llama.cpp container. */
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const runtime = createDockerRuntime();
-
-async function imageReady(t: TestContext): Promise<boolean> {
-  if (await skipUnlessDocker(t)) return false;
-  if (await runtime.imageExists(LLAMACPP_CPU_IMAGE)) return true;
-  if (process.env.KITT_REQUIRE_DOCKER === '1')
-    throw new Error(`${LLAMACPP_CPU_IMAGE} is missing: run scripts/build-llamacpp-image.sh`);
-  t.skip(`${LLAMACPP_CPU_IMAGE} not built (scripts/build-llamacpp-image.sh)`);
-  return false;
-}
 
 interface Finished {
   readonly code: number | null;
@@ -62,7 +52,7 @@ function kitt(
 }
 
 test('kitt calibrate prints the rate–CPU–latency table, exits 0 and writes the rate to config', async (t) => {
-  if (!(await imageReady(t))) return;
+  if (!(await llamaCppImageReady(t))) return;
   const home = mkdtempSync(join(tmpdir(), 'kitt-calibrate-cli-'));
   t.after(() => rmSync(home, { recursive: true, force: true }));
   const out = join(home, 'result');
@@ -117,7 +107,7 @@ test('kitt calibrate prints the rate–CPU–latency table, exits 0 and writes t
 });
 
 test('Ctrl-C during a window stops kitt calibrate with the interrupt code and leaves no container', async (t) => {
-  if (!(await imageReady(t))) return;
+  if (!(await llamaCppImageReady(t))) return;
   const home = mkdtempSync(join(tmpdir(), 'kitt-calibrate-cli-'));
   t.after(() => rmSync(home, { recursive: true, force: true }));
   let pid: number | undefined;

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type TestContext, test } from 'node:test';
+import { test } from 'node:test';
 import { EXIT_CODES } from '../../core/errors.js';
 import { openStore } from '../../store/open-store.js';
-import { skipUnlessDocker } from '../../testing/docker-gate.js';
+import { llamaCppImageReady } from '../../testing/docker-gate.js';
 import { exitOf, kittSpawn, kittSync, tempHome } from '../../testing/kitt-cli.js';
 import { ensureTestModel } from '../../testing/test-model.js';
 
@@ -36,23 +36,13 @@ async function runsOf(home: string) {
   return await store.listRuns();
 }
 
-async function requireImage(t: TestContext): Promise<boolean> {
-  if (await skipUnlessDocker(t)) return false;
-  const images = execFileSync('docker', ['images', '-q', 'kitt/llama-server:cpu'], { encoding: 'utf8' }).trim();
-  assert.ok(
-    images.length > 0,
-    'kitt/llama-server:cpu is missing: run scripts/build-llamacpp-image.sh (CI: scripts/ci/30-images.sh)',
-  );
-  return true;
-}
-
 function resultDocument(home: string) {
   const dir = join(home, 'results', readdirSync(join(home, 'results'))[0]!);
   return { dir, document: JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8')) };
 }
 
 test('kitt run -e llamacpp --cpus 1 --memory 1g measures through the container, with its stats and limits recorded', async (t) => {
-  if (!(await requireImage(t))) return;
+  if (!(await llamaCppImageReady(t))) return;
   const home = tempHome(t);
   const model = await ensureTestModel();
   const result = kittSync(['run', '-m', model, '-e', 'llamacpp', '--cpus', '1', '--memory', '1g', ...SHORT_LOAD], {
@@ -81,7 +71,7 @@ test('kitt run -e llamacpp --cpus 1 --memory 1g measures through the container, 
 });
 
 test('a memory limit too small for the engine is reported as OOM with the limit, and nothing is left', async (t) => {
-  if (!(await requireImage(t))) return;
+  if (!(await llamaCppImageReady(t))) return;
   const home = tempHome(t);
   const model = await ensureTestModel();
   const result = kittSync(['run', '-m', model, '-e', 'llamacpp', '--memory', '12m', ...SHORT_LOAD], {
@@ -96,7 +86,7 @@ test('a memory limit too small for the engine is reported as OOM with the limit,
 });
 
 test('two runs at once do not collide: each gets its own container and port', async (t) => {
-  if (!(await requireImage(t))) return;
+  if (!(await llamaCppImageReady(t))) return;
   const model = await ensureTestModel();
   const homes = [tempHome(t), tempHome(t)];
   const children = homes.map((home) =>
@@ -110,7 +100,7 @@ test('two runs at once do not collide: each gets its own container and port', as
 });
 
 test('kill -9 of kitt mid-run leaves an orphan that the next command reaps; SIGINT leaves nothing', async (t) => {
-  if (!(await requireImage(t))) return;
+  if (!(await llamaCppImageReady(t))) return;
   const model = await ensureTestModel();
   const home = tempHome(t);
   const long = ['run', '-m', model, '-e', 'llamacpp', '--cpus', '0.5', '--duration', '60s', '--concurrency', '1'];
