@@ -16,10 +16,28 @@ export interface RequestSlot {
 
 export interface SendOptions {
   readonly clock: Clock;
+  /** Where and with which headers requests go; made once per stage (default: from the target, per request). */
+  readonly endpoint?: RequestEndpoint;
   /** Whole-request deadline from the send, in ms. */
   readonly timeoutMs: number;
   /** Tag put in the x-request-id header: `<tag>-<id>`, so server logs can be matched to records. */
   readonly requestTag?: string;
+}
+
+/** The origin undici connects to, the request path and the headers every request of a target carries. */
+export interface RequestEndpoint {
+  readonly origin: string;
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export function endpointFor(target: LoadTarget): RequestEndpoint {
+  const { origin, prefix } = splitBaseUrl(target.baseUrl);
+  return {
+    origin,
+    path: prefix + apiPath(target.api),
+    headers: { 'content-type': 'application/json', ...target.headers },
+  };
 }
 
 /** A request in flight; `abort` ends it with kind 'aborted' (the run was interrupted). */
@@ -86,15 +104,15 @@ function startExchange(
   slot: RequestSlot,
   options: SendOptions,
 ): Exchange {
-  const { origin, prefix } = splitBaseUrl(target.baseUrl);
+  const { origin, path, headers: base } = options.endpoint ?? endpointFor(target);
   const body = buildRequestBody(target, prompt, slot.id);
-  const headers: Record<string, string> = { 'content-type': 'application/json', ...target.headers };
-  if (options.requestTag !== undefined) headers['x-request-id'] = `${options.requestTag}-${slot.id}`;
+  const headers =
+    options.requestTag === undefined ? base : { ...base, 'x-request-id': `${options.requestTag}-${slot.id}` };
   const exchange = new Exchange(target, prompt, slot, options);
   exchange.sentAtMs = options.clock.nowMs();
   exchange.startTimer();
   try {
-    dispatcher.dispatch({ origin, path: prefix + apiPath(target.api), method: 'POST', headers, body }, exchange);
+    dispatcher.dispatch({ origin, path, method: 'POST', headers, body }, exchange);
   } catch (error) {
     exchange.onResponseError(null, error instanceof Error ? error : new Error(String(error)));
   }

@@ -9,6 +9,7 @@ import { Pacer } from './pacer.js';
 import type { PreparedPrompt } from './request-body.js';
 import {
   droppedRecord,
+  endpointFor,
   type InFlightRequest,
   type RequestSlot,
   type SendOptions,
@@ -67,6 +68,7 @@ class InFlight {
   ) {
     this.sendOptions = {
       clock: ctx.clock,
+      endpoint: endpointFor(ctx.target),
       timeoutMs,
       ...(ctx.requestTag === undefined ? {} : { requestTag: ctx.requestTag }),
     };
