@@ -1,25 +1,22 @@
 import { newRunId } from '../core/ids.js';
 import { RecordingProgress } from '../core/progress.js';
+import { runEngineContract } from '../testing/engine-contract.js';
 import { ensureTestModel } from '../testing/test-model.js';
-import { runEngineContract } from './contract-suite.js';
 import { startEmbeddedEngine } from './embedded/start-embedded-engine.js';
 
 /** Tier 1: the embedded engine (llama.cpp in kitt's child process) runs the engine contract. */
-runEngineContract(
-  'embedded',
-  async () =>
-    startEmbeddedEngine(
-      {
-        engine: 'embedded',
-        mode: 'embedded',
-        modelPath: await ensureTestModel(),
-        limits: {},
-        engineArgs: [],
-        runId: newRunId(),
-        parallel: 1,
-        threads: 1,
-      },
-      { progress: new RecordingProgress() },
-    ),
-  { metricsPath: '/metrics' },
+runEngineContract('embedded', async () =>
+  startEmbeddedEngine(
+    {
+      engine: 'embedded',
+      mode: 'embedded',
+      modelPath: await ensureTestModel(),
+      limits: {},
+      engineArgs: [],
+      runId: newRunId(),
+      parallel: 1,
+      threads: 1,
+    },
+    { progress: new RecordingProgress() },
+  ),
 );

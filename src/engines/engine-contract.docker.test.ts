@@ -2,10 +2,10 @@ import { newRunId } from '../core/ids.js';
 import { RecordingProgress } from '../core/progress.js';
 import { createDockerRuntime } from '../runtime/docker/docker-runtime.js';
 import { pingDocker } from '../testing/docker-gate.js';
+import { runEngineContract } from '../testing/engine-contract.js';
 import { freePort } from '../testing/free-port.js';
 import { ensureTestModel } from '../testing/test-model.js';
-import { runEngineContract } from './contract-suite.js';
-import { LLAMACPP_CPU_IMAGE, llamacppEngine } from './llamacpp.js';
+import { LLAMACPP_CPU_IMAGE } from './llamacpp.js';
 import { startContainerEngine } from './start-container-engine.js';
 
 /** Tier 2: the llama.cpp server container runs the same contract as every engine adapter. */
@@ -33,8 +33,5 @@ runEngineContract(
       },
       { runtime, progress: new RecordingProgress() },
     ),
-  {
-    ...(llamacppEngine.supports.metricsPath ? { metricsPath: llamacppEngine.supports.metricsPath } : {}),
-    ...(unavailable ? { skipAll: unavailable } : {}),
-  },
+  unavailable ? { skipAll: unavailable } : {},
 );

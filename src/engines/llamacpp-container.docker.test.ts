@@ -3,11 +3,11 @@ import { test } from 'node:test';
 import { request } from 'undici';
 import { newRunId } from '../core/ids.js';
 import { RecordingProgress } from '../core/progress.js';
+import { engineReportFromLlamaCpp } from '../load/response-decoder.js';
 import { createDockerRuntime } from '../runtime/docker/docker-runtime.js';
 import { llamaCppImageReady } from '../testing/docker-gate.js';
 import { freePort } from '../testing/free-port.js';
 import { ensureTestModel } from '../testing/test-model.js';
-import { parseLlamaCppTimings } from './engine-responses.js';
 import { startContainerEngine } from './start-container-engine.js';
 
 /**
@@ -50,9 +50,9 @@ test('llama.cpp in a container: limits in inspect, ready, a completion with timi
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ prompt: 'Hello', n_predict: 4, ignore_eos: true }),
     });
-    const body = (await response.body.json()) as unknown;
+    const body = (await response.body.json()) as { timings: Record<string, unknown> };
     assert.equal(response.statusCode, 200);
-    assert.equal(parseLlamaCppTimings(body).predictedTokens, 4);
+    assert.equal(engineReportFromLlamaCpp(body.timings).completionTokens, 4);
   } finally {
     const stopped = await engine.stop();
     assert.equal(stopped.exit.oomKilled, false);
