@@ -25,20 +25,6 @@ export function toEpochMs(anchor: WallAnchor, monotonicMs: number): number {
   return anchor.epochMs + (monotonicMs - anchor.monotonicMs);
 }
 
-/** A clock tests move by hand. */
-export class ManualClock implements Clock {
-  constructor(private current = 0) {}
-  nowMs(): number {
-    return this.current;
-  }
-  advance(ms: number): void {
-    this.current += ms;
-  }
-  set(ms: number): void {
-    this.current = ms;
-  }
-}
-
 export function sleepMs(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {

@@ -1,6 +1,6 @@
 import { newRunId } from '../core/ids.js';
-import { RecordingProgress } from '../core/progress.js';
 import { runEngineContract } from '../testing/engine-contract.js';
+import { RecordingProgress } from '../testing/recording-progress.js';
 import { ensureTestModel } from '../testing/test-model.js';
 import { startEmbeddedEngine } from './embedded/start-embedded-engine.js';
 

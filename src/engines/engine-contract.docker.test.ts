@@ -1,9 +1,9 @@
 import { newRunId } from '../core/ids.js';
-import { RecordingProgress } from '../core/progress.js';
 import { createDockerRuntime } from '../runtime/docker/docker-runtime.js';
 import { pingDocker } from '../testing/docker-gate.js';
 import { runEngineContract } from '../testing/engine-contract.js';
 import { freePort } from '../testing/free-port.js';
+import { RecordingProgress } from '../testing/recording-progress.js';
 import { ensureTestModel } from '../testing/test-model.js';
 import { LLAMACPP_CPU_IMAGE } from './llamacpp.js';
 import { startContainerEngine } from './start-container-engine.js';

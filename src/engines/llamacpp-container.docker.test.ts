@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { request } from 'undici';
 import { newRunId } from '../core/ids.js';
-import { RecordingProgress } from '../core/progress.js';
 import { engineReportFromLlamaCpp } from '../load/response-decoder.js';
 import { createDockerRuntime } from '../runtime/docker/docker-runtime.js';
 import { llamaCppImageReady } from '../testing/docker-gate.js';
 import { freePort } from '../testing/free-port.js';
+import { RecordingProgress } from '../testing/recording-progress.js';
 import { ensureTestModel } from '../testing/test-model.js';
 import { startContainerEngine } from './start-container-engine.js';
 

@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { RecordingProgress } from '../core/progress.js';
+import { RecordingProgress } from '../testing/recording-progress.js';
 import { ollamaCreateBody, ollamaModelName, registerGgufWithOllama } from './ollama-register.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kitt-ollama-'));

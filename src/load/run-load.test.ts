@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { RecordingProgress } from '../core/progress.js';
 import { startExactScheduleServer } from '../testing/exact-schedule-server.js';
+import { RecordingProgress } from '../testing/recording-progress.js';
 import { parseLoadSpec } from './load-spec.js';
 import type { LoadTarget } from './load-target.js';
 import { runLoad } from './run-load.js';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ManualClock } from '../core/clock.js';
 import { KittError } from '../core/errors.js';
 import { seededRandom as seeded } from '../testing/exact-statistics.js';
+import { ManualClock } from '../testing/manual-clock.js';
 import { acquire, RequestTokenLimiter, type Reservation, TokenBucket } from './token-bucket.js';
 
 /**

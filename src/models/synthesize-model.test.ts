@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { RecordingProgress } from '../core/progress.js';
+import { RecordingProgress } from '../testing/recording-progress.js';
 import { ensureDefaultModel, ensureSyntheticModel, syntheticModelPath } from './default-model.js';
 import { readGgufMetadata } from './gguf-reader.js';
 import { synthesizeModel } from './synthesize-model.js';

@@ -8,8 +8,8 @@ import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { KittError } from '../../core/errors.js';
 import { shortId } from '../../core/ids.js';
-import { RecordingProgress } from '../../core/progress.js';
 import { skipUnlessDocker } from '../../testing/docker-gate.js';
+import { RecordingProgress } from '../../testing/recording-progress.js';
 import { buildKittImage } from './build-kitt-image.js';
 
 const run = promisify(execFile);

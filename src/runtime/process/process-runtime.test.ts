@@ -73,7 +73,7 @@ test('a group that ignores SIGTERM is killed after the grace period, workers inc
 test('after kill -9 of kitt, the next runtime reaps the engine it left running', async (t) => {
   const home = tempHome(t);
   // A stand-in for kitt: starts an engine through ProcessRuntime, prints its pid, then waits.
-  const kittScript = fileURLToPath(new URL('./fixtures/fake-kitt.ts', import.meta.url));
+  const kittScript = fileURLToPath(new URL('../../testing/fake-kitt.ts', import.meta.url));
   const kitt = spawn(process.execPath, ['--import', 'tsx', kittScript, home], { stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
   kitt.stdout!.setEncoding('utf8');
