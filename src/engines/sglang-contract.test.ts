@@ -8,6 +8,6 @@ runReplayContract('sglang', {
   loadVia: 'chat',
   skips: {
     stream: 'no public recording of an SGLang /v1/completions stream (fixtures/SOURCES.md)',
-    usage: 'the recorded SGLang stream was sent without stream_options and carries no usage chunk',
+    usage: 'the recorded SGLang stream holds no usage chunk (fixtures/SOURCES.md)',
   },
 });

@@ -8,6 +8,5 @@ runReplayContract('tgi', {
   loadVia: 'chat',
   skips: {
     stream: 'no public recording of a TGI /v1/completions stream (fixtures/SOURCES.md)',
-    metrics: "no public recording of TGI's /metrics text (fixtures/SOURCES.md)",
   },
 });
