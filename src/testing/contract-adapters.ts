@@ -1,7 +1,9 @@
+import { engineCounterDeltas } from '../app/engine-counters.js';
 import { targetFor } from '../app/run-ports.js';
 import { ENGINE_CATALOG, engineDefinition } from '../engines/catalog.js';
 import type { EngineExit, RunningEngine } from '../engines/engine.js';
 import type { LoadTarget } from '../load/load-target.js';
+import { counterDeltas, type PromScrape } from '../load/prometheus-text.js';
 import { replayFixtures, startReplayServer } from './replay-server.js';
 
 /**
@@ -50,6 +52,14 @@ export function contractSubject(engine: RunningEngine, recorded: boolean): Contr
     counterNames: COUNTER_NAMES[engine.name] ?? [],
     forcesLength: !recorded && target.supports.ignoreEos,
   };
+}
+
+/**
+ * Whether kitt's engine cross-check (the run's engine-counter reading) recognises the token
+ * counters of this scrape: the scrape is read as both the before and the after reading.
+ */
+export function crossCheckFinds(scrape: PromScrape): boolean {
+  return engineCounterDeltas(counterDeltas(scrape, scrape)) !== undefined;
 }
 
 /** Whether this tree's catalog has the engine (SGLang and TGI arrive with their adapters). */

@@ -7,7 +7,7 @@ import type { LoadTarget } from '../load/load-target.js';
 import { scrapeMetrics } from '../load/run-load.js';
 import { type InFlightRequest, sendRequest } from '../load/send-request.js';
 import type { RequestRecord } from '../metrics/request-record.js';
-import { type ContractSubject, contractSubject } from './contract-adapters.js';
+import { type ContractSubject, contractSubject, crossCheckFinds } from './contract-adapters.js';
 
 /** What every engine adapter must do; each can be skipped with a stated reason. */
 export type ContractFeature = 'ready' | 'stream' | 'chat' | 'usage' | 'cancel' | 'metrics' | 'error';
@@ -206,6 +206,9 @@ export function runEngineContract(
         [],
         'counters kitt reads are missing',
       );
+      if (subject.counterNames.length > 0) {
+        assert.ok(crossCheckFinds(scrape), "kitt's engine cross-check recognises none of these counters");
+      }
     });
 
     test('a refused request is an error record, and the engine still serves', {
