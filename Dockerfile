@@ -25,10 +25,9 @@ ENV npm_config_build_from_source=true \
     npm_config_nodedir=/usr/local \
     NODE_LLAMA_CPP_SKIP_DOWNLOAD=true
 COPY package.json package-lock.json ./
-# TODO(package-lock.json lists every platform's optional packages): back to `npm ci`. Today npm ci
-# refuses the lock (it lacks other OSes' @biomejs/@node-llama-cpp entries); npm install still
-# installs the lock's versions and --no-save leaves the lock as it is.
-RUN npm install --no-save --no-audit --no-fund --loglevel=error
+# The lock lists every platform's optional packages (package-lock.test.ts checks linux x64 and
+# arm64), so `npm ci` installs exactly it on either architecture and skips the other platforms'.
+RUN npm ci --no-audit --no-fund --loglevel=error
 # The rest of the context: .dockerignore lets through only bin/, src/, assets/ and the configs.
 COPY . .
 RUN mkdir -p assets && npx tsc -p tsconfig.build.json

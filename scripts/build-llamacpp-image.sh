@@ -27,7 +27,7 @@ for arg in "$@"; do
   esac
 done
 bundle=node_modules/node-llama-cpp/llama/gitRelease.bundle
-[[ -f "$bundle" ]] || { echo "error: $bundle not found (run npm install first)" >&2; exit 1; }
+[[ -f "$bundle" ]] || { echo "error: $bundle not found (run npm ci first)" >&2; exit 1; }
 
 commit=$(git bundle list-heads "$bundle" | awk 'NR==1 {print $1}')
 short=${commit:0:12}

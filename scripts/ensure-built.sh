@@ -5,10 +5,9 @@ set -e
 cd "$(dirname "$0")/.."
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "[kitt] installing dependencies..." >&2
-  # `npm install` with the committed lock, not `npm ci`: the lock cannot list the optional binary
-  # packages of other platforms when the registry does not serve them, and `npm ci` refuses such a
-  # lock. `npm install` installs the locked versions and leaves the lock unchanged.
-  npm install --no-audit --no-fund --loglevel=error >&2
+  # `npm ci`: exactly the committed lock, which it never rewrites (a lock that no longer matches
+  # package.json is an error here, not a silent update of the tree).
+  npm ci --no-audit --no-fund --loglevel=error >&2
 fi
 stamp=dist/.build-stamp
 if [ ! -f "$stamp" ] || [ -n "$(find src package.json tsconfig.json tsconfig.build.json -newer "$stamp" -type f 2>/dev/null | head -n 1)" ]; then

@@ -20,7 +20,7 @@ work="$(mktemp -d /tmp/kitt-node24-XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 git ls-files -z | xargs -0 cp --parents -t "$work"
 cd "$work"
-npm install --no-audit --no-fund --loglevel=error >/dev/null
+npm ci --no-audit --no-fund --loglevel=error >/dev/null
 if [ $# -eq 0 ]; then
   set -- src/core src/metrics src/load src/config src/store src/models src/engines/embedded src/cli/commands/run-command
 fi

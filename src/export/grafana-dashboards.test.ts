@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { parsePrometheusText } from '../metrics/prometheus-text.js';
 import { buildDashboards, influxFieldsQueriedByDashboards, seriesQueriedByDashboards } from './grafana-dashboards.js';
 import { RunMetricsExporter } from './prometheus-exporter.js';
 import { calibrationPoint, requestPoint, runPoint } from './run-points.js';
@@ -27,7 +28,7 @@ test('every series a Grafana panel queries exists in kitt exposition', async () 
     cpuPercentOfLimit: 1,
     calibratedRate: 1,
   });
-  const exposed = new Set([...(await exporter.metricsText()).matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!));
+  const exposed = new Set(Object.keys(parsePrometheusText(await exporter.metricsText()).types));
   const missing = seriesQueriedByDashboards().filter((name) => !exposed.has(name));
   assert.deepEqual(missing, []);
   assert.ok(seriesQueriedByDashboards().length >= 10);

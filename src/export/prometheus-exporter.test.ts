@@ -49,20 +49,10 @@ test('exposition counts requests by outcome and tokens, with run labels', async 
 
 test('throttled time grows only by the difference between cumulative samples', async () => {
   const exporter = exporterWithTraffic();
-  exporter.observeContainer({
-    cpuPercentOfLimit: 80,
-    memoryBytes: 1,
-    memoryLimitBytes: 2,
-    throttledTimeMs: 2500,
-    pids: 7,
-  });
-  exporter.observeContainer({
-    cpuPercentOfLimit: 80,
-    memoryBytes: 1,
-    memoryLimitBytes: 2,
-    throttledTimeMs: 2500,
-    pids: 7,
-  });
+  const sample = { cpuPercentOfLimit: 80, memoryBytes: 1, memoryLimitBytes: 2, throttledTimeMs: 2500, pids: 7 };
+  // the same cumulative reading twice: the second adds nothing
+  exporter.observeContainer(sample);
+  exporter.observeContainer(sample);
   assert.match(await exporter.metricsText(), /kitt_container_cpu_throttled_seconds_total\{[^}]*\} 2\.5/);
 });
 

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { type TestContext, test } from 'node:test';
-import { countCpuList, readCgroupLimits } from './cgroup-limits.js';
+import { join } from 'node:path';
+import { test } from 'node:test';
 import { probeDocker } from './docker-probe.js';
 import { collectHardware, fingerprintIdentity, hardwareIdentity } from './fingerprint.js';
 import type { GpuReport } from './nvidia-smi.js';
@@ -53,76 +52,6 @@ test('the hash changes when the GPU count changes', () => {
 
 test('the hash changes with the GPU model', () => {
   assert.notEqual(fingerprintOf(fixture('h100x8.csv')), fingerprintOf(fixture('a100x4-mig.csv')));
-});
-
-function fakeRoot(t: TestContext, files: Record<string, string>): string {
-  const root = mkdtempSync(join(tmpdir(), 'kitt-cgroup-'));
-  t.after(() => rmSync(root, { recursive: true, force: true }));
-  for (const [path, content] of Object.entries(files)) {
-    mkdirSync(dirname(join(root, path)), { recursive: true });
-    writeFileSync(join(root, path), content);
-  }
-  return root;
-}
-
-test('cgroup v2 limits come from cpu.max and memory.max, the tightest up the tree', (t) => {
-  const root = fakeRoot(t, {
-    'proc/self/cgroup': '0::/kitt.slice/run.scope\n',
-    'sys/fs/cgroup/cgroup.controllers': 'cpu memory pids',
-    'sys/fs/cgroup/kitt.slice/cpu.max': '200000 100000',
-    'sys/fs/cgroup/kitt.slice/memory.max': '8589934592',
-    'sys/fs/cgroup/kitt.slice/run.scope/cpu.max': '150000 100000',
-    'sys/fs/cgroup/kitt.slice/run.scope/memory.max': 'max',
-    'sys/fs/cgroup/kitt.slice/run.scope/cpuset.cpus.effective': '0-3',
-  });
-  assert.deepEqual(readCgroupLimits(root), { version: 2, cpus: 1.5, cpusetCpus: 4, memoryBytes: 8589934592 });
-});
-
-test('cgroup v2 without limits reports none', (t) => {
-  const root = fakeRoot(t, {
-    'proc/self/cgroup': '0::/\n',
-    'sys/fs/cgroup/cgroup.controllers': 'cpu memory',
-    'sys/fs/cgroup/cpu.max': 'max 100000',
-    'sys/fs/cgroup/memory.max': 'max',
-  });
-  assert.deepEqual(readCgroupLimits(root), {
-    version: 2,
-    cpus: undefined,
-    cpusetCpus: undefined,
-    memoryBytes: undefined,
-  });
-});
-
-test('cgroup v1 inside a Docker container reads the mount root when the host path is absent', (t) => {
-  const root = fakeRoot(t, {
-    'proc/self/cgroup': '12:cpu,cpuacct:/docker/abc123\n9:memory:/docker/abc123\n3:cpuset:/docker/abc123\n',
-    'sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us': '100000',
-    'sys/fs/cgroup/cpu,cpuacct/cpu.cfs_period_us': '100000',
-    'sys/fs/cgroup/memory/memory.limit_in_bytes': '2147483648',
-    'sys/fs/cgroup/cpuset/cpuset.effective_cpus': '0,2',
-  });
-  assert.deepEqual(readCgroupLimits(root), { version: 1, cpus: 1, cpusetCpus: 2, memoryBytes: 2147483648 });
-});
-
-test('cgroup v1 with no limit reads LONG_MAX as unlimited', (t) => {
-  const root = fakeRoot(t, {
-    'proc/self/cgroup': '4:memory:/\n1:cpu:/\n',
-    'sys/fs/cgroup/cpu/cpu.cfs_quota_us': '-1',
-    'sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000',
-    'sys/fs/cgroup/memory/memory.limit_in_bytes': '9223372036854771712',
-  });
-  assert.deepEqual(readCgroupLimits(root), {
-    version: 1,
-    cpus: undefined,
-    cpusetCpus: undefined,
-    memoryBytes: undefined,
-  });
-});
-
-test('cpu lists count ranges and singles', () => {
-  assert.equal(countCpuList('0-3,8,10-11'), 7);
-  assert.equal(countCpuList('5'), 1);
-  assert.equal(countCpuList(''), undefined);
 });
 
 test('the Docker probe pings /_ping and reports the API version', async (t) => {

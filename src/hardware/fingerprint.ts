@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { join } from 'node:path';
-import { type CgroupLimits, readCgroupLimits } from './cgroup-limits.js';
+import { type CgroupLimits, readCgroupLimits } from '../core/cgroup-limits.js';
 import { type DockerProbe, type DockerReachability, probeDocker } from './docker-probe.js';
 import { type GpuReport, type RunCommand, readGpus, runCommand } from './nvidia-smi.js';
 
