@@ -3,7 +3,7 @@ import { targetFor } from '../app/run-ports.js';
 import { ENGINE_CATALOG, engineDefinition } from '../engines/catalog.js';
 import type { EngineExit, RunningEngine } from '../engines/engine.js';
 import type { LoadTarget } from '../load/load-target.js';
-import { counterDeltas, type PromScrape } from '../load/prometheus-text.js';
+import { counterDeltas, type PromScrape } from '../metrics/prometheus-text.js';
 import { replayFixtures, startReplayServer } from './replay-server.js';
 
 /**
