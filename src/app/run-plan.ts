@@ -4,7 +4,7 @@ import { OptionIssues } from '../core/option-issues.js';
 import type { EngineName, EngineRequest } from '../engines/engine.js';
 import { planLoad } from '../load/load-plan.js';
 import type { LoadSpec } from '../load/load-spec.js';
-import { checkPromptSource } from '../load/prompt-source.js';
+import { checkDataset } from '../load/prompt-source.js';
 import { readSlo, requestBounds, type SloBounds } from '../metrics/slo.js';
 import { type EngineFlags, readEngineRequest } from './engine-options.js';
 import { type LoadFlags, readLoadSpec } from './load-options.js';
@@ -67,6 +67,13 @@ function readRunSlo(text: string | undefined, issues: OptionIssues): SloBounds |
   return terms && requestBounds(terms);
 }
 
+/** The dataset to check: the spec's, or --dataset's even when other flags kept the spec from being built. */
+function datasetOf(flags: RunFlags, load: LoadSpec | undefined): { path: string; format: 'jsonl' | 'sharegpt' } | null {
+  if (load?.prompts?.kind === 'dataset') return load.prompts;
+  if (load || flags.dataset === undefined || flags.loadFile !== undefined) return null;
+  return { path: flags.dataset, format: flags.datasetFormat === 'sharegpt' ? 'sharegpt' : 'jsonl' };
+}
+
 /**
  * Builds the plan of `kitt run` from its flags over the effective config, reporting every problem
  * at once (one USAGE error, one line per problem) before any engine starts: the engine request and
@@ -101,7 +108,8 @@ export async function planRun(
   if (prometheusPort !== undefined && prometheusPort > 65535) {
     issues.add(`--prometheus-port ${prometheusPort} is not a TCP port`, 'use a port between 1 and 65535');
   }
-  const datasetProblem = load ? await checkPromptSource(load.prompts) : null;
+  const dataset = datasetOf(flags, load);
+  const datasetProblem = dataset ? await checkDataset(dataset.path, dataset.format) : null;
   if (datasetProblem) issues.addError(datasetProblem);
   issues.throwIfAny();
   return {

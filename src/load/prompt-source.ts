@@ -169,10 +169,9 @@ async function prepareDataset(
  * here as it will be for the run, so a bad file fails before an engine is started. The error the
  * run would meet (DATASET_INVALID naming the line), or null.
  */
-export async function checkPromptSource(spec: PromptSpec | undefined): Promise<KittError | null> {
-  if (spec?.kind !== 'dataset') return null;
+export async function checkDataset(path: string, format: 'jsonl' | 'sharegpt'): Promise<KittError | null> {
   try {
-    await readDataset(spec.path, spec.format);
+    await readDataset(path, format);
     return null;
   } catch (error) {
     if (error instanceof KittError) return error;
