@@ -4,7 +4,7 @@ import { flagValues } from '../core/flag-values.js';
 import { OptionIssues } from '../core/option-issues.js';
 import type { EngineRequest } from '../engines/engine.js';
 import type { PromptSpec } from '../load/prompt-spec.js';
-import { readSlo, SLO_EXAMPLE, type SloTerm } from '../metrics/slo.js';
+import { readSlo, SLO_EXAMPLE, SLO_PERCENTILE_EXAMPLE, type SloTerm } from '../metrics/slo.js';
 import { CALIBRATION_PROMPTS } from './calibrate-ports.js';
 import { type EngineFlags, readEngineRequest } from './engine-options.js';
 
@@ -46,7 +46,7 @@ export function readLatencySlo(text: string, issues: OptionIssues): LatencySlo |
 
 function unsupportedFix(term: SloTerm): string {
   return term.metric === 'ttft' || term.metric === 'tpot'
-    ? `write ${term.metric}-p95 or ${term.metric}-p99, e.g. --slo ${SLO_EXAMPLE}`
+    ? `write ${term.metric}-p95 or ${term.metric}-p99, e.g. --slo ${SLO_PERCENTILE_EXAMPLE}`
     : `drop ${term.text}; e.g. --slo ${SLO_EXAMPLE}`;
 }
 

@@ -52,8 +52,10 @@ const METRIC_ALIASES: Record<string, SloMetric> = { itl: 'itl-max', e2el: 'e2e' 
 export const SLO_PERCENTILES = [50, 90, 95, 99] as const;
 export type SloPercentile = (typeof SLO_PERCENTILES)[number];
 
-/** The example every help text, doc and error message shows. */
-export const SLO_EXAMPLE = 'ttft=500ms,tpot=50ms,ttft-p99=1s';
+/** The example every help text, doc and error message shows (both commands take it). */
+export const SLO_EXAMPLE = 'ttft=500ms,tpot=50ms';
+/** A percentile term, for the commands that judge percentiles (kitt calibrate). */
+export const SLO_PERCENTILE_EXAMPLE = 'ttft-p99=800ms';
 
 /**
  * One term of an SLO: `ttft=500ms` bounds every request (a request is good when it meets all such

@@ -5,7 +5,7 @@ import { type CalibrateCommandFlags, planCalibrationRun } from '../../app/calibr
 import { CALIBRATION_PROMPTS, createCalibrationPorts } from '../../app/calibrate-ports.js';
 import { newRunId } from '../../core/ids.js';
 import { ensureWritableDir, homePaths, resolveKittHome } from '../../core/kitt-home.js';
-import { SLO_EXAMPLE } from '../../metrics/slo.js';
+import { SLO_EXAMPLE, SLO_PERCENTILE_EXAMPLE } from '../../metrics/slo.js';
 import type { CliContext } from '../cli-context.js';
 
 interface Flags extends CalibrateCommandFlags {
@@ -27,7 +27,10 @@ export function registerCalibrateCommand(program: Command, context: CliContext):
     .option('--cpus <n>', 'CPU limit of the container, e.g. 1 or 0.5 (required)')
     .option('--memory <size>', 'memory limit of the container, e.g. 2g (required)')
     .option('--target-cpu <low-high>', 'CPU band in percent of the CPU limit', '80-90')
-    .option('--slo <terms>', `latency SLO on ttft/tpot, p95 unless named, e.g. ${SLO_EXAMPLE} (bare number: ms)`)
+    .option(
+      '--slo <terms>',
+      `latency SLO on ttft/tpot, p95 unless named, e.g. ${SLO_EXAMPLE},${SLO_PERCENTILE_EXAMPLE} (bare number: ms)`,
+    )
     .option('--objective <cpu|slo|both>', 'what the rate must respect', 'cpu')
     .option('--window <duration>', 'length of each measurement window, e.g. 10s or 1m (bare number: seconds)', '10s')
     .option('--max-windows <n>', 'measurement windows at most (the soak not counted)', '10')
@@ -62,7 +65,7 @@ Writes calibration.json and calibration.md (every window and why) to the result 
 
 Examples:
   kitt calibrate -e llamacpp -m ./model.gguf --cpus 1 --memory 2g --window 5s --soak 20s
-  kitt calibrate -e llamacpp -m ./model.gguf --cpus 2 --memory 4g --objective both --slo ${SLO_EXAMPLE}
+  kitt calibrate -e llamacpp -m ./model.gguf --cpus 2 --memory 4g --objective both --slo ${SLO_EXAMPLE},${SLO_PERCENTILE_EXAMPLE}
 
 Every problem with the options is reported at once, before the container starts.`,
     )

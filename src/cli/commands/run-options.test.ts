@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { EXIT_CODES } from '../../core/errors.js';
@@ -121,4 +121,18 @@ test('a config key kitt would not act on is refused with the keys allowed there'
     /engines\.llamacpp\.images: unknown key; allowed keys here: image, port, args, env, startupTimeout/,
   );
   assertNothingStarted(home, 'config');
+});
+
+test('a ramp runs from --load with --from/--to, and kitt run takes an SLO in seconds', (t) => {
+  const home = tempHome(t);
+  const args = ['run', '--load', 'ramp-rate', '--from', '1', '--to', '4', '--duration', '3s', '--warmup', '0'];
+  const result = kittSync([...args, '--prompt-tokens', '16', '--output-tokens', '8', '--slo', 'ttft=1s,tpot=50ms'], {
+    KITT_HOME: home,
+  });
+  assert.equal(result.code, 0, result.stderr);
+  const runDir = join(home, 'results', readdirSync(join(home, 'results'))[0]!);
+  const document = JSON.parse(readFileSync(join(runDir, 'metrics.json'), 'utf8'));
+  // the area under the rate: (1 + 4) / 2 req/s over 3 s = 7.5 arrivals, the last one at t < 3 s
+  assert.equal(document.metrics.requests.total, 8);
+  assert.deepEqual(document.metrics.slo.bounds, { ttftMs: 1000, tpotMs: 50 });
 });
