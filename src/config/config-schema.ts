@@ -117,8 +117,6 @@ export const configSchema = z.strictObject({
     .optional(),
   compute: z
     .strictObject({
-      /** The rate to assume for a container nobody has calibrated. */
-      rate: rateSchema.optional(),
       /** Calibrated rates by `<engine>/<limits key>`, written by `kitt calibrate`. */
       rates: z.record(z.string(), rateSchema).optional(),
     })
@@ -172,7 +170,6 @@ export interface KittConfig {
     };
   };
   readonly compute: {
-    readonly rate?: ConfiguredRate | undefined;
     readonly rates: Readonly<Record<string, ConfiguredRate>>;
   };
 }
