@@ -151,12 +151,7 @@ function readPrompts(flags: LoadFlags, defaults: LoadDefaults, issues: OptionIss
 }
 
 /** The kind's own fields: concurrency, rate, ramp ends or sweep levels, each checked for presence. */
-function kindFields(
-  kind: LoadKind,
-  flags: LoadFlags,
-  defaults: LoadDefaults & { concurrency: number },
-  issues: OptionIssues,
-) {
+function kindFields(kind: LoadKind, flags: LoadFlags, defaults: LoadDefaults, issues: OptionIssues) {
   const read = flagValues(issues);
   const fields: Record<string, unknown> = {};
   if (kind === 'fixed-concurrency') fields.concurrency = defaults.concurrency;
@@ -228,6 +223,16 @@ function phaseEnd(kind: LoadKind | undefined, flags: LoadFlags, defaults: LoadDe
   return { ...(counted !== undefined ? { requests: counted } : {}), ...(durationS !== undefined ? { durationS } : {}) };
 }
 
+/** --load, else the configured kind (the config cannot check it: the list lives here, in load/). */
+function chosenKind(flags: LoadFlags, defaults: LoadDefaults, issues: OptionIssues): LoadKind | undefined {
+  if (flags.load !== undefined) return flagValues(issues).choice('--load', flags.load, LOAD_KINDS);
+  if ((LOAD_KINDS as readonly string[]).includes(defaults.kind)) return defaults.kind as LoadKind;
+  return issues.add(
+    `run.load.kind "${defaults.kind}" in the config is not a load kind`,
+    `use one of ${LOAD_KINDS.join(', ')}`,
+  );
+}
+
 /**
  * Reads the load of a run into `issues` (all of them, not the first): a --load-file is the whole
  * spec; otherwise flags over the config's `run.load` defaults, each flag checked against the kind
@@ -239,16 +244,12 @@ export function readLoadSpec(flags: LoadFlags, defaults: LoadDefaults, issues: O
   const before = issues.list.length;
   const read = flagValues(issues);
   const fromConfig = flags.load === undefined;
-  const kind = fromConfig
-    ? (LOAD_KINDS as readonly string[]).includes(defaults.kind)
-      ? (defaults.kind as LoadKind)
-      : issues.add(
-          `run.load.kind "${defaults.kind}" in the config is not a load kind`,
-          `use one of ${LOAD_KINDS.join(', ')}`,
-        )
-    : read.choice('--load', flags.load, LOAD_KINDS);
+  const kind = chosenKind(flags, defaults, issues);
   if (kind !== undefined) checkApplies(flags, kind, fromConfig, issues);
-  const concurrency = read.positiveInt('--concurrency', flags.concurrency) ?? defaults.concurrency;
+  // read only where it applies: elsewhere checkApplies has already named the flag
+  const concurrency =
+    (kind === 'fixed-concurrency' ? read.positiveInt('--concurrency', flags.concurrency) : undefined) ??
+    defaults.concurrency;
   const warmup = read.count('--warmup', flags.warmup) ?? Math.min(4, concurrency);
   const workers = read.positiveInt('--workers', flags.workers, '2');
   const timeoutMs = read.durationMs('--timeout', flags.timeout, 's');

@@ -83,3 +83,14 @@ test('the engine gets as many slots as the load keeps in flight, at most 8', asy
   assert.equal((await planRun({ load: 'constant-rate', rate: '2' }, DEFAULT_CONFIG, context)).engine.parallel, 4);
   assert.equal((await planRun({ parallel: '2', concurrency: '6' }, DEFAULT_CONFIG, context)).engine.parallel, 2);
 });
+
+test('the configured load kind is checked against the one list of kinds, and its defaults are numbers', async () => {
+  const error = await planError(planRun({}, configWith({ run: { load: { kind: 'burst' } } }), context));
+  assert.match(error.message, /run\.load\.kind "burst" in the config is not a load kind/);
+  assert.match(error.hint ?? '', /ramp-rate, ramp-concurrency, sweep/);
+  const config = configWith({ run: { load: { kind: 'poisson', rate: 2.5, duration: '1h' } } });
+  const plan = await planRun({}, config, context);
+  assert.equal(plan.load.kind === 'poisson' && plan.load.rate, 2.5);
+  assert.equal(plan.load.durationS, 3600);
+  assert.equal(plan.load.requests, undefined, 'a configured duration replaces the default count');
+});
