@@ -1,59 +1,53 @@
 import type { CalibrationPolicy } from '../calibrate/plan-next-window.js';
 import type { CalibrationObjective, LatencySlo } from '../calibrate/window-verdict.js';
-import { KittError } from '../core/errors.js';
-import { parseDurationMs } from '../core/units.js';
+import { flagValues } from '../core/flag-values.js';
+import { OptionIssues } from '../core/option-issues.js';
+import type { EngineRequest } from '../engines/engine.js';
+import type { PromptSpec } from '../load/prompt-spec.js';
+import { readSlo, SLO_EXAMPLE, SLO_PERCENTILE_EXAMPLE, type SloTerm } from '../metrics/slo.js';
+import { CALIBRATION_PROMPTS } from './calibrate-ports.js';
+import { type EngineFlags, readEngineRequest } from './engine-options.js';
 
-/** `80-90` → { low: 80, high: 90 }: percent of the container's CPU limit. */
-export function parseCpuBand(text: string): { low: number; high: number } {
+/** `80-90` → { low: 80, high: 90 }: percent of the container's CPU limit; undefined (and an issue) otherwise. */
+export function readCpuBand(text: string, issues: OptionIssues): { low: number; high: number } | undefined {
   const match = /^\s*(\d+(?:\.\d+)?)\s*%?\s*-\s*(\d+(?:\.\d+)?)\s*%?\s*$/.exec(text);
   const low = Number(match?.[1]);
   const high = Number(match?.[2]);
-  if (!match || !(low > 0) || !(high > low) || high > 100) {
-    throw new KittError('USAGE', `"${text}" is not a CPU band`, {
-      hint: 'write LOW-HIGH in percent of the CPU limit, e.g. --target-cpu 80-90',
-    });
-  }
-  return { low, high };
+  if (match && low > 0 && high > low && high <= 100) return { low, high };
+  return issues.add(
+    `--target-cpu "${text}" is not a CPU band`,
+    'write LOW-HIGH in percent of the CPU limit, e.g. --target-cpu 80-90',
+  );
 }
 
-const SLO_NAMES: Record<string, keyof LatencySlo> = {
-  ttft: 'ttftP95Ms',
-  'ttft-p95': 'ttftP95Ms',
-  'ttft-p99': 'ttftP99Ms',
-  tpot: 'tpotP95Ms',
-  'tpot-p95': 'tpotP95Ms',
-  'tpot-p99': 'tpotP99Ms',
+/** Which calibration judgement each SLO term feeds: windows are judged on p95 or p99 of TTFT and TPOT. */
+const LATENCY_KEYS: Record<string, keyof LatencySlo> = {
+  'ttft-95': 'ttftP95Ms',
+  'ttft-99': 'ttftP99Ms',
+  'tpot-95': 'tpotP95Ms',
+  'tpot-99': 'tpotP99Ms',
 };
 
-/** `ttft=500ms,tpot=50ms` (p95 by default; `ttft-p99=1s` for p99). */
-export function parseSlo(text: string): LatencySlo {
-  const slo: Record<string, number> = {};
-  for (const part of text.split(',').filter((p) => p.trim().length > 0)) {
-    const [name, value] = part.split('=').map((s) => s.trim());
-    const key = SLO_NAMES[name?.toLowerCase() ?? ''];
-    if (!key || !value) {
-      throw new KittError('USAGE', `"${part}" is not an SLO term`, {
-        hint: `write NAME=DURATION with NAME one of ${Object.keys(SLO_NAMES).join(', ')}, e.g. --slo ttft=500ms,tpot=50ms`,
-      });
-    }
-    slo[key] = parseDurationMs(value);
+/**
+ * The calibration SLO from the shared SLO grammar. A window is judged on percentiles, so a term
+ * without one (`ttft=500ms`) is read as p95; calibrate judges TTFT and TPOT at p95 and p99.
+ */
+export function readLatencySlo(text: string, issues: OptionIssues): LatencySlo | undefined {
+  const terms = readSlo(text, issues);
+  if (!terms) return undefined;
+  const slo: Partial<Record<keyof LatencySlo, number>> = {};
+  for (const term of terms) {
+    const key = LATENCY_KEYS[`${term.metric}-${term.percentile ?? 95}`];
+    if (key) slo[key] = term.boundMs;
+    else issues.add(`--slo ${term.text}: kitt calibrate judges ttft and tpot at p95 or p99`, unsupportedFix(term));
   }
-  if (Object.keys(slo).length === 0) {
-    throw new KittError('USAGE', 'the SLO is empty', { hint: 'e.g. --slo ttft=500ms,tpot=50ms' });
-  }
-  return slo as LatencySlo;
+  return slo;
 }
 
-export function parseObjective(text: string, slo: LatencySlo | undefined): CalibrationObjective {
-  if (text !== 'cpu' && text !== 'slo' && text !== 'both') {
-    throw new KittError('USAGE', `unknown objective "${text}"`, { hint: 'use --objective cpu, slo or both' });
-  }
-  if (text !== 'cpu' && slo === undefined) {
-    throw new KittError('USAGE', `objective "${text}" needs a latency SLO`, {
-      hint: 'add --slo ttft=500ms,tpot=50ms, or use --objective cpu',
-    });
-  }
-  return text;
+function unsupportedFix(term: SloTerm): string {
+  return term.metric === 'ttft' || term.metric === 'tpot'
+    ? `write ${term.metric}-p95 or ${term.metric}-p99, e.g. --slo ${SLO_PERCENTILE_EXAMPLE}`
+    : `drop ${term.text}; e.g. --slo ${SLO_EXAMPLE}`;
 }
 
 export interface CalibrateFlags {
@@ -67,40 +61,98 @@ export interface CalibrateFlags {
   readonly maxRate: string;
 }
 
-/** Validates every calibration flag and returns the policy and window lengths, or one USAGE error. */
-export function calibrationSettingsFrom(flags: CalibrateFlags): {
-  policy: CalibrationPolicy;
-  windowMs: number;
-  soakMs: number;
-} {
-  const slo = flags.slo === undefined ? undefined : parseSlo(flags.slo);
-  const objective = parseObjective(flags.objective, slo);
-  const maxWindows = Number(flags.maxWindows);
-  const startRate = Number(flags.startRate);
-  const maxRate = Number(flags.maxRate);
-  if (!Number.isInteger(maxWindows) || maxWindows < 2) {
-    throw new KittError('USAGE', `--max-windows must be an integer of at least 2, got "${flags.maxWindows}"`, {
-      hint: 'e.g. --max-windows 10',
-    });
+export interface CalibrationSettings {
+  readonly policy: CalibrationPolicy;
+  readonly windowMs: number;
+  readonly soakMs: number;
+}
+
+const OBJECTIVES: readonly CalibrationObjective[] = ['cpu', 'slo', 'both'];
+
+/** Reads every calibration flag into `issues`; the policy and window lengths, or undefined. */
+export function readCalibrationSettings(flags: CalibrateFlags, issues: OptionIssues): CalibrationSettings | undefined {
+  const before = issues.list.length;
+  const read = flagValues(issues);
+  const slo = flags.slo === undefined ? undefined : readLatencySlo(flags.slo, issues);
+  const objective = read.choice('--objective', flags.objective, OBJECTIVES);
+  if (objective !== undefined && objective !== 'cpu' && flags.slo === undefined) {
+    issues.add(`--objective ${objective} needs a latency SLO`, `add --slo ${SLO_EXAMPLE}, or use --objective cpu`);
   }
-  if (!(startRate > 0) || !(maxRate >= startRate)) {
-    throw new KittError('USAGE', `rates must satisfy 0 < --start-rate <= --max-rate`, {
-      hint: 'e.g. --start-rate 0.5 --max-rate 200 (requests/s)',
-    });
+  const maxWindows = read.positiveInt('--max-windows', flags.maxWindows, '10');
+  if (maxWindows !== undefined && maxWindows < 2) {
+    issues.add(`--max-windows must be at least 2, got ${maxWindows}`, 'e.g. --max-windows 10');
   }
-  const soakMs = parseDurationMs(flags.soak);
+  const startRate = read.positiveNumber('--start-rate', flags.startRate, '0.5');
+  const maxRate = read.positiveNumber('--max-rate', flags.maxRate, '200');
+  if (startRate !== undefined && maxRate !== undefined && maxRate < startRate) {
+    issues.add('rates must satisfy --start-rate <= --max-rate', 'e.g. --start-rate 0.5 --max-rate 200 (requests/s)');
+  }
+  const cpuBand = readCpuBand(flags.targetCpu, issues);
+  const windowMs = read.durationMs('--window', flags.window, 's');
+  if (windowMs !== undefined && !(windowMs > 0)) issues.add('--window must be longer than 0', 'e.g. --window 10s');
+  const soakMs = read.durationMs('--soak', flags.soak, 's');
+  if (issues.list.length > before) return undefined;
   return {
     policy: {
-      objective,
-      cpuBand: parseCpuBand(flags.targetCpu),
+      objective: objective!,
+      cpuBand: cpuBand!,
       slo,
-      startRate,
-      minRate: startRate / 64,
-      maxRate,
-      maxWindows,
-      soak: soakMs > 0,
+      startRate: startRate!,
+      minRate: startRate! / 64,
+      maxRate: maxRate!,
+      maxWindows: maxWindows!,
+      soak: soakMs! > 0,
     },
-    windowMs: parseDurationMs(flags.window),
-    soakMs,
+    windowMs: windowMs!,
+    soakMs: soakMs!,
+  };
+}
+
+/** readCalibrationSettings that throws one USAGE error listing every problem. */
+export function calibrationSettingsFrom(flags: CalibrateFlags): CalibrationSettings {
+  const issues = new OptionIssues();
+  const settings = readCalibrationSettings(flags, issues);
+  issues.throwIfAny();
+  return settings!;
+}
+
+/** The flags of `kitt calibrate`, as commander hands them over. */
+export interface CalibrateCommandFlags extends CalibrateFlags, EngineFlags {
+  readonly promptTokens: string;
+  readonly outputTokens: string;
+}
+
+/** What `kitt calibrate` runs, validated whole before any engine starts. */
+export interface CalibrationPlan extends CalibrationSettings {
+  readonly engine: EngineRequest;
+  readonly prompts: PromptSpec;
+}
+
+/** Builds the plan of `kitt calibrate` from its flags, reporting every problem at once. */
+export function planCalibrationRun(
+  flags: CalibrateCommandFlags,
+  context: { readonly runId: string; readonly env: NodeJS.ProcessEnv },
+): CalibrationPlan {
+  const issues = new OptionIssues();
+  const read = flagValues(issues);
+  const required = [
+    ['engine', '-e, --engine', '-e llamacpp'],
+    ['model', '-m, --model', '-m ./model.gguf'],
+    ['cpus', '--cpus', '--cpus 1'],
+    ['memory', '--memory', '--memory 2g'],
+  ] as const;
+  for (const [key, flag, example] of required) {
+    // a calibrated rate belongs to one engine, model and set of limits: none of them may be implied
+    if (flags[key] === undefined) issues.add(`kitt calibrate needs ${flag}`, `add e.g. ${example}`);
+  }
+  const settings = readCalibrationSettings(flags, issues);
+  const engine = readEngineRequest(flags, context, issues);
+  const inputTokens = read.positiveInt('--prompt-tokens', flags.promptTokens, '128');
+  const outputTokens = read.positiveInt('--output-tokens', flags.outputTokens, '64');
+  issues.throwIfAny();
+  return {
+    ...settings!,
+    engine: engine!,
+    prompts: { ...CALIBRATION_PROMPTS, inputTokens: inputTokens!, outputTokens: outputTokens! },
   };
 }

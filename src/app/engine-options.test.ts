@@ -36,9 +36,30 @@ test('limits parse Docker sizes; swap defaults to the memory limit so the engine
   });
 });
 
+test('configured limits and ports are used as numbers under the flags', () => {
+  const request = engineRequestFrom(
+    { engine: 'llamacpp', cpus: '2' },
+    {
+      runId: 'r',
+      env: {},
+      defaults: {
+        portFor: (engine) => (engine === 'llamacpp' ? 8181 : undefined),
+        limits: { cpus: 1, pids: 64, memory: '1g' },
+      },
+    },
+  );
+  assert.equal(request.port, 8181);
+  assert.deepEqual(request.limits, { cpus: 2, pids: 64, memoryBytes: 1024 ** 3, memorySwapBytes: 1024 ** 3 });
+  assert.equal(
+    engineRequestFrom({ engine: 'llamacpp', port: '9000' }, { runId: 'r', env: {}, defaults: { portFor: () => 8181 } })
+      .port,
+    9000,
+  );
+});
+
 test('bad limits and modes are one usage error each that names the fix', () => {
   assert.throws(() => limitsFrom({ cpus: '0' }), /--cpus must be a number above 0.*/);
-  assert.throws(() => limitsFrom({ memory: 'lots' }), /"lots" is not a size/);
+  assert.throws(() => limitsFrom({ memory: 'lots' }), /--memory must be a size, got "lots"/);
   assert.throws(() => limitsFrom({ memory: '1m' }), /below Docker's minimum/);
   assert.throws(() => limitsFrom({ memory: '1g', memorySwap: '512m' }), /--memory-swap must be at least --memory/);
   assert.throws(
@@ -55,4 +76,27 @@ test('bad limits and modes are one usage error each that names the fix', () => {
     },
   );
   assert.throws(() => engineRequestFrom({ port: '70000' }, context), /not a TCP port/);
+});
+
+test('all engine flag problems come in one error, one line each', () => {
+  assert.throws(
+    () => engineRequestFrom({ engine: 'tgi', cpus: 'many', memory: 'lots', port: '0', gpus: 'first' }, context),
+    (error: Error) => {
+      const lines = error.message.split('\n');
+      assert.match(lines[0]!, /^5 problems with the options:$/);
+      for (const expected of [
+        /unknown engine "tgi"/,
+        /--cpus must be/,
+        /--memory must be a size/,
+        /--port must be/,
+        /--gpus "first"/,
+      ]) {
+        assert.ok(
+          lines.some((line) => expected.test(line)),
+          `${expected}:\n${error.message}`,
+        );
+      }
+      return true;
+    },
+  );
 });

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DEFAULT_CONFIG } from '../config/config-schema.js';
-import { loadSpecFrom } from './load-options.js';
+import { KittError } from '../core/errors.js';
+import { type LoadFlags, loadSpecFrom } from './load-options.js';
 
 test('no flags gives the config default: a short fixed-concurrency load with a warmup', () => {
   const spec = loadSpecFrom({}, DEFAULT_CONFIG);
@@ -37,10 +38,29 @@ test('a sweep takes its levels and kind', () => {
   assert.deepEqual(spec.kind === 'sweep' && spec.levels, [1, 2, 4]);
 });
 
+test('ramps are reachable from flags: --from, --to and --duration, the config request count left out', () => {
+  const rate = loadSpecFrom({ load: 'ramp-rate', from: '0', to: '20', duration: '5m' }, DEFAULT_CONFIG);
+  assert.equal(rate.kind, 'ramp-rate');
+  assert.deepEqual(rate.kind === 'ramp-rate' && [rate.from, rate.to, rate.durationS, rate.requests], [
+    0,
+    20,
+    300,
+    undefined,
+  ]);
+  const users = loadSpecFrom(
+    { load: 'ramp-concurrency', from: '1', to: '32', duration: '1h', requests: '500' },
+    DEFAULT_CONFIG,
+  );
+  assert.deepEqual(
+    users.kind === 'ramp-concurrency' && [users.from, users.to, users.durationS, users.requests],
+    [1, 32, 3600, 500],
+  );
+});
+
 test('a load file wins whole and its problems are all listed', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kitt-load-'));
   writeFileSync(join(dir, 'ok.yaml'), 'kind: poisson\nrate: 3\nrequests: 10\nseed: 7\n');
-  const spec = loadSpecFrom({ loadFile: join(dir, 'ok.yaml'), requests: '99' }, DEFAULT_CONFIG);
+  const spec = loadSpecFrom({ loadFile: join(dir, 'ok.yaml') }, DEFAULT_CONFIG);
   assert.equal(spec.kind, 'poisson');
   assert.equal(spec.requests, 10);
   writeFileSync(join(dir, 'bad.yaml'), 'kind: constant-rate\nrate: -1\nmaxInFlight: 0\n');
@@ -53,12 +73,88 @@ test('a load file wins whole and its problems are all listed', () => {
       return true;
     },
   );
+  assert.throws(
+    () => loadSpecFrom({ loadFile: join(dir, 'ok.yaml'), requests: '99', rate: '2' }, DEFAULT_CONFIG),
+    (error: KittError) =>
+      error.code === 'USAGE' &&
+      /--load-file is the whole load spec, so --requests, --rate would be ignored/.test(error.message) &&
+      /drop --requests, --rate/.test(error.hint ?? ''),
+  );
 });
 
-test('bad load flags are one usage error naming the fix', () => {
-  assert.throws(() => loadSpecFrom({ load: 'burst' }, DEFAULT_CONFIG), /unknown load kind "burst"/);
-  assert.throws(() => loadSpecFrom({ load: 'constant-rate' }, DEFAULT_CONFIG), /needs a rate/);
-  assert.throws(() => loadSpecFrom({ requests: '-3' }, DEFAULT_CONFIG), /--requests must be a whole number above 0/);
-  assert.throws(() => loadSpecFrom({ load: 'sweep' }, DEFAULT_CONFIG), /needs levels/);
-  assert.throws(() => loadSpecFrom({ loadFile: '/nonexistent/spec.yaml' }, DEFAULT_CONFIG), /cannot be read/);
+/** The one USAGE error's problems, one per line. */
+function problems(flags: LoadFlags): string[] {
+  try {
+    loadSpecFrom(flags, DEFAULT_CONFIG);
+  } catch (error) {
+    assert.ok(error instanceof KittError);
+    assert.equal(error.code, 'USAGE');
+    const lines = error.message.split('\n');
+    return lines.length === 1 ? [`${error.message} (${error.hint})`] : lines.slice(1).map((line) => line.trim());
+  }
+  assert.fail(`no error for ${JSON.stringify(flags)}`);
+}
+
+test('each bad load flag is a problem naming its fix', () => {
+  const cases: Array<[LoadFlags, RegExp]> = [
+    [{ load: 'burst' }, /--load "burst" is not one of synchronous, .*ramp-rate, ramp-concurrency, sweep/],
+    [{ load: 'constant-rate' }, /--load constant-rate needs a rate \(add --rate/],
+    [{ requests: '-3' }, /--requests must be a whole number above 0, got "-3" \(e\.g\. --requests 32\)/],
+    [{ load: 'sweep' }, /--load sweep needs levels \(add --levels 1,2,4/],
+    [{ load: 'ramp-rate', duration: '1m' }, /--load ramp-rate needs --from and --to \(e\.g\. --from 0\.5 --to 20/],
+    [
+      { load: 'ramp-concurrency', from: '1', to: '8' },
+      /needs --duration, the length of the ramp \(e\.g\. --duration 5m\)/,
+    ],
+    [
+      { duration: 'soon' },
+      /--duration must be a duration, got "soon" \(write e\.g\. 500ms, 30s, 2m or 1h; a bare number is seconds\)/,
+    ],
+    [{ loadFile: '/nonexistent/spec.yaml' }, /cannot be read/],
+    [
+      { rate: '5' },
+      /--rate applies to constant-rate, poisson, not the configured load, fixed-concurrency \(add --load constant-rate, or drop --rate\)/,
+    ],
+    [{ load: 'poisson', rate: '2', levels: '1,2' }, /--levels applies to sweep, not --load poisson \(add --load sweep/],
+    [
+      { load: 'synchronous', maxInFlight: '4' },
+      /--max-in-flight applies to constant-rate, poisson, ramp-rate, sweep, not --load synchronous/,
+    ],
+    [{ load: 'constant-rate', rate: '1', from: '1' }, /--from applies to ramp-rate, ramp-concurrency/],
+    [
+      { load: 'sweep', levels: '1,2', sweepOf: 'fixed-concurrency', maxInFlight: '4' },
+      /sweep of fixed-concurrency is closed-loop/,
+    ],
+    [{ dataset: 'p.jsonl', promptTokens: '64' }, /--prompt-tokens applies to synthetic prompts, not a --dataset/],
+    [{ datasetFormat: 'sharegpt' }, /--dataset-format applies to a --dataset \(add --dataset PATH/],
+    [{ load: 'sweep', levels: '1,,4' }, /--levels has an empty item/],
+    [{ overflow: 'spill', load: 'poisson', rate: '1' }, /--overflow "spill" is not one of queue, drop/],
+  ];
+  for (const [flags, expected] of cases) {
+    const found = problems(flags);
+    assert.equal(found.length, 1, `${JSON.stringify(flags)}: ${found.join(' | ')}`);
+    assert.match(found[0]!, expected, JSON.stringify(flags));
+  }
+});
+
+test('every problem is reported at once, one line each', () => {
+  const found = problems({ rate: '5', levels: '1,2', requests: '0', warmup: '-1', timeout: 'later', workers: 'x' });
+  assert.equal(found.length, 6, found.join('\n'));
+  for (const expected of [
+    /^--rate applies/,
+    /^--levels applies/,
+    /^--requests must/,
+    /^--warmup must/,
+    /^--timeout must/,
+    /^--workers must/,
+  ]) {
+    assert.ok(
+      found.some((line) => expected.test(line)),
+      `${expected}:\n${found.join('\n')}`,
+    );
+  }
+  assert.ok(
+    found.every((line) => /\(.+\)$/.test(line)),
+    'each line ends with its fix',
+  );
 });

@@ -1,6 +1,7 @@
 import type { KittConfig } from '../config/config-schema.js';
 import { resolveKittHome } from '../core/kitt-home.js';
 import type { Progress } from '../core/progress.js';
+import { parseDurationMs } from '../core/units.js';
 import type { EngineRequest, RunningEngine } from '../engines/engine.js';
 import type { EngineSettings } from '../engines/engine-settings.js';
 import { startEngine } from '../engines/start-engine.js';
@@ -28,7 +29,7 @@ export function engineSettingsFrom(config: KittConfig): EngineSettings {
     if (engine.image) images[name] = engine.image;
     if (engine.args) args[name] = engine.args;
     if (engine.env) env[name] = engine.env;
-    if (engine.startupTimeout !== undefined) startupTimeoutMs[name] = parseSeconds(engine.startupTimeout);
+    if (engine.startupTimeout !== undefined) startupTimeoutMs[name] = parseDurationMs(engine.startupTimeout);
   }
   const profiles = Object.fromEntries(
     Object.entries(config.engines.profiles ?? {}).map(([name, profile]) => [
@@ -42,14 +43,6 @@ export function engineSettingsFrom(config: KittConfig): EngineSettings {
     ]),
   );
   return { images, args, env, startupTimeoutMs, profiles };
-}
-
-function parseSeconds(value: string | number): number {
-  if (typeof value === 'number') return value * 1000;
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
-  if (!match) return 0;
-  const factor = match[2] === 'ms' ? 1 : match[2] === 'm' ? 60_000 : 1000;
-  return Number(match[1]) * factor;
 }
 
 export function createEngineStarter(options: {

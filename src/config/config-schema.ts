@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DURATION_EXAMPLES, readBytes, readDurationMs, SIZE_EXAMPLES } from '../core/units.js';
 
 /**
  * The schema of kitt's one YAML config file. Every object is strict, so a misspelt key is an error
@@ -8,14 +9,14 @@ import { z } from 'zod';
 
 export const ENGINE_NAMES = ['embedded', 'llamacpp', 'vllm', 'ollama', 'exllamav2'] as const;
 export const ENGINE_MODES = ['embedded', 'docker', 'native'] as const;
-export const LOAD_KINDS = ['constant-rate', 'poisson', 'fixed-concurrency', 'sweep'] as const;
 export const RATE_UNITS = ['requests/s', 'tokens/s'] as const;
 
-const SIZE_PATTERN = /^\s*\d+(?:\.\d+)?\s*(?:b|k|kb|ki|kib|m|mb|mi|mib|g|gb|gi|gib|t|tb|ti|tib)?\s*$/i;
-const DURATION_PATTERN = /^\s*\d+(?:\.\d+)?\s*(?:ms|s|m|h)?\s*$/;
-
-const size = z.string().regex(SIZE_PATTERN, 'a size such as 512m, 4g or 1.5GiB');
-const duration = z.string().regex(DURATION_PATTERN, 'a duration such as 500ms, 30s, 2m or 1h');
+// Sizes and durations are checked with the grammar the flags use (core/units), and kept as written
+// so `kitt config show` prints them as the file has them; a bare duration is seconds.
+const size = z.string().refine((text) => readBytes(text) !== undefined, `a size such as ${SIZE_EXAMPLES}`);
+const duration = z
+  .string()
+  .refine((text) => readDurationMs(text, 's') !== undefined, `a duration such as ${DURATION_EXAMPLES}`);
 const PORT = 'an integer from 1 to 65535';
 const port = z.int({ error: PORT }).min(1, { error: PORT }).max(65_535, { error: PORT });
 const positiveInt = z.int({ error: 'a whole number of at least 1' }).min(1, { error: 'a whole number of at least 1' });
@@ -29,7 +30,8 @@ export const limitsSchema = z.strictObject({
 });
 
 export const loadProfileSchema = z.strictObject({
-  kind: z.enum(LOAD_KINDS).optional(),
+  /** A load kind; the load module owns the list (config may not import it), and `kitt run` checks it. */
+  kind: z.string().min(1).optional(),
   requests: positiveInt.optional(),
   duration: duration.optional(),
   concurrency: positiveInt.optional(),
@@ -39,18 +41,9 @@ export const loadProfileSchema = z.strictObject({
   outputTokens: positiveInt.optional(),
 });
 
-/** One image rule; the first rule that matches the host wins, then `image`, then the catalog. */
-export const imageRuleSchema = z.strictObject({
-  image: z.string().min(1),
-  arch: z.enum(['amd64', 'arm64']).optional(),
-  /** Picked only when a GPU is requested and the host's compute capability is at least this. */
-  minComputeCapability: z.number().positive().optional(),
-  gpu: z.boolean().optional(),
-});
-
 export const engineConfigSchema = z.strictObject({
   image: z.string().min(1).optional(),
-  images: z.array(imageRuleSchema).optional(),
+  /** The port the engine listens on when --port is not given (before run.port and the catalog's). */
   port: port.optional(),
   args: z.array(z.string()).optional(),
   env: stringMap.optional(),
@@ -62,6 +55,7 @@ export const engineProfileSchema = z.strictObject({
   args: z.array(z.string()).optional(),
   env: stringMap.optional(),
   image: z.string().min(1).optional(),
+  /** Limits of a run with this profile (run.profile): over `limits`, under the flags. */
   limits: limitsSchema.optional(),
 });
 
@@ -123,8 +117,6 @@ export const configSchema = z.strictObject({
     .optional(),
   compute: z
     .strictObject({
-      /** The rate to assume for a container nobody has calibrated. */
-      rate: rateSchema.optional(),
       /** Calibrated rates by `<engine>/<limits key>`, written by `kitt calibrate`. */
       rates: z.record(z.string(), rateSchema).optional(),
     })
@@ -135,12 +127,10 @@ export const configSchema = z.strictObject({
 export type ConfigFile = z.infer<typeof configSchema>;
 export type EngineName = (typeof ENGINE_NAMES)[number];
 export type EngineMode = (typeof ENGINE_MODES)[number];
-export type LoadKind = (typeof LOAD_KINDS)[number];
 export type RateUnit = (typeof RATE_UNITS)[number];
 export type ConfiguredRate = z.infer<typeof rateSchema>;
 export type EngineConfig = z.infer<typeof engineConfigSchema>;
 export type EngineProfileConfig = z.infer<typeof engineProfileSchema>;
-export type ImageRule = z.infer<typeof imageRuleSchema>;
 export type LimitsConfig = z.infer<typeof limitsSchema>;
 
 /** The effective config: the defaults below filled in where the file and environment said nothing. */
@@ -152,7 +142,7 @@ export interface KittConfig {
     readonly port?: number | undefined;
     readonly profile?: string | undefined;
     readonly load: {
-      readonly kind: LoadKind;
+      readonly kind: string;
       readonly requests?: number | undefined;
       readonly duration?: string | undefined;
       readonly concurrency: number;
@@ -180,7 +170,6 @@ export interface KittConfig {
     };
   };
   readonly compute: {
-    readonly rate?: ConfiguredRate | undefined;
     readonly rates: Readonly<Record<string, ConfiguredRate>>;
   };
 }

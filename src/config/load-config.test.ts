@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { KittError } from '../core/errors.js';
-import { configuredImage } from './configured-image.js';
 import { describeConfig, describeConfigJson } from './describe-config.js';
 import { findConfigFile, loadConfig } from './load-config.js';
 
@@ -61,7 +60,7 @@ test('every problem is collected: the first in the message, all in details', (t)
   const issues = (error.details?.issues ?? []) as Array<{ keyPath: string; message: string; where: string }>;
   const byPath = Object.fromEntries(issues.map((issue) => [issue.keyPath, issue.message]));
   assert.equal(byPath['engines.llamacpp.port'], 'expected an integer from 1 to 65535 (got 70000)');
-  assert.match(byPath['engines.llamacpp.imgae'] ?? '', /unknown key; allowed keys here: image, images, port/);
+  assert.match(byPath['engines.llamacpp.imgae'] ?? '', /unknown key; allowed keys here: image, port/);
   assert.equal(byPath['export.influx.version'], 'expected one of: 1, 2 (got 3)');
   assert.match(byPath['limits.memory'] ?? '', /a size such as 512m/);
   assert.ok(issues.every((issue) => issue.where === file));
@@ -180,26 +179,25 @@ test('calibrated rates keep keys with slashes, commas and equals signs', (t) => 
   );
 });
 
-test('image rules pick by arch and compute capability, then the plain image', (t) => {
+test("keys kitt would not act on are refused, and sizes and durations use the flags' grammar", (t) => {
   const dir = tempDir(t);
   writeFileSync(
     join(dir, 'kitt.yaml'),
     [
       'engines:',
       '  vllm:',
-      '    image: vllm/vllm-openai:v0.10.1.1',
-      '    images:',
-      '      - { image: nvcr.io/nvidia/vllm:25.09-py3, minComputeCapability: 10 }',
-      '      - { image: example/vllm:arm64, arch: arm64 }',
+      '    images: [{ image: example/vllm:arm64, arch: arm64 }]',
+      '    startupTimeout: 1h',
+      '  llamacpp:',
+      '    startupTimeout: soon',
+      'limits: { memory: 4 gigs }',
     ].join('\n'),
   );
-  const { config } = loadConfig({ cwd: dir, env: { KITT_HOME: dir } });
-  const amd64 = { arch: 'amd64' as const, wantsGpu: true };
-  assert.equal(configuredImage(config, 'vllm', { ...amd64, gpuComputeCapability: 9 }), 'vllm/vllm-openai:v0.10.1.1');
-  assert.equal(
-    configuredImage(config, 'vllm', { ...amd64, gpuComputeCapability: 12.1 }),
-    'nvcr.io/nvidia/vllm:25.09-py3',
-  );
-  assert.equal(configuredImage(config, 'vllm', { arch: 'arm64', wantsGpu: false }), 'example/vllm:arm64');
-  assert.equal(configuredImage(config, 'ollama', amd64), undefined);
+  const error = configError(() => loadConfig({ cwd: dir, env: { KITT_HOME: dir } }));
+  const issues = (error.details?.issues ?? []) as Array<{ keyPath: string; message: string }>;
+  const byPath = Object.fromEntries(issues.map((issue) => [issue.keyPath, issue.message]));
+  assert.match(byPath['engines.vllm.images'] ?? '', /unknown key; allowed keys here: image, port, args/);
+  assert.match(byPath['engines.llamacpp.startupTimeout'] ?? '', /a duration such as 500ms, 30s, 2m or 1h/);
+  assert.match(byPath['limits.memory'] ?? '', /a size such as 512m/);
+  assert.equal(byPath['engines.vllm.startupTimeout'], undefined, '1h is a duration');
 });

@@ -54,9 +54,9 @@ test('writing a calibrated rate keeps comments and the other keys as they were',
 test('updating a file that does not exist creates it', (t) => {
   const dir = tempDir(t);
   const file = join(dir, 'sub', 'config.yaml');
-  updateConfigFile(file, 'compute.rate', { value: 2, unit: 'tokens/s' });
+  updateConfigFile(file, 'compute.rates.x', { value: 2, unit: 'tokens/s' });
   assert.ok(existsSync(file));
-  assert.deepEqual(loadConfig({ explicitPath: file, env: {} }).config.compute.rate, { value: 2, unit: 'tokens/s' });
+  assert.deepEqual(loadConfig({ explicitPath: file, env: {} }).config.compute.rates.x, { value: 2, unit: 'tokens/s' });
 });
 
 test('a value the schema refuses is not written', (t) => {

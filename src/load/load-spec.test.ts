@@ -35,6 +35,18 @@ test('an unknown kind lists the valid ones', () => {
 test('a closed loop refuses an in-flight cap: its concurrency is the cap', () => {
   const result = validateLoadSpec({ kind: 'fixed-concurrency', concurrency: 2, requests: 3, maxInFlight: 1 });
   assert.equal(result.ok, false);
+  const sweep = validateLoadSpec({
+    kind: 'sweep',
+    of: 'fixed-concurrency',
+    levels: [1, 2],
+    requests: 3,
+    maxInFlight: 1,
+  });
+  assert.deepEqual(sweep.ok ? [] : sweep.issues.map((issue) => issue.path), ['maxInFlight']);
+  assert.equal(
+    validateLoadSpec({ kind: 'sweep', of: 'poisson', levels: [1, 2], requests: 3, maxInFlight: 1 }).ok,
+    true,
+  );
 });
 
 test('the plan states concurrency, duration and requests before anything runs', () => {

@@ -159,6 +159,17 @@ export function validateLoadSpec(input: unknown): SpecValidation {
   ) {
     issues.push({ path: 'maxInFlight', message: `${kind} is closed-loop: its concurrency is already the cap` });
   }
+  if (
+    kind === 'sweep' &&
+    raw.of === 'fixed-concurrency' &&
+    (raw.maxInFlight !== undefined || raw.overflow !== undefined)
+  ) {
+    // stageSpecs would drop them: a closed-loop level is its own cap
+    issues.push({
+      path: 'maxInFlight',
+      message: 'a sweep of fixed-concurrency is closed-loop: its levels are the cap',
+    });
+  }
   if (issues.length > 0 || !parsed.success) return { ok: false, issues };
   return { ok: true, spec: parsed.data };
 }

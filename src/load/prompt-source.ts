@@ -164,6 +164,21 @@ async function prepareDataset(
   return { prompts, exactInputLengths: countTokens !== undefined, warnings };
 }
 
+/**
+ * Checks, before anything starts, that the prompts can be prepared: a dataset is read and parsed
+ * here as it will be for the run, so a bad file fails before an engine is started. The error the
+ * run would meet (DATASET_INVALID naming the line), or null.
+ */
+export async function checkDataset(path: string, format: 'jsonl' | 'sharegpt'): Promise<KittError | null> {
+  try {
+    await readDataset(path, format);
+    return null;
+  } catch (error) {
+    if (error instanceof KittError) return error;
+    throw error;
+  }
+}
+
 function invalid(path: string, where: string, message: string): KittError {
   return new KittError('DATASET_INVALID', `${path}${where}: ${message}`, {
     hint: 'each JSONL line must be an object with a "prompt" string (and optional "max_tokens"); ShareGPT rows need "conversations" with a human turn',
@@ -177,7 +192,7 @@ export async function readDataset(path: string, format: 'jsonl' | 'sharegpt'): P
     text = await readFile(path, 'utf8');
   } catch (error) {
     throw new KittError('DATASET_INVALID', `cannot read dataset ${path}: ${(error as Error).message}`, {
-      hint: 'check the path given as prompts.path',
+      hint: 'check the path given to --dataset or as prompts.path',
     });
   }
   const rows: DatasetRow[] = [];

@@ -1,4 +1,5 @@
-import { KittError } from '../core/errors.js';
+import { OptionIssues } from '../core/option-issues.js';
+import { readDurationMs } from '../core/units.js';
 import type { RequestMetrics } from './request-metrics.js';
 
 /**
@@ -33,49 +34,103 @@ export const SLO_NAMES: readonly SloName[] = [
   'e2eFromScheduleMs',
 ];
 
-/** Metric names accepted by parseSlo besides kitt's own: the vLLM / AIPerf spellings. */
-const ALIASES: Record<string, SloName> = {
+/** The metrics an SLO term may name, as written in `--slo`, and the per-request bound each sets. */
+export const SLO_METRICS = {
   ttft: 'ttftMs',
+  'ttft-from-schedule': 'ttftFromScheduleMs',
   tpot: 'tpotMs',
-  e2el: 'e2eMs',
+  'itl-max': 'itlMaxMs',
   e2e: 'e2eMs',
-  itl: 'itlMaxMs',
-};
+  'e2e-from-schedule': 'e2eFromScheduleMs',
+} as const satisfies Record<string, SloName>;
+export type SloMetric = keyof typeof SLO_METRICS;
+
+/** Other spellings of the same metrics (vLLM's and AIPerf's `itl`, `e2el`). */
+const METRIC_ALIASES: Record<string, SloMetric> = { itl: 'itl-max', e2el: 'e2e' };
+
+/** Percentiles a term may name (`ttft-p99`). */
+export const SLO_PERCENTILES = [50, 90, 95, 99] as const;
+export type SloPercentile = (typeof SLO_PERCENTILES)[number];
+
+/** The example every help text, doc and error message shows (both commands take it). */
+export const SLO_EXAMPLE = 'ttft=500ms,tpot=50ms';
+/** A percentile term, for the commands that judge percentiles (kitt calibrate). */
+export const SLO_PERCENTILE_EXAMPLE = 'ttft-p99=800ms';
 
 /**
- * Parses `ttftMs=500,tpotMs=50` (also vLLM/AIPerf style `ttft:500 tpot:50`) into bounds.
- * Throws a one-line KittError naming the valid metrics on any bad entry.
+ * One term of an SLO: `ttft=500ms` bounds every request (a request is good when it meets all such
+ * bounds); `ttft-p99=1s` bounds a percentile of the measured requests.
  */
-export function parseSlo(text: string): SloBounds {
-  const bounds: Record<string, number> = {};
-  for (const entry of text.split(/[\s,]+/).filter((e) => e.length > 0)) {
-    const match = /^([A-Za-z][A-Za-z0-9]*)\s*[=:]\s*(\d+(?:\.\d+)?)(?:ms)?$/.exec(entry);
-    const name = match
-      ? (ALIASES[match[1]!] ?? (SLO_NAMES as readonly string[]).find((n) => n === match[1]))
-      : undefined;
-    if (!match || name === undefined) {
-      throw new KittError('USAGE', `"${entry}" is not an SLO bound`, {
-        hint: `write name=milliseconds with name one of ${SLO_NAMES.join(', ')} (or ttft, tpot, itl, e2el), e.g. ttftMs=500,tpotMs=50`,
-      });
-    }
-    bounds[name] = Number(match[2]);
-  }
-  return validateSlo(bounds);
+export interface SloTerm {
+  readonly metric: SloMetric;
+  readonly percentile?: SloPercentile;
+  readonly boundMs: number;
+  /** The term as written, for messages. */
+  readonly text: string;
 }
 
-/** Checks that every bound is a known name with a positive finite number of milliseconds. */
-export function validateSlo(bounds: Record<string, unknown>): SloBounds {
-  for (const [name, value] of Object.entries(bounds)) {
-    if (!(SLO_NAMES as readonly string[]).includes(name)) {
-      throw new KittError('USAGE', `unknown SLO "${name}"`, { hint: `use one of ${SLO_NAMES.join(', ')}` });
+const TERM = /^([a-z][a-z0-9-]*?)(?:-p(\d+))?\s*=\s*(.+)$/;
+
+/**
+ * kitt's one SLO grammar, for `kitt run` and `kitt calibrate` alike: comma-separated terms
+ * `METRIC[-pNN]=DURATION`, e.g. `ttft=500ms,tpot=50ms,ttft-p99=1s`. Durations use the core grammar
+ * (`500ms`, `1s`); a bare number is milliseconds, as in vLLM's `--goodput ttft:500`.
+ * Every bad term becomes an issue (not just the first); undefined when there was one.
+ */
+export function readSlo(text: string, issues: OptionIssues, flag = '--slo'): SloTerm[] | undefined {
+  const terms: SloTerm[] = [];
+  const before = issues.list.length;
+  const metrics = Object.keys(SLO_METRICS).join(', ');
+  const entries = text
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0);
+  if (entries.length === 0) issues.add(`${flag} is empty`, `e.g. ${flag} ${SLO_EXAMPLE}`);
+  for (const entry of entries) {
+    const match = TERM.exec(entry.toLowerCase());
+    const metric = match ? (METRIC_ALIASES[match[1]!] ?? match[1]!) : '';
+    if (!match || !(metric in SLO_METRICS)) {
+      issues.add(
+        `${flag} term "${entry}" is not METRIC[-pNN]=DURATION`,
+        `METRIC is one of ${metrics}; e.g. ${flag} ${SLO_EXAMPLE}`,
+      );
+      continue;
     }
-    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-      throw new KittError('USAGE', `SLO ${name} must be a positive number of milliseconds, got ${String(value)}`, {
-        hint: `write e.g. ${name}=500`,
-      });
+    const percentile = match[2] === undefined ? undefined : Number(match[2]);
+    if (percentile !== undefined && !(SLO_PERCENTILES as readonly number[]).includes(percentile)) {
+      issues.add(
+        `${flag} term "${entry}" names p${match[2]}`,
+        `use one of ${SLO_PERCENTILES.map((p) => `-p${p}`).join(', ')}, e.g. ${metric}-p99=1s`,
+      );
+      continue;
     }
+    const boundMs = readDurationMs(match[3]!, 'ms');
+    if (boundMs === undefined || !(boundMs > 0)) {
+      issues.add(
+        `${flag} term "${entry}" needs a duration above 0`,
+        `write e.g. ${metric}${percentile ? `-p${percentile}` : ''}=500ms or =1s (a bare number is milliseconds)`,
+      );
+      continue;
+    }
+    const term = { metric: metric as SloMetric, boundMs, text: entry };
+    terms.push(percentile === undefined ? term : { ...term, percentile: percentile as SloPercentile });
   }
-  return bounds as SloBounds;
+  return issues.list.length === before ? terms : undefined;
+}
+
+/** readSlo for callers that want one USAGE error listing every bad term. */
+export function parseSlo(text: string, flag = '--slo'): SloTerm[] {
+  const issues = new OptionIssues();
+  const terms = readSlo(text, issues, flag);
+  issues.throwIfAny();
+  return terms!;
+}
+
+/** The per-request bounds of an SLO (its terms without a percentile), as goodput counts them. */
+export function requestBounds(terms: readonly SloTerm[]): SloBounds {
+  const bounds: Partial<Record<SloName, number>> = {};
+  for (const term of terms) if (term.percentile === undefined) bounds[SLO_METRICS[term.metric]] = term.boundMs;
+  return bounds;
 }
 
 function valueFor(metrics: RequestMetrics, name: SloName): { value: number | null; vacuous: boolean } {

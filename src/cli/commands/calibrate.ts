@@ -1,35 +1,19 @@
 import { join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { calibrateContainer, formatCalibrationTable } from '../../app/calibrate-container.js';
-import { type CalibrateFlags, calibrationSettingsFrom } from '../../app/calibrate-options.js';
+import { type CalibrateCommandFlags, planCalibrationRun } from '../../app/calibrate-options.js';
 import { CALIBRATION_PROMPTS, createCalibrationPorts } from '../../app/calibrate-ports.js';
-import { type EngineFlags, engineRequestFrom } from '../../app/engine-options.js';
-import { KittError } from '../../core/errors.js';
 import { newRunId } from '../../core/ids.js';
 import { ensureWritableDir, homePaths, resolveKittHome } from '../../core/kitt-home.js';
+import { SLO_EXAMPLE, SLO_PERCENTILE_EXAMPLE } from '../../metrics/slo.js';
 import type { CliContext } from '../cli-context.js';
 
-interface Flags extends CalibrateFlags, EngineFlags {
-  readonly engine: string;
+interface Flags extends CalibrateCommandFlags {
   readonly model: string;
-  readonly cpus: string;
-  readonly memory: string;
-  readonly promptTokens: string;
-  readonly outputTokens: string;
   readonly output?: string;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
-
-function tokens(flag: string, text: string): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) {
-    throw new KittError('USAGE', `${flag} must be a whole number of at least 1, got "${text}"`, {
-      hint: `e.g. ${flag} 64`,
-    });
-  }
-  return value;
-}
 
 /** `kitt calibrate`: find the highest rate a limited container sustains, and write it down. */
 export function registerCalibrateCommand(program: Command, context: CliContext): void {
@@ -38,14 +22,17 @@ export function registerCalibrateCommand(program: Command, context: CliContext):
     .description(
       "find the highest request rate an engine container sustains inside a CPU band (and SLO), and save it as the container's rate",
     )
-    .requiredOption('-e, --engine <engine>', 'engine to calibrate (llamacpp, vllm, ollama, ...)')
-    .requiredOption('-m, --model <path>', 'model file or name')
-    .requiredOption('--cpus <n>', 'CPU limit of the container, e.g. 1 or 0.5')
-    .requiredOption('--memory <size>', 'memory limit of the container, e.g. 2g')
+    .option('-e, --engine <engine>', 'engine to calibrate (llamacpp, vllm, ollama, ...; required)')
+    .option('-m, --model <path>', 'model file or name (required)')
+    .option('--cpus <n>', 'CPU limit of the container, e.g. 1 or 0.5 (required)')
+    .option('--memory <size>', 'memory limit of the container, e.g. 2g (required)')
     .option('--target-cpu <low-high>', 'CPU band in percent of the CPU limit', '80-90')
-    .option('--slo <terms>', 'latency SLO, p95 unless named: ttft=500ms,tpot=50ms,ttft-p99=1s')
+    .option(
+      '--slo <terms>',
+      `latency SLO on ttft/tpot, p95 unless named, e.g. ${SLO_EXAMPLE},${SLO_PERCENTILE_EXAMPLE} (bare number: ms)`,
+    )
     .option('--objective <cpu|slo|both>', 'what the rate must respect', 'cpu')
-    .option('--window <duration>', 'length of each measurement window', '10s')
+    .option('--window <duration>', 'length of each measurement window, e.g. 10s or 1m (bare number: seconds)', '10s')
     .option('--max-windows <n>', 'measurement windows at most (the soak not counted)', '10')
     .option('--soak <duration>', 'sustain the found rate this long to prove it holds (0 to skip)', '30s')
     .option('--start-rate <req/s>', 'first rate tried, requests/s', '0.5')
@@ -76,30 +63,32 @@ error-rate. The rate grows until a window is bad, then the bracket narrows to 2.
 good rate is soaked, then written to config as compute.rates["<engine>/<limits>"] and to the store.
 Writes calibration.json and calibration.md (every window and why) to the result folder.
 
-Example:
-  kitt calibrate -e llamacpp -m ./model.gguf --cpus 1 --memory 2g --window 5s --soak 20s`,
+Examples:
+  kitt calibrate -e llamacpp -m ./model.gguf --cpus 1 --memory 2g --window 5s --soak 20s
+  kitt calibrate -e llamacpp -m ./model.gguf --cpus 2 --memory 4g --objective both --slo ${SLO_EXAMPLE},${SLO_PERCENTILE_EXAMPLE}
+
+Every problem with the options is reported at once, before the container starts.`,
     )
     .action(async (flags: Flags) => {
-      const settings = calibrationSettingsFrom(flags);
       const runId = newRunId();
-      const engine = engineRequestFrom(flags, { runId, env: context.env });
-      const prompts = {
-        ...CALIBRATION_PROMPTS,
-        inputTokens: tokens('--prompt-tokens', flags.promptTokens),
-        outputTokens: tokens('--output-tokens', flags.outputTokens),
-      };
+      const plan = planCalibrationRun(flags, { runId, env: context.env });
       const home = resolveKittHome(context.env);
       const resultDir = ensureWritableDir(flags.output ?? join(homePaths(home).results, runId));
-      const ports = await createCalibrationPorts({ home, env: context.env, progress: context.progress, prompts });
+      const ports = await createCalibrationPorts({
+        home,
+        env: context.env,
+        progress: context.progress,
+        prompts: plan.prompts,
+      });
       // a second Ctrl-C exits at once: the container still goes
       context.onClose(() => ports.close());
       const result = await calibrateContainer(
         {
-          engine,
+          engine: plan.engine,
           modelLabel: flags.model,
-          policy: settings.policy,
-          windowMs: settings.windowMs,
-          soakMs: settings.soakMs,
+          policy: plan.policy,
+          windowMs: plan.windowMs,
+          soakMs: plan.soakMs,
           resultDir,
         },
         ports,

@@ -1,34 +1,19 @@
 import { type Command, Option } from 'commander';
-import { type EngineFlags, engineRequestFrom } from '../../app/engine-options.js';
-import { type LoadFlags, loadSpecFrom } from '../../app/load-options.js';
 import { runBenchmark } from '../../app/run-benchmark.js';
+import { planRun, type RunFlags } from '../../app/run-plan.js';
 import { createRunPorts } from '../../app/run-ports.js';
 import { loadConfig } from '../../config/load-config.js';
 import { newRunId } from '../../core/ids.js';
-import type { EngineRequest } from '../../engines/engine.js';
-import { planLoad } from '../../load/load-plan.js';
-import type { LoadSpec } from '../../load/load-spec.js';
-import { parseSlo } from '../../metrics/slo.js';
+import { LOAD_KINDS } from '../../load/load-spec.js';
+import { SLO_EXAMPLE } from '../../metrics/slo.js';
 import type { CliContext } from '../cli-context.js';
 import { readPackageVersion } from '../version.js';
 
-interface RunFlags extends EngineFlags, LoadFlags {
-  readonly slo?: string;
+interface Flags extends RunFlags {
   readonly output?: string;
   readonly config?: string;
   readonly json?: boolean;
   readonly pull?: boolean;
-  readonly prometheusPort?: string;
-}
-
-/**
- * Without --parallel, an engine gets as many slots as the load keeps in flight (at most 8): with
- * fewer, requests wait inside the engine and TTFT measures its queue rather than its prefill.
- */
-function withDefaultParallel(engine: EngineRequest, load: LoadSpec): EngineRequest {
-  if (engine.parallel !== undefined) return engine;
-  const concurrency = planLoad(load).maxConcurrency;
-  return { ...engine, parallel: Math.max(1, Math.min(concurrency ?? 4, 8)) };
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -57,35 +42,27 @@ export function registerRunCommand(program: Command, context: CliContext): void 
     .command('run')
     .description('start an engine, run a load against it, print and store what was measured');
   addEngineOptions(command)
-    .addOption(
-      new Option('--load <kind>', 'load model').choices([
-        'synchronous',
-        'fixed-concurrency',
-        'constant-rate',
-        'poisson',
-        'sweep',
-      ]),
-    )
-    .option('--load-file <path>', 'a whole load spec as YAML/JSON (docs/load.md); other load flags are ignored')
-    .option('--requests <n>', 'measured requests (default 32)')
-    .option('--duration <time>', 'measured duration instead of a count, e.g. 30s')
-    .option('--concurrency <n>', 'requests in flight for fixed-concurrency (default 4)')
-    .option('--rate <req/s>', 'arrival rate for constant-rate and poisson')
-    .option('--levels <list>', 'sweep levels, e.g. 1,2,4')
-    .addOption(
-      new Option('--sweep-of <kind>', 'what a sweep varies').choices(['constant-rate', 'poisson', 'fixed-concurrency']),
-    )
-    .option('--warmup <n>', 'warmup requests, excluded from results (default 4)')
-    .option('--prompt-tokens <n>', 'prompt length in tokens (default 64)')
+    .option('--load <kind>', `load kind: ${LOAD_KINDS.join(', ')} (default fixed-concurrency)`)
+    .option('--load-file <path>', 'a whole load spec as YAML/JSON (docs/load.md); takes no other load flag')
+    .option('--requests <n>', 'measured requests (default 32; with a ramp, a cap on them)')
+    .option('--duration <time>', 'measured duration instead of a count, e.g. 30s, 2m, 1h (bare number: seconds)')
+    .option('--concurrency <n>', 'requests in flight, for fixed-concurrency (default 4)')
+    .option('--rate <req/s>', 'arrival rate, for constant-rate and poisson')
+    .option('--from <n>', 'start of a ramp: req/s for ramp-rate, requests in flight for ramp-concurrency')
+    .option('--to <n>', 'end of a ramp, reached after --duration')
+    .option('--levels <list>', 'sweep levels, e.g. 1,2,4 (rates, or concurrencies with --sweep-of)')
+    .option('--sweep-of <kind>', 'what a sweep runs at each level: constant-rate (default), poisson, fixed-concurrency')
+    .option('--warmup <n>', 'warmup requests, excluded from results (default 4; 0 for none)')
+    .option('--prompt-tokens <n>', 'synthetic prompt length in tokens (default 64)')
     .option('--output-tokens <n>', 'output length in tokens (default 64)')
-    .option('--max-in-flight <n>', 'cap on requests in flight for open-loop loads')
-    .addOption(new Option('--overflow <policy>', 'an arrival finding the cap full').choices(['queue', 'drop']))
-    .option('--dataset <path>', 'prompts from a JSONL or ShareGPT file')
-    .addOption(new Option('--dataset-format <format>', 'dataset format').choices(['jsonl', 'sharegpt']))
+    .option('--max-in-flight <n>', 'cap on requests in flight, for open-loop loads (rates, ramp-rate, sweep)')
+    .option('--overflow <policy>', 'an arrival finding the cap full: queue (default) or drop')
+    .option('--dataset <path>', 'prompts from a JSONL or ShareGPT file (checked before the engine starts)')
+    .option('--dataset-format <format>', 'dataset format: jsonl (default) or sharegpt')
     .option('--workers <n>', 'worker threads for the load generator')
-    .option('--timeout <time>', 'per-request deadline (default 300s)')
+    .option('--timeout <time>', 'per-request deadline, e.g. 300s or 5m (bare number: seconds)')
     .option('--seed <n>', 'seed of the synthetic prompts')
-    .option('--slo <bounds>', 'per-request SLO for goodput, e.g. ttft=500,tpot=50 (milliseconds)')
+    .option('--slo <terms>', `per-request SLO for goodput, e.g. ${SLO_EXAMPLE} (bare number: ms)`)
     .option('-o, --output <dir>', 'result directory (default: KITT_HOME/results/<run id>)')
     .option('--config <path>', 'config file (default: ./kitt.yaml or KITT_HOME/config.yaml)')
     .option('--prometheus-port <n>', 'serve live metrics for Prometheus on this port during the run')
@@ -102,42 +79,33 @@ summary.md and, for containers, stats.jsonl, in the result directory; the run is
 Examples:
   kitt run
   kitt run -m ./model.gguf -e llamacpp --cpus 1 --memory 1g
-  kitt run --load constant-rate --rate 4 --duration 60s --slo ttft=500,tpot=50
+  kitt run --load constant-rate --rate 4 --duration 60s --slo ttft=500ms,tpot=50ms
+  kitt run --load ramp-rate --from 0.5 --to 20 --duration 5m --max-in-flight 64
+  kitt run --load sweep --levels 1,2,4,8 --duration 30s
+  kitt run --dataset ./prompts.jsonl --requests 100
+
+Every problem with the options is reported at once, before anything starts.
   kitt run -e vllm -m /models/llama-8b --gpus all --engine-arg=--max-model-len=4096`,
     )
-    .action(async (flags: RunFlags) => {
+    .action(async (flags: Flags) => {
       const loaded = loadConfig({ env: context.env, explicitPath: flags.config });
       const { config } = loaded;
-      const runId = newRunId();
-      const engineFlags: EngineFlags = {
-        ...flags,
-        engine: flags.engine ?? config.run.engine,
-        model: flags.model ?? config.run.model,
-        mode: flags.mode ?? config.run.mode,
-        port: flags.port ?? (config.run.port === undefined ? undefined : String(config.run.port)),
-        memory: flags.memory ?? config.limits.memory,
-        memorySwap: flags.memorySwap ?? config.limits.memorySwap,
-        cpus: flags.cpus ?? (config.limits.cpus === undefined ? undefined : String(config.limits.cpus)),
-        pids: flags.pids ?? (config.limits.pids === undefined ? undefined : String(config.limits.pids)),
-      };
-      const load = loadSpecFrom(flags, config);
-      const engine = withDefaultParallel(engineRequestFrom(engineFlags, { runId, env: {} }), load);
-      const slo = flags.slo ? parseSlo(flags.slo) : undefined;
+      const plan = await planRun(flags, config, { runId: newRunId() });
       const ports = await createRunPorts({
         config,
         home: loaded.home,
         env: context.env,
         pull: flags.pull ?? false,
-        prometheusPort: flags.prometheusPort === undefined ? undefined : Number(flags.prometheusPort),
+        prometheusPort: plan.prometheusPort,
         progress: context.progress,
         kittVersion: readPackageVersion(),
       });
       context.onClose(() => ports.close());
       const outcome = await runBenchmark(
         {
-          engine,
-          load,
-          ...(slo ? { slo } : {}),
+          engine: plan.engine,
+          load: plan.load,
+          ...(plan.slo ? { slo: plan.slo } : {}),
           home: loaded.home,
           ...(flags.output ? { resultDir: flags.output } : {}),
           config,

@@ -1,0 +1,121 @@
+import type { KittConfig, LimitsConfig } from '../config/config-schema.js';
+import { flagValues } from '../core/flag-values.js';
+import { OptionIssues } from '../core/option-issues.js';
+import type { EngineName, EngineRequest } from '../engines/engine.js';
+import { planLoad } from '../load/load-plan.js';
+import type { LoadSpec } from '../load/load-spec.js';
+import { checkDataset } from '../load/prompt-source.js';
+import { readSlo, requestBounds, type SloBounds } from '../metrics/slo.js';
+import { type EngineFlags, readEngineRequest } from './engine-options.js';
+import { type LoadFlags, readLoadSpec } from './load-options.js';
+
+/** The flags of `kitt run` that shape what is run, as commander hands them over (strings). */
+export interface RunFlags extends EngineFlags, LoadFlags {
+  readonly slo?: string;
+  readonly prometheusPort?: string;
+}
+
+/** A run, validated whole before anything starts: every value checked, every default filled in. */
+export interface RunPlan {
+  readonly engine: EngineRequest;
+  readonly load: LoadSpec;
+  readonly slo?: SloBounds;
+  readonly prometheusPort?: number;
+}
+
+/**
+ * Without --parallel, an engine gets as many slots as the load keeps in flight (at most 8): with
+ * fewer, requests wait inside the engine and TTFT measures its queue rather than its prefill.
+ */
+function withDefaultParallel(engine: EngineRequest, load: LoadSpec): EngineRequest {
+  if (engine.parallel !== undefined) return engine;
+  const concurrency = planLoad(load).maxConcurrency;
+  return { ...engine, parallel: Math.max(1, Math.min(concurrency ?? 4, 8)) };
+}
+
+/** `limits`, with the chosen engine profile's `limits` over them (flags go over both). */
+function configuredLimits(config: KittConfig, issues: OptionIssues): LimitsConfig {
+  const name = config.run.profile;
+  if (name === undefined) return config.limits;
+  const profile = config.engines.profiles?.[name];
+  if (!profile) {
+    const known = Object.keys(config.engines.profiles ?? {});
+    issues.add(
+      `no engine profile "${name}" (run.profile)`,
+      known.length > 0 ? `use one of: ${known.join(', ')}` : 'define it under engines.profiles in the config',
+    );
+    return config.limits;
+  }
+  return { ...config.limits, ...profile.limits };
+}
+
+/** The configured port of an engine: its own `engines.<name>.port`, else `run.port`. */
+function configuredPort(config: KittConfig, engine: EngineName): number | undefined {
+  const engines = config.engines as Readonly<Record<string, { port?: number | undefined } | undefined>>;
+  return engines[engine]?.port ?? config.run.port;
+}
+
+function readRunSlo(text: string | undefined, issues: OptionIssues): SloBounds | undefined {
+  if (text === undefined) return undefined;
+  const terms = readSlo(text, issues);
+  for (const term of terms?.filter((t) => t.percentile !== undefined) ?? []) {
+    issues.add(
+      `--slo ${term.text}: kitt run judges each request (goodput), not a percentile`,
+      `write ${term.metric}=${term.text.split('=')[1]} (percentile terms are for kitt calibrate)`,
+    );
+  }
+  return terms && requestBounds(terms);
+}
+
+/** The dataset to check: the spec's, or --dataset's even when other flags kept the spec from being built. */
+function datasetOf(flags: RunFlags, load: LoadSpec | undefined): { path: string; format: 'jsonl' | 'sharegpt' } | null {
+  if (load?.prompts?.kind === 'dataset') return load.prompts;
+  if (load || flags.dataset === undefined || flags.loadFile !== undefined) return null;
+  return { path: flags.dataset, format: flags.datasetFormat === 'sharegpt' ? 'sharegpt' : 'jsonl' };
+}
+
+/**
+ * Builds the plan of `kitt run` from its flags over the effective config, reporting every problem
+ * at once (one USAGE error, one line per problem) before any engine starts: the engine request and
+ * its limits, the load spec, the SLO, the export port, and the dataset, which is read and parsed
+ * here. Config values arrive validated and typed; only flags are parsed.
+ */
+export async function planRun(
+  flags: RunFlags,
+  config: KittConfig,
+  context: { readonly runId: string },
+): Promise<RunPlan> {
+  const issues = new OptionIssues();
+  const read = flagValues(issues);
+  const engine = readEngineRequest(
+    {
+      ...flags,
+      engine: flags.engine ?? config.run.engine,
+      model: flags.model ?? config.run.model,
+      mode: flags.mode ?? config.run.mode,
+    },
+    {
+      runId: context.runId,
+      // the config already holds the KITT_* variables, with their place in the precedence
+      env: {},
+      defaults: { portFor: (name) => configuredPort(config, name), limits: configuredLimits(config, issues) },
+    },
+    issues,
+  );
+  const load = readLoadSpec(flags, config.run.load, issues);
+  const slo = readRunSlo(flags.slo, issues);
+  const prometheusPort = read.positiveInt('--prometheus-port', flags.prometheusPort, '9464');
+  if (prometheusPort !== undefined && prometheusPort > 65535) {
+    issues.add(`--prometheus-port ${prometheusPort} is not a TCP port`, 'use a port between 1 and 65535');
+  }
+  const dataset = datasetOf(flags, load);
+  const datasetProblem = dataset ? await checkDataset(dataset.path, dataset.format) : null;
+  if (datasetProblem) issues.addError(datasetProblem);
+  issues.throwIfAny();
+  return {
+    engine: withDefaultParallel(engine!, load!),
+    load: load!,
+    ...(slo !== undefined ? { slo } : {}),
+    ...(prometheusPort !== undefined ? { prometheusPort } : {}),
+  };
+}
