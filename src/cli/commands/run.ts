@@ -19,6 +19,7 @@ interface RunFlags extends EngineFlags, LoadFlags {
   readonly json?: boolean;
   readonly pull?: boolean;
   readonly prometheusPort?: string;
+  readonly prometheusHost?: string;
 }
 
 /**
@@ -89,6 +90,10 @@ export function registerRunCommand(program: Command, context: CliContext): void 
     .option('-o, --output <dir>', 'result directory (default: KITT_HOME/results/<run id>)')
     .option('--config <path>', 'config file (default: ./kitt.yaml or KITT_HOME/config.yaml)')
     .option('--prometheus-port <n>', 'serve live metrics for Prometheus on this port during the run')
+    .option(
+      '--prometheus-host <address>',
+      'address the live metrics bind (default 127.0.0.1; 0.0.0.0 serves other machines)',
+    )
     .option('--pull', 'pull the engine image if it is missing')
     .option('--json', 'print the metrics as JSON instead of a table')
     .addHelpText(
@@ -129,6 +134,7 @@ Examples:
         env: context.env,
         pull: flags.pull ?? false,
         prometheusPort: flags.prometheusPort === undefined ? undefined : Number(flags.prometheusPort),
+        prometheusHost: flags.prometheusHost,
         progress: context.progress,
         kittVersion: readPackageVersion(),
       });
