@@ -57,7 +57,11 @@ if [[ $spark == 1 ]]; then
   exit 0
 fi
 
-if [[ $force == 0 ]] && docker image inspect "$image:cpu-$short" >/dev/null 2>&1; then
+# The image is rebuilt when its Dockerfile changed (e.g. the non-root USER), even for the same commit:
+# the Dockerfile's hash is a label, and an image without the current one does not count as built.
+recipe=$(sha256sum docker/llama_cpp/Dockerfile.cpu | cut -c1-12)
+if [[ $force == 0 ]] &&
+  [[ $(docker image inspect -f '{{index .Config.Labels "kitt.image.recipe"}}' "$image:cpu-$short" 2>/dev/null) == "$recipe" ]]; then
   docker tag "$image:cpu-$short" "$image:cpu"
   exit 0
 fi
@@ -105,6 +109,6 @@ mkdir -p "$root$(dirname "$loader")"
 cp -L "$loader" "$root$loader"
 cp docker/llama_cpp/Dockerfile.cpu "$ctx/Dockerfile"
 
-docker build -q --label "kitt.llama-cpp.commit=$commit" -t "$image:cpu-$short" -t "$image:cpu" "$ctx" \
+docker build -q --label "kitt.llama-cpp.commit=$commit" --label "kitt.image.recipe=$recipe" -t "$image:cpu-$short" -t "$image:cpu" "$ctx" \
   >"$ctx/build.log" 2>&1 || { cat "$ctx/build.log" >&2; exit 1; }
 log "built $image:cpu and $image:cpu-$short"

@@ -27,6 +27,8 @@ export interface RunPortsOptions {
   readonly pull: boolean;
   /** Overrides export.prometheus: serve live metrics on this port (0 = any free port). */
   readonly prometheusPort?: number | undefined;
+  /** Overrides export.prometheus.host: the address the live metrics bind. */
+  readonly prometheusHost?: string | undefined;
   readonly progress: Progress;
   readonly kittVersion: string;
 }
@@ -56,7 +58,8 @@ export async function createRunPorts(options: RunPortsOptions): Promise<Closable
         options.prometheusPort ?? (config.export.prometheus.enabled ? config.export.prometheus.port : undefined);
       if (port === undefined) return undefined;
       const exporter = new RunMetricsExporter(labels, options.kittVersion);
-      metricsServer = await serveMetrics(exporter, { port });
+      const host = options.prometheusHost ?? config.export.prometheus.host;
+      metricsServer = await serveMetrics(exporter, { port, host });
       progress.info(`serving live metrics on ${metricsServer.url}`);
       return exporter;
     },

@@ -100,7 +100,9 @@ export const configSchema = z.strictObject({
     .optional(),
   export: z
     .strictObject({
-      prometheus: z.strictObject({ enabled: z.boolean().optional(), port: port.optional() }).optional(),
+      prometheus: z
+        .strictObject({ enabled: z.boolean().optional(), port: port.optional(), host: z.string().min(1).optional() })
+        .optional(),
       influx: z
         .strictObject({
           url: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }).optional(),
@@ -157,7 +159,8 @@ export interface KittConfig {
   readonly limits: LimitsConfig;
   readonly store: { readonly url?: string | undefined };
   readonly export: {
-    readonly prometheus: { readonly enabled: boolean; readonly port: number };
+    /** host: the address /metrics binds; loopback unless set (0.0.0.0 serves other machines). */
+    readonly prometheus: { readonly enabled: boolean; readonly port: number; readonly host: string };
     readonly influx: {
       readonly url?: string | undefined;
       readonly version: 1 | 2;
@@ -187,7 +190,7 @@ export const DEFAULT_CONFIG: KittConfig = {
   limits: {},
   store: {},
   export: {
-    prometheus: { enabled: false, port: 9464 },
+    prometheus: { enabled: false, port: 9464, host: '127.0.0.1' },
     influx: { version: 2 },
   },
   compute: { rates: {} },

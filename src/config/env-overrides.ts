@@ -32,6 +32,12 @@ export const ENV_OVERRIDES: readonly EnvOverride[] = [
     type: 'integer',
     description: 'port of the Prometheus /metrics endpoint',
   },
+  {
+    name: 'KITT_PROMETHEUS_HOST',
+    keyPath: ['export', 'prometheus', 'host'],
+    type: 'string',
+    description: 'address the Prometheus /metrics endpoint binds (default 127.0.0.1)',
+  },
   { name: 'KITT_INFLUX_URL', keyPath: ['export', 'influx', 'url'], type: 'string', description: 'InfluxDB URL' },
   {
     name: 'KITT_INFLUX_VERSION',

@@ -73,6 +73,8 @@ test('vLLM, all GPUs: the create request', () => {
       PidsLimit: 4096,
       DeviceRequests: gpuAll,
       ShmSize: 8 * gib,
+      SecurityOpt: ['no-new-privileges:true'],
+      CapDrop: ['ALL'],
     },
   });
 });
@@ -106,7 +108,10 @@ test('Ollama: the create request with the persistent model volume', () => {
       ],
       Memory: 8 * gib,
       MemorySwap: 8 * gib,
+      PidsLimit: 4096,
       DeviceRequests: [{ Driver: 'nvidia', DeviceIDs: ['0'], Capabilities: [['gpu']] }],
+      SecurityOpt: ['no-new-privileges:true'],
+      CapDrop: ['ALL'],
     },
   });
 });
@@ -137,7 +142,10 @@ test('ExLlamaV2 (TabbyAPI): the create request', () => {
       ],
       Memory: 16 * gib,
       MemorySwap: 16 * gib,
+      PidsLimit: 4096,
       DeviceRequests: gpuAll,
+      SecurityOpt: ['no-new-privileges:true'],
+      CapDrop: ['ALL'],
     },
   });
 });
@@ -177,6 +185,8 @@ test('llama.cpp on CPU: the create request with every limit', () => {
         MemorySwap: 2 * gib,
         NanoCpus: 1_500_000_000,
         PidsLimit: 256,
+        SecurityOpt: ['no-new-privileges:true'],
+        CapDrop: ['ALL'],
       },
     },
   );

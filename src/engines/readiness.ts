@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { request } from 'undici';
+import { requestBounded } from '../core/bounded-request.js';
 import { KittError } from '../core/errors.js';
 import type { EngineExit } from './engine.js';
 
@@ -34,7 +34,7 @@ export interface HttpReadinessOptions extends PollOptions {
   readonly expectStatus?: number;
   /** The body must match too, e.g. /"status":\s*"ok"/. */
   readonly bodyMatch?: RegExp;
-  /** Per-probe budget for headers and body; default 2 s. */
+  /** Per-probe deadline for the whole answer (a health body is capped at 64 KiB); default 2 s. */
   readonly probeTimeoutMs?: number;
 }
 
@@ -77,13 +77,8 @@ export function forHttp(url: string, options: HttpReadinessOptions = {}): Readin
     check: (probe) =>
       poll(description, probe, options, async (signal) => {
         try {
-          const response = await request(url, {
-            signal,
-            headersTimeout: probeTimeoutMs,
-            bodyTimeout: probeTimeoutMs,
-          });
-          const body = await response.body.text();
-          return response.statusCode === expectStatus && (options.bodyMatch?.test(body) ?? true);
+          const response = await requestBounded(url, { signal, deadlineMs: probeTimeoutMs, maxBytes: 64 * 1024 });
+          return response.statusCode === expectStatus && (options.bodyMatch?.test(response.body.toString()) ?? true);
         } catch (error) {
           if (signal.aborted) throw error;
           return false;

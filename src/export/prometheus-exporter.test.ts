@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { test } from 'node:test';
 import { startPrometheus } from '../testing/external-services.js';
 import { waitFor } from '../testing/free-port.js';
@@ -65,6 +67,51 @@ test('a port already taken gives PORT_IN_USE naming the setting', async (t) => {
     (error: Error & { code?: string }) => {
       assert.equal(error.code, 'PORT_IN_USE');
       assert.match(error.message, /in use/);
+      return true;
+    },
+  );
+});
+
+/** Whether a TCP connection to host:port is accepted. */
+function accepts(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port, timeout: 1_000 });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
+
+test('live metrics bind loopback unless told otherwise, and say where they really bind', async (t) => {
+  const exporter = exporterWithTraffic();
+  const server = await serveMetrics(exporter, { port: 0 });
+  t.after(() => server.close());
+  assert.equal(server.host, '127.0.0.1');
+  assert.equal(server.url, `http://127.0.0.1:${server.port}/metrics`);
+  assert.equal(await accepts('127.0.0.1', server.port), true);
+  const outside = Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a !== undefined && !a.internal && a.family === 'IPv4');
+  if (outside) assert.equal(await accepts(outside.address, server.port), false, `reachable on ${outside.address}`);
+
+  const everywhere = await serveMetrics(exporter, { port: 0, host: '0.0.0.0' });
+  t.after(() => everywhere.close());
+  assert.equal(everywhere.url, `http://0.0.0.0:${everywhere.port}/metrics`);
+  if (outside) assert.equal(await accepts(outside.address, everywhere.port), true);
+});
+
+test('an address that is not this machine’s is a usage error naming the setting', async () => {
+  await assert.rejects(
+    serveMetrics(exporterWithTraffic(), { port: 0, host: '192.0.2.123' }),
+    (error: Error & { code?: string; hint?: string }) => {
+      assert.equal(error.code, 'USAGE');
+      assert.match(error.hint ?? '', /--prometheus-host/);
       return true;
     },
   );

@@ -141,16 +141,23 @@ function observeMs(histogram: Histogram<string>, labels: Record<string, string>,
 
 export interface MetricsServer {
   readonly port: number;
+  /** The address really bound, e.g. 127.0.0.1, 0.0.0.0 or ::. */
+  readonly host: string;
+  /** Where it serves, with the bound address (a wildcard address is shown as it is: every interface). */
   readonly url: string;
   close(): Promise<void>;
 }
 
-/** Serves `GET /metrics` for Prometheus to scrape. Port 0 picks a free one. */
+/**
+ * Serves `GET /metrics` for Prometheus to scrape. Port 0 picks a free one. Binds loopback unless
+ * `host` says otherwise: the series name the engine, model and run, which is nobody else's business,
+ * and the monitoring stack's Prometheus runs on the host network and scrapes 127.0.0.1.
+ */
 export async function serveMetrics(
   exporter: { registry: Registry },
   options: { port: number; host?: string },
 ): Promise<MetricsServer> {
-  const host = options.host ?? '0.0.0.0';
+  const host = options.host ?? '127.0.0.1';
   const server: Server = createServer((req, res) => {
     if (req.method === 'GET' && req.url?.split('?')[0] === '/metrics') {
       exporter.registry
@@ -173,16 +180,22 @@ export async function serveMetrics(
           ? new KittError('PORT_IN_USE', `port ${options.port} for kitt's metrics is in use`, {
               hint: 'set export.prometheus.port (or KITT_PROMETHEUS_PORT) to a free port, or 0 for any',
             })
-          : error,
+          : error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND'
+            ? new KittError('USAGE', `kitt's metrics cannot bind ${host}: no such address on this machine`, {
+                hint: 'set --prometheus-host (or export.prometheus.host) to 127.0.0.1, 0.0.0.0 or an address of this machine',
+              })
+            : error,
       ),
     );
     server.listen(options.port, host, () => resolve());
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
+  const bound = typeof address === 'object' && address ? address.address : host;
   return {
     port,
-    url: `http://127.0.0.1:${port}/metrics`,
+    host: bound,
+    url: `http://${bound.includes(':') ? `[${bound}]` : bound}:${port}/metrics`,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections?.();

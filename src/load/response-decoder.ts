@@ -1,5 +1,5 @@
 import type { EngineReport, TokenArrival } from '../metrics/request-record.js';
-import { createNdjsonSplitter, createSseSplitter, type FrameSplitter } from './frame-splitter.js';
+import { createNdjsonSplitter, createSseSplitter, type FrameSplitter, MAX_FRAME_BYTES } from './frame-splitter.js';
 import type { LoadApi } from './load-target.js';
 
 /**
@@ -30,6 +30,14 @@ export interface DecodedResponse {
   serverError: string | null;
   /** A payload that was not JSON. */
   protocolError: string | null;
+  /** One event, line or non-streamed body passed the cap: the request ends, nothing more is read. */
+  tooLarge: string | null;
+  /**
+   * A token count the server sent (usage, llama.cpp timings, Ollama counts) was not a plausible
+   * count: why, e.g. `usage.completion_tokens -5`. Such counts are ignored, so the output falls
+   * back to the tokens counted from the stream.
+   */
+  invalidUsage: string | null;
 }
 
 export interface ResponseDecoder {
@@ -52,7 +60,26 @@ function emptyResult(): DecodedResponse {
     complete: false,
     serverError: null,
     protocolError: null,
+    tooLarge: null,
+    invalidUsage: null,
   };
+}
+
+/**
+ * Above any real request: ten million tokens is ~50x the longest context windows of the day. A
+ * count past it, negative or fractional is a broken or hostile server (-290 tok/s, 5.9e16 tok/s).
+ */
+export const MAX_USAGE_TOKENS = 10_000_000;
+
+/**
+ * A token count as the server sent it: the number when it is an integer in [0, MAX_USAGE_TOKENS),
+ * undefined when absent; `invalid` hears the field and value of anything else.
+ */
+export function usageCount(value: unknown, field: string, invalid: (why: string) => void): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value < MAX_USAGE_TOKENS) return value;
+  invalid(`${field} ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`);
+  return undefined;
 }
 
 const DONE = Buffer.from('[DONE]');
@@ -202,11 +229,11 @@ function viewOllama(api: LoadApi, json: Json): PayloadView {
 }
 
 /** llama.cpp `timings` (every response of llama-server, also the last streamed chunk). */
-export function engineReportFromLlamaCpp(timings: Json): EngineReport {
-  const predictedN = asNumber(timings.predicted_n);
+export function engineReportFromLlamaCpp(timings: Json, invalid: (why: string) => void = () => {}): EngineReport {
+  const predictedN = usageCount(timings.predicted_n, 'timings.predicted_n', invalid);
   const predictedMs = asNumber(timings.predicted_ms);
   return compact({
-    promptTokens: asNumber(timings.prompt_n),
+    promptTokens: usageCount(timings.prompt_n, 'timings.prompt_n', invalid),
     completionTokens: predictedN,
     promptMs: asNumber(timings.prompt_ms),
     generationMs: predictedMs,
@@ -216,15 +243,15 @@ export function engineReportFromLlamaCpp(timings: Json): EngineReport {
 }
 
 /** Ollama's final object: durations in nanoseconds. */
-export function engineReportFromOllama(json: Json): EngineReport {
+export function engineReportFromOllama(json: Json, invalid: (why: string) => void = () => {}): EngineReport {
   const nsToMs = (value: unknown) => {
     const ns = asNumber(value);
     return ns === undefined ? undefined : ns / 1e6;
   };
-  const evalCount = asNumber(json.eval_count);
+  const evalCount = usageCount(json.eval_count, 'eval_count', invalid);
   const generationMs = nsToMs(json.eval_duration);
   return compact({
-    promptTokens: asNumber(json.prompt_eval_count),
+    promptTokens: usageCount(json.prompt_eval_count, 'prompt_eval_count', invalid),
     completionTokens: evalCount,
     promptMs: nsToMs(json.prompt_eval_duration),
     generationMs,
@@ -274,11 +301,11 @@ abstract class BaseDecoder implements ResponseDecoder {
     const view = ollama ? viewOllama(this.api, json) : viewOpenAi(this.api, json);
     this.record(view, atMs);
     if (ollama && view.done) {
-      this.result.engine = engineReportFromOllama(json);
+      this.result.engine = engineReportFromOllama(json, this.invalid);
       this.result.complete = true;
     }
     const timings = asObject(json.timings);
-    if (timings) this.result.engine = engineReportFromLlamaCpp(timings);
+    if (timings) this.result.engine = engineReportFromLlamaCpp(timings, this.invalid);
   }
 
   /**
@@ -308,15 +335,21 @@ abstract class BaseDecoder implements ResponseDecoder {
     return true;
   }
 
+  /** Keeps the first reason only: one broken count makes the whole response's counts suspect. */
+  protected readonly invalid = (why: string): void => {
+    this.result.invalidUsage ??= `${why} is not a token count (a non-negative integer below ${MAX_USAGE_TOKENS})`;
+  };
+
   private record(view: PayloadView, atMs: number): void {
     const result = this.result;
     let tokens = 1;
-    const completion = asNumber(view.usage?.completion_tokens);
+    const completion = usageCount(view.usage?.completion_tokens, 'usage.completion_tokens', this.invalid);
+    const prompt = usageCount(view.usage?.prompt_tokens, 'usage.prompt_tokens', this.invalid);
     if (completion !== undefined) {
       tokens = Math.max(0, completion - this.usageSoFar);
       this.usageSoFar = completion;
       result.completionTokens = completion;
-      result.promptTokens = asNumber(view.usage?.prompt_tokens) ?? result.promptTokens;
+      result.promptTokens = prompt ?? result.promptTokens;
     }
     if (!this.continuousUsage || completion === undefined) tokens = 1;
     if (view.reasoning !== undefined) {
@@ -349,6 +382,9 @@ class StreamDecoder extends BaseDecoder {
   push(chunk: Buffer, atMs: number): void {
     this.atMs = atMs;
     this.splitter.push(chunk);
+    if (this.splitter.overflowed) {
+      this.result.tooLarge ??= `one streamed event is over ${MAX_FRAME_BYTES / (1024 * 1024)} MiB`;
+    }
   }
 
   end(atMs: number): void {
@@ -360,13 +396,22 @@ class StreamDecoder extends BaseDecoder {
 /** A non-streamed response: one JSON body, all tokens arrive when it completes. */
 class BodyDecoder extends BaseDecoder {
   private readonly chunks: Buffer[] = [];
+  private bytes = 0;
 
   push(chunk: Buffer): void {
+    if (this.result.tooLarge !== null) return;
+    this.bytes += chunk.length;
+    if (this.bytes > MAX_FRAME_BYTES) {
+      this.result.tooLarge = `the response body is over ${MAX_FRAME_BYTES / (1024 * 1024)} MiB`;
+      this.chunks.length = 0;
+      return;
+    }
     this.chunks.push(chunk);
   }
 
   end(atMs: number): void {
-    const body = Buffer.concat(this.chunks);
+    if (this.result.tooLarge !== null) return;
+    const body = Buffer.concat(this.chunks, this.bytes);
     this.accept(body, atMs);
     const result = this.result;
     if (result.protocolError !== null || result.serverError !== null) return;
@@ -374,7 +419,7 @@ class BodyDecoder extends BaseDecoder {
     // One arrival carrying the whole answer.
     const total = result.completionTokens ?? result.engine?.completionTokens;
     const last = result.arrivals.at(-1);
-    if (last && total !== undefined && total !== null) {
+    if (last && total !== undefined && total !== null && result.invalidUsage === null) {
       result.arrivals[result.arrivals.length - 1] = { ...last, tokens: total };
     }
   }

@@ -1,9 +1,11 @@
 import { performance } from 'node:perf_hooks';
-import { Pool, request } from 'undici';
+import { Pool } from 'undici';
+import { BoundedReadError, type ReadLimits, requestBounded } from '../core/bounded-request.js';
 import { anchorWallClock, type Clock, monotonicClock, type WallAnchor } from '../core/clock.js';
 import { type Progress, silentProgress } from '../core/progress.js';
 import { counterDeltas, type PromScrape, parsePrometheusText } from '../metrics/prometheus-text.js';
 import type { RequestRecord } from '../metrics/request-record.js';
+import { invalidUsageWarnings } from '../metrics/summarize-run.js';
 import { type LoadPlan, planLoad } from './load-plan.js';
 import type { LoadSpec } from './load-spec.js';
 import { type LoadTarget, splitBaseUrl } from './load-target.js';
@@ -98,7 +100,8 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, options: RunLo
     prompts = { prompts: [], exactInputLengths: false, warnings: ['interrupted while preparing prompts'] };
   }
   warnings.push(...prompts.warnings);
-  const before = options.shard ? null : await scrapeEngineCounters(target);
+  const scrapeFailed = (reason: string) => warnings.push(reason);
+  const before = options.shard ? null : await scrapeEngineCounters(target, scrapeFailed);
   const { origin } = splitBaseUrl(target.baseUrl);
   const pool = new Pool(origin, {
     connections: plan.maxConcurrency === null ? null : Math.ceil(plan.maxConcurrency / (options.shard?.count ?? 1)),
@@ -144,8 +147,8 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, options: RunLo
   }
   const openLoop = plan.stages.some((s) => s.openLoop);
   const selfCheck = probe.stop(records, openLoop, spunMs);
-  if (!options.shard) warnings.push(...selfCheckWarnings(selfCheck));
-  const after = before ? await scrapeEngineCounters(target) : null;
+  if (!options.shard) warnings.push(...invalidUsageWarnings(records), ...selfCheckWarnings(selfCheck));
+  const after = before ? await scrapeEngineCounters(target, scrapeFailed) : null;
   const stages = outcomes.map(
     (o): StageResult => ({
       stage: o.stage,
@@ -211,11 +214,20 @@ async function prepareFor(
   }
 }
 
+/**
+ * Limits of one /metrics read. vLLM's text is ~100 KiB with every histogram; 4 MiB leaves room for
+ * many models and LoRA adapters and bounds the parse (a 50 MB answer cost 2.2 GB unbounded).
+ */
+export const METRICS_READ_LIMITS: ReadLimits = { maxBytes: 4 * 1024 * 1024, deadlineMs: 5_000 };
+
 /** The target's counters (its metricsPath, default /metrics); null when it has none or does not answer. */
-export function scrapeEngineCounters(target: LoadTarget): Promise<PromScrape | null> {
+export function scrapeEngineCounters(
+  target: LoadTarget,
+  onFailure?: (reason: string) => void,
+): Promise<PromScrape | null> {
   return target.metricsPath === null
     ? Promise.resolve(null)
-    : scrapeMetrics(target.baseUrl, target.metricsPath ?? '/metrics');
+    : scrapeMetrics(target.baseUrl, target.metricsPath ?? '/metrics', onFailure);
 }
 
 /** The result's engineCounters field, present when both readings were taken. */
@@ -228,18 +240,21 @@ export function engineCountersBetween(
     : {};
 }
 
-/** Reads an engine's Prometheus text; null when it has none or does not answer. */
-export async function scrapeMetrics(baseUrl: string, path: string): Promise<PromScrape | null> {
+/**
+ * Reads an engine's Prometheus text within METRICS_READ_LIMITS; null when it has none, does not
+ * answer, or breaks a limit (`onFailure` hears why when the answer was too slow or too large).
+ */
+export async function scrapeMetrics(
+  baseUrl: string,
+  path: string,
+  onFailure?: (reason: string) => void,
+): Promise<PromScrape | null> {
   const { origin, prefix } = splitBaseUrl(baseUrl);
   try {
-    const response = await request(`${origin}${prefix}${path}`, {
-      method: 'GET',
-      headersTimeout: 5000,
-      bodyTimeout: 5000,
-    });
-    const text = await response.body.text();
-    return response.statusCode === 200 ? parsePrometheusText(text) : null;
-  } catch {
+    const response = await requestBounded(`${origin}${prefix}${path}`, METRICS_READ_LIMITS);
+    return response.statusCode === 200 ? parsePrometheusText(response.body.toString('utf8')) : null;
+  } catch (error) {
+    if (error instanceof BoundedReadError) onFailure?.(`${error.message} (${error.kind}): engine counters skipped`);
     return null;
   }
 }

@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { anchorWallClock, monotonicClock } from '../core/clock.js';
 import { silentProgress } from '../core/progress.js';
 import type { RequestRecord } from '../metrics/request-record.js';
+import { invalidUsageWarnings } from '../metrics/summarize-run.js';
 import { planLoad } from './load-plan.js';
 import type { LoadSpec } from './load-spec.js';
 import type { LoadTarget } from './load-target.js';
@@ -173,7 +174,11 @@ export async function runSharded(spec: LoadSpec, target: LoadTarget, options: Ru
     window: mergeWindows(stages.map((s) => s.window)),
     stages,
     ...engineCountersBetween(before, after),
-    warnings: [...new Set(results.flatMap((r) => r.warnings)), ...selfCheckWarnings(selfCheck)],
+    warnings: [
+      ...new Set(results.flatMap((r) => r.warnings)),
+      ...invalidUsageWarnings(records),
+      ...selfCheckWarnings(selfCheck),
+    ],
     interrupted: options.signal?.aborted ?? false,
     plan,
     wallAnchor,

@@ -50,6 +50,7 @@ const ERROR_BODY_LIMIT = 512;
 
 class TimeoutError extends Error {}
 class InterruptError extends Error {}
+class TooLargeError extends Error {}
 
 /**
  * Sends one request through an undici dispatcher and resolves with its record. Never rejects:
@@ -180,6 +181,8 @@ class Exchange implements Dispatcher.DispatchHandler {
       return;
     }
     this.decoder.push(chunk, atMs);
+    const tooLarge = this.decoder.result.tooLarge;
+    if (tooLarge !== null) this.abort(new TooLargeError(tooLarge));
   }
 
   onResponseEnd(): void {
@@ -212,10 +215,13 @@ class Exchange implements Dispatcher.DispatchHandler {
     const engine = decoded.engine;
     let outputTokens = clientCountedTokens;
     let outputTokenSource: RequestRecord['outputTokenSource'] = 'chunks';
-    if (decoded.completionTokens !== null) {
+    // A server that sent one implausible count is not trusted for the others: counted chunks only.
+    const invalidUsage = decoded.invalidUsage;
+    const trusted = invalidUsage === null;
+    if (trusted && decoded.completionTokens !== null) {
       outputTokens = decoded.completionTokens;
       outputTokenSource = 'usage';
-    } else if (engine?.completionTokens !== undefined) {
+    } else if (trusted && engine?.completionTokens !== undefined) {
       outputTokens = engine.completionTokens;
       outputTokenSource = 'engine';
     }
@@ -232,13 +238,14 @@ class Exchange implements Dispatcher.DispatchHandler {
       firstReasoningAtMs: decoded.firstReasoningAtMs,
       lastContentAtMs: decoded.lastContentAtMs,
       endAtMs,
-      promptTokens: decoded.promptTokens ?? engine?.promptTokens ?? this.prompt.inputTokens,
+      promptTokens: (trusted ? (decoded.promptTokens ?? engine?.promptTokens) : null) ?? this.prompt.inputTokens,
       outputTokens,
       outputTokenSource,
       clientCountedTokens,
       arrivals: decoded.arrivals,
       engine,
       error,
+      ...(invalidUsage === null ? {} : { invalidUsage }),
     });
   }
 }
@@ -246,6 +253,7 @@ class Exchange implements Dispatcher.DispatchHandler {
 function classifyError(error: Error): RequestError {
   if (error instanceof TimeoutError) return { kind: 'timeout', message: error.message };
   if (error instanceof InterruptError) return { kind: 'aborted', message: error.message };
+  if (error instanceof TooLargeError) return { kind: 'response-too-large', message: error.message };
   const code = (error as { code?: string }).code ?? '';
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
     return { kind: 'timeout', message: error.message };

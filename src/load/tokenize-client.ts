@@ -1,24 +1,37 @@
-import { request } from 'undici';
+import { type ReadLimits, requestBounded } from '../core/bounded-request.js';
 import { splitBaseUrl } from './load-target.js';
 
 /**
  * Counts tokens with the engine's own tokenizer: POST {base}/tokenize (llama.cpp `{content}` →
  * `{tokens}`, vLLM `{model, prompt}` → `{count, tokens}`, kitt's embedded server as llama.cpp).
- * Not on the measured path, so plain undici `request` is fine.
+ * Not on the measured path: one bounded exchange per prompt.
  */
 export type CountTokens = (text: string) => Promise<number>;
 
-export function tokenizeClient(baseUrl: string, model: string, signal?: AbortSignal): CountTokens {
+/**
+ * Limits of one /tokenize call: the answer lists token ids (a few bytes each), so 16 MiB covers a
+ * prompt of millions of tokens; 10 s covers a slow tokenizer on a loaded CPU engine. A server past
+ * either fails the call, and the run falls back to approximate input lengths instead of hanging.
+ */
+export const TOKENIZE_READ_LIMITS: ReadLimits = { maxBytes: 16 * 1024 * 1024, deadlineMs: 10_000 };
+
+export function tokenizeClient(
+  baseUrl: string,
+  model: string,
+  signal?: AbortSignal,
+  limits: ReadLimits = TOKENIZE_READ_LIMITS,
+): CountTokens {
   const { origin, prefix } = splitBaseUrl(baseUrl);
   return async (text) => {
-    const response = await request(`${origin}${prefix}/tokenize`, {
+    const response = await requestBounded(`${origin}${prefix}/tokenize`, {
+      ...limits,
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ content: text, prompt: text, model }),
-      signal,
+      ...(signal ? { signal } : {}),
     });
-    const body = (await response.body.json()) as { count?: number; tokens?: unknown[] };
     if (response.statusCode !== 200) throw new Error(`POST /tokenize answered ${response.statusCode}`);
+    const body = JSON.parse(response.body.toString('utf8')) as { count?: number; tokens?: unknown[] };
     const count = typeof body.count === 'number' ? body.count : body.tokens?.length;
     if (typeof count !== 'number') throw new Error('POST /tokenize answered without tokens');
     return count;

@@ -13,6 +13,7 @@ export type RequestErrorKind =
   | 'timeout' // the request exceeded its deadline
   | 'connection' // refused, reset, closed early
   | 'protocol' // the body could not be understood
+  | 'response-too-large' // one event, line or body passed kitt's cap; the rest was not read
   | 'aborted' // the run was interrupted
   | 'dropped'; // never sent: no free slot under the in-flight cap and the policy was to drop
 
@@ -72,4 +73,10 @@ export interface RequestRecord {
   readonly arrivals: readonly TokenArrival[];
   readonly engine: EngineReport | null;
   readonly error: RequestError | null;
+  /**
+   * Present when the server sent a token count that is not a non-negative integer below 10,000,000
+   * (negative, fractional, absurd): what it sent. The request still counts; its outputTokens are
+   * the client's count from the stream (outputTokenSource 'chunks') and promptTokens kitt's own.
+   */
+  readonly invalidUsage?: string;
 }

@@ -227,3 +227,20 @@ function countBy<K extends string>(keys: readonly K[]): Partial<Record<K, number
   for (const key of keys) counts[key] = (counts[key] ?? 0) + 1;
   return counts;
 }
+
+/**
+ * The run's warning when servers sent implausible token counts (RequestRecord.invalidUsage): how
+ * many requests, the first reason, and that their output tokens were counted from the stream.
+ */
+export function invalidUsageWarnings(records: readonly RequestRecord[]): string[] {
+  let count = 0;
+  let first: string | undefined;
+  for (const record of records) {
+    if (record.invalidUsage === undefined) continue;
+    count++;
+    first ??= record.invalidUsage;
+  }
+  if (count === 0) return [];
+  const requests = count === 1 ? '1 request' : `${count} requests`;
+  return [`${requests} had invalid usage counts (${first}): their output tokens are counted from the stream`];
+}

@@ -12,8 +12,8 @@ export interface RunListing {
 export type ReadRuns = () => Promise<readonly RunListing[]>;
 
 export interface WebServerOptions {
-  /** Address to bind; 127.0.0.1 keeps the dashboard on this machine. */
-  readonly host: string;
+  /** Address to bind; default 127.0.0.1, which keeps the dashboard on this machine. */
+  readonly host?: string;
   /** 0 picks a free port. */
   readonly port: number;
   readonly version: string;
@@ -36,6 +36,7 @@ const STORE_MISSING = {
 
 /** Starts kitt's web server: GET /health, GET /api/runs and a page listing runs at GET /. */
 export async function startWebServer(options: WebServerOptions): Promise<StartedWebServer> {
+  const host = options.host ?? '127.0.0.1';
   const server = createServer((req, res) => {
     route(req, res, options).catch((error: unknown) => sendError(res, error));
   });
@@ -43,16 +44,17 @@ export async function startWebServer(options: WebServerOptions): Promise<Started
     server.once('error', (error: NodeJS.ErrnoException) => {
       reject(
         error.code === 'EADDRINUSE'
-          ? new KittError('PORT_IN_USE', `port ${options.port} on ${options.host} is in use`, {
+          ? new KittError('PORT_IN_USE', `port ${options.port} on ${host} is in use`, {
               hint: 'pick another with --port, or stop what listens there',
             })
           : error,
       );
     });
-    server.listen(options.port, options.host, () => resolve());
+    server.listen(options.port, host, () => resolve());
   });
-  const port = (server.address() as AddressInfo).port;
-  const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
+  // The address really bound (a name such as localhost resolves to one), as the url says.
+  const { port, address } = server.address() as AddressInfo;
+  const hostForUrl = address.includes(':') ? `[${address}]` : address;
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= new Promise<void>((resolve) => {

@@ -14,6 +14,7 @@ interface Flags extends RunFlags {
   readonly config?: string;
   readonly json?: boolean;
   readonly pull?: boolean;
+  readonly prometheusHost?: string;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -66,6 +67,10 @@ export function registerRunCommand(program: Command, context: CliContext): void 
     .option('-o, --output <dir>', 'result directory (default: KITT_HOME/results/<run id>)')
     .option('--config <path>', 'config file (default: ./kitt.yaml or KITT_HOME/config.yaml)')
     .option('--prometheus-port <n>', 'serve live metrics for Prometheus on this port during the run')
+    .option(
+      '--prometheus-host <address>',
+      'address the live metrics bind (default 127.0.0.1; 0.0.0.0 serves other machines)',
+    )
     .option('--pull', 'pull the engine image if it is missing')
     .option('--json', 'print the metrics as JSON instead of a table')
     .addHelpText(
@@ -97,6 +102,7 @@ Every problem with the options is reported at once, before anything starts.
         env: context.env,
         pull: flags.pull ?? false,
         prometheusPort: plan.prometheusPort,
+        prometheusHost: flags.prometheusHost,
         progress: context.progress,
         kittVersion: readPackageVersion(),
       });

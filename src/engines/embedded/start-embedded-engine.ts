@@ -2,8 +2,8 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { extname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { request as httpRequest } from 'undici';
 import { availableCpus } from '../../core/available-cpus.js';
+import { requestBounded } from '../../core/bounded-request.js';
 import { type ErrorCode, EXIT_CODES, KittError } from '../../core/errors.js';
 import type { Progress } from '../../core/progress.js';
 import { validateGguf } from '../../models/validate-gguf.js';
@@ -163,8 +163,8 @@ async function terminate(server: ServerProcess, graceMs: number): Promise<Engine
 
 async function servedModelName(baseUrl: string, fallback: string): Promise<string> {
   try {
-    const response = await httpRequest(`${baseUrl}/v1/models`, { headersTimeout: 5_000, bodyTimeout: 5_000 });
-    const body = (await response.body.json()) as { data?: Array<{ id?: unknown }> };
+    const response = await requestBounded(`${baseUrl}/v1/models`, { deadlineMs: 5_000, maxBytes: 1024 * 1024 });
+    const body = JSON.parse(response.body.toString('utf8')) as { data?: Array<{ id?: unknown }> };
     const id = body.data?.[0]?.id;
     return typeof id === 'string' ? id : fallback;
   } catch {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ContainerSpec } from '../container-runtime.js';
-import { exitInfoFrom, limitsFromHostConfig, toCreateOptions } from './create-options.js';
+import { DEFAULT_PIDS_LIMIT, exitInfoFrom, limitsFromHostConfig, toCreateOptions } from './create-options.js';
 
 const spec: ContainerSpec = {
   name: 'kitt-llamacpp-3fa9c1-ab12cd',
@@ -42,16 +42,25 @@ test('the create request carries host networking, limits, GPU ids, mounts and ki
       PidsLimit: 256,
       DeviceRequests: [{ Driver: 'nvidia', DeviceIDs: ['0', '2'], Capabilities: [['gpu']] }],
       ShmSize: 1 << 30,
+      SecurityOpt: ['no-new-privileges:true'],
+      CapDrop: ['ALL'],
     },
   });
 });
 
-test('all GPUs is Count −1; explicit swap is kept; no limits means no limit fields', () => {
+test('all GPUs is Count −1; explicit swap is kept; no limits means no limit fields but the default pids limit', () => {
   const all = toCreateOptions({ ...spec, limits: { gpus: 'all', memoryBytes: 100, memorySwapBytes: 300 } }, 'o');
   assert.deepEqual(all.HostConfig?.DeviceRequests, [{ Driver: 'nvidia', Count: -1, Capabilities: [['gpu']] }]);
   assert.equal(all.HostConfig?.MemorySwap, 300);
   const none = toCreateOptions({ ...spec, limits: {}, shmSizeBytes: undefined }, 'o');
-  assert.deepEqual(Object.keys(none.HostConfig ?? {}), ['NetworkMode', 'Mounts']);
+  assert.deepEqual(Object.keys(none.HostConfig ?? {}), [
+    'NetworkMode',
+    'Mounts',
+    'PidsLimit',
+    'SecurityOpt',
+    'CapDrop',
+  ]);
+  assert.equal(none.HostConfig?.PidsLimit, DEFAULT_PIDS_LIMIT);
 });
 
 test('limits read back from inspect data, including CPU quota set by other tools', () => {

@@ -19,6 +19,9 @@ import {
  * - MemorySwap defaults to Memory (no swap): a model that does not fit is OOM-killed at the limit
  *   rather than measured while swapping.
  * - kitt.managed and kitt.owner are set here, by the process that creates the container.
+ * - Hardened by default (docs/runtime.md, "Hardening"): no-new-privileges, every capability
+ *   dropped (no engine kitt starts needs one: they listen above port 1024 on the host network and
+ *   reach GPUs through device files), and a pids limit when none was asked for.
  */
 export function toCreateOptions(spec: ContainerSpec, ownerLabel: string): Docker.ContainerCreateOptions {
   return {
@@ -40,8 +43,21 @@ export function toCreateOptions(spec: ContainerSpec, ownerLabel: string): Docker
       })),
       ...limitsToHostConfig(spec.limits),
       ...(spec.shmSizeBytes ? { ShmSize: spec.shmSizeBytes } : {}),
+      ...hardening(),
     },
   };
+}
+
+/**
+ * Processes + threads an engine container may create unless --pids says otherwise. A llama.cpp
+ * server uses ~n-cores + a few threads, vLLM a few hundred; 4096 stops a fork bomb or a thread leak
+ * long before it exhausts the host's pid space (shared with every other process on the host).
+ */
+export const DEFAULT_PIDS_LIMIT = 4096;
+
+/** The security settings every engine container gets; see toCreateOptions. */
+function hardening(): Docker.HostConfig {
+  return { SecurityOpt: ['no-new-privileges:true'], CapDrop: ['ALL'] };
 }
 
 export function limitsToHostConfig(limits: ContainerLimits): Docker.HostConfig {
@@ -53,7 +69,7 @@ export function limitsToHostConfig(limits: ContainerLimits): Docker.HostConfig {
     config.MemorySwap = limits.memorySwapBytes;
   }
   if (limits.cpus !== undefined) config.NanoCpus = Math.round(limits.cpus * 1e9);
-  if (limits.pids !== undefined) config.PidsLimit = limits.pids;
+  config.PidsLimit = limits.pids ?? DEFAULT_PIDS_LIMIT;
   if (limits.gpus !== undefined) config.DeviceRequests = [gpuRequest(limits.gpus)];
   return config;
 }
