@@ -134,6 +134,10 @@ function crossCheckRows(check: EngineCrossCheck): string[][] {
   for (const [label, c] of counts) {
     if (c) rows.push([label, '', String(c.client), String(c.engine), String(c.delta), formatPercent(c.deltaPercent)]);
   }
+  // the engine's prompt figures are computed + cached; say how much prefill the cache skipped
+  if (check.cachedPromptTokens !== null) {
+    rows.push(['prompt tokens from the engine cache', '', '', String(check.cachedPromptTokens), '', '']);
+  }
   return rows;
 }
 
