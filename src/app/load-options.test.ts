@@ -62,3 +62,11 @@ test('bad load flags are one usage error naming the fix', () => {
   assert.throws(() => loadSpecFrom({ load: 'sweep' }, DEFAULT_CONFIG), /needs levels/);
   assert.throws(() => loadSpecFrom({ loadFile: '/nonexistent/spec.yaml' }, DEFAULT_CONFIG), /cannot be read/);
 });
+
+test('--prompt-salt and --shared-prefix reach the prompt spec; without a salt the spec draws one', () => {
+  const spec = loadSpecFrom({ promptSalt: 'run42', sharedPrefix: '16x2' }, DEFAULT_CONFIG);
+  assert.equal(spec.prompts?.kind === 'synthetic' && spec.prompts.salt, 'run42');
+  assert.deepEqual(spec.prompts?.kind === 'synthetic' && spec.prompts.sharedPrefix, { tokens: 16, groups: 2 });
+  const fresh = loadSpecFrom({}, DEFAULT_CONFIG);
+  assert.match(String(fresh.prompts?.kind === 'synthetic' && fresh.prompts.salt), /^[0-9a-f]{8}$/);
+});

@@ -4,6 +4,7 @@ import type { KittConfig } from '../config/config-schema.js';
 import { KittError } from '../core/errors.js';
 import { parseDurationMs } from '../core/units.js';
 import { LOAD_KINDS, type LoadSpec, parseLoadSpec } from '../load/load-spec.js';
+import { parseSharedPrefix } from '../load/prompt-spec.js';
 
 /** The load flags of `kitt run`, as commander hands them over (strings). */
 export interface LoadFlags {
@@ -25,6 +26,8 @@ export interface LoadFlags {
   readonly workers?: string;
   readonly timeout?: string;
   readonly seed?: string;
+  readonly promptSalt?: string;
+  readonly sharedPrefix?: string;
 }
 
 function numberFlag(flag: string, text: string | undefined, integer = true): number | undefined {
@@ -94,6 +97,8 @@ export function loadSpecFrom(flags: LoadFlags, config: KittConfig): LoadSpec {
         inputTokens: numberFlag('--prompt-tokens', flags.promptTokens) ?? defaults.promptTokens,
         outputTokens,
         ...(flags.seed !== undefined ? { seed: Number(flags.seed) } : {}),
+        ...(flags.promptSalt !== undefined ? { salt: flags.promptSalt } : {}),
+        ...(flags.sharedPrefix !== undefined ? { sharedPrefix: parseSharedPrefix(flags.sharedPrefix) } : {}),
       };
   const spec: Record<string, unknown> = {
     kind,
