@@ -60,3 +60,9 @@ test('a request serialises to one JSONL line with every arrival relative to the 
   assert.deepEqual(summarizeRun([back]).ttftMs, summarizeRun([records[0]!]).ttftMs);
   assert.deepEqual(back.engine, records[0]!.engine);
 });
+
+test('a resent request is written to requests.jsonl and named in the summary', () => {
+  const resent = streamedRecord({ sentAtMs: 0, arrivalsAtMs: [10, 20], overrides: { retries: 1 } });
+  assert.equal(parseRecordLine(serializeRecord(resent)).retries, 1);
+  assert.match(renderSummaryTable(summarizeRun([resent])), /1 resent after a stale connection/);
+});

@@ -58,7 +58,9 @@ function headlineRows(metrics: RunMetrics): string[][] {
   const rows = [
     [
       'requests',
-      `${r.total} measured: ${r.succeeded} succeeded, ${r.failed} failed, ${r.dropped} dropped, ${r.aborted} aborted`,
+      `${r.total} measured: ${r.succeeded} succeeded, ${r.failed} failed, ${r.dropped} dropped, ${r.aborted} aborted` +
+        // metrics.json of older runs has no retried count
+        ((r.retried ?? 0) > 0 ? `; ${r.retried} resent after a stale connection` : ''),
     ],
     ['errors by kind', errors || 'none'],
     ['window', `${w.durationS.toFixed(2)} s (${w.source})`],

@@ -72,4 +72,10 @@ export interface RequestRecord {
   readonly arrivals: readonly TokenArrival[];
   readonly engine: EngineReport | null;
   readonly error: RequestError | null;
+  /**
+   * Times the request was sent again because the server closed a stale keep-alive connection before
+   * answering (nothing reached the engine). sentAtMs is the send that was answered, so TTFT and e2e
+   * count from it; scheduledAtMs is kept, so the lost time stays in queueMs. Absent = 0.
+   */
+  readonly retries?: number;
 }
