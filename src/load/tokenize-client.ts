@@ -2,7 +2,8 @@ import { request } from 'undici';
 import { splitBaseUrl } from './load-target.js';
 
 /**
- * Counts tokens with the engine's own tokenizer: POST {base}/tokenize (llama.cpp `{content}` →
+ * Counts tokens with the engine's own tokenizer, BOS and other special tokens included, as the
+ * prompt of a completion request is counted: POST {base}/tokenize (llama.cpp `{content}` →
  * `{tokens}`, vLLM `{model, prompt}` → `{count, tokens}`, kitt's embedded server as llama.cpp).
  * Not on the measured path, so plain undici `request` is fine.
  */
@@ -14,7 +15,9 @@ export function tokenizeClient(baseUrl: string, model: string, signal?: AbortSig
     const response = await request(`${origin}${prefix}/tokenize`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ content: text, prompt: text, model }),
+      // add_special: count BOS as the completion endpoint will (llama.cpp's /tokenize leaves it out by
+      // default, so a 64-token prompt reached the server as 65); vLLM adds special tokens by default.
+      body: JSON.stringify({ content: text, prompt: text, model, add_special: true }),
       signal,
     });
     const body = (await response.body.json()) as { count?: number; tokens?: unknown[] };
