@@ -71,5 +71,6 @@ test('a loop blocked for 30 ms reads a delay of about 30 ms, not 30 plus the int
   blockFor(30);
   await sleep(50);
   const check = probe.stop([], false, 0);
-  assert.ok(check.eventLoopDelayMaxMs >= 27 && check.eventLoopDelayMaxMs < 36, `max ${check.eventLoopDelayMaxMs} ms`);
+  // the upper bound leaves room for the scheduler of a shared host taking the CPU away mid-test
+  assert.ok(check.eventLoopDelayMaxMs >= 27 && check.eventLoopDelayMaxMs < 45, `max ${check.eventLoopDelayMaxMs} ms`);
 });
