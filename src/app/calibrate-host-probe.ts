@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { startEventLoopDelay } from '../load/event-loop-delay.js';
 
 /** How responsive the host stayed while the engine was loaded. */
 export interface HostResponsiveness {
-  /** kitt's own event loop: p99 and max delay, ms (perf_hooks.monitorEventLoopDelay). */
+  /** kitt's own event loop: p99 and max delay, ms (past due, see load/event-loop-delay.ts). */
   readonly eventLoopDelayP99Ms: number;
   readonly eventLoopDelayMaxMs: number;
   /**
@@ -32,8 +32,7 @@ process.on('SIGTERM', () => {
 
 /** Starts both probes; `stop()` ends them and returns the figures. The probe process is always ended. */
 export function startHostProbe(): { stop(): Promise<HostResponsiveness> } {
-  const histogram = monitorEventLoopDelay({ resolution: 10 });
-  histogram.enable();
+  const loop = startEventLoopDelay();
   const child = spawn(process.execPath, ['-e', PROBE_SOURCE], { stdio: ['ignore', 'pipe', 'ignore'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => {
@@ -47,7 +46,7 @@ export function startHostProbe(): { stop(): Promise<HostResponsiveness> } {
   return {
     stop() {
       stopped ??= (async () => {
-        histogram.disable();
+        const delay = loop.stop();
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 2000);
         await exited;
@@ -59,8 +58,8 @@ export function startHostProbe(): { stop(): Promise<HostResponsiveness> } {
           // the probe died before reporting; its figures stay unknown
         }
         return {
-          eventLoopDelayP99Ms: histogram.percentile(99) / 1e6,
-          eventLoopDelayMaxMs: histogram.max / 1e6,
+          eventLoopDelayP99Ms: delay.p99Ms,
+          eventLoopDelayMaxMs: delay.maxMs,
           probeDriftP99Ms: probe.p99 ?? undefined,
           probeDriftMaxMs: probe.max ?? undefined,
           probeSamples: probe.n,

@@ -6,6 +6,8 @@ import type { EngineCounterDeltas } from '../metrics/engine-cross-check.js';
  * delta by series name; this picks the two the cross-check compares.
  */
 const PROMPT_COUNTERS = ['llamacpp:prompt_tokens_total', 'vllm:prompt_tokens_total'];
+/** Prompt tokens served from the prompt cache: llama.cpp counts them apart from prompt_tokens_total. */
+const CACHED_PROMPT_COUNTERS = ['llamacpp:prompt_tokens_cached_total'];
 const GENERATED_COUNTERS = ['llamacpp:tokens_predicted_total', 'vllm:generation_tokens_total'];
 
 function sumSeries(deltas: Readonly<Record<string, number>>, names: readonly string[]): number | undefined {
@@ -22,10 +24,12 @@ export function engineCounterDeltas(
 ): EngineCounterDeltas | undefined {
   if (!deltas) return undefined;
   const promptTokens = sumSeries(deltas, PROMPT_COUNTERS);
+  const cachedPromptTokens = sumSeries(deltas, CACHED_PROMPT_COUNTERS);
   const generatedTokens = sumSeries(deltas, GENERATED_COUNTERS);
   if (promptTokens === undefined && generatedTokens === undefined) return undefined;
   return {
     ...(promptTokens !== undefined ? { promptTokens } : {}),
+    ...(cachedPromptTokens !== undefined ? { cachedPromptTokens } : {}),
     ...(generatedTokens !== undefined ? { generatedTokens } : {}),
   };
 }

@@ -158,3 +158,11 @@ test('every problem is reported at once, one line each', () => {
     'each line ends with its fix',
   );
 });
+
+test('--prompt-salt and --shared-prefix reach the prompt spec; without a salt the spec draws one', () => {
+  const spec = loadSpecFrom({ promptSalt: 'run42', sharedPrefix: '16x2' }, DEFAULT_CONFIG);
+  assert.equal(spec.prompts?.kind === 'synthetic' && spec.prompts.salt, 'run42');
+  assert.deepEqual(spec.prompts?.kind === 'synthetic' && spec.prompts.sharedPrefix, { tokens: 16, groups: 2 });
+  const fresh = loadSpecFrom({}, DEFAULT_CONFIG);
+  assert.match(String(fresh.prompts?.kind === 'synthetic' && fresh.prompts.salt), /^[0-9a-f]{8}$/);
+});

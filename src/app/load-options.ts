@@ -5,6 +5,7 @@ import { flagValues } from '../core/flag-values.js';
 import { OptionIssues } from '../core/option-issues.js';
 import { readDurationMs } from '../core/units.js';
 import { LOAD_KINDS, type LoadKind, type LoadSpec, validateLoadSpec } from '../load/load-spec.js';
+import { parseSharedPrefix } from '../load/prompt-spec.js';
 
 /** The load flags of `kitt run`, as commander hands them over (strings). */
 export interface LoadFlags {
@@ -28,6 +29,8 @@ export interface LoadFlags {
   readonly workers?: string;
   readonly timeout?: string;
   readonly seed?: string;
+  readonly promptSalt?: string;
+  readonly sharedPrefix?: string;
 }
 
 type LoadDefaults = KittConfig['run']['load'];
@@ -68,6 +71,8 @@ const LOAD_FLAG_NAMES: Readonly<Record<Exclude<keyof LoadFlags, 'loadFile'>, str
   workers: '--workers',
   timeout: '--timeout',
   seed: '--seed',
+  promptSalt: '--prompt-salt',
+  sharedPrefix: '--shared-prefix',
 };
 
 function readSpecFile(path: string, issues: OptionIssues): unknown {
@@ -136,11 +141,17 @@ function readPrompts(flags: LoadFlags, defaults: LoadDefaults, issues: OptionIss
       inputTokens: read.positiveInt('--prompt-tokens', flags.promptTokens, '64') ?? defaults.promptTokens,
       outputTokens,
       ...(seed !== undefined ? { seed } : {}),
+      ...(flags.promptSalt !== undefined ? { salt: flags.promptSalt } : {}),
+      ...(flags.sharedPrefix !== undefined
+        ? { sharedPrefix: issues.attempt(() => parseSharedPrefix(flags.sharedPrefix!)) }
+        : {}),
     };
   }
   for (const [key, flag] of [
     ['promptTokens', '--prompt-tokens'],
     ['seed', '--seed'],
+    ['promptSalt', '--prompt-salt'],
+    ['sharedPrefix', '--shared-prefix'],
   ] as const) {
     if (flags[key] !== undefined) {
       issues.add(`${flag} applies to synthetic prompts, not a --dataset`, `drop ${flag}, or drop --dataset`);

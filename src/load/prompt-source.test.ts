@@ -87,3 +87,45 @@ test('a bad dataset line is a DATASET_INVALID error naming the line', async () =
   await assert.rejects(readDataset(broken, 'jsonl'), /broken\.jsonl:3: not valid JSON/);
   await assert.rejects(readDataset(join(dir, 'missing.jsonl'), 'jsonl'), /cannot read dataset/);
 });
+
+test('two runs with the same seed open their prompts differently: each parsed spec draws its own salt', async () => {
+  const spec = { kind: 'synthetic', inputTokens: 24, seed: 1 } as const;
+  const first = promptSpecSchema.parse(spec);
+  const second = promptSpecSchema.parse(spec);
+  assert.ok(first.kind === 'synthetic' && second.kind === 'synthetic');
+  assert.notEqual(first.salt, second.salt);
+  const a = await preparePrompts(first, { count: 4 });
+  const b = await preparePrompts(second, { count: 4 });
+  const opening = (text: string) => text.split(' ').slice(0, 3).join(' ');
+  for (let id = 0; id < 4; id++) {
+    // a prefix cache matches from the first token: the runs must differ there
+    assert.notEqual(opening(promptText(a.prompts[id]!, id)), opening(promptText(b.prompts[id]!, id)));
+  }
+  assert.equal(a.salt, first.salt);
+});
+
+test('the recorded salt replays a run exactly, and a shared prefix still opens each group alike', async () => {
+  const recorded = JSON.parse(
+    JSON.stringify(
+      promptSpecSchema.parse({ kind: 'synthetic', inputTokens: 40, sharedPrefix: { tokens: 8, groups: 2 } }),
+    ),
+  );
+  const replay = promptSpecSchema.parse(recorded);
+  assert.equal(replay.kind === 'synthetic' && replay.salt, recorded.salt);
+  const a = await preparePrompts(promptSpecSchema.parse(recorded), { count: 4 });
+  const b = await preparePrompts(replay, { count: 4 });
+  assert.deepEqual(
+    a.prompts.map((p, id) => promptText(p, id)),
+    b.prompts.map((p, id) => promptText(p, id)),
+  );
+  // salt (3 words) + prefix (8 words) are shared within a group, and only there
+  const head = (id: number) => promptText(a.prompts[id]!, id).split(' ').slice(0, 11).join(' ');
+  assert.equal(head(0), head(2));
+  assert.notEqual(head(0), head(1));
+});
+
+test('a salt that is not 0-9a-z is refused with the form it takes', () => {
+  const result = promptSpecSchema.safeParse({ kind: 'synthetic', salt: 'no spaces!' });
+  assert.equal(result.success, false);
+  assert.match(JSON.stringify(result.error?.issues), /0-9 and a-z/);
+});

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { KittError } from '../core/errors.js';
-import type { LengthSpec, PromptSpec } from './prompt-spec.js';
-import { bustMarker, PROMPT_WORDS, type PreparedPrompt } from './request-body.js';
+import { drawSalt, type LengthSpec, type PromptSpec } from './prompt-spec.js';
+import { bustMarker, PROMPT_WORDS, type PreparedPrompt, saltWords } from './request-body.js';
 import { type Random, seededRandom, standardNormal } from './seeded-random.js';
 import type { CountTokens } from './tokenize-client.js';
 
@@ -15,6 +15,8 @@ export interface PreparedPrompts {
   readonly prompts: readonly PreparedPrompt[];
   /** True when every inputTokens comes from the engine's tokenizer. */
   readonly exactInputLengths: boolean;
+  /** The salt that opens every synthetic prompt (cache busting on); absent otherwise. */
+  readonly salt?: string;
   readonly warnings: readonly string[];
 }
 
@@ -78,6 +80,9 @@ async function prepareSynthetic(
     const prefixRandom = seededRandom(spec.seed + 7919);
     for (let g = 0; g < prefixSpec.groups; g++) prefixes.push(words(prefixRandom, prefixSpec.tokens));
   }
+  // The salt goes first, before the shared prefix: a group's prompts share salt + prefix within the
+  // run, and no prompt of one run opens like a prompt of another.
+  const salt = spec.cacheBust ? (spec.salt ?? drawSalt()) : null;
   const prompts: PreparedPrompt[] = [];
   let misses = 0;
   for (let i = 0; i < count; i++) {
@@ -85,6 +90,10 @@ async function prepareSynthetic(
     const maxTokens = sampleLength(spec.outputTokens, random);
     const parts: string[] = [];
     let used = offset;
+    if (salt !== null) {
+      parts.push(saltWords(salt));
+      used += MARKER_WORDS;
+    }
     if (prefixSpec) {
       parts.push(prefixes[i % prefixSpec.groups]!);
       used += prefixSpec.tokens;
@@ -111,7 +120,7 @@ async function prepareSynthetic(
       }
       if (inputTokens !== target) misses++;
     }
-    const head = prefixSpec ? `${prefixes[i % prefixSpec.groups]!} ` : '';
+    const head = parts.slice(0, -1).join(' ') + (parts.length > 1 ? ' ' : '');
     prompts.push({ text, inputTokens, maxTokens, ...(spec.cacheBust ? { bust: { head, tail: ` ${body}` } } : {}) });
   }
   if (misses > 0)
@@ -120,7 +129,7 @@ async function prepareSynthetic(
     );
   if (countTokens && !linear)
     warnings.push('the tokenizer splits common words: prompt lengths were adjusted one by one');
-  return { prompts, exactInputLengths: countTokens !== undefined, warnings };
+  return { prompts, exactInputLengths: countTokens !== undefined, ...(salt !== null ? { salt } : {}), warnings };
 }
 
 interface DatasetRow {

@@ -9,7 +9,8 @@ export interface PreparedPrompt {
   readonly maxTokens: number;
   /**
    * Cache busting: the text is `head + marker(request id) + tail`, where the marker is three
-   * vocabulary words unique to the request (as many tokens as the marker the length was built with).
+   * vocabulary words unique to the request (as many tokens as the marker the length was built with)
+   * and the head is the run's salt words, then the shared prefix if any.
    */
   readonly bust?: { readonly head: string; readonly tail: string };
 }
@@ -37,6 +38,16 @@ export function bustMarker(id: number): string {
   const w = PROMPT_WORDS;
   const n = w.length;
   return `${w[id % n]} ${w[Math.floor(id / n) % n]} ${w[Math.floor(id / (n * n)) % n]}`;
+}
+
+/**
+ * Three vocabulary words for a run's prompt salt (FNV-1a of the salt, spelt as a marker): the same
+ * salt gives the same words, two salts the same words with odds 1 in |PROMPT_WORDS|³.
+ */
+export function saltWords(salt: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < salt.length; i++) hash = Math.imul(hash ^ salt.charCodeAt(i), 0x01000193) >>> 0;
+  return bustMarker(hash % PROMPT_WORDS.length ** 3);
 }
 
 /**

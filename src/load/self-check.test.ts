@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { streamedRecord } from '../testing/request-records.js';
-import { selfCheckWarnings, sendLateness } from './self-check.js';
+import { selfCheckWarnings, sendLateness, startSelfCheck } from './self-check.js';
 
 const sent = (phase: 'warmup' | 'measure' | 'cooldown', scheduledAtMs: number, lateMs: number, queuedMs = 0) =>
   streamedRecord({
@@ -49,4 +49,28 @@ test('a late client and a busy event loop are both warned about, with the fix', 
   assert.match(warnings[0]!, /sent late: send lateness p99 2\.00 ms > 1 ms/);
   assert.match(warnings[1]!, /80 % CPU \(pacing spin excluded\).*use workers: 2/);
   assert.match(warnings[2]!, /event loop stalled/);
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const blockFor = (ms: number) => {
+  const until = performance.now() + ms;
+  while (performance.now() < until);
+};
+
+test('an idle event loop reads under 2 ms of delay: the sampling interval is not counted as delay', async () => {
+  const probe = startSelfCheck(() => performance.now());
+  await sleep(300);
+  const check = probe.stop([], false, 0);
+  assert.ok(check.eventLoopDelayP50Ms < 2, `idle p50 ${check.eventLoopDelayP50Ms} ms`);
+  assert.ok(check.eventLoopDelayP50Ms >= 0);
+});
+
+test('a loop blocked for 30 ms reads a delay of about 30 ms, not 30 plus the interval', async () => {
+  const probe = startSelfCheck(() => performance.now());
+  await sleep(50);
+  blockFor(30);
+  await sleep(50);
+  const check = probe.stop([], false, 0);
+  // the upper bound leaves room for the scheduler of a shared host taking the CPU away mid-test
+  assert.ok(check.eventLoopDelayMaxMs >= 27 && check.eventLoopDelayMaxMs < 45, `max ${check.eventLoopDelayMaxMs} ms`);
 });

@@ -1,5 +1,5 @@
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { RequestRecord } from '../metrics/request-record.js';
+import { startEventLoopDelay } from './event-loop-delay.js';
 
 /**
  * Is the client itself the limit? Reported with every result: the client process's CPU share of
@@ -12,6 +12,7 @@ export interface SelfCheck {
   readonly cpuPercent: number;
   /** Part of cpuPercent spent spinning to send on time (the pacer's busy wait), not real work. */
   readonly pacingSpinPercent: number;
+  /** How late the event loop ran (ms past due, the sampling interval taken out; see event-loop-delay.ts). */
   readonly eventLoopDelayP50Ms: number;
   readonly eventLoopDelayP99Ms: number;
   readonly eventLoopDelayMaxMs: number;
@@ -26,6 +27,8 @@ export interface SelfCheck {
 
 export const LATENESS_LIMIT_MS = 1;
 export const CPU_LIMIT_PERCENT = 50;
+/** Event-loop delay p99 past which chunk stamps may be late by as much. */
+export const EVENT_LOOP_LIMIT_MS = 10;
 
 export interface SelfCheckProbe {
   stop(records: readonly RequestRecord[], openLoop: boolean, spunMs: number): SelfCheck;
@@ -34,20 +37,18 @@ export interface SelfCheckProbe {
 export function startSelfCheck(nowMs: () => number): SelfCheckProbe {
   const cpuStart = process.cpuUsage();
   const wallStart = nowMs();
-  const delay = monitorEventLoopDelay({ resolution: 10 });
-  delay.enable();
+  const delay = startEventLoopDelay();
   return {
     stop(records, openLoop, spunMs) {
-      delay.disable();
+      const loop = delay.stop();
       const cpu = process.cpuUsage(cpuStart);
       const wallMs = Math.max(1e-3, nowMs() - wallStart);
-      const ns = (value: number) => (Number.isFinite(value) ? value / 1e6 : 0);
       return {
         cpuPercent: ((cpu.user + cpu.system) / 1000 / wallMs) * 100,
         pacingSpinPercent: (spunMs / wallMs) * 100,
-        eventLoopDelayP50Ms: ns(delay.percentile(50)),
-        eventLoopDelayP99Ms: ns(delay.percentile(99)),
-        eventLoopDelayMaxMs: ns(delay.max),
+        eventLoopDelayP50Ms: loop.p50Ms,
+        eventLoopDelayP99Ms: loop.p99Ms,
+        eventLoopDelayMaxMs: loop.maxMs,
         ...latenessFigures(records, openLoop),
         wallMs,
         workers: 1,
@@ -104,7 +105,7 @@ export function selfCheckWarnings(check: SelfCheck): string[] {
       `the client may be the limit: ${(perLoop * check.workers).toFixed(0)} % CPU (pacing spin excluded) over ${check.workers} event loop(s) (> ${CPU_LIMIT_PERCENT} % each); timings may include client delay (use workers: ${Math.ceil((perLoop * check.workers) / 40)})`,
     );
   }
-  if (check.eventLoopDelayP99Ms > 10) {
+  if (check.eventLoopDelayP99Ms > EVENT_LOOP_LIMIT_MS) {
     warnings.push(
       `the client's event loop stalled: delay p99 ${check.eventLoopDelayP99Ms.toFixed(1)} ms; chunk times may be late by as much`,
     );

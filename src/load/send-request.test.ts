@@ -175,3 +175,50 @@ test('a server that keeps closing connections is an error after one retry, not a
   assert.equal(record.error?.kind, 'connection');
   assert.equal(broken.requests(), 2);
 });
+
+test('a send the server closed unanswered is sent again once, and the record says so', async () => {
+  // First connection: the request arrives and the socket closes unanswered, as a stale keep-alive
+  // socket does. Second connection: a real answer.
+  const { createServer } = await import('node:net');
+  let connections = 0;
+  const body = JSON.stringify({ choices: [{ text: 'hi' }], usage: { prompt_tokens: 4, completion_tokens: 1 } });
+  const flaky = createServer((socket) => {
+    connections += 1;
+    const first = connections === 1;
+    socket.once('data', () => {
+      if (first) socket.destroy();
+      else
+        socket.end(
+          `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+        );
+    });
+  });
+  await new Promise<void>((resolve) => flaky.listen(0, '127.0.0.1', resolve));
+  const { port } = flaky.address() as { port: number };
+  const flakyPool = new Pool(`http://127.0.0.1:${port}`, { connections: 1 });
+  try {
+    const record = await sendRequest(
+      flakyPool,
+      target({ baseUrl: `http://127.0.0.1:${port}`, api: 'openai-completions', stream: false }),
+      prompt,
+      slot,
+      { clock: monotonicClock, timeoutMs: 5000 },
+    ).done;
+    assert.equal(record.error, null);
+    assert.equal(connections, 2);
+    assert.equal(record.retries, 1);
+    assert.equal(record.outputTokens, 1);
+  } finally {
+    await flakyPool.close();
+    await new Promise((resolve) => flaky.close(resolve));
+  }
+});
+
+test('a send answered the first time has no retries', async () => {
+  const record = await sendRequest(pool, target({ api: 'openai-completions', stream: false }), prompt, slot, {
+    clock: monotonicClock,
+    timeoutMs: 5000,
+  }).done;
+  assert.equal(record.error, null);
+  assert.equal(record.retries ?? 0, 0);
+});

@@ -74,7 +74,7 @@ export function sendRequest(
     // request is sent again on a fresh connection, once, as browsers do; its scheduled time is
     // kept, so the lost milliseconds still count in queue and schedule-relative latency.
     current = startExchange(dispatcher, target, prompt, slot, options);
-    return current.done;
+    return current.done.then((resent): RequestRecord => ({ ...resent, retries: 1 }));
   });
   return {
     done,

@@ -2,7 +2,8 @@ import { type ReadLimits, requestBounded } from '../core/bounded-request.js';
 import { splitBaseUrl } from './load-target.js';
 
 /**
- * Counts tokens with the engine's own tokenizer: POST {base}/tokenize (llama.cpp `{content}` →
+ * Counts tokens with the engine's own tokenizer, BOS and other special tokens included, as the
+ * prompt of a completion request is counted: POST {base}/tokenize (llama.cpp `{content}` →
  * `{tokens}`, vLLM `{model, prompt}` → `{count, tokens}`, kitt's embedded server as llama.cpp).
  * Not on the measured path: one bounded exchange per prompt.
  */
@@ -27,7 +28,9 @@ export function tokenizeClient(
       ...limits,
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ content: text, prompt: text, model }),
+      // add_special: count BOS as the completion endpoint will (llama.cpp's /tokenize leaves it out by
+      // default, so a 64-token prompt reached the server as 65); vLLM adds special tokens by default.
+      body: JSON.stringify({ content: text, prompt: text, model, add_special: true }),
       ...(signal ? { signal } : {}),
     });
     if (response.statusCode !== 200) throw new Error(`POST /tokenize answered ${response.statusCode}`);

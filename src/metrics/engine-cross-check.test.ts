@@ -58,3 +58,27 @@ test('without engine reports or counters the cross-check says so instead of inve
   assert.equal(check.outputTokens, null);
   assert.equal(check.counters, null);
 });
+
+test('cached prompt tokens count on the engine side: usage includes them, prompt_n and prompt_tokens_total do not', () => {
+  // llama.cpp, pinned build: usage prompt_tokens 65 = prompt_n (computed) + cache_n (reused)
+  const records = [
+    streamedRecord({
+      id: 0,
+      sentAtMs: 0,
+      arrivalsAtMs: [10, 20],
+      promptTokens: 65,
+      overrides: { engine: { promptTokens: 65, cachedTokens: 0, completionTokens: 2 } },
+    }),
+    streamedRecord({
+      id: 1,
+      sentAtMs: 100,
+      arrivalsAtMs: [110, 120],
+      promptTokens: 65,
+      overrides: { engine: { promptTokens: 1, cachedTokens: 64, completionTokens: 2 } },
+    }),
+  ];
+  const check = crossCheckEngine(records, { promptTokens: 66, cachedPromptTokens: 64, generatedTokens: 4 });
+  assert.deepEqual(check.promptTokens, { client: 130, engine: 130, delta: 0, deltaPercent: 0 });
+  assert.equal(check.cachedPromptTokens, 64);
+  assert.deepEqual(check.counters?.promptTokens, { client: 130, engine: 130, delta: 0, deltaPercent: 0 });
+});

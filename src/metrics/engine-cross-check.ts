@@ -3,7 +3,10 @@ import type { EngineReport, RequestRecord } from './request-record.js';
 
 /** Engine counters read before and after the load (e.g. llama.cpp /metrics), as after − before. */
 export interface EngineCounterDeltas {
+  /** Prompt tokens the engine computed (llama.cpp's prompt_tokens_total excludes cached ones). */
   readonly promptTokens?: number;
+  /** Prompt tokens served from the engine's prompt cache (llama.cpp prompt_tokens_cached_total). */
+  readonly cachedPromptTokens?: number;
   readonly generatedTokens?: number;
 }
 
@@ -38,9 +41,15 @@ export interface EngineCrossCheck {
   readonly tpotMs: PairedComparison;
   /** Σ client outputTokens vs Σ engine completionTokens over the requests whose report has a count. */
   readonly outputTokens: CountComparison | null;
-  /** Σ client promptTokens vs Σ engine promptTokens over the requests where both are known. */
+  /**
+   * Σ client promptTokens vs Σ engine prompt tokens (computed + cached) over the requests where both
+   * are known. Usage `prompt_tokens` counts the whole prompt; llama.cpp's `timings.prompt_n` only
+   * the part it computed, `cache_n` the rest, so the engine side adds them.
+   */
   readonly promptTokens: CountComparison | null;
-  /** Client sums over every record given vs the engine counter deltas. */
+  /** Σ engine cached prompt tokens (per-request reports), the part of promptTokens prefill skipped; null when unreported. */
+  readonly cachedPromptTokens: number | null;
+  /** Client sums over every record given vs the engine counter deltas (prompt: computed + cached). */
   readonly counters: {
     readonly promptTokens: CountComparison | null;
     readonly generatedTokens: CountComparison | null;
@@ -89,8 +98,8 @@ function comparePairs(pairs: ReadonlyArray<readonly [client: number, engine: num
  * use the succeeded records that carry an engine report; counter comparisons use every record given,
  * so pass exactly the records sent between the two counter reads (warmup included if it was).
  * The engine's TTFT is its prefill time and excludes HTTP, its own queue and tokenisation, so a
- * positive TTFT delta is that overhead; the engine's per-token time divides by n where kitt's TPOT
- * divides the span after the first token by n − 1.
+ * positive TTFT delta is that overhead. llama.cpp's per-token time (pinned build) divides the span
+ * after the first token by n − 1, as kitt's TPOT does; Ollama's divides eval time by n.
  */
 export function crossCheckEngine(records: readonly RequestRecord[], counters?: EngineCounterDeltas): EngineCrossCheck {
   const reported = records.filter((r) => r.error === null && r.engine !== null);
@@ -98,6 +107,7 @@ export function crossCheckEngine(records: readonly RequestRecord[], counters?: E
   const tpotPairs: Array<[number, number]> = [];
   let output: [number, number] | null = null;
   let prompt: [number, number] | null = null;
+  let cached: number | null = null;
   for (const record of reported) {
     const report = record.engine!;
     const metrics = deriveRequestMetrics(record);
@@ -109,7 +119,9 @@ export function crossCheckEngine(records: readonly RequestRecord[], counters?: E
       output = [(output?.[0] ?? 0) + record.outputTokens, (output?.[1] ?? 0) + report.completionTokens];
     }
     if (report.promptTokens !== undefined && record.promptTokens !== null) {
-      prompt = [(prompt?.[0] ?? 0) + record.promptTokens, (prompt?.[1] ?? 0) + report.promptTokens];
+      const enginePrompt = report.promptTokens + (report.cachedTokens ?? 0);
+      prompt = [(prompt?.[0] ?? 0) + record.promptTokens, (prompt?.[1] ?? 0) + enginePrompt];
+      if (report.cachedTokens !== undefined) cached = (cached ?? 0) + report.cachedTokens;
     }
   }
   const clientPrompt = records.reduce((a, r) => a + (r.promptTokens ?? 0), 0);
@@ -120,9 +132,13 @@ export function crossCheckEngine(records: readonly RequestRecord[], counters?: E
     tpotMs: comparePairs(tpotPairs),
     outputTokens: output ? compareCounts(...output) : null,
     promptTokens: prompt ? compareCounts(...prompt) : null,
+    cachedPromptTokens: cached,
     counters: counters
       ? {
-          promptTokens: counters.promptTokens === undefined ? null : compareCounts(clientPrompt, counters.promptTokens),
+          promptTokens:
+            counters.promptTokens === undefined
+              ? null
+              : compareCounts(clientPrompt, counters.promptTokens + (counters.cachedPromptTokens ?? 0)),
           generatedTokens:
             counters.generatedTokens === undefined ? null : compareCounts(clientOutput, counters.generatedTokens),
         }

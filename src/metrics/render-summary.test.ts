@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { failedRecord, streamedRecord } from '../testing/request-records.js';
 import { crossCheckEngine } from './engine-cross-check.js';
+import { summarizeGpu } from './gpu-energy.js';
 import { renderSummaryMarkdown, renderSummaryTable } from './render-summary.js';
 import { parseRecordLine, serializeRecord } from './serialize-record.js';
 import { summarizeRun } from './summarize-run.js';
@@ -59,4 +60,33 @@ test('a request serialises to one JSONL line with every arrival relative to the 
   const back = parseRecordLine(line);
   assert.deepEqual(summarizeRun([back]).ttftMs, summarizeRun([records[0]!]).ttftMs);
   assert.deepEqual(back.engine, records[0]!.engine);
+});
+
+test('a resent request is written to requests.jsonl and named in the summary', () => {
+  const resent = streamedRecord({ sentAtMs: 0, arrivalsAtMs: [10, 20], overrides: { retries: 1 } });
+  assert.equal(parseRecordLine(serializeRecord(resent)).retries, 1);
+  assert.match(renderSummaryTable(summarizeRun([resent])), /1 resent after a stale connection/);
+});
+
+test('summary.md puts GPU power and J per output token beside the throughput', () => {
+  const run = [streamedRecord({ sentAtMs: 0, arrivalsAtMs: [500, 1000, 1500, 2000] })];
+  const gpu = summarizeGpu(
+    [0, 1000, 2000].map((atMs) => ({
+      atMs,
+      index: 0,
+      uuid: 'GPU-0',
+      utilizationPercent: 90,
+      memoryUsedMiB: 2048,
+      powerW: 250,
+      smClockMHz: 1980,
+    })),
+    { startMs: 0, endMs: 2000 },
+    4,
+  );
+  const md = renderSummaryMarkdown(summarizeRun(run), { title: 't', gpu });
+  assert.match(
+    md,
+    /mean power 250\.0 W, energy 500\.0 J over 2\.00 s, 125\.000 J per output token at 2 output tokens\/s/,
+  );
+  assert.match(md, /\| 0 \| 3 \| 90\.0 \| 2048 \| 1980 \| 250\.0 \| 250\.0 \| 500\.0 \|/);
 });

@@ -1,4 +1,5 @@
 import type { EngineCrossCheck, PairedComparison } from './engine-cross-check.js';
+import type { GpuSummary } from './gpu-energy.js';
 import type { DistributionSummary } from './latency-histogram.js';
 import type { LatencyMetricName } from './metric-histograms.js';
 import { SLO_NAMES } from './slo.js';
@@ -58,7 +59,9 @@ function headlineRows(metrics: RunMetrics): string[][] {
   const rows = [
     [
       'requests',
-      `${r.total} measured: ${r.succeeded} succeeded, ${r.failed} failed, ${r.dropped} dropped, ${r.aborted} aborted`,
+      `${r.total} measured: ${r.succeeded} succeeded, ${r.failed} failed, ${r.dropped} dropped, ${r.aborted} aborted` +
+        // metrics.json of older runs has no retried count
+        ((r.retried ?? 0) > 0 ? `; ${r.retried} resent after a stale connection` : ''),
     ],
     ['errors by kind', errors || 'none'],
     ['window', `${w.durationS.toFixed(2)} s (${w.source})`],
@@ -106,6 +109,8 @@ export interface SummaryContext {
   readonly crossCheck?: EngineCrossCheck;
   /** Warnings to show prominently (client saturation, missing ignore_eos, ...). */
   readonly warnings?: readonly string[];
+  /** GPU utilisation, power and energy over the window, when the host had nvidia-smi. */
+  readonly gpu?: GpuSummary | null;
 }
 
 const escapeCell = (text: string) => text.replaceAll('|', '\\|');
@@ -134,7 +139,41 @@ function crossCheckRows(check: EngineCrossCheck): string[][] {
   for (const [label, c] of counts) {
     if (c) rows.push([label, '', String(c.client), String(c.engine), String(c.delta), formatPercent(c.deltaPercent)]);
   }
+  // the engine's prompt figures are computed + cached; say how much prefill the cache skipped
+  if (check.cachedPromptTokens !== null) {
+    rows.push(['prompt tokens from the engine cache', '', '', String(check.cachedPromptTokens), '', '']);
+  }
   return rows;
+}
+
+function gpuSection(gpu: GpuSummary, metrics: RunMetrics): string {
+  const num = (value: number | null, digits = 0) => (value === null ? '–' : value.toFixed(digits));
+  const head =
+    `mean power ${num(gpu.powerMeanW, 1)} W, energy ${num(gpu.energyJ, 1)} J over ${gpu.windowS.toFixed(2)} s, ` +
+    `${num(gpu.joulesPerOutputToken, 3)} J per output token at ${formatRate(metrics.throughput.outputTokensPerS)} output tokens/s`;
+  const rows = gpu.gpus.map((g) => [
+    String(g.index),
+    String(g.samples),
+    num(g.utilizationMeanPercent, 1),
+    num(g.memoryUsedMaxMiB),
+    num(g.smClockMeanMHz),
+    num(g.powerMeanW, 1),
+    num(g.powerMaxW, 1),
+    num(g.energyJ, 1),
+  ]);
+  return `## GPU\n\n${head}.\n\n${markdownTable(
+    [
+      'gpu',
+      'samples',
+      'util % (mean)',
+      'memory MiB (max)',
+      'SM MHz (mean)',
+      'power W (mean)',
+      'power W (max)',
+      'energy J',
+    ],
+    rows,
+  )}`;
 }
 
 /** summary.md: facts, warnings, headline figures, latency table and the client-vs-engine check. */
@@ -151,6 +190,7 @@ export function renderSummaryMarkdown(metrics: RunMetrics, context: SummaryConte
       `Only measure-phase requests that succeeded are included.\n\n` +
       markdownTable(['metric', ...STAT_HEADERS], latencyRows(metrics)),
   );
+  if (context.gpu) parts.push(gpuSection(context.gpu, metrics));
   if (context.crossCheck && context.crossCheck.requestsWithReport + (context.crossCheck.counters ? 1 : 0) > 0) {
     parts.push(
       `## Client vs engine\n\nDelta = client − engine.\n\n` +

@@ -79,4 +79,10 @@ export interface RequestRecord {
    * the client's count from the stream (outputTokenSource 'chunks') and promptTokens kitt's own.
    */
   readonly invalidUsage?: string;
+  /**
+   * Times the request was sent again because the server closed a stale keep-alive connection before
+   * answering (nothing reached the engine). sentAtMs is the send that was answered, so TTFT and e2e
+   * count from it; scheduledAtMs is kept, so the lost time stays in queueMs. Absent = 0.
+   */
+  readonly retries?: number;
 }

@@ -34,6 +34,7 @@ export function serializeRecord(record: RequestRecord, originMs = 0): string {
     ),
     engine: record.engine,
     error: record.error,
+    retries: record.retries,
   });
 }
 

@@ -134,6 +134,7 @@ test('dropped and errored requests are counted by kind and excluded from latency
       succeededWithoutContent: 0,
       succeededInWindow: 2,
       errorsByKind: { dropped: 2, timeout: 1, 'http-status': 1, aborted: 1, connection: 1 },
+      retried: 0,
     },
   );
   assert.equal(metrics.ttftMs.count, 2);
@@ -246,4 +247,13 @@ test('a long run with more records than a call has argument slots still summaris
   const metrics = summarizeRun(records);
   assert.equal(metrics.e2eMs.count, 200_000);
   assert.deepEqual([metrics.window.startMs, metrics.window.endMs], [0, 200_004]);
+});
+
+test('requests resent after a stale connection are counted, measure phase only', () => {
+  const records = [
+    streamedRecord({ id: 0, sentAtMs: 0, arrivalsAtMs: [10, 20], overrides: { retries: 1 } }),
+    streamedRecord({ id: 1, sentAtMs: 5, arrivalsAtMs: [15, 25] }),
+    streamedRecord({ id: 2, phase: 'warmup', sentAtMs: 0, arrivalsAtMs: [10], overrides: { retries: 1 } }),
+  ];
+  assert.equal(summarizeRun(records).requests.retried, 1);
 });

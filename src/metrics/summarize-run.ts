@@ -58,6 +58,8 @@ export type RunMetrics = {
     /** Succeeded requests that ended inside the window: the numerator of the throughputs. */
     readonly succeededInWindow: number;
     readonly errorsByKind: Partial<Record<RequestErrorKind, number>>;
+    /** Measure-phase requests sent a second time after a stale keep-alive connection closed unanswered. */
+    readonly retried: number;
   };
   readonly throughput: {
     readonly requestsPerS: number | null;
@@ -124,6 +126,7 @@ export function summarizeRun(records: readonly RequestRecord[], options: Summari
       succeededWithoutContent: succeeded.filter((d) => d.metrics.ttftMs === null).length,
       succeededInWindow: counted.length,
       errorsByKind: countBy(measured.flatMap((r) => (r.error ? [r.error.kind] : []))),
+      retried: measured.filter((r) => (r.retries ?? 0) > 0).length,
     },
     throughput: {
       requestsPerS: perSecond(counted.length),

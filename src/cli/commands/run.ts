@@ -63,6 +63,8 @@ export function registerRunCommand(program: Command, context: CliContext): void 
     .option('--workers <n>', 'worker threads for the load generator')
     .option('--timeout <time>', 'per-request deadline, e.g. 300s or 5m (bare number: seconds)')
     .option('--seed <n>', 'seed of the synthetic prompts')
+    .option('--prompt-salt <salt>', "replay a run's prompts: the salt recorded in its run.json (default: a fresh one)")
+    .option('--shared-prefix <tokens>x<groups>', 'prompts in each group share their first tokens, e.g. 512x4')
     .option('--slo <terms>', `per-request SLO for goodput, e.g. ${SLO_EXAMPLE} (bare number: ms)`)
     .option('-o, --output <dir>', 'result directory (default: KITT_HOME/results/<run id>)')
     .option('--config <path>', 'config file (default: ./kitt.yaml or KITT_HOME/config.yaml)')
