@@ -33,10 +33,21 @@ async function planError(run: Promise<unknown>): Promise<KittError> {
 test('the SLO takes units (ttft=1s) and becomes per-request bounds in milliseconds', async () => {
   const plan = await planRun({ slo: 'ttft=1s,tpot=50ms' }, DEFAULT_CONFIG, context);
   assert.deepEqual(plan.slo, { ttftMs: 1000, tpotMs: 50 });
-  const error = await planError(planRun({ slo: 'ttft-p99=800ms' }, DEFAULT_CONFIG, context));
-  assert.equal(error.code, 'USAGE');
-  assert.match(error.message, /kitt run judges each request/);
-  assert.match(error.hint ?? '', /write ttft=800ms/);
+});
+
+test('percentile terms (ttft-p99=800ms) are kept apart from the per-request bounds', async () => {
+  const plan = await planRun({ slo: 'ttft=1s,ttft-p99=800ms,itl-p95=20ms' }, DEFAULT_CONFIG, context);
+  assert.deepEqual(plan.slo, { ttftMs: 1000 });
+  assert.deepEqual(
+    plan.sloPercentiles?.map((t) => [t.metric, t.percentile, t.boundMs]),
+    [
+      ['ttft', 99, 800],
+      ['itl-max', 95, 20],
+    ],
+  );
+  const only = await planRun({ slo: 'e2e-p50=2s' }, DEFAULT_CONFIG, context);
+  assert.equal(only.slo, undefined);
+  assert.equal(only.sloPercentiles?.length, 1);
 });
 
 test('engines.<name>.port is the default port, under --port, over run.port', async () => {

@@ -5,7 +5,7 @@ import type { EngineName, EngineRequest } from '../engines/engine.js';
 import { planLoad } from '../load/load-plan.js';
 import type { LoadSpec } from '../load/load-spec.js';
 import { checkDataset } from '../load/prompt-source.js';
-import { readSlo, requestBounds, type SloBounds } from '../metrics/slo.js';
+import { percentileTerms, readSlo, requestBounds, type SloBounds, type SloTerm } from '../metrics/slo.js';
 import { type EngineFlags, readEngineRequest } from './engine-options.js';
 import { type LoadFlags, readLoadSpec } from './load-options.js';
 
@@ -19,7 +19,10 @@ export interface RunFlags extends EngineFlags, LoadFlags {
 export interface RunPlan {
   readonly engine: EngineRequest;
   readonly load: LoadSpec;
+  /** Per-request bounds (goodput). */
   readonly slo?: SloBounds;
+  /** Percentile terms (`ttft-p99=800ms`), judged once against the run's distribution. */
+  readonly sloPercentiles?: readonly SloTerm[];
   readonly prometheusPort?: number;
 }
 
@@ -55,16 +58,20 @@ function configuredPort(config: KittConfig, engine: EngineName): number | undefi
   return engines[engine]?.port ?? config.run.port;
 }
 
-function readRunSlo(text: string | undefined, issues: OptionIssues): SloBounds | undefined {
-  if (text === undefined) return undefined;
+/** `--slo`: its per-request bounds count goodput; its percentile terms are judged once per run. */
+function readRunSlo(
+  text: string | undefined,
+  issues: OptionIssues,
+): { slo?: SloBounds; sloPercentiles?: readonly SloTerm[] } {
+  if (text === undefined) return {};
   const terms = readSlo(text, issues);
-  for (const term of terms?.filter((t) => t.percentile !== undefined) ?? []) {
-    issues.add(
-      `--slo ${term.text}: kitt run judges each request (goodput), not a percentile`,
-      `write ${term.metric}=${term.text.split('=')[1]} (percentile terms are for kitt calibrate)`,
-    );
-  }
-  return terms && requestBounds(terms);
+  if (!terms) return {};
+  const bounds = requestBounds(terms);
+  const percentiles = percentileTerms(terms);
+  return {
+    ...(Object.keys(bounds).length > 0 ? { slo: bounds } : {}),
+    ...(percentiles.length > 0 ? { sloPercentiles: percentiles } : {}),
+  };
 }
 
 /** The dataset to check: the spec's, or --dataset's even when other flags kept the spec from being built. */
@@ -115,7 +122,7 @@ export async function planRun(
   return {
     engine: withDefaultParallel(engine!, load!),
     load: load!,
-    ...(slo !== undefined ? { slo } : {}),
+    ...slo,
     ...(prometheusPort !== undefined ? { prometheusPort } : {}),
   };
 }

@@ -74,11 +74,18 @@ function headlineRows(metrics: RunMetrics): string[][] {
   if (metrics.slo) {
     const s = metrics.slo;
     const bounds = SLO_NAMES.flatMap((n) => (s.bounds[n] === undefined ? [] : [`${n} ≤ ${s.bounds[n]}`])).join(', ');
-    rows.push(
-      ['SLO', bounds],
-      ['goodput requests/s', formatRate(s.goodputRequestsPerS)],
-      ['SLO attainment', `${formatPercent(s.attainmentPercent)} (${s.goodRequests} of ${s.eligibleRequests})`],
-    );
+    if (bounds !== '') {
+      rows.push(
+        ['SLO', bounds],
+        ['goodput requests/s', formatRate(s.goodputRequestsPerS)],
+        ['SLO attainment', `${formatPercent(s.attainmentPercent)} (${s.goodRequests} of ${s.eligibleRequests})`],
+      );
+    }
+    // metrics.json of older runs has no percentile verdicts
+    for (const verdict of s.percentiles ?? []) {
+      const verdictText = verdict.met === null ? 'not measured' : verdict.met ? 'met' : 'MISSED';
+      rows.push([`SLO ${verdict.term}`, `${verdictText} (measured ${formatMs(verdict.measuredMs)})`]);
+    }
   }
   return rows;
 }

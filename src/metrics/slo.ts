@@ -126,6 +126,11 @@ export function parseSlo(text: string, flag = '--slo'): SloTerm[] {
   return terms!;
 }
 
+/** The terms of an SLO that bound a percentile of the run (`ttft-p99=800ms`), judged once per run. */
+export function percentileTerms(terms: readonly SloTerm[]): SloTerm[] {
+  return terms.filter((term) => term.percentile !== undefined);
+}
+
 /** The per-request bounds of an SLO (its terms without a percentile), as goodput counts them. */
 export function requestBounds(terms: readonly SloTerm[]): SloBounds {
   const bounds: Partial<Record<SloName, number>> = {};

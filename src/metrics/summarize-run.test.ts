@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { assertSummaryMatches, assertWithinHdrPrecision, seededRandom } from '../testing/exact-statistics.js';
 import { failedRecord, streamedRecord } from '../testing/request-records.js';
 import type { RequestRecord } from './request-record.js';
-import type { SloBounds } from './slo.js';
+import { parseSlo, type SloBounds } from './slo.js';
 import { summarizeRun } from './summarize-run.js';
 
 /** Random streamed requests: Poisson-ish sends, TTFT 20–500 ms, 1–60 chunks of 1–4 tokens. */
@@ -256,4 +256,25 @@ test('requests resent after a stale connection are counted, measure phase only',
     streamedRecord({ id: 2, phase: 'warmup', sentAtMs: 0, arrivalsAtMs: [10], overrides: { retries: 1 } }),
   ];
   assert.equal(summarizeRun(records).requests.retried, 1);
+});
+
+test('percentile terms are judged once against the run: met, missed, and not measured', () => {
+  // TTFTs 10, 20, ..., 100 ms: p50 is 50 ms and p99 is 100 ms (nearest rank)
+  const records = Array.from({ length: 10 }, (_, id) =>
+    streamedRecord({ id, sentAtMs: 1000 + id * 200, arrivalsAtMs: [1000 + id * 200 + (id + 1) * 10] }),
+  );
+  const metrics = summarizeRun(records, { sloPercentiles: parseSlo('ttft-p50=60ms,ttft-p99=90ms,tpot-p95=5ms') });
+  assert.ok(metrics.slo);
+  assert.deepEqual(
+    metrics.slo.percentiles.map((v) => [v.term, v.met]),
+    [
+      ['ttft-p50=60ms', true],
+      ['ttft-p99=90ms', false],
+      // one token per request: no TPOT was measured, and an empty distribution meets nothing
+      ['tpot-p95=5ms', null],
+    ],
+  );
+  assertWithinHdrPrecision(metrics.slo.percentiles[0]!.measuredMs, 50, 'ttft p50');
+  assertWithinHdrPrecision(metrics.slo.percentiles[1]!.measuredMs, 100, 'ttft p99');
+  assert.deepEqual(metrics.slo.bounds, {}, 'percentile terms alone set no per-request bound');
 });

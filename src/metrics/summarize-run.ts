@@ -9,7 +9,7 @@ import {
 } from './metric-histograms.js';
 import { deriveRequestMetrics, type RequestMetrics } from './request-metrics.js';
 import type { RequestErrorKind, RequestRecord } from './request-record.js';
-import { meetsSlo, missedSlos, SLO_NAMES, type SloBounds, type SloName } from './slo.js';
+import { meetsSlo, missedSlos, SLO_METRICS, SLO_NAMES, type SloBounds, type SloName, type SloTerm } from './slo.js';
 
 export const RUN_METRICS_SCHEMA = 'kitt.run-metrics.v1';
 
@@ -33,6 +33,19 @@ export interface SloResult {
   readonly attainmentPercent: number | null;
   /** How many succeeded requests missed each bound (a request can miss several). */
   readonly missedBy: Partial<Record<SloName, number>>;
+  /** Percentile terms (`ttft-p99=800ms`), each judged once against the run's distribution. */
+  readonly percentiles: readonly PercentileVerdict[];
+}
+
+/** One percentile term of the SLO against what the run measured. */
+export interface PercentileVerdict {
+  /** The term as written, e.g. `ttft-p99=800ms`. */
+  readonly term: string;
+  readonly boundMs: number;
+  /** The run's value of that percentile; null when no request measured it. */
+  readonly measuredMs: number | null;
+  /** null when nothing was measured: an SLO cannot be met by an empty run. */
+  readonly met: boolean | null;
 }
 
 /**
@@ -88,6 +101,8 @@ export type RunMetrics = {
 
 export interface SummarizeRunOptions {
   readonly slo?: SloBounds;
+  /** Percentile terms of the SLO (`ttft-p99=800ms`); they make an SLO result even without bounds. */
+  readonly sloPercentiles?: readonly SloTerm[];
   /** Defaults to [first measured send, last measured end]. */
   readonly window?: TimeWindow;
 }
@@ -114,6 +129,7 @@ export function summarizeRun(records: readonly RequestRecord[], options: Summari
   const outputTotal = sum(counted.map((d) => d.record.outputTokens));
   const promptTotal = sum(counted.map((d) => d.record.promptTokens ?? 0));
   const outcomes = countBy(derived.map((d) => d.metrics.outcome));
+  const distributions = summarizeHistograms(histograms);
   return {
     schema: RUN_METRICS_SCHEMA,
     window: { ...window, durationS, source: options.window ? 'given' : 'measured-records' },
@@ -149,8 +165,14 @@ export function summarizeRun(records: readonly RequestRecord[], options: Summari
       ).length,
     },
     concurrency: inFlight(measured, window),
-    ...summarizeHistograms(histograms),
-    slo: options.slo ? summarizeSlo(derived, counted, options.slo, perSecond) : null,
+    ...distributions,
+    slo:
+      options.slo || options.sloPercentiles?.length
+        ? {
+            ...summarizeSlo(derived, counted, options.slo ?? {}, perSecond),
+            percentiles: judgePercentiles(options.sloPercentiles ?? [], distributions),
+          }
+        : null,
     histograms: encodeHistograms(histograms),
   };
 }
@@ -201,7 +223,7 @@ function summarizeSlo(
   counted: readonly Derived[],
   bounds: SloBounds,
   perSecond: (count: number) => number | null,
-): SloResult {
+): Omit<SloResult, 'percentiles'> {
   const eligible = derived.filter((d) => d.metrics.outcome !== 'aborted');
   const good = eligible.filter((d) => meetsSlo(d.metrics, bounds));
   const goodInWindow = counted.filter((d) => meetsSlo(d.metrics, bounds));
@@ -219,6 +241,38 @@ function summarizeSlo(
     attainmentPercent: eligible.length > 0 ? (good.length / eligible.length) * 100 : null,
     missedBy,
   };
+}
+
+/**
+ * The distribution each SLO metric's percentile is read from. `itl-max` bounds a request's largest
+ * gap; as a percentile term (`itl-p99`) it reads the per-token ITL distribution, as vLLM's `itl` does.
+ */
+const PERCENTILE_SOURCE: Record<SloName, LatencyMetricName> = {
+  ttftMs: 'ttftMs',
+  ttftFromScheduleMs: 'ttftFromScheduleMs',
+  tpotMs: 'tpotMs',
+  itlMaxMs: 'itlMs',
+  e2eMs: 'e2eMs',
+  e2eFromScheduleMs: 'e2eFromScheduleMs',
+};
+
+function judgePercentiles(
+  terms: readonly SloTerm[],
+  distributions: Record<LatencyMetricName, DistributionSummary>,
+): PercentileVerdict[] {
+  return terms.flatMap((term) => {
+    if (term.percentile === undefined) return [];
+    const summary = distributions[PERCENTILE_SOURCE[SLO_METRICS[term.metric]]];
+    const measuredMs = summary[`p${term.percentile}`];
+    return [
+      {
+        term: term.text,
+        boundMs: term.boundMs,
+        measuredMs,
+        met: measuredMs === null ? null : measuredMs <= term.boundMs,
+      },
+    ];
+  });
 }
 
 function sum(values: readonly number[]): number {

@@ -39,7 +39,7 @@ test('kitt run refuses each bad flag combination with its fix and exit 2, before
       ['--load', 'burst'],
       /--load "burst" is not one of synchronous, fixed-concurrency, constant-rate, poisson, ramp-rate, ramp-concurrency, sweep/,
     ],
-    [['--slo', 'ttft-p99=800ms'], /kitt run judges each request .*write ttft=800ms/],
+    [['--slo', 'ttft-p97=800ms'], /--slo term "ttft-p97=800ms" names p97 \(use one of -p50, -p90, -p95, -p99/],
     [['--slo', 'ttft=soon'], /--slo term "ttft=soon" needs a duration above 0/],
     [['--duration', '1d'], /--duration must be a duration, got "1d" \(write e\.g\. 500ms, 30s, 2m or 1h/],
   ];
