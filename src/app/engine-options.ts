@@ -1,7 +1,13 @@
 import { KittError } from '../core/errors.js';
 import { parseBytes } from '../core/units.js';
-import { assertModeSupported, parseEngineName } from '../engines/catalog.js';
-import type { EngineMode, EngineName, EngineRequest, ResourceLimits } from '../engines/engine.js';
+import { assertModeSupported, DEFAULT_ENGINE, defaultModeOf, parseEngineName } from '../engines/catalog.js';
+import {
+  ENGINE_MODES,
+  type EngineMode,
+  type EngineName,
+  type EngineRequest,
+  type ResourceLimits,
+} from '../engines/engine.js';
 import { parseGpus } from '../engines/gpu-selection.js';
 
 /** The engine flags `kitt run` and `kitt calibrate` share, as commander hands them over (strings). */
@@ -21,16 +27,14 @@ export interface EngineFlags {
   readonly threads?: string;
 }
 
-const MODES: readonly EngineMode[] = ['docker', 'native', 'embedded'];
-
 export function parseMode(text: string): EngineMode {
-  if ((MODES as readonly string[]).includes(text)) return text as EngineMode;
-  throw new KittError('USAGE', `unknown mode "${text}"`, { hint: `use --mode ${MODES.join(', --mode ')}` });
+  if ((ENGINE_MODES as readonly string[]).includes(text)) return text as EngineMode;
+  throw new KittError('USAGE', `unknown mode "${text}"`, { hint: `use --mode ${ENGINE_MODES.join(', --mode ')}` });
 }
 
-/** The mode an engine runs in when none is named: embedded for the embedded engine, else a container. */
+/** The mode an engine runs in when none is named: the first its definition lists. */
 export function defaultModeFor(engine: EngineName): EngineMode {
-  return engine === 'embedded' ? 'embedded' : 'docker';
+  return defaultModeOf(engine);
 }
 
 function positiveNumber(flag: string, text: string | undefined, integer: boolean): number | undefined {
@@ -77,7 +81,7 @@ export function engineRequestFrom(
   flags: EngineFlags,
   context: { runId: string; env: NodeJS.ProcessEnv; defaultEngine?: string },
 ): EngineRequest {
-  const engine = parseEngineName(flags.engine ?? context.env.KITT_ENGINE ?? context.defaultEngine ?? 'embedded');
+  const engine = parseEngineName(flags.engine ?? context.env.KITT_ENGINE ?? context.defaultEngine ?? DEFAULT_ENGINE);
   const mode = flags.mode
     ? parseMode(flags.mode)
     : context.env.KITT_MODE

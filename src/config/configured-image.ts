@@ -1,4 +1,4 @@
-import type { EngineName, KittConfig } from './config-schema.js';
+import { type EngineName, engineConfigOf, type KittConfig } from './config-schema.js';
 
 /** What decides an image rule: the host's architecture, and its GPU when one is requested. */
 export interface ImageHost {
@@ -13,7 +13,7 @@ export interface ImageHost {
  * `engines.<name>.image`.
  */
 export function configuredImage(config: KittConfig, engine: EngineName, host: ImageHost): string | undefined {
-  const settings = config.engines[engine];
+  const settings = engineConfigOf(config, engine);
   const rule = settings?.images?.find((candidate) => {
     if (candidate.arch !== undefined && candidate.arch !== host.arch) return false;
     if (candidate.gpu !== undefined && candidate.gpu !== host.wantsGpu) return false;

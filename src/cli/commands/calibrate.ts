@@ -7,6 +7,7 @@ import { type EngineFlags, engineRequestFrom } from '../../app/engine-options.js
 import { KittError } from '../../core/errors.js';
 import { newRunId } from '../../core/ids.js';
 import { ensureWritableDir, homePaths, resolveKittHome } from '../../core/kitt-home.js';
+import { catalogModes } from '../../engines/catalog.js';
 import type { CliContext } from '../cli-context.js';
 
 interface Flags extends CalibrateFlags, EngineFlags {
@@ -51,11 +52,7 @@ export function registerCalibrateCommand(program: Command, context: CliContext):
     .option('--start-rate <req/s>', 'first rate tried, requests/s', '0.5')
     .option('--max-rate <req/s>', 'never offer more than this, requests/s', '500')
     .addOption(
-      new Option('--mode <mode>', 'how the engine is hosted: docker (default) or native').choices([
-        'docker',
-        'native',
-        'embedded',
-      ]),
+      new Option('--mode <mode>', 'how the engine is hosted: docker (default) or native').choices(catalogModes()),
     )
     .option('--port <n>', "engine port (default: the engine's own)")
     .option('--gpus <list>', 'GPUs: all, or indices such as 0,2')
