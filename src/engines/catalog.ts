@@ -6,6 +6,7 @@ import type { EngineDefinition, ModelCheck, ModelFormat } from './engine-definit
 import { exllamav2Engine } from './exllamav2.js';
 import { llamacppEngine } from './llamacpp.js';
 import { ollamaEngine } from './ollama.js';
+import { sglangEngine } from './sglang.js';
 import { vllmEngine } from './vllm.js';
 
 /**
@@ -16,6 +17,7 @@ export const ENGINE_CATALOG = {
   embedded: embeddedEngine,
   llamacpp: llamacppEngine,
   vllm: vllmEngine,
+  sglang: sglangEngine,
   ollama: ollamaEngine,
   exllamav2: exllamav2Engine,
 } as const satisfies Readonly<Record<EngineName, EngineDefinition>>;
