@@ -7,6 +7,7 @@ import { exllamav2Engine } from './exllamav2.js';
 import { llamacppEngine } from './llamacpp.js';
 import { ollamaEngine } from './ollama.js';
 import { sglangEngine } from './sglang.js';
+import { tgiEngine } from './tgi.js';
 import { vllmEngine } from './vllm.js';
 
 /**
@@ -18,6 +19,7 @@ export const ENGINE_CATALOG = {
   llamacpp: llamacppEngine,
   vllm: vllmEngine,
   sglang: sglangEngine,
+  tgi: tgiEngine,
   ollama: ollamaEngine,
   exllamav2: exllamav2Engine,
 } as const satisfies Readonly<Record<EngineName, EngineDefinition>>;
