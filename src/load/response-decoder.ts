@@ -157,7 +157,7 @@ export function createResponseDecoder(
   },
 ): ResponseDecoder {
   const fast = options.fastScan ?? true;
-  const report = options.report ?? (api.startsWith('ollama') ? 'eval-durations' : 'timings');
+  const report = options.report ?? (api === 'ollama-generate' || api === 'ollama-chat' ? 'eval-durations' : 'timings');
   return options.stream
     ? new StreamDecoder(api, options.continuousUsage, fast, report)
     : new BodyDecoder(api, false, false, report);
