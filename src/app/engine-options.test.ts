@@ -47,10 +47,10 @@ test('bad limits and modes are one usage error each that names the fix', () => {
   );
   assert.throws(() => engineRequestFrom({ mode: 'vm' }, context), /unknown mode "vm"/);
   assert.throws(
-    () => engineRequestFrom({ engine: 'tgi' }, context),
+    () => engineRequestFrom({ engine: 'lmdeploy' }, context),
     (error: Error & { hint?: string }) => {
-      assert.match(error.message, /unknown engine "tgi"/);
-      assert.match(error.hint ?? '', /embedded, llamacpp, vllm, ollama, exllamav2/);
+      assert.match(error.message, /unknown engine "lmdeploy"/);
+      assert.match(error.hint ?? '', /embedded, llamacpp, vllm, sglang, tgi, ollama, exllamav2/);
       return true;
     },
   );

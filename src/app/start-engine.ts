@@ -2,7 +2,7 @@ import { configuredEngineNames, engineConfigOf, type KittConfig } from '../confi
 import { KittError } from '../core/errors.js';
 import { resolveKittHome } from '../core/kitt-home.js';
 import type { Progress } from '../core/progress.js';
-import { ENGINE_NAMES } from '../engines/catalog.js';
+import { ENGINE_NAMES, isEngineName, parseEngineName } from '../engines/catalog.js';
 import type { EngineRequest, RunningEngine } from '../engines/engine.js';
 import type { EngineSettings } from '../engines/engine-settings.js';
 import { startEngine } from '../engines/start-engine.js';
@@ -23,7 +23,7 @@ export interface EngineStarter {
  * every bad key and the valid engines.
  */
 export function assertEngineNames(config: KittConfig): void {
-  const known = new Set(ENGINE_NAMES);
+  const known = { has: isEngineName };
   const bad = [
     ...configuredEngineNames(config)
       .filter((name) => !known.has(name))
@@ -47,9 +47,10 @@ export function engineSettingsFrom(config: KittConfig): EngineSettings {
   const env: Record<string, Readonly<Record<string, string>>> = {};
   const startupTimeoutMs: Record<string, number> = {};
   assertEngineNames(config);
-  for (const name of configuredEngineNames(config)) {
-    const engine = engineConfigOf(config, name);
+  for (const key of configuredEngineNames(config)) {
+    const engine = engineConfigOf(config, key);
     if (!engine) continue;
+    const name = parseEngineName(key);
     if (engine.image) images[name] = engine.image;
     if (engine.args) args[name] = engine.args;
     if (engine.env) env[name] = engine.env;
@@ -59,7 +60,7 @@ export function engineSettingsFrom(config: KittConfig): EngineSettings {
     Object.entries(config.engines.profiles ?? {}).map(([name, profile]) => [
       name,
       {
-        engine: profile.engine,
+        engine: parseEngineName(profile.engine),
         ...(profile.args ? { args: profile.args } : {}),
         ...(profile.env ? { env: profile.env } : {}),
         ...(profile.image ? { image: profile.image } : {}),

@@ -43,6 +43,11 @@ const BY_SPELLING: ReadonlyMap<string, EngineName> = new Map(
   ),
 );
 
+/** Whether `text` names an engine (its name or an alias). */
+export function isEngineName(text: string): boolean {
+  return BY_SPELLING.has(normalise(text));
+}
+
 /** Validates an engine name from the command line or config; an unknown one lists the valid names. */
 export function parseEngineName(text: string): EngineName {
   const resolved = BY_SPELLING.get(normalise(text));

@@ -184,7 +184,11 @@ function modelOf(facts: LaunchFacts, checks: PreflightCheck[]): DetectedModel | 
   const check = facts.model;
   if (check === undefined) return undefined;
   if (!check.ok) {
-    const code: ErrorCode = check.message.endsWith('does not exist') ? 'MODEL_NOT_FOUND' : 'MODEL_FORMAT_MISMATCH';
+    const code: ErrorCode = check.message.endsWith('does not exist')
+      ? 'MODEL_NOT_FOUND'
+      : / is not a GGUF file/.test(check.message)
+        ? 'MODEL_NOT_GGUF'
+        : 'MODEL_FORMAT_MISMATCH';
     checks.push({ name: 'model', ok: false, detail: check.message, hint: check.hint, code });
     return undefined;
   }
