@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { toCreateOptions } from '../runtime/docker/create-options.js';
-import { ENGINE_CATALOG, engineDefinition } from './catalog.js';
+import { engineDefinition } from './catalog.js';
 import type { EngineRequest } from './engine.js';
 import type { DetectedModel, ServerEngineName } from './engine-definition.js';
 import { planLaunch } from './launch-plan.js';

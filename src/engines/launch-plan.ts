@@ -176,7 +176,7 @@ export function planLaunch(request: EngineRequest, facts: LaunchFacts): LaunchPl
 }
 
 /** GPUs a launch uses: those asked for, or all of them for engines that need one. */
-export function effectiveGpus(request: EngineRequest, definition: EngineDefinition): ResourceLimits['gpus'] {
+function effectiveGpus(request: EngineRequest, definition: EngineDefinition): ResourceLimits['gpus'] {
   return request.limits.gpus ?? (definition.requiresGpu ? 'all' : undefined);
 }
 

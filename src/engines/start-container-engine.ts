@@ -1,8 +1,6 @@
 import type { EngineRequest, RunningEngine } from './engine.js';
 import { type StartEngineDeps, startEngine } from './start-engine.js';
 
-export { hostModelPath } from './gather-launch-facts.js';
-
 /** What starting a container engine needs: a container runtime, beside what every start takes. */
 export type ContainerEngineDeps = StartEngineDeps & Required<Pick<StartEngineDeps, 'runtime'>>;
 
