@@ -74,6 +74,11 @@ export function registerEnginesCommand(program: Command, context: CliContext): v
           pull: flags.pull ?? false,
           env: context.env,
         });
+        if (checks.length === 0) {
+          context.stdout.write(
+            `ok   ${request.engine}: no Docker, executable or port to check (pass -m to check a model)\n`,
+          );
+        }
         for (const check of checks) {
           context.stdout.write(
             `${check.ok ? 'ok  ' : 'FAIL'} ${check.name.padEnd(10)} ${check.detail}${check.hint ? ` (${check.hint})` : ''}\n`,
