@@ -124,42 +124,7 @@ export function planLaunch(request: EngineRequest, facts: LaunchFacts): LaunchPl
   if (gpu) checks.push(gpu);
   const served = model ? { model, servedModel: definition.servedModelName(model) } : {};
 
-  if (request.mode === 'docker') {
-    const image = selectImage(definition.images, facts.host, {
-      wantsGpu: gpus !== undefined,
-      override: resolved.imageOverride,
-    });
-    if (!image) {
-      checks.push({
-        name: 'image',
-        ok: false,
-        detail: `no ${definition.name} image is known for ${facts.host.arch}${gpus ? ' with GPUs' : ''}`,
-        hint: `pass --image or set engines.${definition.name}.image in the config`,
-        code: 'IMAGE_MISSING',
-      });
-    }
-    if (!model || !image || !definition.containerPlan)
-      return { ...base, ...served, ...(image ? { image } : {}), checks };
-    const modelPathInEngine = containerModelPath(model);
-    const cuda = containerCudaVisibleDevices(gpus);
-    const launch = { request: planned, port: facts.port, model, modelPath: modelPathInEngine, env: resolved.env };
-    const container = toContainerSpec(
-      {
-        engine: definition.name,
-        runId: request.runId,
-        nameSuffix: facts.nameSuffix,
-        image,
-        hostModelPath: facts.hostModelPath ?? model.servePath,
-        modelPathInContainer: modelPathInEngine,
-        limits,
-        owner: facts.owner,
-        env: resolved.env,
-        cudaVisibleDevices: cuda,
-      },
-      definition.containerPlan(launch),
-    );
-    return { ...base, ...served, image, modelPathInEngine, container, checks };
-  }
+  if (request.mode === 'docker') return planContainer({ ...base, ...served, checks }, facts, resolved.imageOverride);
 
   if (!model || !definition.hostCommand) return { ...base, ...served, checks };
   const cuda = nativeCudaVisibleDevices(gpus);
@@ -173,6 +138,44 @@ export function planLaunch(request: EngineRequest, facts: LaunchFacts): LaunchPl
     cpuCount: facts.cpuCount,
   });
   return { ...base, env, ...served, modelPathInEngine: model.servePath, command, checks };
+}
+
+/** The docker part of a plan: the image for this host, the model's mount and the container spec. */
+function planContainer(
+  base: Omit<LaunchPlan, 'checks'> & { checks: PreflightCheck[] },
+  facts: LaunchFacts,
+  imageOverride: string | undefined,
+): LaunchPlan {
+  const { definition, gpus, model, checks } = base;
+  const image = selectImage(definition.images, facts.host, { wantsGpu: gpus !== undefined, override: imageOverride });
+  if (!image) {
+    checks.push({
+      name: 'image',
+      ok: false,
+      detail: `no ${definition.name} image is known for ${facts.host.arch}${gpus ? ' with GPUs' : ''}`,
+      hint: `pass --image or set engines.${definition.name}.image in the config`,
+      code: 'IMAGE_MISSING',
+    });
+  }
+  if (!model || !image || !definition.containerPlan) return { ...base, ...(image ? { image } : {}) };
+  const modelPathInEngine = containerModelPath(model);
+  const launch = { request: base.request, port: base.port, model, modelPath: modelPathInEngine, env: base.env };
+  const container = toContainerSpec(
+    {
+      engine: definition.name,
+      runId: base.request.runId,
+      nameSuffix: facts.nameSuffix,
+      image,
+      hostModelPath: facts.hostModelPath ?? model.servePath,
+      modelPathInContainer: modelPathInEngine,
+      limits: base.limits,
+      owner: facts.owner,
+      env: base.env,
+      cudaVisibleDevices: containerCudaVisibleDevices(gpus),
+    },
+    definition.containerPlan(launch),
+  );
+  return { ...base, image, modelPathInEngine, container };
 }
 
 /** GPUs a launch uses: those asked for, or all of them for engines that need one. */
