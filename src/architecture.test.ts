@@ -75,3 +75,24 @@ test('every top-level folder under src is a known domain', () => {
   const unknown = folders.filter((name) => !(name in ALLOWED));
   assert.deepEqual(unknown, []);
 });
+
+/** Engine names, as the catalog spells them; a test may name them, production code outside engines/ may not. */
+const ENGINE_NAME_LITERALS = ['embedded', 'llamacpp', 'vllm', 'ollama', 'exllamav2', 'sglang', 'tgi'];
+
+/** The code of a file without its comments (line and block), so docs and TSDoc may name engines. */
+function withoutComments(text: string): string {
+  return text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`\\])\/\/.*$/gm, '$1');
+}
+
+test('no file outside engines/ names an engine in code: it asks the definition for a capability', () => {
+  const quoted = new RegExp(`(['"\`])(${ENGINE_NAME_LITERALS.join('|')})\\1`, 'g');
+  const violations: string[] = [];
+  for (const file of sourceFiles(srcRoot)) {
+    const domain = domainOf(file);
+    if (domain === 'engines' || domain === 'testing') continue;
+    for (const match of withoutComments(readFileSync(file, 'utf8')).matchAll(quoted)) {
+      violations.push(`${relative(srcRoot, file)} names ${match[0]}`);
+    }
+  }
+  assert.deepEqual(violations, []);
+});

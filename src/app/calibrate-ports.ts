@@ -5,8 +5,9 @@ import { type Clock, monotonicClock } from '../core/clock.js';
 import { KittError } from '../core/errors.js';
 import { homePaths } from '../core/kitt-home.js';
 import { type Progress, silentProgress } from '../core/progress.js';
-import { engineDefinition } from '../engines/catalog.js';
-import type { EngineName, RunningEngine, StoppedEngine } from '../engines/engine.js';
+import { enforcesLimits } from '../engines/catalog.js';
+import type { RunningEngine, StoppedEngine } from '../engines/engine.js';
+import { engineMetricsOf } from '../engines/engine-target.js';
 import type { LoadSpec } from '../load/load-spec.js';
 import type { LoadTarget } from '../load/load-target.js';
 import { type PreparedPrompts, preparePrompts } from '../load/prompt-source.js';
@@ -28,16 +29,6 @@ export const CALIBRATION_PROMPTS = {
   seed: 1,
 } as const satisfies PromptSpec;
 
-/** The engine queue gauges calibration reads, by engine: requests waiting for a free slot. */
-const QUEUE_GAUGES: Partial<Record<EngineName, string>> = {
-  llamacpp: 'llamacpp:requests_deferred',
-  vllm: 'vllm:num_requests_waiting',
-};
-/** Gauges that are all zero when the engine has nothing to do. */
-const BUSY_GAUGES: Partial<Record<EngineName, readonly string[]>> = {
-  llamacpp: ['llamacpp:requests_processing', 'llamacpp:requests_deferred'],
-  vllm: ['vllm:num_requests_running', 'vllm:num_requests_waiting'],
-};
 /** How long a window waits after its drain for the engine to finish what was cut off. */
 const SETTLE_LIMIT_MS = 15_000;
 
@@ -87,8 +78,8 @@ export async function createCalibrationPorts(
   return {
     clock,
     async startEngine(request, signal) {
-      if (request.mode === 'embedded') {
-        throw new KittError('USAGE', 'calibrate needs an engine with enforced limits, not the embedded engine', {
+      if (!enforcesLimits(request.mode)) {
+        throw new KittError('USAGE', `calibrate needs an engine with enforced limits, not --mode ${request.mode}`, {
           hint: 'use --mode docker (container limits), e.g. -e llamacpp --mode docker',
         });
       }
@@ -279,8 +270,7 @@ function startContinuousSampler(
     signal: abort.signal,
     onSample,
   }).catch(() => undefined);
-  const gauge = QUEUE_GAUGES[engine.name];
-  const metricsPath = engine.name === 'embedded' ? undefined : engineDefinition(engine.name).supports.metricsPath;
+  const { queueGauge: gauge, path: metricsPath } = engineMetricsOf(engine);
   let polling: Promise<void> = Promise.resolve();
   if (gauge && metricsPath) {
     polling = (async () => {
@@ -336,8 +326,7 @@ export function toContainerSample(
  * when the engine has no such gauges (nothing to wait for).
  */
 async function waitUntilIdle(engine: RunningEngine, limitMs: number, signal: AbortSignal): Promise<boolean> {
-  const gauges = BUSY_GAUGES[engine.name];
-  const metricsPath = engine.name === 'embedded' ? undefined : engineDefinition(engine.name).supports.metricsPath;
+  const { busyGauges: gauges, path: metricsPath } = engineMetricsOf(engine);
   if (!gauges || !metricsPath) return true;
   const deadline = Date.now() + limitMs;
   while (!signal.aborted) {

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { engineCounterDeltas } from './engine-counters.js';
 
 test("llama.cpp's cached prompt tokens are picked apart from the computed ones", () => {
-  const deltas = engineCounterDeltas({
+  const deltas = engineCounterDeltas('llamacpp', {
     'llamacpp:prompt_tokens_total': 66,
     'llamacpp:prompt_tokens_cached_total': 64,
     'llamacpp:tokens_predicted_total': 4,

@@ -1,14 +1,5 @@
+import { engineMetricsOf } from '../engines/engine-target.js';
 import type { EngineCounterDeltas } from '../metrics/engine-cross-check.js';
-
-/**
- * Token counters engines expose on /metrics, by engine family: llama.cpp's server (and kitt's
- * embedded server, which uses the same names) and vLLM. The load core hands over every counter's
- * delta by series name; this picks the two the cross-check compares.
- */
-const PROMPT_COUNTERS = ['llamacpp:prompt_tokens_total', 'vllm:prompt_tokens_total'];
-/** Prompt tokens served from the prompt cache: llama.cpp counts them apart from prompt_tokens_total. */
-const CACHED_PROMPT_COUNTERS = ['llamacpp:prompt_tokens_cached_total'];
-const GENERATED_COUNTERS = ['llamacpp:tokens_predicted_total', 'vllm:generation_tokens_total'];
 
 function sumSeries(deltas: Readonly<Record<string, number>>, names: readonly string[]): number | undefined {
   let total: number | undefined;
@@ -19,13 +10,19 @@ function sumSeries(deltas: Readonly<Record<string, number>>, names: readonly str
   return total;
 }
 
+/**
+ * The token counters the cross-check compares, out of every counter delta the load core read
+ * from the engine's /metrics; the engine's definition names its series.
+ */
 export function engineCounterDeltas(
+  engineName: string,
   deltas: Readonly<Record<string, number>> | undefined,
 ): EngineCounterDeltas | undefined {
   if (!deltas) return undefined;
-  const promptTokens = sumSeries(deltas, PROMPT_COUNTERS);
-  const cachedPromptTokens = sumSeries(deltas, CACHED_PROMPT_COUNTERS);
-  const generatedTokens = sumSeries(deltas, GENERATED_COUNTERS);
+  const names = engineMetricsOf({ name: engineName });
+  const promptTokens = sumSeries(deltas, names.promptTokens);
+  const cachedPromptTokens = sumSeries(deltas, names.cachedPromptTokens ?? []);
+  const generatedTokens = sumSeries(deltas, names.generatedTokens);
   if (promptTokens === undefined && generatedTokens === undefined) return undefined;
   return {
     ...(promptTokens !== undefined ? { promptTokens } : {}),

@@ -68,10 +68,10 @@ test('bad limits and modes are one usage error each that names the fix', () => {
   );
   assert.throws(() => engineRequestFrom({ mode: 'vm' }, context), /unknown mode "vm"/);
   assert.throws(
-    () => engineRequestFrom({ engine: 'tgi' }, context),
+    () => engineRequestFrom({ engine: 'lmdeploy' }, context),
     (error: Error & { hint?: string }) => {
-      assert.match(error.message, /unknown engine "tgi"/);
-      assert.match(error.hint ?? '', /embedded, llamacpp, vllm, ollama, exllamav2/);
+      assert.match(error.message, /unknown engine "lmdeploy"/);
+      assert.match(error.hint ?? '', /embedded, llamacpp, vllm, sglang, tgi, ollama, exllamav2/);
       return true;
     },
   );
@@ -80,12 +80,12 @@ test('bad limits and modes are one usage error each that names the fix', () => {
 
 test('all engine flag problems come in one error, one line each', () => {
   assert.throws(
-    () => engineRequestFrom({ engine: 'tgi', cpus: 'many', memory: 'lots', port: '0', gpus: 'first' }, context),
+    () => engineRequestFrom({ engine: 'lmdeploy', cpus: 'many', memory: 'lots', port: '0', gpus: 'first' }, context),
     (error: Error) => {
       const lines = error.message.split('\n');
       assert.match(lines[0]!, /^5 problems with the options:$/);
       for (const expected of [
-        /unknown engine "tgi"/,
+        /unknown engine "lmdeploy"/,
         /--cpus must be/,
         /--memory must be a size/,
         /--port must be/,

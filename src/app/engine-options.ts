@@ -3,8 +3,14 @@ import { KittError } from '../core/errors.js';
 import { flagValues } from '../core/flag-values.js';
 import { OptionIssues } from '../core/option-issues.js';
 import { readBytes } from '../core/units.js';
-import { assertModeSupported, parseEngineName } from '../engines/catalog.js';
-import type { EngineMode, EngineName, EngineRequest, ResourceLimits } from '../engines/engine.js';
+import { assertModeSupported, DEFAULT_ENGINE, defaultModeOf, parseEngineName } from '../engines/catalog.js';
+import {
+  ENGINE_MODES,
+  type EngineMode,
+  type EngineName,
+  type EngineRequest,
+  type ResourceLimits,
+} from '../engines/engine.js';
 import { parseGpus } from '../engines/gpu-selection.js';
 
 /** The engine flags `kitt run` and `kitt calibrate` share, as commander hands them over (strings). */
@@ -35,16 +41,14 @@ export interface EngineDefaults {
   readonly limits?: LimitsConfig;
 }
 
-const MODES: readonly EngineMode[] = ['docker', 'native', 'embedded'];
-
 export function parseMode(text: string): EngineMode {
-  if ((MODES as readonly string[]).includes(text)) return text as EngineMode;
-  throw new KittError('USAGE', `unknown mode "${text}"`, { hint: `use --mode ${MODES.join(', --mode ')}` });
+  if ((ENGINE_MODES as readonly string[]).includes(text)) return text as EngineMode;
+  throw new KittError('USAGE', `unknown mode "${text}"`, { hint: `use --mode ${ENGINE_MODES.join(', --mode ')}` });
 }
 
-/** The mode an engine runs in when none is named: embedded for the embedded engine, else a container. */
+/** The mode an engine runs in when none is named: the first its definition lists. */
 export function defaultModeFor(engine: EngineName): EngineMode {
-  return engine === 'embedded' ? 'embedded' : 'docker';
+  return defaultModeOf(engine);
 }
 
 const DOCKER_MIN_MEMORY = 6 * 1024 * 1024;
@@ -117,7 +121,7 @@ export function readEngineRequest(
   const before = issues.list.length;
   const read = flagValues(issues);
   const engine = issues.attempt(() =>
-    parseEngineName(flags.engine ?? context.env.KITT_ENGINE ?? context.defaultEngine ?? 'embedded'),
+    parseEngineName(flags.engine ?? context.env.KITT_ENGINE ?? context.defaultEngine ?? DEFAULT_ENGINE),
   );
   const modeText = flags.mode ?? context.env.KITT_MODE;
   const mode = modeText ? issues.attempt(() => parseMode(modeText)) : engine && defaultModeFor(engine);

@@ -232,7 +232,10 @@ async function writeRun(
     ...(request.slo ? { slo: request.slo } : {}),
     ...(load.window ? { window: load.window } : {}),
   });
-  const crossCheck = crossCheckEngine(load.records, engineCounterDeltas(load.engineCounters?.deltas));
+  const crossCheck = crossCheckEngine(
+    load.records,
+    engineCounterDeltas(request.engine.engine, load.engineCounters?.deltas),
+  );
   const warnings = [...load.warnings];
   if (metrics.requests.succeeded === 0 && metrics.requests.total > 0) {
     warnings.push(`no request succeeded: ${JSON.stringify(metrics.requests.errorsByKind)}`);

@@ -2,9 +2,9 @@ import { basename } from 'node:path';
 import type { KittConfig } from '../config/config-schema.js';
 import { KittError } from '../core/errors.js';
 import type { Progress } from '../core/progress.js';
-import { ENGINE_CATALOG } from '../engines/catalog.js';
+import { engineDefinition } from '../engines/catalog.js';
 import type { EngineRequest, RunningEngine } from '../engines/engine.js';
-import type { ServerEngineName } from '../engines/engine-definition.js';
+import { loadTargetOf } from '../engines/engine-target.js';
 import { createInfluxWriter, type InfluxWriter } from '../export/influx-writer.js';
 import type { RunLabels } from '../export/metric-point.js';
 import { type MetricsServer, RunMetricsExporter, serveMetrics } from '../export/prometheus-exporter.js';
@@ -73,8 +73,9 @@ export async function createRunPorts(options: RunPortsOptions): Promise<Closable
 }
 
 async function prepareModel(request: EngineRequest, home: string, progress: Progress): Promise<PreparedModel> {
+  const definition = engineDefinition(request.engine);
   if (request.modelPath === '') {
-    if (request.engine === 'vllm' || request.engine === 'exllamav2') {
+    if (definition.modelKind === 'directory') {
       throw new KittError('MODEL_NOT_FOUND', `${request.engine} needs a model directory`, {
         hint: 'pass -m /path/to/model (or set MODEL_PATH); the synthetic default is a GGUF file',
       });
@@ -82,41 +83,21 @@ async function prepareModel(request: EngineRequest, home: string, progress: Prog
     const model = await ensureDefaultModel(home, progress);
     return { path: model.path, label: model.name ?? basename(model.path, '.gguf'), sizeBytes: model.fileBytes };
   }
-  const ggufEngine = request.engine === 'embedded' || request.engine === 'llamacpp' || request.engine === 'ollama';
-  if (ggufEngine) {
+  if (definition.formats.includes('gguf')) {
     const model = await validateGguf(request.modelPath);
     return { path: model.path, label: basename(model.path, '.gguf'), sizeBytes: model.fileBytes };
   }
-  // Directories (vLLM, ExLlamaV2) are checked by the engine's preflight.
+  // Directories are detected and checked by the engine's launch plan.
   return { path: request.modelPath, label: basename(request.modelPath) };
 }
 
 /**
- * Raw completions for OpenAI-style engines, so prompt lengths are exactly the tokens kitt built
- * (a chat template would add tokens of its own); Ollama's generate endpoint for Ollama.
+ * The load target the engine's definition exposes: raw completions for most OpenAI-style engines,
+ * so prompt lengths are exactly the tokens kitt built; chat or Ollama's generate where that is
+ * what the engine serves.
  */
 export function targetFor(engine: RunningEngine): LoadTarget {
-  if (engine.name === 'embedded') {
-    return {
-      baseUrl: engine.baseUrl,
-      api: 'openai-completions',
-      model: engine.servedModel,
-      supports: { ignoreEos: true, tokenize: true, usage: 'final' },
-      metricsPath: '/metrics',
-    };
-  }
-  const support = ENGINE_CATALOG[engine.name as ServerEngineName].supports;
-  return {
-    baseUrl: engine.baseUrl,
-    api: engine.api === 'ollama' ? 'ollama-generate' : 'openai-completions',
-    model: engine.servedModel,
-    supports: {
-      ignoreEos: support.ignoreEos,
-      tokenize: support.tokenizePath !== undefined,
-      usage: support.usageInStream ? 'final' : 'none',
-    },
-    metricsPath: support.metricsPath ?? null,
-  };
+  return loadTargetOf(engine);
 }
 
 /** Docker streams about one stats reading a second; a run shorter than that still gets one. */

@@ -1,11 +1,12 @@
-import type { KittConfig } from '../config/config-schema.js';
+import { configuredEngineNames, engineConfigOf, type KittConfig } from '../config/config-schema.js';
+import { KittError } from '../core/errors.js';
 import { resolveKittHome } from '../core/kitt-home.js';
 import type { Progress } from '../core/progress.js';
 import { parseDurationMs } from '../core/units.js';
+import { ENGINE_NAMES, isEngineName, parseEngineName } from '../engines/catalog.js';
 import type { EngineRequest, RunningEngine } from '../engines/engine.js';
 import type { EngineSettings } from '../engines/engine-settings.js';
 import { startEngine } from '../engines/start-engine.js';
-import { validateGguf } from '../models/validate-gguf.js';
 import { createDockerRuntime, type DockerRuntime } from '../runtime/docker/docker-runtime.js';
 import { ProcessRuntime } from '../runtime/process/process-runtime.js';
 import type { StatsSource } from '../runtime/sample-stats.js';
@@ -17,15 +18,40 @@ export interface EngineStarter {
   close(): Promise<void>;
 }
 
+/**
+ * Checks every engine name the config uses (`engines.<name>`, `engines.profiles.*.engine`,
+ * `run.engine`) against the catalog: the config schema cannot know the catalog. One line names
+ * every bad key and the valid engines.
+ */
+export function assertEngineNames(config: KittConfig): void {
+  const known = { has: isEngineName };
+  const bad = [
+    ...configuredEngineNames(config)
+      .filter((name) => !known.has(name))
+      .map((name) => `engines.${name}`),
+    ...Object.entries(config.engines.profiles ?? {})
+      .filter(([, profile]) => !known.has(profile.engine))
+      .map(([name, profile]) => `engines.profiles.${name}.engine "${profile.engine}"`),
+    ...(config.run.engine !== undefined && !known.has(config.run.engine) ? [`run.engine "${config.run.engine}"`] : []),
+  ];
+  if (bad.length > 0) {
+    throw new KittError('CONFIG_INVALID', `unknown engine in the config: ${bad.join(', ')}`, {
+      hint: `use one of: ${ENGINE_NAMES.join(', ')}`,
+    });
+  }
+}
+
 /** The engines part of the config, as the plain data engines take. */
 export function engineSettingsFrom(config: KittConfig): EngineSettings {
   const images: Record<string, string> = {};
   const args: Record<string, readonly string[]> = {};
   const env: Record<string, Readonly<Record<string, string>>> = {};
   const startupTimeoutMs: Record<string, number> = {};
-  for (const name of ['llamacpp', 'vllm', 'ollama', 'exllamav2'] as const) {
-    const engine = config.engines[name];
+  assertEngineNames(config);
+  for (const key of configuredEngineNames(config)) {
+    const engine = engineConfigOf(config, key);
     if (!engine) continue;
+    const name = parseEngineName(key);
     if (engine.image) images[name] = engine.image;
     if (engine.args) args[name] = engine.args;
     if (engine.env) env[name] = engine.env;
@@ -35,7 +61,7 @@ export function engineSettingsFrom(config: KittConfig): EngineSettings {
     Object.entries(config.engines.profiles ?? {}).map(([name, profile]) => [
       name,
       {
-        engine: profile.engine,
+        engine: parseEngineName(profile.engine),
         ...(profile.args ? { args: profile.args } : {}),
         ...(profile.env ? { env: profile.env } : {}),
         ...(profile.image ? { image: profile.image } : {}),
@@ -61,9 +87,6 @@ export function createEngineStarter(options: {
     processes ??= new ProcessRuntime({ home: resolveKittHome(options.env) });
     return processes;
   };
-  const validateModel = async (path: string) => {
-    if (path.endsWith('.gguf')) await validateGguf(path);
-  };
   const profile = options.config.run.profile;
   return {
     start: (request, context) =>
@@ -73,14 +96,8 @@ export function createEngineStarter(options: {
         settings,
         profile,
         pull: options.pull,
-        preflight: { validateModel },
         ...(request.mode === 'docker' ? { runtime: dockerRuntime() } : {}),
         ...(request.mode === 'native' ? { processes: processRuntime() } : {}),
-        // loaded on first use: node-llama-cpp is heavy, and only the embedded mode needs it
-        startEmbedded: async (embedded, deps) => {
-          const { startEmbeddedEngine } = await import('../engines/embedded/start-embedded-engine.js');
-          return startEmbeddedEngine(embedded, { progress: deps.progress, signal: deps.signal });
-        },
       }),
     statsSourceFor: (engine) => {
       if (engine.mode === 'docker')

@@ -47,6 +47,8 @@ function describeValue(value: unknown): string | undefined {
 interface SchemaDef {
   type: string;
   shape?: Record<string, { _zod: { def: SchemaDef } }>;
+  /** The schema of keys not in `shape` (`engines.<name>`). */
+  catchall?: { _zod: { def: SchemaDef } };
   innerType?: { _zod: { def: SchemaDef } };
   valueType?: { _zod: { def: SchemaDef } };
   element?: { _zod: { def: SchemaDef } };
@@ -63,7 +65,7 @@ function allowedKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[
   unwrap();
   for (const segment of path) {
     if (def.type === 'object' && def.shape) {
-      const next = def.shape[String(segment)];
+      const next = def.shape[String(segment)] ?? def.catchall;
       if (!next) return [];
       def = next._zod.def;
     } else if (def.type === 'record' && def.valueType) def = def.valueType._zod.def;

@@ -7,8 +7,10 @@ import { DURATION_EXAMPLES, readBytes, readDurationMs, SIZE_EXAMPLES } from '../
  * Everything is optional in the file; `DEFAULT_CONFIG` supplies what the file leaves out.
  */
 
-export const ENGINE_NAMES = ['embedded', 'llamacpp', 'vllm', 'ollama', 'exllamav2'] as const;
-export const ENGINE_MODES = ['embedded', 'docker', 'native'] as const;
+/*
+ * Engine names and modes are the engine catalog's: config imports only core, so here they are
+ * strings, and the app checks them against the catalog (one line naming the valid ones).
+ */
 export const RATE_UNITS = ['requests/s', 'tokens/s'] as const;
 
 // Sizes and durations are checked with the grammar the flags use (core/units), and kept as written
@@ -50,8 +52,10 @@ export const engineConfigSchema = z.strictObject({
   startupTimeout: duration.optional(),
 });
 
+const engineName = z.string().min(1, { error: 'an engine name (kitt engines list shows them)' });
+
 export const engineProfileSchema = z.strictObject({
-  engine: z.enum(ENGINE_NAMES),
+  engine: engineName,
   args: z.array(z.string()).optional(),
   env: stringMap.optional(),
   image: z.string().min(1).optional(),
@@ -68,23 +72,18 @@ export const rateSchema = z.strictObject({
 export const configSchema = z.strictObject({
   run: z
     .strictObject({
-      engine: z.enum(ENGINE_NAMES).optional(),
-      mode: z.enum(ENGINE_MODES).optional(),
+      engine: engineName.optional(),
+      mode: z.string().min(1).optional(),
       model: z.string().min(1).optional(),
       port: port.optional(),
       profile: z.string().min(1).optional(),
       load: loadProfileSchema.optional(),
     })
     .optional(),
+  // `engines.<name>` for any catalog name, beside `engines.profiles`
   engines: z
-    .strictObject({
-      embedded: engineConfigSchema.optional(),
-      llamacpp: engineConfigSchema.optional(),
-      vllm: engineConfigSchema.optional(),
-      ollama: engineConfigSchema.optional(),
-      exllamav2: engineConfigSchema.optional(),
-      profiles: z.record(z.string(), engineProfileSchema).optional(),
-    })
+    .object({ profiles: z.record(z.string(), engineProfileSchema).optional() })
+    .catchall(engineConfigSchema)
     .optional(),
   limits: limitsSchema.optional(),
   store: z
@@ -127,8 +126,8 @@ export const configSchema = z.strictObject({
 
 /** The config as the file may write it: every key optional. */
 export type ConfigFile = z.infer<typeof configSchema>;
-export type EngineName = (typeof ENGINE_NAMES)[number];
-export type EngineMode = (typeof ENGINE_MODES)[number];
+export type EngineName = string;
+export type EngineMode = string;
 export type RateUnit = (typeof RATE_UNITS)[number];
 export type ConfiguredRate = z.infer<typeof rateSchema>;
 export type EngineConfig = z.infer<typeof engineConfigSchema>;
@@ -138,7 +137,8 @@ export type LimitsConfig = z.infer<typeof limitsSchema>;
 /** The effective config: the defaults below filled in where the file and environment said nothing. */
 export interface KittConfig {
   readonly run: {
-    readonly engine: EngineName;
+    /** Undefined: the catalog's default engine. */
+    readonly engine?: EngineName | undefined;
     readonly mode?: EngineMode | undefined;
     readonly model?: string | undefined;
     readonly port?: number | undefined;
@@ -153,8 +153,9 @@ export interface KittConfig {
       readonly outputTokens: number;
     };
   };
-  readonly engines: Partial<Record<EngineName, EngineConfig>> & {
+  readonly engines: {
     readonly profiles?: Readonly<Record<string, EngineProfileConfig>> | undefined;
+    readonly [engine: string]: EngineConfig | Readonly<Record<string, EngineProfileConfig>> | undefined;
   };
   readonly limits: LimitsConfig;
   readonly store: { readonly url?: string | undefined };
@@ -183,7 +184,6 @@ export interface KittConfig {
  */
 export const DEFAULT_CONFIG: KittConfig = {
   run: {
-    engine: 'embedded',
     load: { kind: 'fixed-concurrency', requests: 32, concurrency: 4, promptTokens: 64, outputTokens: 64 },
   },
   engines: {},
@@ -195,6 +195,16 @@ export const DEFAULT_CONFIG: KittConfig = {
   },
   compute: { rates: {} },
 };
+
+/** The `engines.<name>` section of the config, or undefined (`profiles` is not an engine). */
+export function engineConfigOf(config: Pick<KittConfig, 'engines'>, name: string): EngineConfig | undefined {
+  return name === 'profiles' ? undefined : (config.engines[name] as EngineConfig | undefined);
+}
+
+/** The names under `engines` that configure an engine (every key but `profiles`). */
+export function configuredEngineNames(config: Pick<KittConfig, 'engines'>): string[] {
+  return Object.keys(config.engines).filter((key) => key !== 'profiles');
+}
 
 /** Keys whose values are secrets: `kitt config show` prints them masked. */
 export const SECRET_KEYS: ReadonlySet<string> = new Set(['token', 'password']);

@@ -27,14 +27,11 @@ function configError(run: () => unknown): KittError {
 test('a bad value names the file, the key path and the allowed values in one line', (t) => {
   const dir = tempDir(t);
   const file = join(dir, 'kitt.yaml');
-  writeFileSync(file, 'run:\n  engine: llama\n');
+  writeFileSync(file, 'export:\n  influx: { version: 3 }\n');
   const error = configError(() => loadConfig({ cwd: dir, env: { KITT_HOME: dir } }));
-  assert.equal(
-    error.message,
-    `${file}: run.engine: expected one of: embedded, llamacpp, vllm, ollama, exllamav2 (got "llama")`,
-  );
+  assert.equal(error.message, `${file}: export.influx.version: expected one of: 1, 2 (got 3)`);
   assert.ok(!error.message.includes('\n'));
-  assert.match(error.hint ?? '', /fix run\.engine in /);
+  assert.match(error.hint ?? '', /fix export\.influx\.version in /);
 });
 
 test('every problem is collected: the first in the message, all in details', (t) => {
@@ -133,7 +130,8 @@ test('without a file every value is a default', (t) => {
   const dir = tempDir(t);
   const loaded = loadConfig({ cwd: dir, env: { KITT_HOME: dir } });
   assert.equal(loaded.file, undefined);
-  assert.equal(loaded.config.run.engine, 'embedded');
+  // the engine catalog's default applies where the config names none
+  assert.equal(loaded.config.run.engine, undefined);
   const entries = describeConfig(loaded);
   assert.ok(entries.length > 5);
   assert.ok(entries.filter((e) => e.keyPath !== 'home').every((entry) => entry.source === 'default'));

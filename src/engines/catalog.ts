@@ -1,51 +1,101 @@
 import { KittError } from '../core/errors.js';
-import type { EngineMode, EngineName, EngineRequest } from './engine.js';
-import type { EngineDefinition, ServerEngineName } from './engine-definition.js';
+import { checkModelFormat } from './detect-model.js';
+import { embeddedEngine } from './embedded/embedded-engine.js';
+import { ENGINE_MODES, type EngineMode, type EngineName, type EngineRequest } from './engine.js';
+import type { EngineDefinition, ModelCheck, ModelFormat } from './engine-definition.js';
 import { exllamav2Engine } from './exllamav2.js';
 import { llamacppEngine } from './llamacpp.js';
 import { ollamaEngine } from './ollama.js';
+import { sglangEngine } from './sglang.js';
+import { tgiEngine } from './tgi.js';
 import { vllmEngine } from './vllm.js';
 
-/** Every engine kitt can start as a server, by name. `embedded` runs inside kitt and is not listed. */
-export const ENGINE_CATALOG: Readonly<Record<ServerEngineName, EngineDefinition>> = {
+/**
+ * Every engine kitt can start, by name: one line each. The first is the default (the embedded
+ * engine needs no Docker, no executable and no model download beyond the synthetic one).
+ */
+export const ENGINE_CATALOG = {
+  embedded: embeddedEngine,
   llamacpp: llamacppEngine,
   vllm: vllmEngine,
+  sglang: sglangEngine,
+  tgi: tgiEngine,
   ollama: ollamaEngine,
   exllamav2: exllamav2Engine,
-};
+} as const satisfies Readonly<Record<EngineName, EngineDefinition>>;
 
-/** All engine names a person may pass to -e, embedded first (the zero-setup default). */
-export const ENGINE_NAMES: readonly EngineName[] = ['embedded', ...(Object.keys(ENGINE_CATALOG) as ServerEngineName[])];
+const BY_NAME: Readonly<Record<EngineName, EngineDefinition>> = ENGINE_CATALOG;
 
-/** Modes each engine runs in. */
-export function modesOf(name: EngineName): readonly EngineMode[] {
-  return name === 'embedded' ? ['embedded'] : ENGINE_CATALOG[name].modes;
+/** All engine names a person may pass to -e, the default first. */
+export const ENGINE_NAMES: readonly EngineName[] = Object.keys(ENGINE_CATALOG);
+
+/** The engine `kitt run` uses when none is named. */
+export const DEFAULT_ENGINE: EngineName = ENGINE_NAMES[0]!;
+
+/** `-e` spellings are compared without case, dashes, dots or underscores. */
+function normalise(text: string): string {
+  return text.trim().toLowerCase().replace(/[-_.]/g, '');
 }
 
-/** Validates an engine name from the command line; an unknown one lists the valid names. */
+const BY_SPELLING: ReadonlyMap<string, EngineName> = new Map(
+  Object.values(BY_NAME).flatMap((definition) =>
+    [definition.name, ...(definition.aliases ?? [])].map((spelling) => [normalise(spelling), definition.name] as const),
+  ),
+);
+
+/** Whether `text` names an engine (its name or an alias). */
+export function isEngineName(text: string): boolean {
+  return BY_SPELLING.has(normalise(text));
+}
+
+/** Validates an engine name from the command line or config; an unknown one lists the valid names. */
 export function parseEngineName(text: string): EngineName {
-  const name = text.trim().toLowerCase().replace(/[-_.]/g, '');
-  const aliases: Record<string, EngineName> = {
-    llamacppserver: 'llamacpp',
-    llamaserver: 'llamacpp',
-    tabbyapi: 'exllamav2',
-  };
-  const resolved = aliases[name] ?? name;
-  if ((ENGINE_NAMES as readonly string[]).includes(resolved)) return resolved as EngineName;
+  const resolved = BY_SPELLING.get(normalise(text));
+  if (resolved !== undefined) return resolved;
   throw new KittError('UNKNOWN_ENGINE', `unknown engine "${text}"`, {
     hint: `use one of: ${ENGINE_NAMES.join(', ')}`,
   });
 }
 
-/** The definition of a server engine; `embedded` and unknown names are errors that name the valid ones. */
+/** The definition of an engine; an unknown name is an error that names the valid ones. */
 export function engineDefinition(name: string): EngineDefinition {
-  const engine = parseEngineName(name);
-  if (engine === 'embedded') {
-    throw new KittError('UNKNOWN_ENGINE', 'the embedded engine runs inside kitt and has no server definition', {
-      hint: `use --mode embedded, or one of: ${Object.keys(ENGINE_CATALOG).join(', ')}`,
-    });
-  }
-  return ENGINE_CATALOG[engine];
+  return BY_NAME[parseEngineName(name)]!;
+}
+
+/** Modes each engine runs in. */
+export function modesOf(name: EngineName): readonly EngineMode[] {
+  return engineDefinition(name).modes;
+}
+
+/** The mode an engine runs in when none is named: the first it lists. */
+export function defaultModeOf(name: EngineName): EngineMode {
+  return modesOf(name)[0]!;
+}
+
+/** Every mode some engine runs in, in the order ENGINE_MODES lists them (for --mode choices). */
+export function catalogModes(): EngineMode[] {
+  const modes = new Set(Object.values(BY_NAME).flatMap((d) => d.modes));
+  return ENGINE_MODES.filter((mode) => modes.has(mode));
+}
+
+/** Engines that load a format, for hints that name the right engine. */
+export function enginesForFormat(format: ModelFormat): EngineName[] {
+  return Object.values(BY_NAME)
+    .filter((d) => d.formats.includes(format))
+    .map((d) => d.name);
+}
+
+/** Detects the model at `path` and checks that the engine loads its format. */
+export function checkEngineModel(definition: EngineDefinition, path: string): Promise<ModelCheck> {
+  return checkModelFormat(path, definition.name, definition.formats, enginesForFormat);
+}
+
+/**
+ * Whether kitt enforces resource limits on an engine in this mode (container cgroups): calibration
+ * needs that, a host process or kitt's own child only records them.
+ */
+export function enforcesLimits(mode: EngineMode): boolean {
+  return mode === 'docker';
 }
 
 /** Checks that the engine runs in the requested mode, naming the modes it has. */

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { toCreateOptions } from '../runtime/docker/create-options.js';
-import { ENGINE_CATALOG } from './catalog.js';
+import { engineDefinition } from './catalog.js';
 import type { EngineRequest } from './engine.js';
 import type { DetectedModel, ServerEngineName } from './engine-definition.js';
+import { planLaunch } from './launch-plan.js';
 
 /**
  * The exact POST /containers/create body each engine produces, through the Docker adapter's own
@@ -17,7 +18,7 @@ function createBody(
   model: DetectedModel,
   overrides: Partial<EngineRequest>,
 ): Record<string, unknown> {
-  const definition = ENGINE_CATALOG[engine];
+  const definition = engineDefinition(engine);
   const request: EngineRequest = {
     engine,
     mode: 'docker',
@@ -25,15 +26,19 @@ function createBody(
     limits: {},
     engineArgs: [],
     runId: '20261123T120000000Z-abc123',
+    image: definition.images.at(-1)!.image,
     ...overrides,
   };
-  const spec = definition.buildContainerSpec(request, {
-    hostModelPath: model.servePath,
-    model,
+  const spec = planLaunch(request, {
+    definition,
+    host: { arch: 'amd64' },
+    model: { ok: true, model },
     port: definition.defaultPort,
-    image: { image: definition.images.at(-1)!.image, source: 'catalog' },
+    gpuCount: 8,
+    cpuCount: 4,
     owner: OWNER,
-  });
+    nameSuffix: 'a1b2c3',
+  }).container!;
   const body = JSON.parse(JSON.stringify(toCreateOptions(spec, OWNER))) as Record<string, unknown>;
   assert.match(String(body.name), new RegExp(`^kitt-${engine}-abc123-[0-9a-f]{6}$`));
   delete body.name;

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ContainerSpec } from '../runtime/container-runtime.js';
-import { ENGINE_CATALOG } from './catalog.js';
+import { engineDefinition } from './catalog.js';
 import type { EngineRequest } from './engine.js';
-import type { ContainerLaunch, DetectedModel, ServerEngineName } from './engine-definition.js';
+import type { DetectedModel, SelectedImage, ServerEngineName } from './engine-definition.js';
+import { planLaunch } from './launch-plan.js';
 
 const gib = 1024 ** 3;
 
@@ -11,9 +12,9 @@ function build(
   engine: ServerEngineName,
   model: DetectedModel,
   overrides: Partial<EngineRequest> = {},
-  launch: Partial<ContainerLaunch> = {},
+  launch: { image?: SelectedImage; hostModelPath?: string } = {},
 ): ContainerSpec {
-  const definition = ENGINE_CATALOG[engine];
+  const definition = engineDefinition(engine);
   const request: EngineRequest = {
     engine,
     mode: 'docker',
@@ -21,16 +22,22 @@ function build(
     limits: { memoryBytes: 16 * gib, memorySwapBytes: 16 * gib, cpus: 4, pids: 512 },
     engineArgs: [],
     runId: '20261123T120000000Z-abc123',
+    image: launch.image?.image ?? definition.images.at(-1)!.image,
     ...overrides,
   };
-  return definition.buildContainerSpec(request, {
-    hostModelPath: model.servePath,
-    model,
+  const plan = planLaunch(request, {
+    definition,
+    host: { arch: 'amd64' },
+    model: { ok: true, model },
     port: definition.defaultPort,
-    image: { image: definition.images.at(-1)!.image, source: 'catalog' },
+    gpuCount: 8,
+    cpuCount: 4,
     owner: 'ada@lab',
-    ...launch,
+    nameSuffix: 'a1b2c3',
+    ...(launch.hostModelPath ? { hostModelPath: launch.hostModelPath } : {}),
   });
+  assert.ok(plan.container, JSON.stringify(plan.checks));
+  return plan.container;
 }
 
 /** The spec without its random name, after checking the name's shape. */
@@ -228,17 +235,23 @@ test('native commands use host paths, host GPU indices and the same flags', () =
     engineArgs: [],
     runId: 'r',
   };
-  const native = ENGINE_CATALOG.llamacpp.buildNativeCommand(request, { model: gguf, port: 18081 });
+  const facts = (engine: ServerEngineName, model: DetectedModel, port: number) => ({
+    definition: engineDefinition(engine),
+    host: { arch: 'amd64' as const },
+    model: { ok: true as const, model },
+    port,
+    gpuCount: 8,
+    cpuCount: 4,
+    owner: 'ada@lab',
+    nameSuffix: 'a1b2c3',
+  });
+  const native = planLaunch(request, facts('llamacpp', gguf, 18081)).command!;
   assert.equal(native.command, 'llama-server');
   assert.deepEqual(native.env, { CUDA_VISIBLE_DEVICES: '2,5' });
   assert.deepEqual(native.args.slice(0, 4), ['--model', '/home/ada/tiny.gguf', '--alias', 'tiny']);
-  const vllm = ENGINE_CATALOG.vllm.buildNativeCommand(
-    { ...request, engine: 'vllm' },
-    { model: hf('/srv/m'), port: 8000 },
-  );
+  const vllm = planLaunch({ ...request, engine: 'vllm' }, facts('vllm', hf('/srv/m'), 8000)).command!;
   assert.deepEqual([vllm.command, vllm.args[0]], ['vllm', 'serve']);
-  assert.throws(
-    () => ENGINE_CATALOG.exllamav2.buildNativeCommand(request, { model: gguf, port: 1 }),
-    /has no native mode/,
-  );
+  const exl2 = planLaunch({ ...request, engine: 'exllamav2' }, facts('exllamav2', hf('/srv/m'), 1));
+  assert.equal(exl2.command, undefined);
+  assert.match(exl2.checks.find((c) => !c.ok)?.hint ?? '', /--mode docker/);
 });

@@ -1,5 +1,5 @@
 import { ENGINE_CATALOG } from './catalog.js';
-import type { HostPlatform } from './engine-definition.js';
+import type { EngineDefinition, HostPlatform } from './engine-definition.js';
 import type { EngineSettings } from './engine-settings.js';
 import { selectImage } from './select-image.js';
 
@@ -16,10 +16,19 @@ export interface EngineRow {
 
 /** What `kitt engines list` shows, with the images chosen for this host (overrides from config applied). */
 export function describeEngines(host: HostPlatform, settings: EngineSettings = {}): EngineRow[] {
-  const rows: EngineRow[] = [
-    { engine: 'embedded', port: '-', api: 'openai', formats: 'gguf', image: '(inside kitt)', modes: 'embedded' },
-  ];
-  for (const definition of Object.values(ENGINE_CATALOG)) {
+  const rows: EngineRow[] = [];
+  for (const definition of Object.values<EngineDefinition>(ENGINE_CATALOG)) {
+    if (definition.images.length === 0) {
+      rows.push({
+        engine: definition.name,
+        port: definition.defaultPort === 0 ? 'any' : String(definition.defaultPort),
+        api: definition.loadApi,
+        formats: definition.formats.join(','),
+        image: '(inside kitt)',
+        modes: definition.modes.join(','),
+      });
+      continue;
+    }
     const override = settings.images?.[definition.name];
     const pick = (wantsGpu: boolean) => selectImage(definition.images, host, { wantsGpu, override })?.image;
     const cpu = definition.requiresGpu ? undefined : pick(false);
@@ -28,7 +37,7 @@ export function describeEngines(host: HostPlatform, settings: EngineSettings = {
     rows.push({
       engine: definition.name,
       port: String(definition.defaultPort),
-      api: definition.api,
+      api: definition.loadApi,
       formats: definition.formats.join(','),
       image: images.length > 0 ? images.join(', ') : `none for ${host.arch} (set engines.${definition.name}.image)`,
       modes: definition.modes.join(','),

@@ -79,7 +79,9 @@ test('a format the engine cannot load names the engines that can', async () => {
     'config.json': JSON.stringify({ quantization_config: { quant_method: 'exl2' } }),
     'a.safetensors': '',
   });
-  const check = await checkModelFormat(dir, 'vllm', ['safetensors', 'pytorch']);
+  const check = await checkModelFormat(dir, 'vllm', ['safetensors', 'pytorch'], (format) =>
+    format === 'exl2' ? ['exllamav2'] : [],
+  );
   assert.equal(check.ok, false);
   if (!check.ok) {
     assert.match(check.message, /^vllm cannot load exl2 models/);

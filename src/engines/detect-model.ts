@@ -4,15 +4,6 @@ import type { DetectedModel, ModelCheck, ModelFormat } from './engine-definition
 
 const GGUF_MAGIC = 'GGUF';
 
-/** Which engines load each format, for hints that name the right engine. */
-export const ENGINES_FOR_FORMAT: Record<ModelFormat, readonly string[]> = {
-  gguf: ['embedded', 'llamacpp', 'ollama'],
-  safetensors: ['vllm'],
-  pytorch: ['vllm'],
-  exl2: ['exllamav2'],
-  gptq: ['exllamav2'],
-};
-
 async function readMagic(path: string): Promise<string> {
   const handle = await open(path, 'r');
   try {
@@ -94,10 +85,11 @@ export async function checkModelFormat(
   path: string,
   engine: string,
   formats: readonly ModelFormat[],
+  enginesFor: (format: ModelFormat) => readonly string[],
 ): Promise<ModelCheck> {
   const check = await detectModel(path);
   if (!check.ok || formats.includes(check.model.format)) return check;
-  const fitting = ENGINES_FOR_FORMAT[check.model.format].join(', ');
+  const fitting = enginesFor(check.model.format).join(', ');
   return {
     ok: false,
     message: `${engine} cannot load ${check.model.format} models (it takes ${formats.join(', ')}); ${check.model.servePath} is ${check.model.format}`,

@@ -1,5 +1,3 @@
-import { KittError } from '../core/errors.js';
-
 /** True when the pass-through flags already set one of `names` (as `--flag value` or `--flag=value`). */
 export function hasFlag(args: readonly string[], ...names: string[]): boolean {
   return args.some((arg) => names.some((name) => arg === name || arg.startsWith(`${name}=`)));
@@ -15,9 +13,4 @@ export function withDefaults(
     if (!hasFlag(passThrough, ...names)) out.push(...values);
   }
   return [...out, ...passThrough];
-}
-
-/** For engines without a native launcher. */
-export function nativeUnsupported(engine: string): never {
-  throw new KittError('USAGE', `${engine} has no native mode`, { hint: 'use --mode docker' });
 }

@@ -1,9 +1,9 @@
 import type { Progress } from '../core/progress.js';
-import type { ContainerSpec } from '../runtime/container-runtime.js';
 import type { EngineApi, EngineMode, EngineName, EngineRequest } from './engine.js';
+import type { StartedHandle } from './started-handle.js';
 
-/** Engines that run as a separate server (container or host process), i.e. everything but `embedded`. */
-export type ServerEngineName = Exclude<EngineName, 'embedded'>;
+/** Kept for callers that name engines hosted as servers; every catalog name is one now. */
+export type ServerEngineName = EngineName;
 
 /** On-disk model formats kitt can recognise. */
 export type ModelFormat = 'gguf' | 'safetensors' | 'pytorch' | 'exl2' | 'gptq';
@@ -51,80 +51,128 @@ export interface SelectedImage {
   readonly source: 'override' | 'catalog';
 }
 
+/**
+ * The engine's own timing report inside responses: llama.cpp-style `timings` objects, Ollama-style
+ * `*_duration` nanosecond fields, or none. The response decoder reads only the one named.
+ */
+export type EngineReportStyle = 'timings' | 'eval-durations' | 'none';
+
 /** What the engine's API offers beyond a plain streamed completion (read by load clients and the contract suite). */
 export interface EngineSupport {
   /** Generation can be forced to the requested length (ignore_eos / num_predict without stop). */
   readonly ignoreEos: boolean;
+  /** `min_tokens` is honoured (sent beside ignore_eos). */
+  readonly minTokens?: boolean;
   /** A tokenize endpoint exists (exact prompt token counts). */
   readonly tokenizePath?: string;
   /** Prometheus text endpoint, when the engine serves one. */
   readonly metricsPath?: string;
   /** The final streamed event carries token usage. */
   readonly usageInStream: boolean;
+  readonly report: EngineReportStyle;
 }
 
-/** How the engine says it is ready: an HTTP GET answering 200 (never "anything below 500"). */
+/**
+ * Prometheus series the engine exports that kitt reads: token counters for the cross-check,
+ * the gauge of requests waiting for a slot (calibration's queue depth), and the gauges that are
+ * all zero when the engine is idle.
+ */
+export interface EngineMetricNames {
+  readonly promptTokens: readonly string[];
+  /** Prompt tokens served from the prompt cache, where the engine counts them apart from promptTokens. */
+  readonly cachedPromptTokens?: readonly string[];
+  readonly generatedTokens: readonly string[];
+  readonly queueGauge?: string;
+  readonly busyGauges?: readonly string[];
+}
+
+/** The request API kitt's load clients use against this engine (the load domain's LoadApi names). */
+export type EngineLoadApi = 'openai-completions' | 'openai-chat' | 'ollama-generate' | 'ollama-chat';
+
+/**
+ * How the engine says it is ready: an HTTP GET answering 200 (never "anything below 500"), with a
+ * body that matches when set.
+ */
 export interface ReadinessSpec {
   readonly httpPath: string;
   /** Model loading can be slow (vLLM compiles graphs); the default budget for readiness. */
   readonly timeoutMs: number;
+  readonly bodyMatch?: RegExp;
 }
 
-/** A host command line for native mode. */
+/** A host command line (native mode, or the embedded engine's child). */
 export interface NativeCommand {
   readonly command: string;
   readonly args: readonly string[];
   readonly env: Readonly<Record<string, string>>;
 }
 
-/** Where things are for one container launch. */
-export interface ContainerLaunch {
-  /** The model's path as the Docker daemon's host sees it (translated when kitt runs in a container). */
-  readonly hostModelPath: string;
-  /** The detected model (path on kitt's side), for file names and formats. */
-  readonly model: DetectedModel;
-  readonly port: number;
-  readonly image: SelectedImage;
-  /** Who started it (user@host), recorded as the `kitt.owner` label. */
-  readonly owner: string;
-  /** Extra env from the engine profile. */
+/** What an engine decides about its container: the command and its own mounts and env. */
+export interface EngineContainerPlan {
+  readonly cmd: readonly string[];
+  readonly entrypoint?: readonly string[];
   readonly env?: Readonly<Record<string, string>>;
+  /** Named volumes the engine keeps between runs (Ollama's model store). */
+  readonly volumes?: ReadonlyArray<{ readonly name: string; readonly target: string }>;
+  readonly shmSizeBytes?: number;
 }
 
-/** Where things are for one native launch. */
-export interface NativeLaunch {
-  readonly model: DetectedModel;
+/** What argument builders get: the request (GPUs and port settled) and where the model is for the engine. */
+export interface LaunchContext {
+  readonly request: EngineRequest;
   readonly port: number;
-  readonly env?: Readonly<Record<string, string>>;
+  readonly model: DetectedModel;
+  /** The model's path as the engine sees it: in the container, or on the host. */
+  readonly modelPath: string;
+  /** Env from config and the engine profile (and CUDA_VISIBLE_DEVICES for host processes). */
+  readonly env: Readonly<Record<string, string>>;
+  /** CPUs kitt may use, for thread defaults. */
+  readonly cpuCount?: number;
 }
 
-/** Everything kitt knows about one engine: ports, API, formats, images, and how to start it. */
+/**
+ * Everything kitt knows about one engine: formats, ports, API, images, arguments, readiness, its
+ * Prometheus names and how it is hosted. Code outside `engines/<name>` reads these capabilities
+ * and never tests an engine's name.
+ */
 export interface EngineDefinition {
-  readonly name: ServerEngineName;
+  readonly name: EngineName;
   /** Human name for tables and messages. */
   readonly title: string;
+  /** Other spellings `-e` accepts (`llama-server`, `tabbyapi`). */
+  readonly aliases?: readonly string[];
+  /** 0: the engine binds a free port itself and reports it. */
   readonly defaultPort: number;
   readonly api: EngineApi;
+  /** What load clients send to it (raw completions keep prompt lengths exact). */
+  readonly loadApi: EngineLoadApi;
   readonly readiness: ReadinessSpec;
   readonly formats: readonly ModelFormat[];
+  /** Whether -m names a file (a GGUF: the synthetic default model fits) or a model folder. */
+  readonly modelKind: 'file' | 'directory';
+  /** Modes it runs in; the first is the default. */
   readonly modes: readonly EngineMode[];
   readonly requiresGpu: boolean;
   readonly supports: EngineSupport;
+  readonly metrics: EngineMetricNames;
   /** Candidate images, most specific first; see selectImage. */
   readonly images: readonly ImageChoice[];
   /** Executable the native mode runs (looked up on PATH). */
-  readonly nativeExecutable: string;
-  /** Does the model at `path` fit this engine? */
-  checkModel(path: string): Promise<ModelCheck>;
-  /** The model name requests must carry. */
+  readonly nativeExecutable?: string;
+  /** The model name requests must carry (unless prepareModel says otherwise). */
   servedModelName(model: DetectedModel): string;
-  buildContainerSpec(request: EngineRequest, launch: ContainerLaunch): ContainerSpec;
+  /** The container's command, for docker mode. */
+  containerPlan?(launch: LaunchContext): EngineContainerPlan;
+  /** The host command line, for native mode (and the child of embedded mode). */
+  hostCommand?(launch: LaunchContext): NativeCommand;
+  /** Embedded mode: spawns kitt's own child from the planned command, in its own process group. */
+  spawnChild?(command: NativeCommand): StartedHandle;
   /**
    * Runs once the server is ready, for engines that must be told about the model over their API
-   * (Ollama). Resolves to the model name requests must carry.
+   * (Ollama) or that name it themselves (the embedded engine). Resolves to the model name requests
+   * must carry.
    */
   prepareModel?(context: PrepareModelContext): Promise<string>;
-  buildNativeCommand(request: EngineRequest, launch: NativeLaunch): NativeCommand;
 }
 
 /** What prepareModel gets: the ready server and the model on kitt's side. */

@@ -1,10 +1,16 @@
 import type { ErrorCode } from '../core/errors.js';
 
-/** Engines kitt knows. `embedded` is llama.cpp in-process through node-llama-cpp, served by kitt. */
-export type EngineName = 'embedded' | 'llamacpp' | 'vllm' | 'ollama' | 'exllamav2';
+/**
+ * An engine's catalog name (`kitt engines list` shows them). The catalog is the only list: code
+ * outside `engines/<name>` asks a definition for what it can do instead of testing the name.
+ */
+export type EngineName = string;
 
 /** How kitt hosts the engine: a sibling container, a host process, or kitt's own child process. */
 export type EngineMode = 'docker' | 'native' | 'embedded';
+
+/** Every hosting mode, in the order help text lists them. */
+export const ENGINE_MODES: readonly EngineMode[] = ['docker', 'native', 'embedded'];
 
 /** Which wire protocol the load clients speak to it. */
 export type EngineApi = 'openai' | 'ollama';

@@ -1,9 +1,7 @@
 import { basename } from 'node:path';
-import { CONTAINER_MODEL_DIR, toContainerSpec } from './container-plan.js';
-import { checkModelFormat } from './detect-model.js';
-import type { EngineRequest } from './engine.js';
-import { nativeUnsupported, withDefaults } from './engine-args.js';
-import type { DetectedModel, EngineDefinition } from './engine-definition.js';
+import { CONTAINER_MODEL_DIR } from './container-plan.js';
+import { withDefaults } from './engine-args.js';
+import type { DetectedModel, EngineDefinition, LaunchContext } from './engine-definition.js';
 
 /**
  * ExLlamaV2 is a library; its OpenAI-compatible server is TabbyAPI. The image's entrypoint is
@@ -21,7 +19,7 @@ function servedName(model: DetectedModel): string {
  * so the model folder is mounted at /models/<name> and named here. Auth is off: the server listens
  * on the host's loopback only.
  */
-function serverArgs(request: EngineRequest, port: number, model: DetectedModel): string[] {
+function serverArgs({ request, port, model }: LaunchContext): string[] {
   return withDefaults(
     [
       [['--host'], ['--host', '127.0.0.1']],
@@ -38,22 +36,20 @@ function serverArgs(request: EngineRequest, port: number, model: DetectedModel):
 export const exllamav2Engine: EngineDefinition = {
   name: 'exllamav2',
   title: 'ExLlamaV2 (TabbyAPI)',
+  aliases: ['tabbyapi', 'exllama'],
   defaultPort: 8000,
   api: 'openai',
+  loadApi: 'openai-completions',
   readiness: { httpPath: '/health', timeoutMs: 600_000 },
   formats: ['exl2', 'gptq'],
+  modelKind: 'directory',
+  // TabbyAPI runs from its own Python environment; kitt starts it only in its image
   modes: ['docker'],
   requiresGpu: true,
   // TabbyAPI bans EOS with its own `ban_eos_token`, not OpenAI's ignore_eos; it serves no /metrics
-  supports: { ignoreEos: false, tokenizePath: '/v1/token/encode', usageInStream: true },
+  supports: { ignoreEos: false, tokenizePath: '/v1/token/encode', usageInStream: true, report: 'none' },
+  metrics: { promptTokens: [], generatedTokens: [] },
   images: [{ image: EXLLAMAV2_IMAGE, arch: 'amd64' }],
-  nativeExecutable: 'tabbyapi',
-  checkModel: (path) => checkModelFormat(path, 'exllamav2', ['exl2', 'gptq']),
   servedModelName: servedName,
-  buildContainerSpec(request, launch) {
-    return toContainerSpec('exllamav2', request, launch, {
-      cmd: ['main.py', ...serverArgs(request, launch.port, launch.model)],
-    });
-  },
-  buildNativeCommand: () => nativeUnsupported('exllamav2'),
+  containerPlan: (launch) => ({ cmd: ['main.py', ...serverArgs(launch)] }),
 };

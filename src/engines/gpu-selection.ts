@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { KittError } from '../core/errors.js';
 import type { ResourceLimits } from './engine.js';
 
@@ -41,4 +43,14 @@ export function requiredGpuCount(gpus: ResourceLimits['gpus']): number {
   if (gpus === undefined) return 0;
   if (gpus === 'all') return 1;
   return Math.max(...gpus) + 1;
+}
+
+/** NVIDIA GPUs visible to `nvidia-smi -L`; 0 when the tool is absent. */
+export async function countNvidiaGpus(): Promise<number> {
+  try {
+    const { stdout } = await promisify(execFile)('nvidia-smi', ['-L'], { timeout: 10_000 });
+    return stdout.split('\n').filter((line) => line.startsWith('GPU ')).length;
+  } catch {
+    return 0;
+  }
 }

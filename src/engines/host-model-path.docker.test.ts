@@ -7,7 +7,7 @@ import { newRunId } from '../core/ids.js';
 import { createDockerRuntime } from '../runtime/docker/docker-runtime.js';
 import { skipUnlessDocker } from '../testing/docker-gate.js';
 import { ensureTestHogImage, hogSpec } from '../testing/test-hog.js';
-import { hostModelPath } from './start-container-engine.js';
+import { hostModelPath } from './gather-launch-facts.js';
 
 test("a model path inside kitt's container is translated through that container's real mounts", async (t) => {
   if (await skipUnlessDocker(t)) return;

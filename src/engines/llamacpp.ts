@@ -1,9 +1,5 @@
-import { containerModelPath, toContainerSpec } from './container-plan.js';
-import { checkModelFormat } from './detect-model.js';
-import type { EngineRequest } from './engine.js';
 import { withDefaults } from './engine-args.js';
-import type { DetectedModel, EngineDefinition } from './engine-definition.js';
-import { nativeCudaVisibleDevices } from './gpu-selection.js';
+import type { DetectedModel, EngineDefinition, LaunchContext } from './engine-definition.js';
 
 /** The CPU image kitt builds from the llama.cpp source shipped inside node-llama-cpp. */
 export const LLAMACPP_CPU_IMAGE = 'kitt/llama-server:cpu';
@@ -20,7 +16,7 @@ function servedName(model: DetectedModel): string {
  * llama-server flags shared by container and native mode. The server binds 127.0.0.1 only: with
  * host networking that is the host's loopback, where kitt's load clients are.
  */
-function serverArgs(request: EngineRequest, modelPath: string, port: number, model: DetectedModel): string[] {
+function serverArgs({ request, modelPath, port, model }: LaunchContext): string[] {
   const parallel = request.parallel ?? 1;
   return withDefaults(
     [
@@ -53,31 +49,35 @@ function serverArgs(request: EngineRequest, modelPath: string, port: number, mod
 export const llamacppEngine: EngineDefinition = {
   name: 'llamacpp',
   title: 'llama.cpp server',
+  aliases: ['llama.cpp', 'llama-server', 'llamacpp-server'],
   defaultPort: 8081,
   api: 'openai',
+  loadApi: 'openai-completions',
   readiness: { httpPath: '/health', timeoutMs: 120_000 },
   formats: ['gguf'],
+  modelKind: 'file',
   modes: ['docker', 'native'],
   requiresGpu: false,
-  supports: { ignoreEos: true, tokenizePath: '/tokenize', metricsPath: '/metrics', usageInStream: true },
+  supports: {
+    ignoreEos: true,
+    tokenizePath: '/tokenize',
+    metricsPath: '/metrics',
+    usageInStream: true,
+    report: 'timings',
+  },
+  metrics: {
+    promptTokens: ['llamacpp:prompt_tokens_total'],
+    cachedPromptTokens: ['llamacpp:prompt_tokens_cached_total'],
+    generatedTokens: ['llamacpp:tokens_predicted_total'],
+    queueGauge: 'llamacpp:requests_deferred',
+    busyGauges: ['llamacpp:requests_processing', 'llamacpp:requests_deferred'],
+  },
   images: [
     { image: LLAMACPP_CUDA_IMAGE, arch: 'amd64', gpu: true },
     { image: LLAMACPP_CPU_IMAGE, buildScript: 'scripts/build-llamacpp-image.sh' },
   ],
   nativeExecutable: 'llama-server',
-  checkModel: (path) => checkModelFormat(path, 'llamacpp', ['gguf']),
   servedModelName: servedName,
-  buildContainerSpec(request, launch) {
-    return toContainerSpec('llamacpp', request, launch, {
-      cmd: serverArgs(request, containerModelPath(launch), launch.port, launch.model),
-    });
-  },
-  buildNativeCommand(request, launch) {
-    const cuda = nativeCudaVisibleDevices(request.limits.gpus);
-    return {
-      command: 'llama-server',
-      args: serverArgs(request, launch.model.servePath, launch.port, launch.model),
-      env: { ...(launch.env ?? {}), ...(cuda === undefined ? {} : { CUDA_VISIBLE_DEVICES: cuda }) },
-    };
-  },
+  containerPlan: (launch) => ({ cmd: serverArgs(launch) }),
+  hostCommand: (launch) => ({ command: 'llama-server', args: serverArgs(launch), env: launch.env }),
 };

@@ -1,9 +1,6 @@
 import { KittError } from '../core/errors.js';
-import { toContainerSpec } from './container-plan.js';
-import { checkModelFormat } from './detect-model.js';
 import type { EngineRequest } from './engine.js';
 import type { EngineDefinition } from './engine-definition.js';
-import { nativeCudaVisibleDevices } from './gpu-selection.js';
 import { registerGgufWithOllama } from './ollama-register.js';
 
 /** Upstream image (multi-arch, CUDA included), pinned. */
@@ -42,35 +39,28 @@ export const ollamaEngine: EngineDefinition = {
   title: 'Ollama',
   defaultPort: 11434,
   api: 'ollama',
+  loadApi: 'ollama-generate',
   readiness: { httpPath: '/api/tags', timeoutMs: 120_000 },
   formats: ['gguf'],
+  modelKind: 'file',
   modes: ['docker', 'native'],
   requiresGpu: false,
   // num_predict caps the length but EOS still ends generation; no tokenize or Prometheus endpoint
-  supports: { ignoreEos: false, usageInStream: true },
+  supports: { ignoreEos: false, usageInStream: true, report: 'eval-durations' },
+  metrics: { promptTokens: [], generatedTokens: [] },
   images: [{ image: OLLAMA_IMAGE }],
   nativeExecutable: 'ollama',
-  checkModel: (path) => checkModelFormat(path, 'ollama', ['gguf']),
   // the real name is content-addressed and known after registration (prepareModel)
   servedModelName: () => 'kitt-model',
-  buildContainerSpec(request, launch) {
-    return toContainerSpec('ollama', request, launch, {
-      cmd: ['serve'],
-      env: ollamaEnv(request, launch.port),
-      volumes: [{ name: OLLAMA_MODELS_VOLUME, target: '/root/.ollama' }],
-    });
-  },
-  buildNativeCommand(request, launch) {
-    const cuda = nativeCudaVisibleDevices(request.limits.gpus);
-    return {
-      command: 'ollama',
-      args: ['serve'],
-      env: {
-        ...(launch.env ?? {}),
-        ...ollamaEnv(request, launch.port),
-        ...(cuda === undefined ? {} : { CUDA_VISIBLE_DEVICES: cuda }),
-      },
-    };
-  },
+  containerPlan: ({ request, port }) => ({
+    cmd: ['serve'],
+    env: ollamaEnv(request, port),
+    volumes: [{ name: OLLAMA_MODELS_VOLUME, target: '/root/.ollama' }],
+  }),
+  hostCommand: ({ request, port, env }) => ({
+    command: 'ollama',
+    args: ['serve'],
+    env: { ...env, ...ollamaEnv(request, port) },
+  }),
   prepareModel: (context) => registerGgufWithOllama(context),
 };

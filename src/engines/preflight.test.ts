@@ -6,15 +6,11 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { KittError } from '../core/errors.js';
 import { ensureTestModel } from '../testing/test-model.js';
+import { choosePort, isPortFree } from './choose-port.js';
 import type { EngineRequest } from './engine.js';
-import {
-  assertPreflight,
-  choosePort,
-  isPortFree,
-  type PreflightDeps,
-  type PreflightRuntime,
-  preflight,
-} from './preflight.js';
+import { assertPreflight, type PreflightRuntime, preflight } from './preflight.js';
+
+type PreflightDeps = Parameters<typeof preflight>[1];
 
 const dir = mkdtempSync(join(tmpdir(), 'kitt-preflight-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -48,7 +44,7 @@ const request = (overrides: Partial<EngineRequest> = {}): EngineRequest => ({
   limits: {},
   engineArgs: [],
   runId: 'r-1',
-  port: 0,
+  port: 18_099,
   ...overrides,
 });
 const deps = (overrides: Partial<PreflightDeps> = {}): PreflightDeps => ({
@@ -144,7 +140,7 @@ test('GPU engines fail on a host without GPUs; a missing index names the valid r
   const none = await preflight(vllm, deps());
   assert.ok(
     failures(none).includes(
-      'GPU_UNAVAILABLE: vllm needs an NVIDIA GPU and none was found (run on a GPU host, or use -e llamacpp / -e embedded on CPU)',
+      'GPU_UNAVAILABLE: vllm needs an NVIDIA GPU and none was found (run on a GPU host, or use -e embedded / -e llamacpp / -e ollama on CPU)',
     ),
   );
   const two = await preflight(request({ limits: { gpus: [3] } }), deps({ countGpus: async () => 2 }));
@@ -164,6 +160,36 @@ test('native mode looks for the executable on PATH instead of Docker', async () 
 test('a mode the engine lacks is the only check reported', async () => {
   const checks = await preflight(request({ engine: 'exllamav2', mode: 'native' }), deps());
   assert.deepEqual(failures(checks), ['USAGE: exllamav2 does not run in native mode (use --mode docker)']);
+});
+
+test('every problem is reported at once, each with its fix, in one error line', async () => {
+  const checks = await preflight(
+    request({ engine: 'vllm', limits: { gpus: [1] } }),
+    deps({ runtime: daemon({ up: false, images: [] }), isPortFree: async () => false }),
+  );
+  assert.deepEqual(
+    checks.filter((c) => !c.ok).map((c) => c.name),
+    ['docker', 'model', 'port', 'gpu'],
+  );
+  const error = (() => {
+    try {
+      assertPreflight(checks);
+    } catch (e) {
+      return e as KittError;
+    }
+    assert.fail('expected the failed checks to throw');
+  })();
+  assert.equal(error.code, 'RUNTIME_UNREACHABLE');
+  assert.ok(!error.message.includes('\n'));
+  assert.match(error.message, /^4 problems before starting: \(1\) docker is not reachable/);
+  for (const fix of [
+    'fix: start the Docker daemon',
+    'fix: use -e with one of',
+    'fix: stop what listens there',
+    'fix: run on a GPU host',
+  ]) {
+    assert.ok(error.message.includes(fix), `${fix} in ${error.message}`);
+  }
 });
 
 test('assertPreflight throws the first failure with its code and fix', () => {

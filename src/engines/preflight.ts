@@ -1,27 +1,13 @@
-import { execFile } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
-import { promisify } from 'node:util';
-import { type ErrorCode, KittError } from '../core/errors.js';
-import { validateGguf } from '../models/validate-gguf.js';
-import { assertModeSupported, engineDefinition } from './catalog.js';
+import { KittError } from '../core/errors.js';
+import { isPortFree } from './choose-port.js';
 import type { EngineRequest } from './engine.js';
-import type { EngineDefinition, HostPlatform, SelectedImage } from './engine-definition.js';
-import { requiredGpuCount } from './gpu-selection.js';
-import { claimPort, releasePort } from './port-reservation.js';
-import { selectImage } from './select-image.js';
+import type { SelectedImage } from './engine-definition.js';
+import { gatherLaunchFacts, type LaunchFactSources } from './gather-launch-facts.js';
+import { type LaunchPlan, type PreflightCheck, planLaunch } from './launch-plan.js';
 
-/** One preflight check: passed, or failed with one line and the fix. */
-export interface PreflightCheck {
-  readonly name: 'mode' | 'docker' | 'image' | 'executable' | 'model' | 'port' | 'gpu';
-  readonly ok: boolean;
-  /** What was checked and found ("image kitt/llama-server:cpu present"). */
-  readonly detail: string;
-  readonly hint?: string;
-  /** The error code a failure raises. */
-  readonly code?: ErrorCode;
-}
+export type { PreflightCheck } from './launch-plan.js';
 
 /** The part of the container runtime preflight needs (the Docker adapter provides it). */
 export interface PreflightRuntime {
@@ -32,79 +18,18 @@ export interface PreflightRuntime {
   pullImage(image: string): Promise<void>;
 }
 
+/** What checking a plan against the machine needs. */
 export interface PreflightDeps {
   /** Needed for docker mode; absent means no runtime could be created. */
   readonly runtime?: PreflightRuntime;
-  readonly host: HostPlatform;
   /** --pull: pull a missing image instead of failing. */
   readonly pull?: boolean;
-  readonly imageOverride?: string | undefined;
-  readonly countGpus?: () => Promise<number>;
   readonly isPortFree?: (port: number) => Promise<boolean>;
-  /** Deeper GGUF validation after the format check; default: the models domain's validateGguf. */
-  readonly validateModel?: (path: string) => Promise<unknown>;
   readonly env?: NodeJS.ProcessEnv;
-  /** The definition to check against instead of the catalog's. */
-  readonly definition?: EngineDefinition;
 }
 
-/** Tries to bind 127.0.0.1:port: the only proof that an engine will be able to. */
-export function isPortFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
-  });
-}
-
-/** A port the OS just handed out on 127.0.0.1 (free a moment ago). */
-export function osAssignedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen({ port: 0, host: '127.0.0.1' }, () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-/**
- * The port an engine gets: --port when given (preflight then insists it is free), else the
- * engine's usual port when free, else one the OS assigns, so a second run beside a first does not
- * fail on a port it never asked for.
- */
-export async function choosePort(
-  requested: number | undefined,
-  defaultPort: number,
-  free: (port: number) => Promise<boolean> = isPortFree,
-): Promise<number> {
-  if (requested !== undefined) {
-    if (!claimPort(requested)) {
-      throw new KittError('PORT_IN_USE', `port ${requested} is in use by another kitt run`, {
-        hint: 'pick another with --port, or leave --port out to get a free one',
-      });
-    }
-    return requested;
-  }
-  if (claimPort(defaultPort) && (await free(defaultPort))) return defaultPort;
-  releasePort(defaultPort);
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const port = await osAssignedPort();
-    if (claimPort(port)) return port;
-  }
-  return osAssignedPort();
-}
-
-/** NVIDIA GPUs visible to `nvidia-smi -L`; 0 when the tool is absent. */
-export async function countNvidiaGpus(): Promise<number> {
-  try {
-    const { stdout } = await promisify(execFile)('nvidia-smi', ['-L'], { timeout: 10_000 });
-    return stdout.split('\n').filter((line) => line.startsWith('GPU ')).length;
-  } catch {
-    return 0;
-  }
-}
+/** The order checks are reported in. */
+const ORDER: readonly PreflightCheck['name'][] = ['mode', 'docker', 'image', 'executable', 'model', 'port', 'gpu'];
 
 async function onPath(executable: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
   for (const dir of (env.PATH ?? '').split(delimiter).filter(Boolean)) {
@@ -116,33 +41,6 @@ async function onPath(executable: string, env: NodeJS.ProcessEnv): Promise<strin
     }
   }
   return undefined;
-}
-
-/** GPUs an engine launch will use: those asked for, or all of them for engines that need one. */
-export function effectiveGpus(request: EngineRequest, definition: EngineDefinition): EngineRequest['limits']['gpus'] {
-  return request.limits.gpus ?? (definition.requiresGpu ? 'all' : undefined);
-}
-
-/** The image a docker launch will use, or a failed check naming the override. */
-export function imageFor(
-  request: EngineRequest,
-  definition: EngineDefinition,
-  host: HostPlatform,
-  override: string | undefined,
-): SelectedImage | PreflightCheck {
-  const selected = selectImage(definition.images, host, {
-    wantsGpu: effectiveGpus(request, definition) !== undefined,
-    override,
-  });
-  return (
-    selected ?? {
-      name: 'image',
-      ok: false,
-      detail: `no ${definition.name} image is known for ${host.arch}${request.limits.gpus ? ' with GPUs' : ''}`,
-      hint: `pass --image or set engines.${definition.name}.image in the config`,
-      code: 'IMAGE_MISSING',
-    }
-  );
 }
 
 async function checkImage(image: SelectedImage, runtime: PreflightRuntime, pull: boolean): Promise<PreflightCheck> {
@@ -197,36 +95,21 @@ async function checkDocker(runtime: PreflightRuntime | undefined, env: NodeJS.Pr
   }
 }
 
-async function checkModel(
-  request: EngineRequest,
-  definition: EngineDefinition,
-  deps: PreflightDeps,
-): Promise<PreflightCheck> {
-  const check = await definition.checkModel(request.modelPath);
-  if (!check.ok) {
-    const code: ErrorCode = check.message.endsWith('does not exist') ? 'MODEL_NOT_FOUND' : 'MODEL_FORMAT_MISMATCH';
-    return { name: 'model', ok: false, detail: check.message, hint: check.hint, code };
-  }
-  if (check.model.format === 'gguf') {
-    try {
-      await (deps.validateModel ?? validateGguf)(check.model.servePath);
-    } catch (error) {
-      const hint = error instanceof KittError ? error.hint : undefined;
-      return {
-        name: 'model',
+async function checkExecutable(executable: string, title: string, env: NodeJS.ProcessEnv): Promise<PreflightCheck> {
+  const found = await onPath(executable, env);
+  return found
+    ? { name: 'executable', ok: true, detail: `${executable} at ${found}` }
+    : {
+        name: 'executable',
         ok: false,
-        detail: (error as Error).message,
-        code: 'MODEL_NOT_GGUF',
-        ...(hint ? { hint } : {}),
+        detail: `${executable} is not on PATH`,
+        hint: `install ${title} or use --mode docker`,
+        code: 'ENGINE_FAILED',
       };
-    }
-  }
-  return { name: 'model', ok: true, detail: `${check.model.format} model ${check.model.servePath}` };
 }
 
-async function checkPort(port: number, deps: PreflightDeps): Promise<PreflightCheck> {
-  const free = await (deps.isPortFree ?? isPortFree)(port);
-  return free
+async function checkPort(port: number, free: (port: number) => Promise<boolean>): Promise<PreflightCheck> {
+  return (await free(port))
     ? { name: 'port', ok: true, detail: `port ${port} free on 127.0.0.1` }
     : {
         name: 'port',
@@ -237,86 +120,59 @@ async function checkPort(port: number, deps: PreflightDeps): Promise<PreflightCh
       };
 }
 
-async function checkGpus(
-  request: EngineRequest,
-  definition: EngineDefinition,
-  deps: PreflightDeps,
-): Promise<PreflightCheck | undefined> {
-  const gpus = effectiveGpus(request, definition);
-  const needed = requiredGpuCount(gpus);
-  if (needed === 0) return undefined;
-  const present = await (deps.countGpus ?? countNvidiaGpus)();
-  if (present >= needed)
-    return {
-      name: 'gpu',
-      ok: true,
-      detail: `${present} GPU(s) present, using ${gpus === 'all' ? 'all' : gpus?.join(',')}`,
-    };
-  return {
-    name: 'gpu',
-    ok: false,
-    detail:
-      present === 0
-        ? `${definition.name} needs an NVIDIA GPU and none was found`
-        : `GPU index ${needed - 1} asked for but only ${present} GPU(s) present`,
-    hint:
-      present === 0
-        ? 'run on a GPU host, or use -e llamacpp / -e embedded on CPU'
-        : `pick --gpus between 0 and ${present - 1}`,
-    code: 'GPU_UNAVAILABLE',
-  };
+/**
+ * Checks a launch plan against the machine before anything starts: the plan's own findings (mode,
+ * model, GPUs, an image for this host) plus Docker and the image (or the native executable) and
+ * the port. Every check runs, so every problem is reported at once; a check that depends on an
+ * earlier failure (the image, when Docker is down) is left out.
+ */
+export async function preflightPlan(plan: LaunchPlan, deps: PreflightDeps = {}): Promise<PreflightCheck[]> {
+  const checks: PreflightCheck[] = [...plan.checks];
+  if (plan.checks.some((c) => c.name === 'mode' && !c.ok)) return checks;
+  const env = deps.env ?? process.env;
+  const { definition } = plan;
+  if (plan.mode === 'docker') {
+    const docker = await checkDocker(deps.runtime, env);
+    checks.push(docker);
+    if (plan.image && docker.ok && deps.runtime)
+      checks.push(await checkImage(plan.image, deps.runtime, deps.pull ?? false));
+  } else if (plan.mode === 'native' && definition.nativeExecutable) {
+    checks.push(await checkExecutable(definition.nativeExecutable, definition.title, env));
+  }
+  if (plan.port !== 0) checks.push(await checkPort(plan.port, deps.isPortFree ?? isPortFree));
+  return checks.sort((a, b) => ORDER.indexOf(a.name) - ORDER.indexOf(b.name));
 }
 
 /**
- * Everything that can be known to fail before a container starts, each as one line with its fix:
- * the mode, Docker (or the native executable), the image, the model's format, the port and GPUs.
- * Checks that depend on an earlier failure (the image, when Docker is down) are left out.
+ * The checks of `kitt engines check`: gather the facts, plan the launch, check the plan. Nothing
+ * is started and no port is kept.
  */
-export async function preflight(request: EngineRequest, deps: PreflightDeps): Promise<PreflightCheck[]> {
-  const definition = deps.definition ?? engineDefinition(request.engine);
-  const checks: PreflightCheck[] = [];
-  try {
-    if (!deps.definition) assertModeSupported(request);
-  } catch (error) {
-    const e = error as KittError;
-    return [{ name: 'mode', ok: false, detail: e.message, code: 'USAGE', ...(e.hint ? { hint: e.hint } : {}) }];
-  }
-  const env = deps.env ?? process.env;
-  if (request.mode === 'docker') {
-    const docker = await checkDocker(deps.runtime, env);
-    checks.push(docker);
-    const image = imageFor(request, definition, deps.host, deps.imageOverride);
-    if ('name' in image) checks.push(image);
-    else if (docker.ok && deps.runtime) checks.push(await checkImage(image, deps.runtime, deps.pull ?? false));
-  } else {
-    const found = await onPath(definition.nativeExecutable, env);
-    checks.push(
-      found
-        ? { name: 'executable', ok: true, detail: `${definition.nativeExecutable} at ${found}` }
-        : {
-            name: 'executable',
-            ok: false,
-            detail: `${definition.nativeExecutable} is not on PATH`,
-            hint: `install ${definition.title} or use --mode docker`,
-            code: 'ENGINE_FAILED',
-          },
-    );
-  }
-  // `kitt engines check` without -m checks everything but the model
-  if (request.modelPath !== '') checks.push(await checkModel(request, definition, deps));
-  checks.push(await checkPort(request.port ?? definition.defaultPort, deps));
-  const gpu = await checkGpus(request, definition, deps);
-  if (gpu) checks.push(gpu);
-  return checks;
+export async function preflight(
+  request: EngineRequest,
+  deps: PreflightDeps & LaunchFactSources,
+): Promise<PreflightCheck[]> {
+  const facts = await gatherLaunchFacts(request, deps);
+  return preflightPlan(planLaunch(request, facts), deps);
 }
 
-/** Throws the first failed check as a KittError (its line and fix), or returns when all passed. */
+/**
+ * Throws when a check failed: one error naming every problem with its fix, coded by the first
+ * (a single problem reads as before: its line, and its fix as the hint).
+ */
 export function assertPreflight(checks: readonly PreflightCheck[]): void {
-  const failed = checks.find((c) => !c.ok);
-  if (failed) {
-    throw new KittError(failed.code ?? 'ENGINE_FAILED', failed.detail, {
-      ...(failed.hint ? { hint: failed.hint } : {}),
-      details: { failedChecks: checks.filter((c) => !c.ok).map((c) => c.detail) },
+  const failed = checks.filter((c) => !c.ok);
+  const first = failed[0];
+  if (!first) return;
+  const details = { failedChecks: failed.map((c) => c.detail) };
+  if (failed.length === 1) {
+    throw new KittError(first.code ?? 'ENGINE_FAILED', first.detail, {
+      ...(first.hint ? { hint: first.hint } : {}),
+      details,
     });
   }
+  const listed = failed.map((c, i) => `(${i + 1}) ${c.detail}${c.hint ? ` — fix: ${c.hint}` : ''}`).join('; ');
+  throw new KittError(first.code ?? 'ENGINE_FAILED', `${failed.length} problems before starting: ${listed}`, {
+    hint: 'fix each problem listed, then run again',
+    details,
+  });
 }

@@ -11,7 +11,6 @@ import { freePort } from '../testing/free-port.js';
 import { RecordingProgress } from '../testing/recording-progress.js';
 import { ensureTestHogImage, TEST_HOG_IMAGE } from '../testing/test-hog.js';
 import { ensureTestModel } from '../testing/test-model.js';
-import { toContainerSpec } from './container-plan.js';
 import type { EngineRequest } from './engine.js';
 import type { EngineDefinition } from './engine-definition.js';
 import { llamacppEngine } from './llamacpp.js';
@@ -34,7 +33,7 @@ function hogEngine(args: string[]): EngineDefinition {
     ...llamacppEngine,
     images: [{ image: HOG }],
     readiness: { httpPath: '/health', timeoutMs: 60_000 },
-    buildContainerSpec: (request, launch) => toContainerSpec('llamacpp', request, launch, { cmd: args }),
+    containerPlan: () => ({ cmd: args }),
   };
 }
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -7,7 +7,9 @@ import { KittError } from '../core/errors.js';
 import { ProcessRuntime } from '../runtime/process/process-runtime.js';
 import { RecordingProgress } from '../testing/recording-progress.js';
 import { ensureTestModel } from '../testing/test-model.js';
-import type { EngineRequest, RunningEngine } from './engine.js';
+import { embeddedEngine } from './embedded/embedded-engine.js';
+import type { EngineRequest } from './engine.js';
+import type { EngineDefinition } from './engine-definition.js';
 import { startEngine } from './start-engine.js';
 
 const home = mkdtempSync(join(tmpdir(), 'kitt-start-engine-'));
@@ -34,21 +36,27 @@ test('native mode goes to the host process path (and its preflight names the mis
   );
 });
 
-test('embedded mode goes to the embedded starter', async () => {
-  const seen: string[] = [];
-  const fake = { name: 'embedded' } as RunningEngine;
+test('embedded mode spawns the child in its own process group and stops the whole group', async () => {
+  // a stand-in child that speaks the embedded protocol: the port on stdout, then /health ok
+  const script = `
+const server = require('node:http').createServer((q, s) => { s.end(q.url === '/health' ? '{"status": "ok"}' : '{}'); });
+server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ event: 'listening', port: server.address().port })));
+process.stdin.resume();`;
+  const definition: EngineDefinition = {
+    ...embeddedEngine,
+    hostCommand: () => ({ command: process.execPath, args: ['-e', script], env: {} }),
+  };
+  const { port: _port, ...anyPort } = base;
   const engine = await startEngine(
-    { ...base, engine: 'embedded', mode: 'embedded' },
-    {
-      progress: new RecordingProgress(),
-      startEmbedded: async (request) => {
-        seen.push(request.mode);
-        return fake;
-      },
-    },
+    { ...anyPort, engine: 'embedded', mode: 'embedded' },
+    { progress: new RecordingProgress(), definition },
   );
-  assert.equal(engine, fake);
-  assert.deepEqual(seen, ['embedded']);
+  const pid = Number(engine.handle);
+  assert.equal(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[2], String(pid), 'leads its group');
+  assert.match(engine.baseUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
+  const [first, second] = await Promise.all([engine.stop(), engine.stop()]);
+  assert.equal(first, second, 'stop is idempotent');
+  assert.throws(() => process.kill(-pid, 0), /ESRCH/);
 });
 
 test('a mode the engine lacks, or a missing runtime, fails before anything starts', async () => {
@@ -58,6 +66,6 @@ test('a mode the engine lacks, or a missing runtime, fails before anything start
   );
   await assert.rejects(
     startEngine({ ...base, mode: 'docker' }, { progress: new RecordingProgress() }),
-    /needs a container runtime/,
+    /docker is not reachable/,
   );
 });

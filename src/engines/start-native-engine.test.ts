@@ -26,7 +26,7 @@ function nodeEngine(script: string): EngineDefinition {
     ...llamacppEngine,
     nativeExecutable: 'node',
     readiness: { httpPath: '/health', timeoutMs: 20_000 },
-    buildNativeCommand: (_request, launch) => ({
+    hostCommand: (launch) => ({
       command: process.execPath,
       args: ['-e', script, String(launch.port)],
       env: {},

@@ -2,59 +2,22 @@ import { KittError } from '../core/errors.js';
 import type { Progress } from '../core/progress.js';
 import { formatBytes } from '../core/units.js';
 import type { ExitInfo } from '../runtime/container-runtime.js';
-import type { EngineExit, EngineMode, EngineRequest, RunningEngine, StoppedEngine } from './engine.js';
-import type { DetectedModel, EngineDefinition } from './engine-definition.js';
-import type { EngineSettings } from './engine-settings.js';
-import type { PreflightDeps } from './preflight.js';
+import type { EngineExit, RunningEngine, StoppedEngine } from './engine.js';
+import type { LaunchPlan } from './launch-plan.js';
 import { forHttp, type ReadinessStrategy, waitUntilReady } from './readiness.js';
+import type { StartedHandle } from './started-handle.js';
 
-/** What starting an engine takes in every mode; each mode's deps add their own parts. */
-export interface EngineStartDeps {
-  readonly progress: Progress;
-  /** Aborts startup (SIGINT): whatever was started is stopped and removed before the error surfaces. */
-  readonly signal?: AbortSignal | undefined;
-  readonly settings?: EngineSettings;
-  readonly profile?: string | undefined;
-  /** Overrides the engine's readiness budget. */
-  readonly readinessTimeoutMs?: number;
-  /** Extra preflight inputs (GPU counter, port check, GGUF validator). */
-  readonly preflight?: Pick<PreflightDeps, 'countGpus' | 'isPortFree' | 'validateModel'>;
-}
-
-/** What the container and native starters take beyond that: their lifecycle is the shared one below. */
-export interface LifecycleStartDeps extends EngineStartDeps {
-  /** Readiness strategy; default: exactly 200 from the engine's readiness path. */
-  readonly readiness?: ReadinessStrategy;
-  /** The engine definition to use instead of the catalog's (tests drive the lifecycle with a tiny engine). */
-  readonly definition?: EngineDefinition;
-}
+export type { StartedHandle } from './started-handle.js';
 
 /** How many log lines an error message carries. */
 export const LOG_TAIL_LINES = 20;
 
-/** A started container or process, as the shared lifecycle needs it. */
-export interface StartedHandle {
-  /** Container id or pid. */
-  readonly id: string;
-  /** Resolves when it ends (undefined when that could not be observed). */
-  readonly waited: Promise<ExitInfo | undefined>;
-  logsTail(lines: number): Promise<string>;
-  /** Stops it (SIGTERM, then SIGKILL after graceMs) and removes what is left. Safe to call twice. */
-  stopAndRemove(graceMs?: number): Promise<ExitInfo | undefined>;
-}
-
 export interface AwaitReadyOptions {
-  readonly definition: EngineDefinition;
-  readonly request: EngineRequest;
-  readonly mode: Exclude<EngineMode, 'embedded'>;
+  readonly plan: LaunchPlan;
   readonly handle: StartedHandle;
-  readonly baseUrl: string;
-  readonly model: DetectedModel;
   readonly progress: Progress;
   readonly signal?: AbortSignal | undefined;
-  readonly settings?: EngineSettings | undefined;
-  readonly readinessTimeoutMs?: number | undefined;
-  /** Overrides the engine's readiness (default: exactly 200 from its readiness path). */
+  /** Overrides the plan's readiness (default: exactly 200 from its readiness path). */
   readonly readiness?: ReadinessStrategy | undefined;
 }
 
@@ -99,8 +62,9 @@ export function startFailure(
   return new KittError('ENGINE_FAILED', `${engine} failed while starting: ${message}${tail}`, { cause });
 }
 
-function runningEngine(options: AwaitReadyOptions, servedModel: string): RunningEngine {
-  const { definition, handle } = options;
+function runningEngine(options: AwaitReadyOptions, baseUrl: string, servedModel: string): RunningEngine {
+  const { plan, handle } = options;
+  const { definition } = plan;
   let stopping: Promise<StoppedEngine> | undefined;
   const exited = new Promise<EngineExit>((resolve) => {
     void handle.waited.then((exit) => {
@@ -117,12 +81,12 @@ function runningEngine(options: AwaitReadyOptions, servedModel: string): Running
   };
   return {
     name: definition.name,
-    mode: options.mode,
+    mode: plan.mode,
     api: definition.api,
-    baseUrl: options.baseUrl,
+    baseUrl,
     servedModel,
     handle: handle.id,
-    limits: options.request.limits,
+    limits: plan.limits,
     exited,
     logTail: (lines = LOG_TAIL_LINES) => handle.logsTail(lines),
     stop,
@@ -132,30 +96,46 @@ function runningEngine(options: AwaitReadyOptions, servedModel: string): Running
   };
 }
 
+/** The port a started engine listens on: the planned one, or the one a self-binding child reports. */
+async function listeningPort(plan: LaunchPlan, handle: StartedHandle): Promise<number> {
+  if (plan.port !== 0) return plan.port;
+  const port = await handle.listeningPort;
+  if (port) return port;
+  const exit = await handle.waited;
+  throw new KittError(
+    'ENGINE_EXITED',
+    `${plan.definition.name} exited before it listened (${exit?.reason ?? 'no exit seen'})`,
+    {
+      hint: 'read its log lines',
+    },
+  );
+}
+
 /**
- * The part of every server engine's start after its container or process exists: wait until
- * ready (failing at once when it exits), register the model where the engine needs that, and hand
- * back a RunningEngine whose stop is idempotent. On any failure it is stopped and removed first.
+ * The one lifecycle of every hosted engine (container, host process, kitt's own child) once it
+ * exists: wait until ready (failing at once when it exits), let the engine name its model, and
+ * hand back a RunningEngine whose stop is idempotent. On any failure it is stopped and removed first.
  */
 export async function awaitReadyEngine(options: AwaitReadyOptions): Promise<RunningEngine> {
-  const { definition, handle, baseUrl, model, progress, signal } = options;
+  const { plan, handle, progress, signal } = options;
+  const { definition } = plan;
   try {
-    await waitUntilReady(options.readiness ?? forHttp(`${baseUrl}${definition.readiness.httpPath}`), {
-      timeoutMs:
-        options.readinessTimeoutMs ??
-        options.settings?.startupTimeoutMs?.[definition.name] ??
-        definition.readiness.timeoutMs,
+    const baseUrl = `http://127.0.0.1:${await listeningPort(plan, handle)}`;
+    const { path, timeoutMs, bodyMatch } = plan.readiness;
+    await waitUntilReady(options.readiness ?? forHttp(`${baseUrl}${path}`, bodyMatch ? { bodyMatch } : {}), {
+      timeoutMs,
       exited: handle.waited,
       logTail: (lines) => handle.logsTail(lines),
       signal,
       engine: definition.name,
       tailLines: LOG_TAIL_LINES,
     });
-    const servedModel = definition.prepareModel
-      ? await definition.prepareModel({ baseUrl, model, progress, signal })
-      : definition.servedModelName(model);
+    const servedModel =
+      plan.model && definition.prepareModel
+        ? await definition.prepareModel({ baseUrl, model: plan.model, progress, signal })
+        : (plan.servedModel ?? '');
     progress.end(`ready at ${baseUrl}`);
-    return runningEngine(options, servedModel);
+    return runningEngine(options, baseUrl, servedModel);
   } catch (error) {
     progress.end('failed');
     // an exit that is on its way (the reason readiness failed) is worth a second's wait
@@ -163,6 +143,6 @@ export async function awaitReadyEngine(options: AwaitReadyOptions): Promise<Runn
     const tail = await handle.logsTail(LOG_TAIL_LINES).catch(() => '');
     await handle.stopAndRemove(2_000).catch(() => undefined);
     if (signal?.aborted) throw signal.reason ?? error;
-    throw startFailure(definition.name, error, exit, tail, options.request.limits.memoryBytes);
+    throw handle.reportedError?.() ?? startFailure(definition.name, error, exit, tail, plan.limits.memoryBytes);
   }
 }

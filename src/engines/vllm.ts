@@ -1,10 +1,6 @@
 import { basename } from 'node:path';
-import { containerModelPath, toContainerSpec } from './container-plan.js';
-import { checkModelFormat } from './detect-model.js';
-import type { EngineRequest } from './engine.js';
 import { withDefaults } from './engine-args.js';
-import type { DetectedModel, EngineDefinition } from './engine-definition.js';
-import { nativeCudaVisibleDevices } from './gpu-selection.js';
+import type { DetectedModel, EngineDefinition, LaunchContext } from './engine-definition.js';
 
 /** Upstream OpenAI server image (amd64), pinned. Its entrypoint starts the API server itself. */
 export const VLLM_IMAGE = 'vllm/vllm-openai:v0.10.1.1';
@@ -20,7 +16,7 @@ function servedName(model: DetectedModel): string {
   return basename(model.servePath);
 }
 
-function serverArgs(request: EngineRequest, modelPath: string, port: number, model: DetectedModel): string[] {
+function serverArgs({ request, modelPath, port, model }: LaunchContext): string[] {
   return withDefaults(
     [
       [['--model'], ['--model', modelPath]],
@@ -38,32 +34,33 @@ export const vllmEngine: EngineDefinition = {
   title: 'vLLM',
   defaultPort: 8000,
   api: 'openai',
+  loadApi: 'openai-completions',
   // first start downloads nothing (local model) but compiles CUDA graphs: minutes, not seconds
   readiness: { httpPath: '/health', timeoutMs: 900_000 },
   formats: ['safetensors', 'pytorch'],
+  modelKind: 'directory',
   modes: ['docker', 'native'],
   requiresGpu: true,
-  supports: { ignoreEos: true, tokenizePath: '/tokenize', metricsPath: '/metrics', usageInStream: true },
+  supports: {
+    ignoreEos: true,
+    tokenizePath: '/tokenize',
+    metricsPath: '/metrics',
+    usageInStream: true,
+    report: 'none',
+  },
+  metrics: {
+    promptTokens: ['vllm:prompt_tokens_total'],
+    generatedTokens: ['vllm:generation_tokens_total'],
+    queueGauge: 'vllm:num_requests_waiting',
+    busyGauges: ['vllm:num_requests_running', 'vllm:num_requests_waiting'],
+  },
   images: [
     { image: VLLM_NGC_IMAGE, minComputeCapability: 10, entrypoint: ['vllm', 'serve'] },
     { image: VLLM_NGC_IMAGE, arch: 'arm64', entrypoint: ['vllm', 'serve'] },
     { image: VLLM_IMAGE, arch: 'amd64' },
   ],
   nativeExecutable: 'vllm',
-  checkModel: (path) => checkModelFormat(path, 'vllm', ['safetensors', 'pytorch']),
   servedModelName: servedName,
-  buildContainerSpec(request, launch) {
-    return toContainerSpec('vllm', request, launch, {
-      cmd: serverArgs(request, containerModelPath(launch), launch.port, launch.model),
-      shmSizeBytes: SHM_BYTES,
-    });
-  },
-  buildNativeCommand(request, launch) {
-    const cuda = nativeCudaVisibleDevices(request.limits.gpus);
-    return {
-      command: 'vllm',
-      args: ['serve', ...serverArgs(request, launch.model.servePath, launch.port, launch.model)],
-      env: { ...(launch.env ?? {}), ...(cuda === undefined ? {} : { CUDA_VISIBLE_DEVICES: cuda }) },
-    };
-  },
+  containerPlan: (launch) => ({ cmd: serverArgs(launch), shmSizeBytes: SHM_BYTES }),
+  hostCommand: (launch) => ({ command: 'vllm', args: ['serve', ...serverArgs(launch)], env: launch.env }),
 };

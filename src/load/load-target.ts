@@ -18,7 +18,15 @@ export interface TargetSupports {
    * 'final' = one usage chunk at the end (`stream_options.include_usage`), 'none' = count chunks.
    */
   readonly usage: 'continuous' | 'final' | 'none';
+  /**
+   * The engine's own timing report inside responses: `timings` objects (llama.cpp-style),
+   * `*_duration` nanosecond fields (Ollama-style), or none. Default: by API, timings for OpenAI
+   * APIs and durations for Ollama's.
+   */
+  readonly report?: EngineReportStyle;
 }
+
+export type EngineReportStyle = 'timings' | 'eval-durations' | 'none';
 
 export interface LoadTarget {
   /** e.g. http://127.0.0.1:8081 (a path prefix is kept: http://host/proxy → http://host/proxy/v1/...). */

@@ -1,6 +1,6 @@
 import type { EngineReport, TokenArrival } from '../metrics/request-record.js';
 import { createNdjsonSplitter, createSseSplitter, type FrameSplitter, MAX_FRAME_BYTES } from './frame-splitter.js';
-import type { LoadApi } from './load-target.js';
+import type { EngineReportStyle, LoadApi } from './load-target.js';
 
 /**
  * Turns a response body into token arrivals, usage and the engine's own report.
@@ -179,10 +179,15 @@ export function createResponseDecoder(
     continuousUsage: boolean;
     /** false: JSON.parse every payload (the reference the fast scan is tested against). Default true. */
     fastScan?: boolean;
+    /** Which engine report the responses carry (the target's capability); default: by API. */
+    report?: EngineReportStyle | undefined;
   },
 ): ResponseDecoder {
   const fast = options.fastScan ?? true;
-  return options.stream ? new StreamDecoder(api, options.continuousUsage, fast) : new BodyDecoder(api, false, false);
+  const report = options.report ?? (api === 'ollama-generate' || api === 'ollama-chat' ? 'eval-durations' : 'timings');
+  return options.stream
+    ? new StreamDecoder(api, options.continuousUsage, fast, report)
+    : new BodyDecoder(api, false, false, report);
 }
 
 /** What one parsed payload carried. */
@@ -277,6 +282,7 @@ abstract class BaseDecoder implements ResponseDecoder {
     protected readonly api: LoadApi,
     private readonly continuousUsage: boolean,
     private readonly fastScan: boolean,
+    private readonly report: EngineReportStyle,
   ) {}
 
   abstract push(chunk: Buffer, atMs: number): void;
@@ -300,11 +306,9 @@ abstract class BaseDecoder implements ResponseDecoder {
     const ollama = this.api === 'ollama-chat' || this.api === 'ollama-generate';
     const view = ollama ? viewOllama(this.api, json) : viewOpenAi(this.api, json);
     this.record(view, atMs);
-    if (ollama && view.done) {
-      this.result.engine = engineReportFromOllama(json, this.invalid);
-      this.result.complete = true;
-    }
-    const timings = asObject(json.timings);
+    if (ollama && view.done) this.result.complete = true;
+    if (this.report === 'eval-durations' && view.done) this.result.engine = engineReportFromOllama(json, this.invalid);
+    const timings = this.report === 'timings' ? asObject(json.timings) : undefined;
     if (timings) this.result.engine = engineReportFromLlamaCpp(timings, this.invalid);
   }
 
@@ -368,8 +372,8 @@ class StreamDecoder extends BaseDecoder {
   private readonly splitter: FrameSplitter;
   private atMs = 0;
 
-  constructor(api: LoadApi, continuousUsage: boolean, fastScan: boolean) {
-    super(api, continuousUsage, fastScan);
+  constructor(api: LoadApi, continuousUsage: boolean, fastScan: boolean, report: EngineReportStyle) {
+    super(api, continuousUsage, fastScan, report);
     const sse = api === 'openai-chat' || api === 'openai-completions';
     this.splitter = sse
       ? createSseSplitter((payload) => {

@@ -184,7 +184,7 @@ function capabilityWarnings(target: LoadTarget): string[] {
   const warnings: string[] = [];
   if (!target.supports.ignoreEos) {
     warnings.push(
-      target.api.startsWith('ollama')
+      target.api === 'ollama-generate' || target.api === 'ollama-chat'
         ? 'Ollama has no ignore_eos: num_predict is only an upper bound, so output lengths vary and TPOT/throughput compare only with care'
         : 'the server does not support ignore_eos: max_tokens is only an upper bound, so output lengths vary',
     );

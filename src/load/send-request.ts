@@ -146,6 +146,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.decoder = createResponseDecoder(target.api, {
       stream: target.stream ?? true,
       continuousUsage: target.supports.usage === 'continuous',
+      report: target.supports.report,
     });
   }
 

@@ -1,7 +1,8 @@
 import { engineCounterDeltas } from '../app/engine-counters.js';
 import { targetFor } from '../app/run-ports.js';
-import { ENGINE_CATALOG, engineDefinition } from '../engines/catalog.js';
+import { engineDefinition } from '../engines/catalog.js';
 import type { EngineExit, RunningEngine } from '../engines/engine.js';
+import { engineMetricsOf } from '../engines/engine-target.js';
 import type { LoadTarget } from '../load/load-target.js';
 import { counterDeltas, type PromScrape } from '../metrics/prometheus-text.js';
 import { replayFixtures, startReplayServer } from './replay-server.js';
@@ -24,21 +25,14 @@ export interface ContractSubject {
   readonly forcesLength: boolean;
 }
 
-/**
- * TODO(issue 9, item 1): read these from the EngineDefinition once it names its counters; until
- * then they mirror app/engine-counters.ts (llama.cpp, vLLM) and the engines' documented names.
- */
-const COUNTER_NAMES: Readonly<Record<string, readonly string[]>> = {
-  embedded: ['llamacpp:prompt_tokens_total', 'llamacpp:tokens_predicted_total'],
-  llamacpp: ['llamacpp:prompt_tokens_total', 'llamacpp:tokens_predicted_total'],
-  vllm: ['vllm:prompt_tokens_total', 'vllm:generation_tokens_total'],
-  sglang: ['sglang:prompt_tokens_total', 'sglang:generation_tokens_total'],
-  // TGI has no token counters; its per-request histograms' sums grow like counters
-  tgi: ['tgi_request_input_length_sum', 'tgi_request_generated_tokens_sum'],
-};
-
 function healthPathOf(engine: RunningEngine): string {
-  return engine.mode === 'embedded' ? '/health' : engineDefinition(engine.name).readiness.httpPath;
+  return engineDefinition(engine.name).readiness.httpPath;
+}
+
+/** The counter series kitt's cross-check reads, as the engine's definition names them. */
+function counterNamesOf(engine: RunningEngine): readonly string[] {
+  const names = engineMetricsOf(engine);
+  return [...names.promptTokens, ...names.generatedTokens];
 }
 
 /** What the suite checks `engine` with; `recorded`: the engine is a replay of real responses. */
@@ -49,7 +43,7 @@ export function contractSubject(engine: RunningEngine, recorded: boolean): Contr
     target,
     chatTarget: { ...target, api: target.api === 'ollama-generate' ? 'ollama-chat' : 'openai-chat' },
     healthPath: healthPathOf(engine),
-    counterNames: COUNTER_NAMES[engine.name] ?? [],
+    counterNames: counterNamesOf(engine),
     forcesLength: !recorded && target.supports.ignoreEos,
   };
 }
@@ -58,13 +52,8 @@ export function contractSubject(engine: RunningEngine, recorded: boolean): Contr
  * Whether kitt's engine cross-check (the run's engine-counter reading) recognises the token
  * counters of this scrape: the scrape is read as both the before and the after reading.
  */
-export function crossCheckFinds(scrape: PromScrape): boolean {
-  return engineCounterDeltas(counterDeltas(scrape, scrape)) !== undefined;
-}
-
-/** Whether this tree's catalog has the engine (SGLang and TGI arrive with their adapters). */
-export function catalogHas(name: string): boolean {
-  return Object.hasOwn(ENGINE_CATALOG, name);
+export function crossCheckFinds(engineName: string, scrape: PromScrape): boolean {
+  return engineCounterDeltas(engineName, counterDeltas(scrape, scrape)) !== undefined;
 }
 
 const STOPPED: EngineExit = { exitCode: 0, signal: null, oomKilled: false, reason: 'replay stopped' };

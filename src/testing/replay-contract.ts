@@ -1,18 +1,11 @@
-import { catalogHas, startReplayedEngine } from './contract-adapters.js';
+import { startReplayedEngine } from './contract-adapters.js';
 import { type ContractOptions, runEngineContract } from './engine-contract.js';
 
 /**
  * The engine contract against a replay of the engine's recorded responses
  * (src/engines/fixtures/<name>/, sources in SOURCES.md). Needs only the engine's name: the load
- * target comes from its catalog definition, as in a real run. An engine this tree's catalog does
- * not have yet is skipped with that reason.
+ * target comes from its catalog definition, as in a real run.
  */
 export function runReplayContract(name: string, options: Omit<ContractOptions, 'recorded'> = {}): void {
-  const absent = catalogHas(name) ? undefined : `${name} is not in this tree's engine catalog`;
-  const skipAll = options.skipAll ?? absent;
-  runEngineContract(`${name} (replayed)`, () => startReplayedEngine(name), {
-    ...options,
-    recorded: true,
-    ...(skipAll ? { skipAll } : {}),
-  });
+  runEngineContract(`${name} (replayed)`, () => startReplayedEngine(name), { ...options, recorded: true });
 }

@@ -5,6 +5,7 @@ import { type CalibrateCommandFlags, planCalibrationRun } from '../../app/calibr
 import { CALIBRATION_PROMPTS, createCalibrationPorts } from '../../app/calibrate-ports.js';
 import { newRunId } from '../../core/ids.js';
 import { ensureWritableDir, homePaths, resolveKittHome } from '../../core/kitt-home.js';
+import { catalogModes } from '../../engines/catalog.js';
 import { SLO_EXAMPLE, SLO_PERCENTILE_EXAMPLE } from '../../metrics/slo.js';
 import type { CliContext } from '../cli-context.js';
 
@@ -38,11 +39,7 @@ export function registerCalibrateCommand(program: Command, context: CliContext):
     .option('--start-rate <req/s>', 'first rate tried, requests/s', '0.5')
     .option('--max-rate <req/s>', 'never offer more than this, requests/s', '500')
     .addOption(
-      new Option('--mode <mode>', 'how the engine is hosted: docker (default) or native').choices([
-        'docker',
-        'native',
-        'embedded',
-      ]),
+      new Option('--mode <mode>', 'how the engine is hosted: docker (default) or native').choices(catalogModes()),
     )
     .option('--port <n>', "engine port (default: the engine's own)")
     .option('--gpus <list>', 'GPUs: all, or indices such as 0,2')

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { engineRequestFrom } from '../../app/engine-options.js';
 import { newRunId } from '../../core/ids.js';
+import { catalogModes, ENGINE_NAMES } from '../../engines/catalog.js';
 import { describeEngines } from '../../engines/describe-engines.js';
 import { assertPreflight, preflight } from '../../engines/preflight.js';
 import { pruneEngines } from '../../engines/prune-engines.js';
@@ -49,9 +50,9 @@ export function registerEnginesCommand(program: Command, context: CliContext): v
   engines
     .command('check')
     .description('run the preflight checks for an engine without starting it')
-    .argument('<engine>', 'llamacpp, vllm, ollama or exllamav2')
+    .argument('<engine>', ENGINE_NAMES.join(', '))
     .option('-m, --model <path>', 'model to check against the engine (default: MODEL_PATH, else skipped)')
-    .option('--mode <mode>', 'docker or native')
+    .option('--mode <mode>', catalogModes().join(', '))
     .option('--port <port>', 'port the engine would listen on')
     .option('--gpus <gpus>', "'all' or GPU indices such as 0,2")
     .option('--image <image>', 'image to use instead of the catalog choice')
@@ -61,21 +62,23 @@ export function registerEnginesCommand(program: Command, context: CliContext): v
         engine: string,
         flags: { model?: string; mode?: string; port?: string; gpus?: string; image?: string; pull?: boolean },
       ) => {
-        if (engine.trim().toLowerCase() === 'embedded') {
-          context.stdout.write('ok   embedded   runs inside kitt: no Docker, no executable, no port to check\n');
-          return;
-        }
         const request = engineRequestFrom(
           { ...flags, engine },
           { runId: newRunId(), env: context.env, defaultEngine: engine },
         );
+        const runtime = createDockerRuntime({ env: context.env });
         const checks = await preflight(request, {
-          runtime: createDockerRuntime({ env: context.env }),
+          runtime,
+          ...(request.mode === 'docker' ? { daemon: runtime } : {}),
           host: { arch: hostArch() },
           pull: flags.pull ?? false,
-          imageOverride: request.image,
           env: context.env,
         });
+        if (checks.length === 0) {
+          context.stdout.write(
+            `ok   ${request.engine}: no Docker, executable or port to check (pass -m to check a model)\n`,
+          );
+        }
         for (const check of checks) {
           context.stdout.write(
             `${check.ok ? 'ok  ' : 'FAIL'} ${check.name.padEnd(10)} ${check.detail}${check.hint ? ` (${check.hint})` : ''}\n`,

@@ -67,7 +67,7 @@ test('bad inputs to kitt run give one line naming the fix and the right exit cod
   const cases: Array<[string[], number, RegExp]> = [
     [['run', '-m', join(home, 'missing.gguf')], EXIT_CODES.MODEL_NOT_FOUND, /does not exist/],
     [['run', '-m', notGguf], EXIT_CODES.MODEL_NOT_GGUF, /not a GGUF/i],
-    [['run', '-e', 'tgi'], EXIT_CODES.UNKNOWN_ENGINE, /unknown engine "tgi".*embedded, llamacpp/],
+    [['run', '-e', 'lmdeploy'], EXIT_CODES.UNKNOWN_ENGINE, /unknown engine "lmdeploy".*embedded, llamacpp/],
     [['run', '--load', 'constant-rate'], EXIT_CODES.USAGE, /needs a rate/],
     [['run', '--cpus', 'many'], EXIT_CODES.USAGE, /--cpus must be a number/],
   ];

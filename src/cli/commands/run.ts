@@ -4,6 +4,7 @@ import { planRun, type RunFlags } from '../../app/run-plan.js';
 import { createRunPorts } from '../../app/run-ports.js';
 import { loadConfig } from '../../config/load-config.js';
 import { newRunId } from '../../core/ids.js';
+import { catalogModes, DEFAULT_ENGINE, ENGINE_NAMES } from '../../engines/catalog.js';
 import { LOAD_KINDS } from '../../load/load-spec.js';
 import { SLO_EXAMPLE } from '../../metrics/slo.js';
 import type { CliContext } from '../cli-context.js';
@@ -23,8 +24,8 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 export function addEngineOptions(command: Command): Command {
   return command
     .option('-m, --model <path>', 'model file (GGUF) or directory; default: the synthetic model (MODEL_PATH)')
-    .option('-e, --engine <name>', 'engine: embedded, llamacpp, vllm, ollama, exllamav2 (default: embedded)')
-    .addOption(new Option('--mode <mode>', 'how the engine is hosted').choices(['docker', 'native', 'embedded']))
+    .option('-e, --engine <name>', `engine: ${ENGINE_NAMES.join(', ')} (default: ${DEFAULT_ENGINE})`)
+    .addOption(new Option('--mode <mode>', 'how the engine is hosted').choices(catalogModes()))
     .option('--port <n>', "engine port (default: the engine's own, or a free one for embedded)")
     .option('--cpus <n>', 'CPU limit of the engine, e.g. 1 or 0.5')
     .option('--memory <size>', 'memory limit of the engine, e.g. 1g (swap is off unless --memory-swap)')

@@ -277,7 +277,7 @@ describe('the embedded engine on the synthetic model', () => {
   });
 });
 
-test('a taken port fails with PORT_IN_USE and leaves no process behind', async () => {
+test('a taken port fails with PORT_IN_USE before anything is spawned', async () => {
   const modelPath = await ensureTestModel();
   const blocker = createServer();
   await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
@@ -288,7 +288,7 @@ test('a taken port fails with PORT_IN_USE and leaves no process behind', async (
       (error: unknown) => {
         assert.ok(error instanceof KittError);
         assert.equal(error.code, 'PORT_IN_USE');
-        assert.equal(error.message, `port ${port} is in use`);
+        assert.equal(error.message, `port ${port} is in use on 127.0.0.1`);
         assert.match(error.hint ?? '', /--port/);
         return true;
       },

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { KittError } from '../../core/errors.js';
 import { defaultEmbeddedThreads, formatServerArgs, parseServerArgs } from './server-options.js';
-import { childExecArgv } from './start-embedded-engine.js';
+import { childExecArgv } from './spawn-embedded-child.js';
 
 test('server arguments round-trip through format and parse', () => {
   const options = {
