@@ -145,13 +145,22 @@ function parseEvent(line: string): ChildEvent | undefined {
   }
 }
 
+/** Signals the child's whole group (it leads one, being detached), or the child when the group is gone. */
+function signalGroup(child: ChildProcessWithoutNullStreams, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-child.pid!, signal);
+  } catch {
+    child.kill(signal);
+  }
+}
+
 /** SIGTERM, then SIGKILL after `graceMs`; resolves with how it ended. */
 async function terminate(server: ServerProcess, graceMs: number): Promise<EngineExit> {
   const { child } = server;
   if (child.exitCode === null && child.signalCode === null) {
     child.stdin.end();
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    signalGroup(child, 'SIGTERM');
+    const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), graceMs);
     try {
       return await server.exited;
     } finally {
@@ -199,6 +208,8 @@ export async function startEmbeddedEngine(request: EngineRequest, deps: Embedded
     spawn(process.execPath, [...childExecArgv(process.execArgv), serverEntry(), ...args], {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: process.env,
+      // its own process group: a terminal's Ctrl-C reaches only kitt, which stops the child itself
+      detached: true,
     }),
   );
   try {

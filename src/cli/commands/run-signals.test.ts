@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { EXIT_CODES } from '../../core/errors.js';
+import { openStore } from '../../store/open-store.js';
+import { exitOf, tempHome } from '../../testing/kitt-cli.js';
+import { groupMembers, isAlive, kittSession, waitUntil } from '../../testing/kitt-session.js';
+import { ensureTestModel } from '../../testing/test-model.js';
+
+// Long enough that the signal lands mid-run: 2 requests a second for a minute.
+const LONG_LOAD = [
+  '--load',
+  'constant-rate',
+  '--rate',
+  '2',
+  '--duration',
+  '60s',
+  '--warmup',
+  '1',
+  '--prompt-tokens',
+  '16',
+  '--output-tokens',
+  '16',
+];
+
+/**
+ * Runs `kitt run` on the embedded engine as a terminal would, sends `signal` to the whole process
+ * group once requests are being measured, and checks that the run was kept and nothing was left.
+ */
+async function interruptEmbeddedRun(t: import('node:test').TestContext, signal: 'SIGINT' | 'SIGTERM') {
+  const home = tempHome(t);
+  const model = await ensureTestModel();
+  const kitt = kittSession(t, ['run', '-m', model, ...LONG_LOAD], { KITT_HOME: home });
+  const measuring = await waitUntil(
+    () => /\[kitt\] constant-rate/.test(kitt.output()) || kitt.child.exitCode !== null,
+    45_000,
+  );
+  assert.ok(measuring && kitt.child.exitCode === null, kitt.output());
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  assert.ok(kitt.spawned().length > 0, 'the embedded engine runs as a child of kitt');
+  kitt.signalGroup(signal);
+  const exit = await exitOf(kitt.child);
+  const output = kitt.output();
+  assert.equal(exit.code, signal === 'SIGINT' ? EXIT_CODES.INTERRUPTED : EXIT_CODES.TERMINATED, output);
+  assert.doesNotMatch(output, /exited during the run/, 'the engine did not die with the terminal signal');
+  assert.match(output, /partial results: \d+ requests measured/, 'the partial summary is printed');
+  assert.match(output, /TTFT/);
+  const runDir = join(home, 'results', readdirSync(join(home, 'results'))[0]!);
+  const document = JSON.parse(readFileSync(join(runDir, 'metrics.json'), 'utf8'));
+  assert.equal(document.interrupted, true);
+  assert.ok(document.metrics.requests.succeeded > 0, `requests measured so far are kept: ${output}`);
+  await using store = await openStore(join(home, 'kitt.db'));
+  const [run] = await store.listRuns();
+  assert.equal(run?.status, 'interrupted');
+  assert.equal(
+    (run?.metrics as { metrics?: { requests?: { total?: number } } })?.metrics?.requests?.total,
+    document.metrics.requests.total,
+  );
+  assert.deepEqual(groupMembers(kitt.pgid), [], 'nothing of the group is left');
+  const left = kitt.spawned().filter(isAlive);
+  assert.deepEqual(left, [], 'every process kitt started is gone');
+}
+
+test('Ctrl-C from a terminal (SIGINT to the group) keeps the partial embedded run, prints it and exits 130', async (t) => {
+  await interruptEmbeddedRun(t, 'SIGINT');
+});
+
+test('SIGTERM to the group keeps the partial embedded run the same way and exits 143', async (t) => {
+  await interruptEmbeddedRun(t, 'SIGTERM');
+});
