@@ -108,3 +108,20 @@ test('a second Ctrl-C forces cleanup and still removes the container and marks t
   assert.deepEqual(containersOf(runId), [], 'the container is removed');
   assert.deepEqual(groupMembers(pgid), []);
 });
+
+test('a container run at the edge of its memory limit ends with one of kitt exit codes, recorded, and nothing left', async (t) => {
+  // 20 MiB: the engine starts, then may be OOM-killed mid-run; before the fix of the first-sample
+  // wait such a run could leave Node on an unsettled await (exit 13, row `running`, container left).
+  if (!(await llamaCppImageReady(t))) return;
+  const home = tempHome(t);
+  const model = await ensureTestModel();
+  const kitt = kittSession(t, ['run', '-m', model, '-e', 'llamacpp', '--memory', '20m', '--requests', '8'], {
+    KITT_HOME: home,
+  });
+  const exit = await exitOf(kitt.child);
+  const ownCodes = new Set<number>([0, ...Object.values(EXIT_CODES)]);
+  assert.ok(exit.code !== null && ownCodes.has(exit.code), `exit ${exit.code}: ${kitt.output()}`);
+  const [run] = await runsOf(home);
+  assert.ok(run && run.status !== 'running', `the run is recorded as finished: ${run?.status}`);
+  assert.deepEqual(containersOf(run.id), [], 'the container is removed');
+});
