@@ -91,7 +91,7 @@ Example:
       const home = resolveKittHome(context.env);
       const resultDir = ensureWritableDir(flags.output ?? join(homePaths(home).results, runId));
       const ports = await createCalibrationPorts({ home, env: context.env, progress: context.progress, prompts });
-      // a second Ctrl-C exits at once: the container still goes
+      // closing the ports stops any engine they started, whichever way the command ends
       context.onClose(() => ports.close());
       const result = await calibrateContainer(
         {
