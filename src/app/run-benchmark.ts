@@ -144,14 +144,15 @@ export async function runBenchmark(request: RunRequest, ports: RunPorts, context
     resultPath: resultDir,
   });
   const labels: RunLabels = { engine: engineRequest.engine, model: model.label, runId, mode: engineRequest.mode };
-  let recorded = false;
+  let stage: 'measuring' | 'writing' | 'recorded' = 'measuring';
   try {
     const exporter = await ports.startMonitoring?.(labels);
     const measured = await measure(engineRequest, request.load, ports, { ...context, exporter });
+    stage = 'writing';
     const written = await writeRun(request, { runId, resultDir, model, hardware, labels }, measured);
     const status = measured.load.interrupted ? 'interrupted' : 'succeeded';
     await ports.store.recordRunFinished(runId, { status, metrics: written.document, resultPath: resultDir });
-    recorded = true;
+    stage = 'recorded';
     await publishRun(labels, measured.load, written.metrics, ports, progress);
     return {
       runId,
@@ -163,9 +164,9 @@ export async function runBenchmark(request: RunRequest, ports: RunPorts, context
       interruption: status === 'interrupted' ? interruptionOf(context.signal) : undefined,
     };
   } catch (error) {
-    if (recorded) throw error;
-    // an error while a signal stops the run comes from the stop: the run was interrupted, not failed
-    const interrupted = isInterruption(error) || context.signal.aborted;
+    if (stage === 'recorded') throw error;
+    // an error while a signal stops the start or the load comes from the stop: interrupted, not failed
+    const interrupted = stage === 'measuring' && (isInterruption(error) || context.signal.aborted);
     const message = error instanceof Error ? error.message : String(error);
     await ports.store
       .recordRunFinished(runId, {
@@ -174,7 +175,12 @@ export async function runBenchmark(request: RunRequest, ports: RunPorts, context
         error: message,
       })
       .catch(() => undefined);
-    throw interrupted ? interruptionOf(context.signal, error) : error;
+    if (!interrupted) throw error;
+    const reason = interruptionOf(context.signal, error);
+    throw new KittError(reason.code, `run ${runId} was ${reason.message} before it had measured anything`, {
+      hint: 'the engine was stopped; start the run again',
+      cause: error,
+    });
   }
 }
 

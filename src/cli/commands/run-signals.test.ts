@@ -69,3 +69,20 @@ test('Ctrl-C from a terminal (SIGINT to the group) keeps the partial embedded ru
 test('SIGTERM to the group keeps the partial embedded run the same way and exits 143', async (t) => {
   await interruptEmbeddedRun(t, 'SIGTERM');
 });
+
+test('Ctrl-C while the engine starts stops it, records the run as interrupted and exits 130', async (t) => {
+  const home = tempHome(t);
+  const model = await ensureTestModel();
+  const kitt = kittSession(t, ['run', '-m', model, ...LONG_LOAD], { KITT_HOME: home });
+  const starting = await waitUntil(() => /starting embedded engine/.test(kitt.output()), 30_000, 20);
+  assert.ok(starting, kitt.output());
+  kitt.signalGroup('SIGINT');
+  const exit = await exitOf(kitt.child);
+  const output = kitt.output();
+  assert.equal(exit.code, EXIT_CODES.INTERRUPTED, output);
+  assert.match(output, /was interrupted by SIGINT before it had measured anything/);
+  await using store = await openStore(join(home, 'kitt.db'));
+  assert.equal((await store.listRuns())[0]?.status, 'interrupted');
+  assert.deepEqual(groupMembers(kitt.pgid), []);
+  assert.deepEqual(kitt.spawned().filter(isAlive), [], 'the engine child is gone');
+});
