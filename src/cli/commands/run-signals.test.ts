@@ -86,3 +86,21 @@ test('Ctrl-C while the engine starts stops it, records the run as interrupted an
   assert.deepEqual(groupMembers(kitt.pgid), []);
   assert.deepEqual(kitt.spawned().filter(isAlive), [], 'the engine child is gone');
 });
+
+test('a third Ctrl-C exits at once with the code of the first, as the second one said it would', async (t) => {
+  const home = tempHome(t);
+  const model = await ensureTestModel();
+  const kitt = kittSession(t, ['run', '-m', model, ...LONG_LOAD], { KITT_HOME: home });
+  assert.ok(await waitUntil(() => /\[kitt\] constant-rate/.test(kitt.output()), 45_000), kitt.output());
+  for (let i = 0; i < 3; i += 1) {
+    kitt.signalGroup('SIGINT');
+    await waitUntil(() => kitt.output().split('[kitt] SIGINT').length > i + 1, 5_000, 10);
+  }
+  const exit = await exitOf(kitt.child);
+  const output = kitt.output();
+  assert.equal(exit.code, EXIT_CODES.INTERRUPTED, output);
+  assert.match(output, /a third Ctrl-C exits at once/);
+  assert.match(output, /SIGINT a third time: exiting now/);
+  // the embedded child sees its stdin close when kitt is gone, and ends
+  assert.ok(await waitUntil(() => kitt.spawned().filter(isAlive).length === 0, 10_000), 'the engine child ends');
+});
