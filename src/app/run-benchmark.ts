@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { KittError } from '../core/errors.js';
+import { isInterruption, KittError } from '../core/errors.js';
 import { newRunId } from '../core/ids.js';
 import { ensureWritableDir } from '../core/kitt-home.js';
 import type { Progress } from '../core/progress.js';
@@ -13,7 +13,7 @@ import type { LoadSpec } from '../load/load-spec.js';
 import type { LoadTarget } from '../load/load-target.js';
 import type { LoadResult } from '../load/run-load.js';
 import { crossCheckEngine, type EngineCrossCheck } from '../metrics/engine-cross-check.js';
-import { renderSummaryMarkdown, renderSummaryTable } from '../metrics/render-summary.js';
+import { renderSummaryMarkdown } from '../metrics/render-summary.js';
 import type { RequestRecord } from '../metrics/request-record.js';
 import type { SloBounds } from '../metrics/slo.js';
 import { type RunMetrics, summarizeRun } from '../metrics/summarize-run.js';
@@ -47,7 +47,11 @@ export interface RunRequest {
 
 /** Resource sampling of a started engine: stop() ends it and hands back the series. */
 export interface ResourceWatch {
-  stop(): Promise<StatsSeries>;
+  /**
+   * Ends sampling. A run shorter than one reading waits briefly for its first sample, unless
+   * `force` is aborted (a second Ctrl-C): then it ends at once with what it has.
+   */
+  stop(force?: AbortSignal): Promise<StatsSeries>;
 }
 
 /** The parts a run is made of; the CLI and the web server wire the real ones, tests may swap one. */
@@ -70,13 +74,42 @@ export interface RunPorts {
   readonly influx?: InfluxWriter;
 }
 
+/** What ran, where and on what: the identity facts a shell shows beside the metrics. */
+export interface RunIdentityFacts {
+  readonly engine: EngineRequest['engine'];
+  readonly mode: EngineRequest['mode'];
+  readonly model: string;
+  readonly modelSizeBytes: number | undefined;
+  readonly load: LoadSpec;
+  readonly limits: EngineRequest['limits'];
+  readonly hardwareFingerprint: string;
+  readonly cpu: string;
+  readonly logicalCores: number;
+}
+
+/**
+ * What a finished run hands back: data only, the same records-derived figures that metrics.json
+ * and the store hold. The CLI renders it as a table; the web server can send it as JSON.
+ */
 export interface RunOutcome {
   readonly runId: string;
   readonly resultDir: string;
+  /** `interrupted`: a signal stopped the load early; metrics cover the requests measured so far. */
   readonly status: 'succeeded' | 'interrupted';
   readonly metrics: RunMetrics;
-  readonly summaryTable: string;
   readonly warnings: readonly string[];
+  readonly identity: RunIdentityFacts;
+  /** The signal's reason when interrupted (its code says the exit code: 130 or 143). */
+  readonly interruption: KittError | undefined;
+}
+
+/** How a shell talks to a run: progress, the stop signal, and the signal that forces a quick cleanup. */
+export interface RunContext {
+  readonly progress: Progress;
+  /** Aborted on the first SIGINT/SIGTERM: the load stops and what it measured is kept. */
+  readonly signal: AbortSignal;
+  /** Aborted on a second signal: shutdown stops waiting where it can, but still removes the engine. */
+  readonly force?: AbortSignal;
 }
 
 /** Everything a run measured, kept together so a failure later on cannot lose it. */
@@ -88,13 +121,10 @@ interface Measured {
 /**
  * start engine → run load → summarise → write the result directory → record in the store.
  * The engine is stopped on every path. A failure after the load ran still writes what was
- * measured before the error surfaces; an interrupted run is written and recorded as interrupted.
+ * measured before the error surfaces; an interrupted run is written, recorded as interrupted and
+ * returned (status `interrupted`), so the shell can show the partial summary before it exits.
  */
-export async function runBenchmark(
-  request: RunRequest,
-  ports: RunPorts,
-  context: { progress: Progress; signal: AbortSignal },
-): Promise<RunOutcome> {
+export async function runBenchmark(request: RunRequest, ports: RunPorts, context: RunContext): Promise<RunOutcome> {
   const runId = request.engine.runId || newRunId();
   const resultDir = ensureWritableDir(request.resultDir ?? join(request.home, 'results', runId));
   const { progress } = context;
@@ -114,44 +144,70 @@ export async function runBenchmark(
     resultPath: resultDir,
   });
   const labels: RunLabels = { engine: engineRequest.engine, model: model.label, runId, mode: engineRequest.mode };
-  let measured: Measured | null = null;
+  let stage: 'measuring' | 'writing' | 'recorded' = 'measuring';
   try {
     const exporter = await ports.startMonitoring?.(labels);
-    measured = await measure(engineRequest, request.load, ports, { ...context, exporter });
+    const measured = await measure(engineRequest, request.load, ports, { ...context, exporter });
+    stage = 'writing';
     const written = await writeRun(request, { runId, resultDir, model, hardware, labels }, measured);
     const status = measured.load.interrupted ? 'interrupted' : 'succeeded';
     await ports.store.recordRunFinished(runId, { status, metrics: written.document, resultPath: resultDir });
+    stage = 'recorded';
     await publishRun(labels, measured.load, written.metrics, ports, progress);
-    if (status === 'interrupted') {
-      throw new KittError('INTERRUPTED', `run ${runId} was interrupted; what it measured is in ${resultDir}`);
-    }
     return {
       runId,
       resultDir,
       status,
       metrics: written.metrics,
-      summaryTable: renderSummaryTable(written.metrics),
       warnings: written.warnings,
+      identity: identityFacts(engineRequest, request.load, model, hardware),
+      interruption: status === 'interrupted' ? interruptionOf(context.signal) : undefined,
     };
   } catch (error) {
-    if (!(error instanceof KittError && error.code === 'INTERRUPTED')) {
-      await recordFailure(runId, resultDir, error, ports.store);
-    } else if (measured === null) {
-      await ports.store.recordRunFinished(runId, {
-        status: 'interrupted',
+    if (stage === 'recorded') throw error;
+    // an error while a signal stops the start or the load comes from the stop: interrupted, not failed
+    const interrupted = stage === 'measuring' && (isInterruption(error) || context.signal.aborted);
+    const message = error instanceof Error ? error.message : String(error);
+    await ports.store
+      .recordRunFinished(runId, {
+        status: interrupted ? 'interrupted' : 'failed',
         resultPath: resultDir,
-        error: error.message,
-      });
-    }
-    throw error;
+        error: message,
+      })
+      .catch(() => undefined);
+    if (!interrupted) throw error;
+    const reason = interruptionOf(context.signal, error);
+    throw new KittError(reason.code, `run ${runId} was ${reason.message} before it had measured anything`, {
+      hint: 'the engine was stopped; start the run again',
+      cause: error,
+    });
   }
 }
 
-async function recordFailure(runId: string, resultDir: string, error: unknown, store: Store): Promise<void> {
-  const message = error instanceof Error ? error.message : String(error);
-  await store
-    .recordRunFinished(runId, { status: 'failed', resultPath: resultDir, error: message })
-    .catch(() => undefined);
+/** The signal's own reason when it is one of kitt's interruptions (it carries 130 or 143). */
+function interruptionOf(signal: AbortSignal, fallback?: unknown): KittError {
+  if (isInterruption(signal.reason)) return signal.reason;
+  if (isInterruption(fallback)) return fallback;
+  return new KittError('INTERRUPTED', 'interrupted');
+}
+
+function identityFacts(
+  request: EngineRequest,
+  load: LoadSpec,
+  model: PreparedModel,
+  hardware: HardwareInfo,
+): RunIdentityFacts {
+  return {
+    engine: request.engine,
+    mode: request.mode,
+    model: model.label,
+    modelSizeBytes: model.sizeBytes,
+    load,
+    limits: request.limits,
+    hardwareFingerprint: hardware.fingerprint,
+    cpu: hardware.cpu.model,
+    logicalCores: hardware.cpu.logicalCores,
+  };
 }
 
 /** Starts the engine, runs the load against it with resources sampled, and always stops it. */
@@ -159,7 +215,7 @@ async function measure(
   request: EngineRequest,
   spec: LoadSpec,
   ports: RunPorts,
-  context: { progress: Progress; signal: AbortSignal; exporter: RunMetricsExporter | undefined },
+  context: RunContext & { exporter: RunMetricsExporter | undefined },
 ): Promise<Measured> {
   const { exporter } = context;
   const engine = await ports.startEngine(request, context);
@@ -182,11 +238,11 @@ async function measure(
       }),
       crashed as Promise<never>,
     ]);
-    const stats = watch ? await watch.stop() : null;
+    const stats = watch ? await watch.stop(context.force) : null;
     watch = null;
     return { load, stats };
   } finally {
-    if (watch) await watch.stop().catch(() => undefined);
+    if (watch) await watch.stop(context.force).catch(() => undefined);
     context.progress.phase(`stopping ${engine.name}`);
     await engine.stop();
     context.progress.end();

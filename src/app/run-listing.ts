@@ -1,4 +1,5 @@
-import type { StoredRun } from '../store/store-types.js';
+import { KittError } from '../core/errors.js';
+import type { Store, StoredRun } from '../store/store-types.js';
 
 /** One line of a run list: what a person scans for, not the whole stored document. */
 export interface RunListing {
@@ -43,4 +44,26 @@ export function toRunListing(run: StoredRun): RunListing {
     error: run.error ?? null,
     resultPath: run.resultPath ?? null,
   };
+}
+
+/** The recorded runs, newest first: what `kitt results list` and the web server's list show. */
+export function listRuns(
+  store: Pick<Store, 'listRuns'>,
+  options: { readonly limit?: number; readonly engine?: string } = {},
+): Promise<StoredRun[]> {
+  return store.listRuns({
+    ...(options.limit !== undefined ? { limit: options.limit } : {}),
+    ...(options.engine ? { engine: options.engine } : {}),
+  });
+}
+
+/** One recorded run, whole; a run the store does not know is a usage error naming where to look. */
+export async function showRun(store: Pick<Store, 'getRun' | 'location'>, id: string): Promise<StoredRun> {
+  const run = await store.getRun(id);
+  if (!run) {
+    throw new KittError('USAGE', `no run ${id} in ${store.location}`, {
+      hint: 'kitt results list shows the recorded runs',
+    });
+  }
+  return run;
 }

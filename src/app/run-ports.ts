@@ -103,10 +103,17 @@ export function targetFor(engine: RunningEngine): LoadTarget {
 /** Docker streams about one stats reading a second; a run shorter than that still gets one. */
 const FIRST_SAMPLE_WAIT_MS = 3_000;
 
-function watchResources(
-  starter: EngineStarter,
+/**
+ * Samples the engine's resources until stop(). The wait for a first sample settles on every path
+ * (a sample, the sampler ending because the engine is gone, the deadline, or `force`) on a timer
+ * that keeps the event loop alive: with an unref'd one, an engine killed mid-run left this the
+ * only pending await, and Node exited with code 13 before any cleanup ran.
+ */
+export function watchResources(
+  starter: Pick<EngineStarter, 'statsSourceFor'>,
   engine: RunningEngine,
   onSample: ((sample: StatsSample) => void) | undefined,
+  firstSampleWaitMs = FIRST_SAMPLE_WAIT_MS,
 ): ResourceWatch | null {
   const source = starter.statsSourceFor(engine);
   if (!source) return null;
@@ -124,8 +131,23 @@ function watchResources(
     },
   });
   return {
-    stop: async () => {
-      await Promise.race([sampled, new Promise((resolve) => setTimeout(resolve, FIRST_SAMPLE_WAIT_MS).unref())]);
+    stop: async (force) => {
+      let timer: NodeJS.Timeout | undefined;
+      let onForce = () => {};
+      await Promise.race([
+        sampled,
+        series.then(
+          () => undefined,
+          () => undefined,
+        ),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, force?.aborted ? 0 : firstSampleWaitMs);
+          onForce = resolve;
+          force?.addEventListener('abort', onForce, { once: true });
+        }),
+      ]);
+      clearTimeout(timer);
+      force?.removeEventListener('abort', onForce);
       stop.abort();
       return series;
     },

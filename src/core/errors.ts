@@ -24,6 +24,8 @@ export class KittError extends Error {
 /**
  * One table of exit codes for the whole tool. Codes group by what the person must fix:
  * 2 usage/config, 3 input files, 4 environment (ports, Docker, permissions), 5 engine, 6 load, 7 limits hit.
+ * A run stopped by a signal exits as shells report a process killed by it: 128 + the signal's
+ * number (SIGINT 2 → 130, SIGTERM 15 → 143), after it saved what it measured.
  */
 export const EXIT_CODES = {
   USAGE: 2,
@@ -50,6 +52,7 @@ export const EXIT_CODES = {
   CALIBRATION_FAILED: 6,
   OOM_KILLED: 7,
   INTERRUPTED: 130,
+  TERMINATED: 143,
   INTERNAL: 1,
 } as const;
 
@@ -70,6 +73,18 @@ export const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   RUNTIME_UNREACHABLE: 503,
   ENGINE_NOT_READY: 503,
 };
+
+/** The codes of a run stopped by SIGINT or SIGTERM: kitt saved what it measured and cleaned up. */
+export type InterruptionCode = Extract<ErrorCode, 'INTERRUPTED' | 'TERMINATED'>;
+
+/** The interruption a signal causes; `kitt` exits with its code once shutdown has finished. */
+export function interruptionBy(signal: 'SIGINT' | 'SIGTERM'): KittError {
+  return new KittError(signal === 'SIGTERM' ? 'TERMINATED' : 'INTERRUPTED', `interrupted by ${signal}`);
+}
+
+export function isInterruption(error: unknown): error is KittError & { code: InterruptionCode } {
+  return error instanceof KittError && (error.code === 'INTERRUPTED' || error.code === 'TERMINATED');
+}
 
 export function exitCodeOf(error: unknown): number {
   return error instanceof KittError ? EXIT_CODES[error.code] : EXIT_CODES.INTERNAL;

@@ -2,14 +2,14 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { describeError, HTTP_STATUS, KittError } from '../core/errors.js';
 
-/** One run as the web server lists it; the store decides the fields beyond the id. */
-export interface RunListing {
+/** A row of the runs page: an id and whatever fields the listing gives (app/run-listing's RunListing). */
+export interface ListedRun {
   readonly id: string;
   readonly [field: string]: unknown;
 }
 
-/** Where the server reads runs from. Absent until a results store is wired in. */
-export type ReadRuns = () => Promise<readonly RunListing[]>;
+/** Where the server reads runs from (serveWeb wires the results store); absent, /api/runs says so. */
+export type ReadRuns = () => Promise<readonly ListedRun[]>;
 
 export interface WebServerOptions {
   /** Address to bind; default 127.0.0.1, which keeps the dashboard on this machine. */
@@ -115,7 +115,7 @@ const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 
 /** The minimal dashboard: a table of runs with whatever fields the store gives, no scripts. */
-export function renderRunsPage(runs: readonly RunListing[] | undefined, version: string): string {
+export function renderRunsPage(runs: readonly ListedRun[] | undefined, version: string): string {
   let body: string;
   if (!runs) body = `<p>${escapeHtml(STORE_MISSING.message)}: ${escapeHtml(STORE_MISSING.hint)}.</p>`;
   else if (runs.length === 0) body = '<p>No runs yet: start one with <code>kitt run</code>.</p>';

@@ -77,7 +77,7 @@ Every problem with the options is reported at once, before the container starts.
         progress: context.progress,
         prompts: plan.prompts,
       });
-      // a second Ctrl-C exits at once: the container still goes
+      // closing the ports stops any engine they started, whichever way the command ends
       context.onClose(() => ports.close());
       const result = await calibrateContainer(
         {

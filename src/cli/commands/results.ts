@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { listRuns, showRun } from '../../app/run-listing.js';
 import { loadConfig } from '../../config/load-config.js';
 import { KittError } from '../../core/errors.js';
 import { defaultStorePath, openStore } from '../../store/open-store.js';
@@ -49,7 +50,7 @@ export function registerResultsCommand(program: Command, context: CliContext): v
     .option('--json', 'print JSON')
     .action(async (options: { limit: number; engine?: string; config?: string; json?: boolean }) => {
       await using store = await openConfiguredStore(context, options.config);
-      const runs = await store.listRuns({
+      const runs = await listRuns(store, {
         limit: options.limit,
         ...(options.engine ? { engine: options.engine } : {}),
       });
@@ -81,12 +82,7 @@ export function registerResultsCommand(program: Command, context: CliContext): v
     .option('--json', 'print JSON')
     .action(async (id: string, options: { config?: string; json?: boolean }) => {
       await using store = await openConfiguredStore(context, options.config);
-      const run = await store.getRun(id);
-      if (!run) {
-        throw new KittError('USAGE', `no run ${id} in ${store.location}`, {
-          hint: 'kitt results list shows the recorded runs',
-        });
-      }
+      const run = await showRun(store, id);
       if (options.json) {
         context.stdout.write(`${JSON.stringify(run, null, 2)}\n`);
         return;

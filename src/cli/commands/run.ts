@@ -8,6 +8,7 @@ import { catalogModes, DEFAULT_ENGINE, ENGINE_NAMES } from '../../engines/catalo
 import { LOAD_KINDS } from '../../load/load-spec.js';
 import { SLO_EXAMPLE } from '../../metrics/slo.js';
 import type { CliContext } from '../cli-context.js';
+import { interruptedRunError, renderRunOutcome, runOutcomeJson } from '../render-run.js';
 import { readPackageVersion } from '../version.js';
 
 interface Flags extends RunFlags {
@@ -121,15 +122,14 @@ Every problem with the options is reported at once, before anything starts.
           kittVersion: readPackageVersion(),
         },
         ports,
-        { progress: context.progress, signal: context.signal },
+        { progress: context.progress, signal: context.signal, force: context.force },
       );
-      if (flags.json) {
-        context.stdout.write(
-          `${JSON.stringify({ runId: outcome.runId, resultDir: outcome.resultDir, metrics: outcome.metrics }, null, 2)}\n`,
-        );
-        return;
+      if (flags.json) context.stdout.write(runOutcomeJson(outcome));
+      else {
+        for (const warning of outcome.warnings) context.progress.warn(warning);
+        context.stdout.write(renderRunOutcome(outcome));
       }
-      for (const warning of outcome.warnings) context.progress.warn(warning);
-      context.stdout.write(`${outcome.summaryTable}\n\nrun ${outcome.runId}: ${outcome.resultDir}\n`);
+      const interrupted = interruptedRunError(outcome);
+      if (interrupted) throw interrupted;
     });
 }

@@ -35,7 +35,10 @@ test('an unwritable kitt home exits 4 with one line naming the fix', (t) => {
   const result = kitt(['results', 'list'], { KITT_HOME: join(file, 'home') }, dir);
   assert.equal(result.code, EXIT_CODES.HOME_NOT_WRITABLE);
   assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
-  assert.match(result.stderr, /^error: cannot write to .*not-a-folder\/home \(set KITT_HOME to a writable folder/);
+  assert.match(
+    result.stderr,
+    /^error: KITT_HOME .*not-a-folder\/home is not a writable folder: .*not-a-folder is a file \(set KITT_HOME to a folder/,
+  );
   assert.doesNotMatch(result.stderr, /at .*\.ts:\d+/);
 });
 

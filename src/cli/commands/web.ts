@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
-import { toRunListing } from '../../app/run-listing.js';
 import { loadConfig } from '../../config/load-config.js';
 import { KittError } from '../../core/errors.js';
-import { defaultStorePath, openStore } from '../../store/open-store.js';
-import { startWebServer } from '../../web/web-server.js';
+import { serveWeb } from '../../web/serve-web.js';
 import type { CliContext } from '../cli-context.js';
 import { readPackageVersion } from '../version.js';
 
@@ -23,13 +21,12 @@ export function registerWebCommand(program: Command, context: CliContext): void 
     .option('--config <path>', 'config file (its store.url says which results store to read)')
     .action(async (flags: WebFlags) => {
       const loaded = loadConfig({ env: context.env, explicitPath: flags.config });
-      const store = await openStore(loaded.config.store.url ?? defaultStorePath(loaded.home));
-      context.onClose(() => store.close());
-      const server = await startWebServer({
+      const server = await serveWeb({
+        config: loaded.config,
+        home: loaded.home,
         host: flags.host,
         port: parsePort(flags.port),
         version: readPackageVersion(),
-        readRuns: async () => (await store.listRuns({ limit: 100 })).map(toRunListing),
       });
       context.onClose(() => server.close());
       context.stdout.write(`kitt web listening on ${server.url}\n`);

@@ -1,11 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KittError } from '../../core/errors.js';
 import { shortId } from '../../core/ids.js';
+import { makeDirs } from '../../core/kitt-home.js';
 import type { ExitInfo, StatsSample, StopOptions } from '../container-runtime.js';
 import { currentOwner, formatOwner, isOwnerAlive, parseOwner } from '../owner.js';
 import { CLOCK_TICKS_PER_SECOND, readProc, readProcessGroup } from './proc-stats.js';
@@ -57,7 +58,7 @@ export class ProcessRuntime {
   }
 
   async start(spec: ProcessSpec): Promise<ProcessRef> {
-    mkdirSync(this.runDir, { recursive: true });
+    makeDirs(this.runDir);
     const child = spawn(spec.command, [...spec.args], {
       cwd: spec.cwd,
       env: { ...process.env, ...spec.env },
