@@ -9,13 +9,15 @@ import type { RunLabels } from '../export/metric-point.js';
 import type { RunMetricsExporter } from '../export/prometheus-exporter.js';
 import { writeResultDir } from '../export/result-dir.js';
 import type { HardwareInfo } from '../hardware/fingerprint.js';
+import { type GpuSampler, gpuSamplesJsonl } from '../hardware/gpu-sampler.js';
 import type { LoadSpec } from '../load/load-spec.js';
 import type { LoadTarget } from '../load/load-target.js';
 import type { LoadResult } from '../load/run-load.js';
 import { crossCheckEngine, type EngineCrossCheck } from '../metrics/engine-cross-check.js';
+import { type GpuSummary, summarizeGpu } from '../metrics/gpu-energy.js';
 import { renderSummaryMarkdown } from '../metrics/render-summary.js';
 import type { RequestRecord } from '../metrics/request-record.js';
-import type { SloBounds } from '../metrics/slo.js';
+import type { SloBounds, SloTerm } from '../metrics/slo.js';
 import { type RunMetrics, summarizeRun } from '../metrics/summarize-run.js';
 import type { StatsSample } from '../runtime/container-runtime.js';
 import type { StatsSeries } from '../runtime/sample-stats.js';
@@ -37,6 +39,8 @@ export interface RunRequest {
   readonly engine: EngineRequest;
   readonly load: LoadSpec;
   readonly slo?: SloBounds;
+  /** Percentile terms of the SLO (`ttft-p99=800ms`), judged once against the run. */
+  readonly sloPercentiles?: readonly SloTerm[];
   readonly home: string;
   /** Default: `<home>/results/<run id>`. */
   readonly resultDir?: string;
@@ -57,6 +61,8 @@ export interface ResourceWatch {
 /** The parts a run is made of; the CLI and the web server wire the real ones, tests may swap one. */
 export interface RunPorts {
   prepareModel(request: EngineRequest, progress: Progress): Promise<PreparedModel>;
+  /** Samples the host's GPUs beside the load (nvidia-smi); absent where there is nothing to sample. */
+  watchGpus?(): GpuSampler;
   startEngine(request: EngineRequest, options: { progress: Progress; signal: AbortSignal }): Promise<RunningEngine>;
   /** Where and how the load generator talks to the started engine. */
   targetFor(engine: RunningEngine): LoadTarget;
@@ -116,7 +122,10 @@ export interface RunContext {
 interface Measured {
   readonly load: LoadResult;
   readonly stats: StatsSeries | null;
+  readonly gpu: GpuSampling | null;
 }
+
+type GpuSampling = Awaited<ReturnType<GpuSampler['stop']>>;
 
 /**
  * start engine → run load → summarise → write the result directory → record in the store.
@@ -147,7 +156,11 @@ export async function runBenchmark(request: RunRequest, ports: RunPorts, context
   let stage: 'measuring' | 'writing' | 'recorded' = 'measuring';
   try {
     const exporter = await ports.startMonitoring?.(labels);
-    const measured = await measure(engineRequest, request.load, ports, { ...context, exporter });
+    const measured = await measure(engineRequest, request.load, ports, {
+      ...context,
+      exporter,
+      sampleGpus: hardware.gpu.available && hardware.gpu.gpus.length > 0,
+    });
     stage = 'writing';
     const written = await writeRun(request, { runId, resultDir, model, hardware, labels }, measured);
     const status = measured.load.interrupted ? 'interrupted' : 'succeeded';
@@ -215,11 +228,12 @@ async function measure(
   request: EngineRequest,
   spec: LoadSpec,
   ports: RunPorts,
-  context: RunContext & { exporter: RunMetricsExporter | undefined },
+  context: RunContext & { exporter: RunMetricsExporter | undefined; sampleGpus: boolean },
 ): Promise<Measured> {
   const { exporter } = context;
   const engine = await ports.startEngine(request, context);
   let watch: ResourceWatch | null = null;
+  const gpus = context.sampleGpus ? (ports.watchGpus?.() ?? null) : null;
   try {
     watch = ports.watchResources(engine, exporter ? (sample) => exporter.observeContainer(sample) : undefined);
     const crashed = engine.exited.then((exit) => {
@@ -240,9 +254,11 @@ async function measure(
     ]);
     const stats = watch ? await watch.stop(context.force) : null;
     watch = null;
-    return { load, stats };
+    const gpu = gpus ? await gpus.stop() : null;
+    return { load, stats, gpu };
   } finally {
     if (watch) await watch.stop(context.force).catch(() => undefined);
+    await gpus?.stop().catch(() => undefined);
     context.progress.phase(`stopping ${engine.name}`);
     await engine.stop();
     context.progress.end();
@@ -272,6 +288,8 @@ interface RunDocument {
   readonly selfCheck: LoadResult['selfCheck'];
   readonly crossCheck: EngineCrossCheck;
   readonly resources: StatsSeries['summary'] | null;
+  /** GPU utilisation, power and energy per output token; null where no GPU was sampled. */
+  readonly gpu: GpuSummary | null;
   readonly limits: EngineRequest['limits'];
   readonly load: LoadSpec;
   readonly warnings: readonly string[];
@@ -283,16 +301,19 @@ async function writeRun(
   identity: RunIdentity,
   measured: Measured,
 ): Promise<{ metrics: RunMetrics; document: RunDocument; warnings: string[] }> {
-  const { load, stats } = measured;
+  const { load, stats, gpu: gpuSampling } = measured;
   const metrics = summarizeRun(load.records, {
     ...(request.slo ? { slo: request.slo } : {}),
+    ...(request.sloPercentiles ? { sloPercentiles: request.sloPercentiles } : {}),
     ...(load.window ? { window: load.window } : {}),
   });
   const crossCheck = crossCheckEngine(
     load.records,
     engineCounterDeltas(request.engine.engine, load.engineCounters?.deltas),
   );
+  const gpu = gpuSampling ? summarizeGpu(gpuSampling.samples, metrics.window, metrics.tokens.outputTotal) : null;
   const warnings = [...load.warnings];
+  if (gpuSampling && !gpu) warnings.push(`no GPU samples: ${gpuSampling.reason ?? 'nvidia-smi printed none'}`);
   if (metrics.requests.succeeded === 0 && metrics.requests.total > 0) {
     warnings.push(`no request succeeded: ${JSON.stringify(metrics.requests.errorsByKind)}`);
   }
@@ -302,6 +323,7 @@ async function writeRun(
     selfCheck: load.selfCheck,
     crossCheck,
     resources: stats?.summary ?? null,
+    gpu,
     limits: request.engine.limits,
     load: request.load,
     warnings,
@@ -320,6 +342,7 @@ async function writeRun(
     facts,
     crossCheck,
     warnings,
+    gpu,
   });
   await writeResultDir(identity.resultDir, {
     metrics: { ...document },
@@ -330,6 +353,9 @@ async function writeRun(
       'hardware.json': `${JSON.stringify(identity.hardware, null, 2)}\n`,
       'run.json': `${JSON.stringify({ engine: request.engine, load: request.load, config: request.config, kittVersion: request.kittVersion, wallAnchor: load.wallAnchor }, null, 2)}\n`,
       ...(stats ? { 'stats.jsonl': formatStatsJsonl(stats.samples, load.wallAnchor.monotonicMs) } : {}),
+      ...(gpuSampling?.samples.length
+        ? { 'gpu.jsonl': gpuSamplesJsonl(gpuSampling.samples, load.wallAnchor.monotonicMs) }
+        : {}),
     },
   });
   return { metrics, document, warnings };

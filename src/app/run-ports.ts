@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import type { KittConfig } from '../config/config-schema.js';
+import { monotonicClock } from '../core/clock.js';
 import { KittError } from '../core/errors.js';
 import type { Progress } from '../core/progress.js';
 import { engineDefinition } from '../engines/catalog.js';
@@ -9,6 +10,7 @@ import { createInfluxWriter, type InfluxWriter } from '../export/influx-writer.j
 import type { RunLabels } from '../export/metric-point.js';
 import { type MetricsServer, RunMetricsExporter, serveMetrics } from '../export/prometheus-exporter.js';
 import { collectHardware } from '../hardware/fingerprint.js';
+import { startGpuSampler } from '../hardware/gpu-sampler.js';
 import type { LoadTarget } from '../load/load-target.js';
 import { runLoad } from '../load/run-load.js';
 import { ensureDefaultModel } from '../models/default-model.js';
@@ -52,6 +54,7 @@ export async function createRunPorts(options: RunPortsOptions): Promise<Closable
     targetFor,
     runLoad: (spec, target, context) => runLoad(spec, target, context),
     watchResources: (engine, onSample) => watchResources(starter, engine, onSample),
+    watchGpus: () => startGpuSampler({ nowMs: () => monotonicClock.nowMs() }),
     collectHardware: () => collectHardware({ env, dockerTimeoutMs: 1_000 }),
     startMonitoring: async (labels: RunLabels) => {
       const port =

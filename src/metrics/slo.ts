@@ -54,7 +54,7 @@ export type SloPercentile = (typeof SLO_PERCENTILES)[number];
 
 /** The example every help text, doc and error message shows (both commands take it). */
 export const SLO_EXAMPLE = 'ttft=500ms,tpot=50ms';
-/** A percentile term, for the commands that judge percentiles (kitt calibrate). */
+/** A percentile term: judged once against a run (kitt run) or against each window (kitt calibrate). */
 export const SLO_PERCENTILE_EXAMPLE = 'ttft-p99=800ms';
 
 /**

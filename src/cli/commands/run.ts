@@ -6,7 +6,7 @@ import { loadConfig } from '../../config/load-config.js';
 import { newRunId } from '../../core/ids.js';
 import { catalogModes, DEFAULT_ENGINE, ENGINE_NAMES } from '../../engines/catalog.js';
 import { LOAD_KINDS } from '../../load/load-spec.js';
-import { SLO_EXAMPLE } from '../../metrics/slo.js';
+import { SLO_EXAMPLE, SLO_PERCENTILE_EXAMPLE } from '../../metrics/slo.js';
 import type { CliContext } from '../cli-context.js';
 import { interruptedRunError, renderRunOutcome, runOutcomeJson } from '../render-run.js';
 import { readPackageVersion } from '../version.js';
@@ -67,7 +67,10 @@ export function registerRunCommand(program: Command, context: CliContext): void 
     .option('--seed <n>', 'seed of the synthetic prompts')
     .option('--prompt-salt <salt>', "replay a run's prompts: the salt recorded in its run.json (default: a fresh one)")
     .option('--shared-prefix <tokens>x<groups>', 'prompts in each group share their first tokens, e.g. 512x4')
-    .option('--slo <terms>', `per-request SLO for goodput, e.g. ${SLO_EXAMPLE} (bare number: ms)`)
+    .option(
+      '--slo <terms>',
+      `SLO: per-request bounds for goodput (${SLO_EXAMPLE}) and percentile terms judged on the run (${SLO_PERCENTILE_EXAMPLE}); a bare number is ms`,
+    )
     .option('-o, --output <dir>', 'result directory (default: KITT_HOME/results/<run id>)')
     .option('--config <path>', 'config file (default: ./kitt.yaml or KITT_HOME/config.yaml)')
     .option('--prometheus-port <n>', 'serve live metrics for Prometheus on this port during the run')
@@ -116,6 +119,7 @@ Every problem with the options is reported at once, before anything starts.
           engine: plan.engine,
           load: plan.load,
           ...(plan.slo ? { slo: plan.slo } : {}),
+          ...(plan.sloPercentiles ? { sloPercentiles: plan.sloPercentiles } : {}),
           home: loaded.home,
           ...(flags.output ? { resultDir: flags.output } : {}),
           config,
