@@ -17,7 +17,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus as hostCpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { calibrateContainer } from '../src/app/calibrate-container.js';
+import { calibrateContainer } from '../src/app/calibrate/calibrate-container.js';
 import type { CalibrationPolicy } from '../src/calibrate/plan-next-window.js';
 import { type JudgedWindow, judgeWindow, type WindowMeasurement } from '../src/calibrate/window-verdict.js';
 import { silentProgress } from '../src/core/progress.js';

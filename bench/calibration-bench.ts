@@ -5,8 +5,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { samplesWithin, withQuotaThreads } from '../src/app/calibrate-container.js';
-import { createCalibrationPorts } from '../src/app/calibrate-ports.js';
+import { samplesWithin, withQuotaThreads } from '../src/app/calibrate/calibrate-container.js';
+import { createCalibrationPorts } from '../src/app/calibrate/calibrate-ports.js';
 import { summarizeWindow } from '../src/calibrate/summarize-window.js';
 import type { WindowMeasurement } from '../src/calibrate/window-verdict.js';
 import { newRunId } from '../src/core/ids.js';

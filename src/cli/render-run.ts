@@ -1,4 +1,4 @@
-import type { RunOutcome } from '../app/run-benchmark.js';
+import type { RunOutcome } from '../app/run/run-benchmark.js';
 import { KittError } from '../core/errors.js';
 import { renderSummaryTable } from '../metrics/render-summary.js';
 

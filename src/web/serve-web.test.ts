@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { listRuns, toRunListing } from '../app/run-listing.js';
+import { listRuns, toRunListing } from '../app/shared/run-listing.js';
 import { DEFAULT_CONFIG } from '../config/config-schema.js';
 import { openStore } from '../store/open-store.js';
 import { serveWeb } from './serve-web.js';

@@ -1,4 +1,4 @@
-import { listRuns, toRunListing } from '../app/run-listing.js';
+import { listRuns, toRunListing } from '../app/shared/run-listing.js';
 import type { KittConfig } from '../config/config-schema.js';
 import { defaultStorePath, openStore } from '../store/open-store.js';
 import { type StartedWebServer, startWebServer } from './web-server.js';

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { type Command, Option } from 'commander';
-import { calibrateContainer, formatCalibrationTable } from '../../app/calibrate-container.js';
-import { type CalibrateCommandFlags, planCalibrationRun } from '../../app/calibrate-options.js';
-import { CALIBRATION_PROMPTS, createCalibrationPorts } from '../../app/calibrate-ports.js';
+import { calibrateContainer, formatCalibrationTable } from '../../app/calibrate/calibrate-container.js';
+import { type CalibrateCommandFlags, planCalibrationRun } from '../../app/calibrate/calibrate-options.js';
+import { CALIBRATION_PROMPTS, createCalibrationPorts } from '../../app/calibrate/calibrate-ports.js';
 import { newRunId } from '../../core/ids.js';
 import { ensureWritableDir, homePaths, resolveKittHome } from '../../core/kitt-home.js';
 import { catalogModes } from '../../engines/catalog.js';

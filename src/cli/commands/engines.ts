@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { engineRequestFrom } from '../../app/engine-options.js';
+import { engineRequestFrom } from '../../app/shared/engine-options.js';
 import { newRunId } from '../../core/ids.js';
 import { catalogModes, ENGINE_NAMES } from '../../engines/catalog.js';
 import { describeEngines } from '../../engines/describe-engines.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { listRuns, showRun } from '../../app/run-listing.js';
+import { listRuns, showRun } from '../../app/shared/run-listing.js';
 import { loadConfig } from '../../config/load-config.js';
 import { KittError } from '../../core/errors.js';
 import { defaultStorePath, openStore } from '../../store/open-store.js';

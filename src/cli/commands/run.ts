@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
-import { runBenchmark } from '../../app/run-benchmark.js';
-import { planRun, type RunFlags } from '../../app/run-plan.js';
-import { createRunPorts } from '../../app/run-ports.js';
+import { runBenchmark } from '../../app/run/run-benchmark.js';
+import { planRun, type RunFlags } from '../../app/run/run-plan.js';
+import { createRunPorts } from '../../app/run/run-ports.js';
 import { loadConfig } from '../../config/load-config.js';
 import { newRunId } from '../../core/ids.js';
 import { catalogModes, DEFAULT_ENGINE, ENGINE_NAMES } from '../../engines/catalog.js';

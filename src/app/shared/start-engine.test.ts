@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEFAULT_CONFIG, type KittConfig } from '../config/config-schema.js';
-import { KittError } from '../core/errors.js';
+import { DEFAULT_CONFIG, type KittConfig } from '../../config/config-schema.js';
+import { KittError } from '../../core/errors.js';
 import { assertEngineNames, engineSettingsFrom } from './start-engine.js';
 
 const withEngines = (engines: KittConfig['engines'], run: Partial<KittConfig['run']> = {}): KittConfig => ({

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { KittError } from '../core/errors.js';
-import { OptionIssues } from '../core/option-issues.js';
+import { KittError } from '../../core/errors.js';
+import { OptionIssues } from '../../core/option-issues.js';
 import { calibrationSettingsFrom, planCalibrationRun, readCpuBand, readLatencySlo } from './calibrate-options.js';
 
 const defaults = {

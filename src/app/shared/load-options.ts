@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import type { KittConfig } from '../config/config-schema.js';
-import { flagValues } from '../core/flag-values.js';
-import { OptionIssues } from '../core/option-issues.js';
-import { readDurationMs } from '../core/units.js';
-import { LOAD_KINDS, type LoadKind, type LoadSpec, validateLoadSpec } from '../load/load-spec.js';
-import { parseSharedPrefix } from '../load/prompt-spec.js';
+import type { KittConfig } from '../../config/config-schema.js';
+import { flagValues } from '../../core/flag-values.js';
+import { OptionIssues } from '../../core/option-issues.js';
+import { readDurationMs } from '../../core/units.js';
+import { LOAD_KINDS, type LoadKind, type LoadSpec, validateLoadSpec } from '../../load/load-spec.js';
+import { parseSharedPrefix } from '../../load/prompt-spec.js';
 
 /** The load flags of `kitt run`, as commander hands them over (strings). */
 export interface LoadFlags {

@@ -3,8 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { DEFAULT_CONFIG } from '../config/config-schema.js';
-import { KittError } from '../core/errors.js';
+import { DEFAULT_CONFIG } from '../../config/config-schema.js';
+import { KittError } from '../../core/errors.js';
 import { type LoadFlags, loadSpecFrom } from './load-options.js';
 
 test('no flags gives the config default: a short fixed-concurrency load with a warmup', () => {

@@ -1,24 +1,23 @@
-import type { ContainerSample } from '../calibrate/summarize-window.js';
-import { findConfigFile, loadConfig } from '../config/load-config.js';
-import { updateConfigFile } from '../config/update-config-file.js';
-import { type Clock, monotonicClock } from '../core/clock.js';
-import { KittError } from '../core/errors.js';
-import { homePaths } from '../core/kitt-home.js';
-import { type Progress, silentProgress } from '../core/progress.js';
-import { enforcesLimits } from '../engines/catalog.js';
-import type { RunningEngine, StoppedEngine } from '../engines/engine.js';
-import { engineMetricsOf } from '../engines/engine-target.js';
-import type { LoadSpec } from '../load/load-spec.js';
-import type { LoadTarget } from '../load/load-target.js';
-import { type PreparedPrompts, preparePrompts } from '../load/prompt-source.js';
-import type { PromptSpec } from '../load/prompt-spec.js';
-import { runLoad, scrapeMetrics } from '../load/run-load.js';
-import { tokenizeClient } from '../load/tokenize-client.js';
-import type { StatsSample } from '../runtime/container-runtime.js';
-import { type StatsSource, sampleStats } from '../runtime/sample-stats.js';
+import type { ContainerSample } from '../../calibrate/summarize-window.js';
+import { findConfigFile, loadConfig } from '../../config/load-config.js';
+import { updateConfigFile } from '../../config/update-config-file.js';
+import { type Clock, monotonicClock } from '../../core/clock.js';
+import { KittError } from '../../core/errors.js';
+import { homePaths } from '../../core/kitt-home.js';
+import { type Progress, silentProgress } from '../../core/progress.js';
+import { enforcesLimits } from '../../engines/catalog.js';
+import type { RunningEngine, StoppedEngine } from '../../engines/engine.js';
+import { engineMetricsOf, loadTargetOf } from '../../engines/engine-target.js';
+import type { LoadSpec } from '../../load/load-spec.js';
+import type { LoadTarget } from '../../load/load-target.js';
+import { type PreparedPrompts, preparePrompts } from '../../load/prompt-source.js';
+import type { PromptSpec } from '../../load/prompt-spec.js';
+import { runLoad, scrapeMetrics } from '../../load/run-load.js';
+import { tokenizeClient } from '../../load/tokenize-client.js';
+import type { StatsSample } from '../../runtime/container-runtime.js';
+import { type StatsSource, sampleStats } from '../../runtime/sample-stats.js';
+import { createEngineStarter, type EngineStarter } from '../shared/start-engine.js';
 import { type CalibrationPorts, type CalibrationResult, limitsKey } from './calibrate-container.js';
-import { targetFor } from './run-ports.js';
-import { createEngineStarter, type EngineStarter } from './start-engine.js';
 
 /** What calibration sends by default: short requests, so short windows still hold many of them. */
 export const CALIBRATION_PROMPTS = {
@@ -173,7 +172,7 @@ export function saveRateToConfig(path: string, result: CalibrationResult): void 
 async function saveToStore(url: string, result: CalibrationResult, resultDir: string): Promise<void> {
   if (result.rate === undefined) return;
   // imported here so a calibration that never saves does not load the database drivers
-  const { openStore } = await import('../store/open-store.js');
+  const { openStore } = await import('../../store/open-store.js');
   const store = await openStore(url);
   try {
     await store.recordRunStarted({
@@ -207,7 +206,7 @@ async function saveToStore(url: string, result: CalibrationResult, resultDir: st
 
 /** Where load goes for a running engine: as for a run, but windows do not scrape /metrics (the sampler reads the queue gauge). */
 export function loadTargetFor(engine: RunningEngine): LoadTarget {
-  return { ...targetFor(engine), metricsPath: null };
+  return { ...loadTargetOf(engine), metricsPath: null };
 }
 
 async function preparePromptsFor(spec: PromptSpec, target: LoadTarget, signal: AbortSignal): Promise<PreparedPrompts> {

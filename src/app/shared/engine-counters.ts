@@ -1,5 +1,5 @@
-import { engineMetricsOf } from '../engines/engine-target.js';
-import type { EngineCounterDeltas } from '../metrics/engine-cross-check.js';
+import { engineMetricsOf } from '../../engines/engine-target.js';
+import type { EngineCounterDeltas } from '../../metrics/engine-cross-check.js';
 
 function sumSeries(deltas: Readonly<Record<string, number>>, names: readonly string[]): number | undefined {
   let total: number | undefined;

@@ -1,15 +1,15 @@
-import { configuredEngineNames, engineConfigOf, type KittConfig } from '../config/config-schema.js';
-import { KittError } from '../core/errors.js';
-import { resolveKittHome } from '../core/kitt-home.js';
-import type { Progress } from '../core/progress.js';
-import { parseDurationMs } from '../core/units.js';
-import { ENGINE_NAMES, isEngineName, parseEngineName } from '../engines/catalog.js';
-import type { EngineRequest, RunningEngine } from '../engines/engine.js';
-import type { EngineSettings } from '../engines/engine-settings.js';
-import { startEngine } from '../engines/start-engine.js';
-import { createDockerRuntime, type DockerRuntime } from '../runtime/docker/docker-runtime.js';
-import { ProcessRuntime } from '../runtime/process/process-runtime.js';
-import type { StatsSource } from '../runtime/sample-stats.js';
+import { configuredEngineNames, engineConfigOf, type KittConfig } from '../../config/config-schema.js';
+import { KittError } from '../../core/errors.js';
+import { resolveKittHome } from '../../core/kitt-home.js';
+import type { Progress } from '../../core/progress.js';
+import { parseDurationMs } from '../../core/units.js';
+import { ENGINE_NAMES, isEngineName, parseEngineName } from '../../engines/catalog.js';
+import type { EngineRequest, RunningEngine } from '../../engines/engine.js';
+import type { EngineSettings } from '../../engines/engine-settings.js';
+import { startEngine } from '../../engines/start-engine.js';
+import { createDockerRuntime, type DockerRuntime } from '../../runtime/docker/docker-runtime.js';
+import { ProcessRuntime } from '../../runtime/process/process-runtime.js';
+import type { StatsSource } from '../../runtime/sample-stats.js';
 
 /** Starts engines in any mode with the right runtime, and knows how to sample them. */
 export interface EngineStarter {

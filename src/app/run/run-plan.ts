@@ -1,13 +1,13 @@
-import type { KittConfig, LimitsConfig } from '../config/config-schema.js';
-import { flagValues } from '../core/flag-values.js';
-import { OptionIssues } from '../core/option-issues.js';
-import type { EngineName, EngineRequest } from '../engines/engine.js';
-import { planLoad } from '../load/load-plan.js';
-import type { LoadSpec } from '../load/load-spec.js';
-import { checkDataset } from '../load/prompt-source.js';
-import { percentileTerms, readSlo, requestBounds, type SloBounds, type SloTerm } from '../metrics/slo.js';
-import { type EngineFlags, readEngineRequest } from './engine-options.js';
-import { type LoadFlags, readLoadSpec } from './load-options.js';
+import type { KittConfig, LimitsConfig } from '../../config/config-schema.js';
+import { flagValues } from '../../core/flag-values.js';
+import { OptionIssues } from '../../core/option-issues.js';
+import type { EngineName, EngineRequest } from '../../engines/engine.js';
+import { planLoad } from '../../load/load-plan.js';
+import type { LoadSpec } from '../../load/load-spec.js';
+import { checkDataset } from '../../load/prompt-source.js';
+import { percentileTerms, readSlo, requestBounds, type SloBounds, type SloTerm } from '../../metrics/slo.js';
+import { type EngineFlags, readEngineRequest } from '../shared/engine-options.js';
+import { type LoadFlags, readLoadSpec } from '../shared/load-options.js';
 
 /** The flags of `kitt run` that shape what is run, as commander hands them over (strings). */
 export interface RunFlags extends EngineFlags, LoadFlags {

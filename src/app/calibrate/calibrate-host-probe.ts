@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { startEventLoopDelay } from '../load/event-loop-delay.js';
+import { startEventLoopDelay } from '../../load/event-loop-delay.js';
 
 /** How responsive the host stayed while the engine was loaded. */
 export interface HostResponsiveness {

@@ -1,15 +1,15 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CalibrationPolicy, WindowPlan, WindowRecord } from '../calibrate/plan-next-window.js';
-import { planNextWindow } from '../calibrate/plan-next-window.js';
-import { type ContainerSample, summarizeWindow } from '../calibrate/summarize-window.js';
-import { judgeWindow, type WindowMeasurement, type WindowVerdict } from '../calibrate/window-verdict.js';
-import type { Clock } from '../core/clock.js';
-import { KittError } from '../core/errors.js';
-import type { Progress } from '../core/progress.js';
-import { formatBytes } from '../core/units.js';
-import type { EngineExit, EngineRequest, ResourceLimits, RunningEngine } from '../engines/engine.js';
-import type { RequestRecord } from '../metrics/request-record.js';
+import type { CalibrationPolicy, WindowPlan, WindowRecord } from '../../calibrate/plan-next-window.js';
+import { planNextWindow } from '../../calibrate/plan-next-window.js';
+import { type ContainerSample, summarizeWindow } from '../../calibrate/summarize-window.js';
+import { judgeWindow, type WindowMeasurement, type WindowVerdict } from '../../calibrate/window-verdict.js';
+import type { Clock } from '../../core/clock.js';
+import { KittError } from '../../core/errors.js';
+import type { Progress } from '../../core/progress.js';
+import { formatBytes } from '../../core/units.js';
+import type { EngineExit, EngineRequest, ResourceLimits, RunningEngine } from '../../engines/engine.js';
+import type { RequestRecord } from '../../metrics/request-record.js';
 import { type HostResponsiveness, startHostProbe } from './calibrate-host-probe.js';
 
 /**

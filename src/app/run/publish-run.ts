@@ -1,13 +1,13 @@
-import { toEpochMs } from '../core/clock.js';
-import type { Progress } from '../core/progress.js';
-import type { InfluxWriter } from '../export/influx-writer.js';
-import type { MetricPoint, RunLabels } from '../export/metric-point.js';
-import type { RequestObservation, RunMetricsExporter } from '../export/prometheus-exporter.js';
-import { requestPoint, runPoint } from '../export/run-points.js';
-import type { LoadResult } from '../load/run-load.js';
-import { deriveRequestMetrics } from '../metrics/request-metrics.js';
-import type { RequestRecord } from '../metrics/request-record.js';
-import type { RunMetrics } from '../metrics/summarize-run.js';
+import { toEpochMs } from '../../core/clock.js';
+import type { Progress } from '../../core/progress.js';
+import type { InfluxWriter } from '../../export/influx-writer.js';
+import type { MetricPoint, RunLabels } from '../../export/metric-point.js';
+import type { RequestObservation, RunMetricsExporter } from '../../export/prometheus-exporter.js';
+import { requestPoint, runPoint } from '../../export/run-points.js';
+import type { LoadResult } from '../../load/run-load.js';
+import { deriveRequestMetrics } from '../../metrics/request-metrics.js';
+import type { RequestRecord } from '../../metrics/request-record.js';
+import type { RunMetrics } from '../../metrics/summarize-run.js';
 
 /** What one measured request tells the monitoring backends. */
 export function observationOf(record: RequestRecord): RequestObservation {

@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
-import { DEFAULT_CONFIG, type KittConfig } from '../config/config-schema.js';
-import { mergeConfig } from '../config/load-config.js';
-import { KittError } from '../core/errors.js';
+import { DEFAULT_CONFIG, type KittConfig } from '../../config/config-schema.js';
+import { mergeConfig } from '../../config/load-config.js';
+import { KittError } from '../../core/errors.js';
 import { planRun } from './run-plan.js';
 
 const context = { runId: 'r' };

@@ -3,13 +3,13 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { CalibrationPolicy } from '../calibrate/plan-next-window.js';
-import type { ContainerSample } from '../calibrate/summarize-window.js';
-import { KittError } from '../core/errors.js';
-import { silentProgress } from '../core/progress.js';
-import type { EngineExit, RunningEngine } from '../engines/engine.js';
-import type { RequestRecord } from '../metrics/request-record.js';
-import { ManualClock } from '../testing/manual-clock.js';
+import type { CalibrationPolicy } from '../../calibrate/plan-next-window.js';
+import type { ContainerSample } from '../../calibrate/summarize-window.js';
+import { KittError } from '../../core/errors.js';
+import { silentProgress } from '../../core/progress.js';
+import type { EngineExit, RunningEngine } from '../../engines/engine.js';
+import type { RequestRecord } from '../../metrics/request-record.js';
+import { ManualClock } from '../../testing/manual-clock.js';
 import { type CalibrationPorts, calibrateContainer, formatCalibrationTable, limitsKey } from './calibrate-container.js';
 
 /**

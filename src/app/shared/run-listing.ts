@@ -1,5 +1,5 @@
-import { KittError } from '../core/errors.js';
-import type { Store, StoredRun } from '../store/store-types.js';
+import { KittError } from '../../core/errors.js';
+import type { Store, StoredRun } from '../../store/store-types.js';
 
 /** One line of a run list: what a person scans for, not the whole stored document. */
 export interface RunListing {

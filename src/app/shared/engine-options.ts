@@ -1,17 +1,17 @@
-import type { LimitsConfig } from '../config/config-schema.js';
-import { KittError } from '../core/errors.js';
-import { flagValues } from '../core/flag-values.js';
-import { OptionIssues } from '../core/option-issues.js';
-import { readBytes } from '../core/units.js';
-import { assertModeSupported, DEFAULT_ENGINE, defaultModeOf, parseEngineName } from '../engines/catalog.js';
+import type { LimitsConfig } from '../../config/config-schema.js';
+import { KittError } from '../../core/errors.js';
+import { flagValues } from '../../core/flag-values.js';
+import { OptionIssues } from '../../core/option-issues.js';
+import { readBytes } from '../../core/units.js';
+import { assertModeSupported, DEFAULT_ENGINE, defaultModeOf, parseEngineName } from '../../engines/catalog.js';
 import {
   ENGINE_MODES,
   type EngineMode,
   type EngineName,
   type EngineRequest,
   type ResourceLimits,
-} from '../engines/engine.js';
-import { parseGpus } from '../engines/gpu-selection.js';
+} from '../../engines/engine.js';
+import { parseGpus } from '../../engines/gpu-selection.js';
 
 /** The engine flags `kitt run` and `kitt calibrate` share, as commander hands them over (strings). */
 export interface EngineFlags {

@@ -1,12 +1,12 @@
-import type { CalibrationPolicy } from '../calibrate/plan-next-window.js';
-import type { CalibrationObjective, LatencySlo } from '../calibrate/window-verdict.js';
-import { flagValues } from '../core/flag-values.js';
-import { OptionIssues } from '../core/option-issues.js';
-import type { EngineRequest } from '../engines/engine.js';
-import type { PromptSpec } from '../load/prompt-spec.js';
-import { readSlo, SLO_EXAMPLE, SLO_PERCENTILE_EXAMPLE, type SloTerm } from '../metrics/slo.js';
+import type { CalibrationPolicy } from '../../calibrate/plan-next-window.js';
+import type { CalibrationObjective, LatencySlo } from '../../calibrate/window-verdict.js';
+import { flagValues } from '../../core/flag-values.js';
+import { OptionIssues } from '../../core/option-issues.js';
+import type { EngineRequest } from '../../engines/engine.js';
+import type { PromptSpec } from '../../load/prompt-spec.js';
+import { readSlo, SLO_EXAMPLE, SLO_PERCENTILE_EXAMPLE, type SloTerm } from '../../metrics/slo.js';
+import { type EngineFlags, readEngineRequest } from '../shared/engine-options.js';
 import { CALIBRATION_PROMPTS } from './calibrate-ports.js';
-import { type EngineFlags, readEngineRequest } from './engine-options.js';
 
 /** `80-90` → { low: 80, high: 90 }: percent of the container's CPU limit; undefined (and an issue) otherwise. */
 export function readCpuBand(text: string, issues: OptionIssues): { low: number; high: number } | undefined {

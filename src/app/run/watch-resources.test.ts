@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import type { RunningEngine } from '../engines/engine.js';
-import type { StatsSample } from '../runtime/container-runtime.js';
-import { ProcessRuntime } from '../runtime/process/process-runtime.js';
-import type { StatsSource } from '../runtime/sample-stats.js';
+import type { RunningEngine } from '../../engines/engine.js';
+import type { StatsSample } from '../../runtime/container-runtime.js';
+import { ProcessRuntime } from '../../runtime/process/process-runtime.js';
+import type { StatsSource } from '../../runtime/sample-stats.js';
 import { watchResources } from './run-ports.js';
 
 // watchResources only hands the engine to statsSourceFor, which these tests answer themselves.
@@ -79,7 +79,7 @@ test('an engine gone before its first sample ends the wait, and nothing leaves N
   t.after(() => rmSync(home, { recursive: true, force: true }));
   const here = (file: string) => pathToFileURL(join(import.meta.dirname, file)).href;
   const script = `
-    import { ProcessRuntime } from ${JSON.stringify(here('../runtime/process/process-runtime.ts'))};
+    import { ProcessRuntime } from ${JSON.stringify(here('../../runtime/process/process-runtime.ts'))};
     import { watchResources } from ${JSON.stringify(here('./run-ports.ts'))};
     const runtime = new ProcessRuntime({ home: ${JSON.stringify(home)} });
     const ref = await runtime.start({ name: 'short', command: 'true', args: [] });
