@@ -1,5 +1,5 @@
-import { engineCounterDeltas } from '../app/shared/engine-counters.js';
 import { targetFor } from '../app/run/run-ports.js';
+import { engineCounterDeltas } from '../app/shared/engine-counters.js';
 import { engineDefinition } from '../engines/catalog.js';
 import type { EngineExit, RunningEngine } from '../engines/engine.js';
 import { engineMetricsOf } from '../engines/engine-target.js';
