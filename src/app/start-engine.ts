@@ -1,6 +1,7 @@
 import type { KittConfig } from '../config/config-schema.js';
 import { resolveKittHome } from '../core/kitt-home.js';
 import type { Progress } from '../core/progress.js';
+import { revealEnv } from '../core/secret.js';
 import { parseDurationMs } from '../core/units.js';
 import type { EngineRequest, RunningEngine } from '../engines/engine.js';
 import type { EngineSettings } from '../engines/engine-settings.js';
@@ -28,7 +29,7 @@ export function engineSettingsFrom(config: KittConfig): EngineSettings {
     if (!engine) continue;
     if (engine.image) images[name] = engine.image;
     if (engine.args) args[name] = engine.args;
-    if (engine.env) env[name] = engine.env;
+    if (engine.env) env[name] = revealEnv(engine.env);
     if (engine.startupTimeout !== undefined) startupTimeoutMs[name] = parseDurationMs(engine.startupTimeout);
   }
   const profiles = Object.fromEntries(
@@ -37,7 +38,7 @@ export function engineSettingsFrom(config: KittConfig): EngineSettings {
       {
         engine: profile.engine,
         ...(profile.args ? { args: profile.args } : {}),
-        ...(profile.env ? { env: profile.env } : {}),
+        ...(profile.env ? { env: revealEnv(profile.env) } : {}),
         ...(profile.image ? { image: profile.image } : {}),
       },
     ]),
