@@ -1,4 +1,4 @@
-import { InfluxDB, Point, type WriteApi } from '@influxdata/influxdb-client';
+import { InfluxDB, type Logger, Point, setLogger, type WriteApi } from '@influxdata/influxdb-client';
 import { request } from 'undici';
 import { KittError } from '../core/errors.js';
 import { redactUrl, type Secret } from '../core/secret.js';
@@ -51,7 +51,12 @@ export function createInfluxWriter(target: InfluxTarget): InfluxWriter {
   return target.version === 2 ? createV2Writer(target) : createV1Writer(target);
 }
 
+// The client prints every failed attempt, error object and all, straight to the console, outside
+// kitt's progress and its redaction; kitt reports the failure itself (EXPORT_FAILED, URL redacted).
+const QUIET: Logger = { error: () => {}, warn: () => {} };
+
 function createV2Writer(target: Extract<InfluxTarget, { version: 2 }>): InfluxWriter {
+  setLogger(QUIET);
   const writeApi: WriteApi = new InfluxDB({ url: target.url.reveal(), token: target.token.reveal() }).getWriteApi(
     target.org,
     target.bucket,
