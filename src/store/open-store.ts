@@ -78,6 +78,11 @@ const toConfigJson = (value: unknown) =>
       );
 const fromJson = (value: unknown) =>
   typeof value === 'string' ? (JSON.parse(value) as unknown) : (value ?? undefined);
+// rows written before the config was masked are not rewritten, but they are read masked
+const fromConfigJson = (value: unknown) => {
+  const config = fromJson(value);
+  return config === undefined ? undefined : (JSON.parse(toConfigJson(config)!) as unknown);
+};
 const toIso = (value: string | Date | null) =>
   value === null ? undefined : value instanceof Date ? value.toISOString() : new Date(value).toISOString();
 const orUndefined = <T>(value: T | null) => (value === null ? undefined : value);
@@ -95,11 +100,11 @@ function toRun(row: RunsTable): StoredRun {
     modelSizeBytes: row.model_size_bytes === null ? undefined : Number(row.model_size_bytes),
     hardwareFingerprint: orUndefined(row.hardware_fingerprint),
     hardware: fromJson(row.hardware),
-    config: fromJson(row.config),
+    config: fromConfigJson(row.config),
     limits: fromJson(row.limits),
     metrics: fromJson(row.metrics),
     resultPath: orUndefined(row.result_path),
-    error: orUndefined(row.error),
+    error: row.error === null ? undefined : redactUrl(row.error),
   };
 }
 
