@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { format, inspect } from 'node:util';
+import { describeError, KittError } from './errors.js';
 import { redactUrl, revealEnv, SECRET_MASK, Secret } from './secret.js';
 
 test('a secret serialises as the mask however it is turned into text', () => {
@@ -70,7 +71,18 @@ test('redactUrl leaves text without credentials as it is', () => {
     'postgres://kitt@127.0.0.1:5432/kitt',
     'connect ECONNREFUSED 127.0.0.1:5432',
     'mail me at a@b.example: http://host:8080/path',
+    '{"url":"http://h:80","owner":"me@example.com"}',
   ]) {
     assert.equal(redactUrl(text), text);
+  }
+});
+
+test('the final error line has URL credentials removed, whatever wrote the message', () => {
+  const library = new Error('connect failed for postgres://kitt:lib-secret@db/kitt?password=q-secret');
+  const ours = new KittError('STORE_FAILED', 'at ftp://u:msg-secret@h', { hint: 'see https://x:hint-secret@y' });
+  for (const error of [library, ours, 'ftp://u:str-secret@h']) {
+    const line = describeError(error);
+    assert.doesNotMatch(line, /secret/, line);
+    assert.match(line, /\*{8}@/);
   }
 });

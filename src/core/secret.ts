@@ -56,8 +56,8 @@ export const SECRET_ENV_NAME = /token|passw(?:or)?d|secret|api[_-]?key|access[_-
 // `?password=…`, `&token=…`, `&api_key=…`, InfluxDB 1's `&p=…`: query parameters that carry credentials.
 const SECRET_QUERY = /([?&;](?:[\w.-]*(?:password|passwd|token|secret|key)|p|pwd|sig|signature|auth)=)[^&#\s'"<>]*/gi;
 // scheme://user:password@host: the password is everything between the first ':' and the last '@'
-// of the authority (which ends at the first '/', '?', '#' or space).
-const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/[^\s/?#@:]*:)[^\s/?#]*@/gi;
+// of the authority (which ends at the first '/', '?', '#', space or quote).
+const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/[^\s/?#@:'"`<>]*:)[^\s/?#'"`<>]*@/gi;
 
 /**
  * `text` with the credentials of every URL in it removed: userinfo passwords and query parameters
