@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { describeError, EXIT_CODES, exitCodeOf, KittError } from '../core/errors.js';
+import { redactUrl } from '../core/secret.js';
 import { type CliContext, createCliContext } from './cli-context.js';
 import { readPackageVersion } from './version.js';
 
@@ -36,7 +37,7 @@ export async function runProgram(spec: ProgramSpec, argv: string[]): Promise<num
     // help and version leave through here with code 0; usage errors were already printed
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_CODES.USAGE;
     context.stderr.write(`error: ${describeError(error)}\n`);
-    if (debug && error instanceof Error) context.stderr.write(`${error.stack}\n`);
+    if (debug && error instanceof Error) context.stderr.write(`${redactUrl(error.stack ?? '')}\n`);
     if (!(error instanceof KittError) && !debug) {
       context.stderr.write('this is a bug in kitt; run with --debug for the stack trace\n');
     }

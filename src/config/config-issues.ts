@@ -1,4 +1,6 @@
 import type { z } from 'zod';
+import { redactUrl, SECRET_ENV_NAME, SECRET_MASK } from '../core/secret.js';
+import { SECRET_KEYS } from './config-schema.js';
 
 /** One problem in the config: where it is (key path), what is wrong and what is allowed. */
 export interface ConfigIssue {
@@ -38,9 +40,14 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   return node;
 }
 
-function describeValue(value: unknown): string | undefined {
+/** The value as an error quotes it: secrets masked, URL credentials removed before it is shortened. */
+function describeValue(value: unknown, path: readonly PropertyKey[]): string | undefined {
   if (value === undefined) return undefined;
-  const text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
+  const key = String(path[path.length - 1] ?? '');
+  const inEnv = path.length >= 2 && path[path.length - 2] === 'env';
+  // a rejected value is not a Secret yet, so its key says whether it may be quoted
+  if (SECRET_KEYS.has(key) || (inEnv && SECRET_ENV_NAME.test(key))) return SECRET_MASK;
+  const text = redactUrl(typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value)));
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
@@ -104,7 +111,7 @@ const TYPE_NAMES: Record<string, string> = {
  */
 export function describeIssues(schema: z.ZodType, input: unknown, issues: readonly z.core.$ZodIssue[]): ConfigIssue[] {
   return issues.flatMap((issue): ConfigIssue[] => {
-    const got = describeValue(valueAt(input, issue.path));
+    const got = describeValue(valueAt(input, issue.path), issue.path);
     // a message the schema wrote itself already says what is allowed
     if (issue.code !== 'unrecognized_keys' && !ZOD_DEFAULT_MESSAGE.test(issue.message)) {
       return [valueIssue(issue.path, issue.message, got ?? 'nothing')];

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SECRET_ENV_NAME, Secret } from '../core/secret.js';
 import { DURATION_EXAMPLES, readBytes, readDurationMs, SIZE_EXAMPLES } from '../core/units.js';
 
 /**
@@ -22,7 +23,18 @@ const duration = z
 const PORT = 'an integer from 1 to 65535';
 const port = z.int({ error: PORT }).min(1, { error: PORT }).max(65_535, { error: PORT });
 const positiveInt = z.int({ error: 'a whole number of at least 1' }).min(1, { error: 'a whole number of at least 1' });
-const stringMap = z.record(z.string(), z.string());
+// Secrets are wrapped here, at the boundary, so the config that reaches run.json, the store and
+// every message carries a Secret that serialises as the mask (core/secret).
+const secret = z.string().transform((value) => new Secret(value));
+/** Environment for an engine: values of credential-like names (HF_TOKEN, *_API_KEY) become Secrets. */
+const envMap = z
+  .record(z.string(), z.string())
+  .transform(
+    (env) =>
+      Object.fromEntries(
+        Object.entries(env).map(([name, value]) => [name, SECRET_ENV_NAME.test(name) ? new Secret(value) : value]),
+      ) as Record<string, string | Secret>,
+  );
 
 export const limitsSchema = z.strictObject({
   memory: size.optional(),
@@ -48,7 +60,7 @@ export const engineConfigSchema = z.strictObject({
   /** The port the engine listens on when --port is not given (before run.port and the catalog's). */
   port: port.optional(),
   args: z.array(z.string()).optional(),
-  env: stringMap.optional(),
+  env: envMap.optional(),
   startupTimeout: duration.optional(),
 });
 
@@ -57,7 +69,7 @@ const engineName = z.string().min(1, { error: 'an engine name (kitt engines list
 export const engineProfileSchema = z.strictObject({
   engine: engineName,
   args: z.array(z.string()).optional(),
-  env: stringMap.optional(),
+  env: envMap.optional(),
   image: z.string().min(1).optional(),
   /** Limits of a run with this profile (run.profile): over `limits`, under the flags. */
   limits: limitsSchema.optional(),
@@ -94,6 +106,7 @@ export const configSchema = z.strictObject({
         .refine((url) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(url) || /^postgres(?:ql)?:\/\//i.test(url), {
           message: 'a SQLite file path or a postgres:// URL',
         })
+        .transform(Secret.url)
         .optional(),
     })
     .optional(),
@@ -104,14 +117,17 @@ export const configSchema = z.strictObject({
         .optional(),
       influx: z
         .strictObject({
-          url: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }).optional(),
+          url: z
+            .url({ protocol: /^https?$/, error: 'an http:// or https:// URL' })
+            .transform(Secret.url)
+            .optional(),
           version: z.union([z.literal(1), z.literal(2)]).optional(),
           org: z.string().optional(),
           bucket: z.string().optional(),
-          token: z.string().optional(),
+          token: secret.optional(),
           database: z.string().optional(),
           username: z.string().optional(),
-          password: z.string().optional(),
+          password: secret.optional(),
         })
         .optional(),
     })
@@ -158,19 +174,20 @@ export interface KittConfig {
     readonly [engine: string]: EngineConfig | Readonly<Record<string, EngineProfileConfig>> | undefined;
   };
   readonly limits: LimitsConfig;
-  readonly store: { readonly url?: string | undefined };
+  /** url: a SQLite path or postgres:// URL, a Secret because the URL may carry a password. */
+  readonly store: { readonly url?: Secret | undefined };
   readonly export: {
     /** host: the address /metrics binds; loopback unless set (0.0.0.0 serves other machines). */
     readonly prometheus: { readonly enabled: boolean; readonly port: number; readonly host: string };
     readonly influx: {
-      readonly url?: string | undefined;
+      readonly url?: Secret | undefined;
       readonly version: 1 | 2;
       readonly org?: string | undefined;
       readonly bucket?: string | undefined;
-      readonly token?: string | undefined;
+      readonly token?: Secret | undefined;
       readonly database?: string | undefined;
       readonly username?: string | undefined;
-      readonly password?: string | undefined;
+      readonly password?: Secret | undefined;
     };
   };
   readonly compute: {
@@ -206,5 +223,5 @@ export function configuredEngineNames(config: Pick<KittConfig, 'engines'>): stri
   return Object.keys(config.engines).filter((key) => key !== 'profiles');
 }
 
-/** Keys whose values are secrets: `kitt config show` prints them masked. */
+/** Keys whose values are secrets: they load as Secrets, and config errors do not quote them. */
 export const SECRET_KEYS: ReadonlySet<string> = new Set(['token', 'password']);

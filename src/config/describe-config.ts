@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { redactUrl, SECRET_MASK, Secret } from '../core/secret.js';
 import { formatKeyPath } from './config-issues.js';
 import { SECRET_KEYS } from './config-schema.js';
 import type { ConfigSource, LoadedConfig } from './load-config.js';
@@ -10,25 +11,22 @@ export interface ConfigEntry {
   readonly source: ConfigSource;
 }
 
-const MASK = '********';
-
-/** Hides passwords in `postgres://user:secret@host/db`. */
-export function maskUrlPassword(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]+:)[^@]*@/i, `$1${MASK}@`);
-}
-
+// The loader has wrapped every secret already (a Secret prints as the mask or the redacted URL);
+// the key names and the URL check stay as a second guard for values built by hand.
 function maskValue(keys: readonly string[], value: unknown): unknown {
   const last = keys[keys.length - 1] ?? '';
-  if (SECRET_KEYS.has(last) && typeof value === 'string' && value.length > 0) return MASK;
-  if (typeof value === 'string' && last === 'url') return maskUrlPassword(value);
+  if (value instanceof Secret) return value.toString();
+  if (SECRET_KEYS.has(last) && typeof value === 'string' && value.length > 0) return SECRET_MASK;
+  if (typeof value === 'string' && last === 'url') return redactUrl(value);
   return value;
 }
 
-const isEmptyObject = (value: unknown) =>
-  value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0;
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(value));
+const isEmptyObject = (value: unknown) => isPlainObject(value) && Object.keys(value).length === 0;
 
 function walk(value: unknown, keys: string[], out: Array<[string[], unknown]>): void {
-  if (value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length > 0) {
+  if (isPlainObject(value) && Object.keys(value).length > 0) {
     for (const [key, inner] of Object.entries(value)) walk(inner, [...keys, key], out);
   } else if (value !== undefined && keys.length > 0) {
     out.push([keys, value]);
@@ -74,7 +72,7 @@ export function describeConfigJson(loaded: LoadedConfig): {
   sources: Record<string, ConfigSource>;
 } {
   const mask = (value: unknown, keys: string[]): unknown => {
-    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    if (isPlainObject(value)) {
       return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, mask(inner, [...keys, key])]));
     }
     return maskValue(keys, value);

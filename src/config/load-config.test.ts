@@ -3,7 +3,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { KittError } from '../core/errors.js';
+import { inspect } from 'node:util';
+import { describeError, KittError } from '../core/errors.js';
+import { revealed, Secret } from '../core/secret.js';
+import { engineConfigOf } from './config-schema.js';
 import { describeConfig, describeConfigJson } from './describe-config.js';
 import { findConfigFile, loadConfig } from './load-config.js';
 
@@ -155,7 +158,51 @@ test('config show masks tokens, passwords and the password in a store URL', (t) 
   assert.equal(store?.source, 'env:KITT_STORE_URL');
   assert.equal(entries.find((entry) => entry.keyPath === 'export.influx.token')?.value, '********');
   // the effective config itself keeps the real secret for the code that needs it
-  assert.equal(loaded.config.export.influx.token, 's3cr3t-token');
+  assert.equal(loaded.config.export.influx.token?.reveal(), 's3cr3t-token');
+});
+
+test('secrets load as Secrets, so the serialised config holds none of them', (t) => {
+  const dir = tempDir(t);
+  writeFileSync(
+    join(dir, 'kitt.yaml'),
+    'engines:\n  vllm:\n    env: { HF_TOKEN: hf-file-secret, VLLM_LOGGING_LEVEL: DEBUG }\n' +
+      '  profiles:\n    big: { engine: vllm, env: { OPENAI_API_KEY: sk-file-secret } }\n',
+  );
+  const env = {
+    KITT_HOME: dir,
+    KITT_STORE_URL: 'postgres://kitt:pg-env-secret@db.example:5432/kitt?sslpassword=ssl-env-secret',
+    KITT_INFLUX_URL: 'http://influx:url-env-secret@127.0.0.1:8086',
+    KITT_INFLUX_TOKEN: 'token-env-secret',
+    KITT_INFLUX_PASSWORD: 'password-env-secret',
+  };
+  const { config } = loadConfig({ cwd: dir, env });
+  const serialised = `${JSON.stringify(config)} ${inspect(config, { depth: 10 })} ${String(config.store.url)}`;
+  assert.doesNotMatch(serialised, /secret/);
+  assert.equal(config.store.url?.reveal(), env.KITT_STORE_URL);
+  assert.equal(config.export.influx.url?.reveal(), env.KITT_INFLUX_URL);
+  assert.equal(config.export.influx.password?.reveal(), 'password-env-secret');
+  assert.ok(engineConfigOf(config, 'vllm')?.env?.HF_TOKEN instanceof Secret);
+  assert.equal(engineConfigOf(config, 'vllm')?.env?.VLLM_LOGGING_LEVEL, 'DEBUG', 'a plain setting stays readable');
+  assert.equal(revealed(config.engines.profiles?.big?.env?.OPENAI_API_KEY ?? ''), 'sk-file-secret');
+  assert.match(JSON.stringify(config.store), /postgres:\/\/kitt:\*{8}@db\.example:5432\/kitt\?sslpassword=\*{8}/);
+});
+
+test('a rejected URL or secret is not quoted in the config error', (t) => {
+  const dir = tempDir(t);
+  const cases: Array<[Record<string, string>, RegExp]> = [
+    [{ KITT_STORE_URL: 'ftp://u:ftp-secret@h/db' }, /KITT_STORE_URL: store\.url: .*ftp:\/\/u:\*{8}@h/],
+    [{ KITT_INFLUX_URL: 'ftp://u:influx-secret@h' }, /KITT_INFLUX_URL: export\.influx\.url: .*ftp:\/\/u:\*{8}@h/],
+  ];
+  for (const [env, message] of cases) {
+    const error = configError(() => loadConfig({ cwd: dir, env: { KITT_HOME: dir, ...env } }));
+    const printed = `${describeError(error)} ${JSON.stringify(error.details)}`;
+    assert.match(printed, message);
+    assert.doesNotMatch(printed, /secret/);
+  }
+  writeFileSync(join(dir, 'kitt.yaml'), 'export:\n  influx:\n    token: 12345678\n');
+  const error = configError(() => loadConfig({ cwd: dir, env: { KITT_HOME: dir } }));
+  assert.match(describeError(error), /export\.influx\.token: expected a string \(got \*{8}\)/);
+  assert.doesNotMatch(`${describeError(error)} ${JSON.stringify(error.details)}`, /12345678/);
 });
 
 test('calibrated rates keep keys with slashes, commas and equals signs', (t) => {

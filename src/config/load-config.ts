@@ -32,7 +32,9 @@ export interface LoadedConfig {
 
 type Tree = Record<string, unknown>;
 
-const isTree = (value: unknown): value is Tree => value !== null && typeof value === 'object' && !Array.isArray(value);
+// plain objects only: a Secret is a leaf value, not a subtree to merge into
+const isTree = (value: unknown): value is Tree =>
+  value !== null && typeof value === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(value));
 
 /**
  * The config file kitt reads, first found wins: `--config PATH`, `KITT_CONFIG`, `./kitt.yaml`,

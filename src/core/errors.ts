@@ -1,3 +1,5 @@
+import { redactUrl } from './secret.js';
+
 /**
  * Base error of every failure kitt reports to a person. Each carries a stable code, a one-line
  * message and a hint that names the fix; the CLI prints `error: <message> (<hint>)` and exits with
@@ -90,10 +92,13 @@ export function exitCodeOf(error: unknown): number {
   return error instanceof KittError ? EXIT_CODES[error.code] : EXIT_CODES.INTERNAL;
 }
 
-/** The single line a person sees: the message, then the fix. */
+/**
+ * The single line a person sees: the message, then the fix. URL credentials are removed here as
+ * the last line of defence, whatever library wrote the message.
+ */
 export function describeError(error: unknown): string {
   if (error instanceof KittError) {
-    return error.hint ? `${error.message} (${error.hint})` : error.message;
+    return redactUrl(error.hint ? `${error.message} (${error.hint})` : error.message);
   }
-  return error instanceof Error ? error.message : String(error);
+  return redactUrl(error instanceof Error ? error.message : String(error));
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { test } from 'node:test';
+import { Secret } from '../core/secret.js';
 import { startInfluxDb1 } from '../testing/external-services.js';
 import { createInfluxWriter, toLineProtocol } from './influx-writer.js';
 import type { MetricPoint } from './metric-point.js';
@@ -46,10 +47,10 @@ test('the v2 writer sends the official client request: org, bucket, ms precision
   const port = (server.address() as { port: number }).port;
   const writer = createInfluxWriter({
     version: 2,
-    url: `http://127.0.0.1:${port}`,
+    url: Secret.url(`http://127.0.0.1:${port}`),
     org: 'kitt',
     bucket: 'benchmarks',
-    token: 's3cret',
+    token: new Secret('s3cret'),
   });
   writer.write(points);
   await writer.close();
@@ -70,7 +71,7 @@ test('a real InfluxDB 1.x receives points through /write and returns them to a q
     method: 'POST',
   });
   assert.equal(created.status, 200);
-  const writer = createInfluxWriter({ version: 1, url: influx.url, database: 'kitt' });
+  const writer = createInfluxWriter({ version: 1, url: Secret.url(influx.url), database: 'kitt' });
   writer.write(points);
   await writer.flush();
   const q = encodeURIComponent("SELECT ttft_ms, output_tokens FROM kitt_request WHERE run_id = 'r1'");
@@ -87,7 +88,49 @@ test('a real InfluxDB 1.x receives points through /write and returns them to a q
 test('writing to a database that does not exist is one error naming the fix', async (t) => {
   const influx = await startInfluxDb1(t);
   if (!influx) return;
-  const writer = createInfluxWriter({ version: 1, url: influx.url, database: 'missing' });
+  const writer = createInfluxWriter({ version: 1, url: Secret.url(influx.url), database: 'missing' });
   writer.write(points);
   await assert.rejects(writer.flush(), /InfluxDB answered 404.*database not found/);
+});
+
+/** A loopback port nothing listens on: bound, then closed again. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+test('an unreachable InfluxDB is reported without its password or token', async () => {
+  const port = await closedPort();
+  const v1 = createInfluxWriter({
+    version: 1,
+    url: Secret.url(`http://kitt:url-pa55@127.0.0.1:${port}`),
+    database: 'kitt',
+    username: 'kitt',
+    password: new Secret('query-pa55'),
+  });
+  v1.write(points);
+  const v1Error = await v1.flush().then(
+    () => assert.fail('the write succeeded'),
+    (error: Error) => error,
+  );
+  assert.match(v1Error.message, new RegExp(`cannot reach InfluxDB at http://kitt:\\*+@127\\.0\\.0\\.1:${port}`));
+  assert.doesNotMatch(v1Error.message, /pa55/);
+
+  const v2 = createInfluxWriter({
+    version: 2,
+    url: Secret.url(`http://127.0.0.1:${port}`),
+    org: 'kitt',
+    bucket: 'benchmarks',
+    token: new Secret('token-pa55'),
+  });
+  v2.write(points);
+  const v2Error = await v2.close().then(
+    () => assert.fail('the write succeeded'),
+    (error: Error) => error,
+  );
+  assert.match(v2Error.message, /InfluxDB at http:\/\/127\.0\.0\.1:\d+ refused the points/);
+  assert.doesNotMatch(`${v2Error.message} ${JSON.stringify(v2Error)}`, /pa55/);
 });

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 import { KittError } from '../core/errors.js';
+import { Secret } from '../core/secret.js';
 import { migrateStore, openStore } from './open-store.js';
 import type { Store } from './store-types.js';
 
@@ -221,4 +223,65 @@ test('an unreachable PostgreSQL is STORE_FAILED with the password masked', async
       !error.message.includes('topsecret') &&
       /PostgreSQL is running/.test(error.hint ?? ''),
   );
+});
+
+test('the config and error columns hold no secret, whether it comes wrapped or in plain text', async (t) => {
+  for (const { name, url } of await storesUnderTest(t)) {
+    await using store = await openStore(url);
+    const config = {
+      store: { url: Secret.url('postgres://kitt:wrapped-secret@db/kitt') },
+      export: {
+        influx: { url: 'http://u:url-secret@influx:8086', token: 'plain-secret', password: new Secret('pw-secret') },
+      },
+      engines: { vllm: { env: { HF_TOKEN: 'hf-secret', VLLM_LOGGING_LEVEL: 'DEBUG' } } },
+    };
+    const started = await store.recordRunStarted({ engine: 'embedded', mode: 'embedded', model: 'm', config });
+    await store.recordRunFinished(started.id, {
+      status: 'failed',
+      error: 'cannot reach http://influx:8086/write?db=kitt&u=me&p=query-secret',
+    });
+    const run = await store.getRun(started.id);
+    const stored = JSON.stringify(run);
+    assert.doesNotMatch(stored, /secret/, `${name}: ${stored}`);
+    assert.deepEqual(run?.config, {
+      store: { url: 'postgres://kitt:********@db/kitt' },
+      export: { influx: { url: 'http://u:********@influx:8086', token: '********', password: '********' } },
+      engines: { vllm: { env: { HF_TOKEN: '********', VLLM_LOGGING_LEVEL: 'DEBUG' } } },
+    });
+    assert.equal(run?.error, 'cannot reach http://influx:8086/write?db=kitt&u=me&p=********');
+    if (name === 'sqlite') {
+      await store.close();
+      const bytes = Buffer.concat([
+        readFileSync(url),
+        ...(existsSync(`${url}-wal`) ? [readFileSync(`${url}-wal`)] : []),
+      ]);
+      assert.ok(!bytes.includes('secret'), 'the database file holds a secret');
+    }
+  }
+});
+
+const rawHandles: unknown[] = [];
+
+test('a row stored in clear by an earlier kitt is read with its secrets masked', async (t) => {
+  const url = join(tempDir(t), 'kitt.db');
+  const store = await openStore(url);
+  const started = await store.recordRunStarted({ engine: 'embedded', mode: 'embedded', model: 'm' });
+  await store.close();
+  // what kitt wrote before secrets were a type: the config as plain text
+  const old = JSON.stringify({
+    export: { influx: { token: 'old-secret' } },
+    store: { url: 'postgres://k:old-pw@db/k' },
+  });
+  // exec() and a handle kept until exit: no better-sqlite3 object is left for the collector (open-store.ts)
+  const database = new Database(url);
+  rawHandles.push(database);
+  database.exec(`UPDATE runs SET config = '${old}', error = 'at postgres://k:old-pw@db/k' WHERE id = '${started.id}'`);
+  database.close();
+  await using reopened = await openStore(url);
+  const run = await reopened.getRun(started.id);
+  assert.doesNotMatch(JSON.stringify(run), /old-secret|old-pw/);
+  assert.deepEqual(run?.config, {
+    export: { influx: { token: '********' } },
+    store: { url: 'postgres://k:********@db/k' },
+  });
 });

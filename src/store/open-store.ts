@@ -6,6 +6,7 @@ import pg from 'pg';
 import { KittError } from '../core/errors.js';
 import { newRunId } from '../core/ids.js';
 import { ensureWritableDir, homePaths } from '../core/kitt-home.js';
+import { redactUrl, revealed, SECRET_ENV_NAME, SECRET_MASK, type Secret } from '../core/secret.js';
 import { migrationProvider, type StoreDialect } from './migrations.js';
 import type {
   CalibrationRecord,
@@ -61,13 +62,27 @@ export function isPostgresUrl(url: string): boolean {
   return /^postgres(?:ql)?:\/\//i.test(url);
 }
 
-const maskPassword = (url: string) => url.replace(/^([a-z]+:\/\/[^:/@]+:)[^@]*@/i, '$1********@');
-
 // JSON goes in as text on both databases (PostgreSQL casts it to jsonb); it comes back parsed from
 // jsonb and as text from SQLite. Timestamps go in as ISO-8601 and come back as Date (timestamptz) or text.
 const toJson = (value: unknown) => (value === undefined ? null : JSON.stringify(value));
+/**
+ * The config column as stored: a Secret serialises as the mask already; this also masks a plain
+ * string under a credential-like key (token, password, HF_TOKEN) and the credentials in any URL,
+ * so a config built by hand cannot put a secret in the store either.
+ */
+const toConfigJson = (value: unknown) =>
+  value === undefined
+    ? null
+    : JSON.stringify(value, (key, inner: unknown) =>
+        typeof inner !== 'string' ? inner : SECRET_ENV_NAME.test(key) ? SECRET_MASK : redactUrl(inner),
+      );
 const fromJson = (value: unknown) =>
   typeof value === 'string' ? (JSON.parse(value) as unknown) : (value ?? undefined);
+// rows written before the config was masked are not rewritten, but they are read masked
+const fromConfigJson = (value: unknown) => {
+  const config = fromJson(value);
+  return config === undefined ? undefined : (JSON.parse(toConfigJson(config)!) as unknown);
+};
 const toIso = (value: string | Date | null) =>
   value === null ? undefined : value instanceof Date ? value.toISOString() : new Date(value).toISOString();
 const orUndefined = <T>(value: T | null) => (value === null ? undefined : value);
@@ -85,11 +100,11 @@ function toRun(row: RunsTable): StoredRun {
     modelSizeBytes: row.model_size_bytes === null ? undefined : Number(row.model_size_bytes),
     hardwareFingerprint: orUndefined(row.hardware_fingerprint),
     hardware: fromJson(row.hardware),
-    config: fromJson(row.config),
+    config: fromConfigJson(row.config),
     limits: fromJson(row.limits),
     metrics: fromJson(row.metrics),
     resultPath: orUndefined(row.result_path),
-    error: orUndefined(row.error),
+    error: row.error === null ? undefined : redactUrl(row.error),
   };
 }
 
@@ -107,7 +122,7 @@ function toCalibration(row: Omit<CalibrationsTable, 'id'> & { id: string }): Sto
 }
 
 function storeFailed(action: string, location: string, cause: unknown, hint: string): KittError {
-  const reason = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
+  const reason = redactUrl(cause instanceof Error ? (cause.message.split('\n')[0] ?? '') : String(cause));
   return new KittError('STORE_FAILED', `cannot ${action} the results store at ${location}: ${reason}`, {
     hint,
     cause,
@@ -181,13 +196,15 @@ export async function migrateStore(db: Kysely<unknown>, dialect: StoreDialect): 
 /**
  * Opens the results store and migrates it: a `postgres://` URL opens PostgreSQL, anything else is
  * a SQLite file path (its folder is created). A folder kitt cannot write is HOME_NOT_WRITABLE; a
- * database it cannot reach or migrate is STORE_FAILED.
+ * database it cannot reach or migrate is STORE_FAILED. The URL is revealed only to the pg pool;
+ * `location` and every message show it with the password removed.
  */
-export async function openStore(urlOrPath: string): Promise<Store> {
-  const postgres = isPostgresUrl(urlOrPath);
+export async function openStore(urlOrPath: string | Secret): Promise<Store> {
+  const url = revealed(urlOrPath);
+  const postgres = isPostgresUrl(url);
   const dialect: StoreDialect = postgres ? 'postgres' : 'sqlite';
-  const location = postgres ? maskPassword(urlOrPath) : urlOrPath === ':memory:' ? urlOrPath : resolve(urlOrPath);
-  const db = postgres ? openPostgres(urlOrPath) : openSqlite(location);
+  const location = postgres ? redactUrl(url) : url === ':memory:' ? url : resolve(url);
+  const db = postgres ? openPostgres(url) : openSqlite(location);
   try {
     await migrateStore(db as Kysely<unknown>, dialect);
   } catch (cause) {
@@ -241,19 +258,14 @@ function createStore(db: Kysely<StoreSchema>, dialect: StoreDialect, location: s
           model_size_bytes: run.modelSizeBytes ?? null,
           hardware_fingerprint: run.hardwareFingerprint ?? null,
           hardware: toJson(run.hardware),
-          config: toJson(run.config),
+          config: toConfigJson(run.config),
           limits: toJson(run.limits),
           metrics: null,
           result_path: run.resultPath ?? null,
           error: null,
         };
         await db.insertInto('runs').values(row).execute();
-        return toRun({
-          ...row,
-          hardware: run.hardware ?? null,
-          config: run.config ?? null,
-          limits: run.limits ?? null,
-        });
+        return toRun({ ...row, hardware: run.hardware ?? null, limits: run.limits ?? null });
       }),
     recordRunFinished: (id: string, finished: RunFinished) =>
       guard('write', async () => {
@@ -261,7 +273,7 @@ function createStore(db: Kysely<StoreSchema>, dialect: StoreDialect, location: s
           status: finished.status,
           finished_at: (finished.finishedAt ?? new Date()).toISOString(),
           metrics: toJson(finished.metrics),
-          error: finished.error ?? null,
+          error: finished.error === undefined ? null : redactUrl(finished.error),
           ...(finished.resultPath !== undefined ? { result_path: finished.resultPath } : {}),
         };
         const result = await db.updateTable('runs').set(update).where('id', '=', id).executeTakeFirst();

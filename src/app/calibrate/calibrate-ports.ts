@@ -5,6 +5,7 @@ import { type Clock, monotonicClock } from '../../core/clock.js';
 import { KittError } from '../../core/errors.js';
 import { homePaths } from '../../core/kitt-home.js';
 import { type Progress, silentProgress } from '../../core/progress.js';
+import type { Secret } from '../../core/secret.js';
 import { enforcesLimits } from '../../engines/catalog.js';
 import type { RunningEngine, StoppedEngine } from '../../engines/engine.js';
 import { engineMetricsOf, loadTargetOf } from '../../engines/engine-target.js';
@@ -169,7 +170,7 @@ export function saveRateToConfig(path: string, result: CalibrationResult): void 
 }
 
 /** The calibration as a finished run (so `kitt results` lists it) and its calibration row. */
-async function saveToStore(url: string, result: CalibrationResult, resultDir: string): Promise<void> {
+async function saveToStore(url: string | Secret, result: CalibrationResult, resultDir: string): Promise<void> {
   if (result.rate === undefined) return;
   // imported here so a calibration that never saves does not load the database drivers
   const { openStore } = await import('../../store/open-store.js');

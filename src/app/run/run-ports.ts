@@ -159,6 +159,7 @@ export function watchResources(
 
 function influxFrom(config: KittConfig): InfluxWriter | undefined {
   const influx = config.export.influx;
+  // the URL, token and password stay Secrets: the writer reveals them to its HTTP client only
   if (!influx.url) return undefined;
   if (influx.version === 1) {
     return createInfluxWriter({
@@ -166,10 +167,10 @@ function influxFrom(config: KittConfig): InfluxWriter | undefined {
       url: influx.url,
       database: influx.database ?? 'kitt',
       ...(influx.username ? { username: influx.username } : {}),
-      ...(influx.password ? { password: influx.password } : {}),
+      ...(influx.password?.reveal() ? { password: influx.password } : {}),
     });
   }
-  if (!influx.org || !influx.bucket || !influx.token) {
+  if (!influx.org || !influx.bucket || !influx.token?.reveal()) {
     throw new KittError('CONFIG_INVALID', 'export.influx needs org, bucket and token for InfluxDB 2', {
       hint: 'set export.influx.org, .bucket and .token (or KITT_INFLUX_ORG/_BUCKET/_TOKEN), or version: 1 with database',
     });

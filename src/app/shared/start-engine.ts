@@ -2,6 +2,7 @@ import { configuredEngineNames, engineConfigOf, type KittConfig } from '../../co
 import { KittError } from '../../core/errors.js';
 import { resolveKittHome } from '../../core/kitt-home.js';
 import type { Progress } from '../../core/progress.js';
+import { revealEnv } from '../../core/secret.js';
 import { parseDurationMs } from '../../core/units.js';
 import { ENGINE_NAMES, isEngineName, parseEngineName } from '../../engines/catalog.js';
 import type { EngineRequest, RunningEngine } from '../../engines/engine.js';
@@ -54,7 +55,7 @@ export function engineSettingsFrom(config: KittConfig): EngineSettings {
     const name = parseEngineName(key);
     if (engine.image) images[name] = engine.image;
     if (engine.args) args[name] = engine.args;
-    if (engine.env) env[name] = engine.env;
+    if (engine.env) env[name] = revealEnv(engine.env);
     if (engine.startupTimeout !== undefined) startupTimeoutMs[name] = parseDurationMs(engine.startupTimeout);
   }
   const profiles = Object.fromEntries(
@@ -63,7 +64,7 @@ export function engineSettingsFrom(config: KittConfig): EngineSettings {
       {
         engine: parseEngineName(profile.engine),
         ...(profile.args ? { args: profile.args } : {}),
-        ...(profile.env ? { env: profile.env } : {}),
+        ...(profile.env ? { env: revealEnv(profile.env) } : {}),
         ...(profile.image ? { image: profile.image } : {}),
       },
     ]),
