@@ -211,3 +211,19 @@ test('config, profile and --engine-arg fold into the plan once, the last one win
   assert.deepEqual(cmd.slice(-3), ['--flash-attn', '--ctx-size', '512']);
   assert.ok(!cmd.slice(0, -3).includes('--ctx-size'), 'the default context gives way to the passed one');
 });
+
+test('an image given for a mode that runs no container is a finding, not silently ignored', () => {
+  for (const definition of DEFINITIONS) {
+    for (const mode of definition.modes.filter((m) => m !== 'docker')) {
+      const plan = planLaunch(
+        requestFor(definition, mode, { image: 'registry.example/custom:1' }),
+        factsFor(definition),
+      );
+      assert.deepEqual(
+        plan.checks.filter((c) => !c.ok).map((c) => [c.name, c.code]),
+        [['image', 'USAGE']],
+        `${definition.name} in ${mode} mode`,
+      );
+    }
+  }
+});

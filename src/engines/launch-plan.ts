@@ -126,6 +126,16 @@ export function planLaunch(request: EngineRequest, facts: LaunchFacts): LaunchPl
 
   if (request.mode === 'docker') return planContainer({ ...base, ...served, checks }, facts, resolved.imageOverride);
 
+  if (resolved.imageOverride !== undefined) {
+    // an image only means something to a container: say so rather than run without it
+    checks.push({
+      name: 'image',
+      ok: false,
+      detail: `an image (${resolved.imageOverride}) was given, but ${request.mode} mode runs no container`,
+      hint: `use --mode docker, or drop --image (and engines.${definition.name}.image / the profile's image)`,
+      code: 'USAGE',
+    });
+  }
   if (!model || !definition.hostCommand) return { ...base, ...served, checks };
   const cuda = nativeCudaVisibleDevices(gpus);
   const env = { ...resolved.env, ...(cuda === undefined ? {} : { CUDA_VISIBLE_DEVICES: cuda }) };
