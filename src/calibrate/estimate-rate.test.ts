@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { estimateRate, invertRegression, studentT975 } from './estimate-rate.js';
+import type { CalibrationPolicy, WindowRecord } from './plan-next-window.js';
+import { simulateCalibration } from './simulate-calibration.js';
+import type { WindowMeasurement } from './window-verdict.js';
+
+const close = (actual: number, expected: number, what: string) =>
+  assert.ok(Math.abs(actual - expected) <= 1e-9 * Math.abs(expected), `${what}: ${actual} vs ${expected}`);
+
+const policy: CalibrationPolicy = {
+  objective: 'cpu',
+  cpuBand: { low: 80, high: 90 },
+  startRate: 1,
+  minRate: 0.05,
+  maxRate: 10_000,
+  maxWindows: 10,
+};
+
+function window(rate: number, cpu: number, extra: Partial<WindowMeasurement> = {}): WindowRecord {
+  const measurement = {
+    offeredRate: rate,
+    achievedRate: rate,
+    cpuPercentOfLimit: cpu,
+    errorRatio: 0,
+    requests: 40,
+    oomKilled: false,
+    ...extra,
+  };
+  return { kind: 'probe', rate, measurement };
+}
+
+describe('invertRegression', () => {
+  test('matches the hand-computed Fieller limits of an unweighted line', () => {
+    // x = 4, 6, 8, 10; y = 40, 58, 71, 89. x̄ = 7, ȳ = 64.5, Sxx = 20, Sxy = 160: b = 8, a = 8.5.
+    // Residuals −0.5, 1.5, −1.5, 0.5: SSE = 5, s² = 5 / 2, t₀.₉₇₅(2) = 4.3026527297.
+    // y₀ = 90: x̂₀ = 7 + 25.5 / 8 = 10.1875; g = t² s² / (b² Sxx) = 0.0361578525632712;
+    // half-spread (t s / b) √(d² / Sxx + (1 − g) / n) = 0.850377 · √(0.508008 + 0.240961) = 0.735940;
+    // limits 7 + (3.1875 ∓ 0.735940) / (1 − g) = 9.54351861927897, 11.0706349710718.
+    const points = [40, 58, 71, 89].map((y, i) => ({ x: 4 + 2 * i, y, w: 1 }));
+    const fit = invertRegression(points, 90);
+    assert.ok(typeof fit !== 'string', String(fit));
+    close(fit.fit.slope, 8, 'slope');
+    close(fit.fit.intercept, 8.5, 'intercept');
+    close(fit.fit.residualSd, Math.sqrt(2.5), 's');
+    close(fit.rate, 10.1875, 'rate');
+    close(fit.low, 9.54351861927897, 'low');
+    close(fit.high, 11.0706349710718, 'high');
+    close(fit.relativeHalfWidth, (11.0706349710718 - 9.54351861927897) / 2 / 10.1875, 'precision');
+  });
+
+  test('says why there is no interval: too few windows, no spread, a flat line', () => {
+    assert.match(String(invertRegression([{ x: 1, y: 10, w: 1 }], 90)), /1 usable window/);
+    const same = [1, 2, 3].map((y) => ({ x: 5, y, w: 1 }));
+    assert.match(String(invertRegression(same, 90)), /one rate/);
+    const falling = [3, 2, 1].map((y, i) => ({ x: i + 1, y, w: 1 }));
+    assert.match(String(invertRegression(falling, 90)), /did not rise/);
+    // slope 1 ± a lot: g ≥ 1
+    const noisy = [10, 40, 5, 45].map((y, i) => ({ x: i + 1, y, w: 1 }));
+    assert.match(String(invertRegression(noisy, 90)), /unbounded/);
+  });
+});
+
+test('studentT975 agrees with the table and continues smoothly past 30', () => {
+  assert.equal(studentT975(1), 12.7062047362);
+  assert.equal(studentT975(30), 2.0422724563);
+  assert.ok(Math.abs(studentT975(40) - 2.021075390306273) < 1e-7);
+  assert.ok(Math.abs(studentT975(120) - 1.9799304050824402) < 1e-7);
+  assert.throws(() => studentT975(0), RangeError);
+});
+
+describe('estimateRate', () => {
+  test('fits the probes below saturation with weights 1 / rate², leaving out soaks and saturated windows', () => {
+    // Usable probes: rates 2, 4, 5, 6, 6.5 (CPU 25, 47, 60, 68, 77). The 9 req/s window saturated
+    // (achieved 7), so 10 (above it) is left out too; the soak is not a probe. Weighted least
+    // squares with w = 1 / r², t₀.₉₇₅(3) = 3.1824463053, Fieller limits, computed to 30 digits:
+    const history: WindowRecord[] = [
+      window(2, 25),
+      window(4, 47),
+      window(5, 60),
+      window(9, 99, { achievedRate: 7 }),
+      window(6, 68),
+      window(6.5, 77),
+      window(10, 60),
+      { ...window(6.5, 95), kind: 'soak' },
+    ];
+    const estimate = estimateRate(history, policy);
+    assert.equal(estimate.status, 'estimated', JSON.stringify(estimate));
+    if (estimate.status !== 'estimated') return;
+    assert.equal(estimate.windows, 5);
+    assert.equal(estimate.targetCpuPercent, 90);
+    close(estimate.fit.slope, 11.2665427765438304, 'slope');
+    close(estimate.fit.intercept, 2.43741995103840729, 'intercept');
+    close(estimate.rate, 7.77191209279042381, 'rate');
+    close(estimate.low, 7.41388887520986293, 'low');
+    close(estimate.high, 8.18757334857786467, 'high');
+    close(
+      estimate.relativeHalfWidth,
+      (8.18757334857786467 - 7.41388887520986293) / 2 / 7.77191209279042381,
+      'precision',
+    );
+  });
+
+  test('gives no interval when saturation comes before the band top', () => {
+    // CPU 30–45 % while throughput stops at 6 req/s: the line meets 90 % far above the saturated rate
+    const history = [
+      window(2, 15),
+      window(4, 30),
+      window(5, 37),
+      window(6, 45),
+      window(6.5, 47, { achievedRate: 5.9 }),
+    ];
+    const estimate = estimateRate(history, policy);
+    assert.equal(estimate.status, 'unavailable');
+    assert.match(estimate.status === 'unavailable' ? estimate.reason : '', /saturation at 6\.50 comes before/);
+  });
+});
+
+describe('the interval on simulated calibrations', () => {
+  test('holds the true knee in at least 90 % of 200 seeded calibrations at 10 % noise', () => {
+    const capacity = 7.5;
+    const truth = 0.9 * capacity;
+    let inside = 0;
+    let estimated = 0;
+    for (let seed = 1; seed <= 200; seed += 1) {
+      const { history } = simulateCalibration(capacity, 0.1, seed, policy);
+      const estimate = estimateRate(history, policy);
+      if (estimate.status !== 'estimated') continue;
+      estimated += 1;
+      if (estimate.low <= truth && truth <= estimate.high) inside += 1;
+    }
+    assert.ok(inside >= 180, `true knee inside ${inside} of 200 intervals (${estimated} estimated)`);
+  });
+});

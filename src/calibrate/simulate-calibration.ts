@@ -1,0 +1,42 @@
+import { seededRandom } from '../testing/exact-statistics.js';
+import { type CalibrationPolicy, planNextWindow, type WindowRecord } from './plan-next-window.js';
+
+/** A standard normal draw (Box–Muller) from a uniform generator. */
+function normal(random: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+}
+
+/**
+ * The controller replayed against a simulated linear engine: CPU = 100 · r / capacity up to the
+ * limit, throughput min(r, capacity). Each window's CPU carries multiplicative noise of `noise`
+ * (sd / mean; 0.08–0.17 on the shared development host), a soak, twice as long, 1/√2 of it;
+ * throughput 1 %. Seeded, so a failing draw reproduces. The tests and the confidence bench use it.
+ */
+export function simulateCalibration(
+  capacity: number,
+  noise: number,
+  seed: number,
+  policy: CalibrationPolicy,
+): { readonly history: WindowRecord[]; readonly rate: number | undefined; readonly reason: string } {
+  const random = seededRandom(seed);
+  const history: WindowRecord[] = [];
+  for (let step = 0; step < 4 * policy.maxWindows + 10; step += 1) {
+    const plan = planNextWindow(history, policy);
+    if (plan.action === 'done') return { history, rate: plan.rate, reason: plan.reason };
+    if (plan.action === 'fail') return { history, rate: undefined, reason: plan.reason };
+    const kind = plan.action === 'try' ? 'probe' : 'soak';
+    const sd = kind === 'soak' ? noise / Math.SQRT2 : noise;
+    const cpu = Math.min(100, ((100 * plan.rate) / capacity) * (1 + normal(random) * sd));
+    const achieved = Math.min(plan.rate, capacity) * (1 + normal(random) * 0.01);
+    const measurement = {
+      offeredRate: plan.rate,
+      achievedRate: achieved,
+      cpuPercentOfLimit: cpu,
+      errorRatio: 0,
+      requests: Math.round(plan.rate * 4),
+      oomKilled: false,
+    };
+    history.push({ kind, rate: plan.rate, measurement });
+  }
+  throw new Error(`seed ${seed}: the controller did not finish`);
+}
