@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { estimateRate, invertRegression, studentT975 } from './estimate-rate.js';
-import type { CalibrationPolicy, WindowRecord } from './plan-next-window.js';
+import { type CalibrationPolicy, planNextWindow, type WindowRecord } from './plan-next-window.js';
 import { simulateCalibration } from './simulate-calibration.js';
 import type { WindowMeasurement } from './window-verdict.js';
 
@@ -70,10 +70,11 @@ test('studentT975 agrees with the table and continues smoothly past 30', () => {
 });
 
 describe('estimateRate', () => {
-  test('fits the probes below saturation with weights 1 / rate², leaving out soaks and saturated windows', () => {
-    // Usable probes: rates 2, 4, 5, 6, 6.5 (CPU 25, 47, 60, 68, 77). The 9 req/s window saturated
-    // (achieved 7), so 10 (above it) is left out too; the soak is not a probe. Weighted least
-    // squares with w = 1 / r², t₀.₉₇₅(3) = 3.1824463053, Fieller limits, computed to 30 digits:
+  test('fits CPU on the served rate with weights 1 / rate², saturated windows included, soaks and failures not', () => {
+    // Served rates 2, 4, 5, 6, 7, 6.5 with CPU 25, 47, 60, 68, 99, 77: the 9 req/s window saturated
+    // and served 7; the window with half its requests failed and the soak are left out. Weighted
+    // least squares with w = 1 / x², t₀.₉₇₅(4) = 2.7764451052, Fieller limits (computed to 30 digits):
+    // a = −0.126246900617018, b = 12.2917963166075, s = 1.11343481118421, g = 0.0489349522005095.
     const history: WindowRecord[] = [
       window(2, 25),
       window(4, 47),
@@ -81,20 +82,21 @@ describe('estimateRate', () => {
       window(9, 99, { achievedRate: 7 }),
       window(6, 68),
       window(6.5, 77),
-      window(10, 60),
+      window(7.5, 70, { errorRatio: 0.5 }),
       { ...window(6.5, 95), kind: 'soak' },
     ];
     const estimate = estimateRate(history, policy);
     assert.equal(estimate.status, 'estimated', JSON.stringify(estimate));
     if (estimate.status !== 'estimated') return;
-    assert.equal(estimate.windows, 5);
+    assert.equal(estimate.windows, 6);
     assert.equal(estimate.targetCpuPercent, 90);
-    close(estimate.fit.slope, 11.26654277654383, 'slope');
-    close(estimate.fit.intercept, 2.4374199510384074, 'intercept');
-    close(estimate.rate, 7.771912092790424, 'rate');
-    close(estimate.low, 7.413888875209863, 'low');
-    close(estimate.high, 8.187573348577864, 'high');
-    close(estimate.relativeHalfWidth, (8.187573348577864 - 7.413888875209863) / 2 / 7.771912092790424, 'precision');
+    close(estimate.fit.slope, 12.291796316607495, 'slope');
+    close(estimate.fit.intercept, -0.12624690061701763, 'intercept');
+    close(estimate.fit.residualSd, 1.1134348111842094, 's');
+    close(estimate.rate, 7.332227493783564, 'rate');
+    close(estimate.low, 6.526677394571143, 'low');
+    close(estimate.high, 8.549563867964245, 'high');
+    close(estimate.relativeHalfWidth, (8.549563867964245 - 6.526677394571143) / 2 / 7.332227493783564, 'precision');
   });
 
   test('gives no interval when saturation comes before the band top', () => {
@@ -126,5 +128,62 @@ describe('the interval on simulated calibrations', () => {
       if (estimate.low <= truth && truth <= estimate.high) inside += 1;
     }
     assert.ok(inside >= 180, `true knee inside ${inside} of 200 intervals (${estimated} estimated)`);
+  });
+});
+
+describe('--precision', () => {
+  const capacity = 7.5;
+  const truth = 0.9 * capacity;
+
+  test('keeps measuring near the estimate until the interval is as narrow as asked, or the budget is spent', () => {
+    const asked = { ...policy, precision: 0.05, maxWindows: 30 };
+    let reached = 0;
+    for (let seed = 1; seed <= 50; seed += 1) {
+      const plain = simulateCalibration(capacity, 0.1, seed, policy);
+      const precise = simulateCalibration(capacity, 0.1, seed, asked);
+      const estimate = estimateRate(precise.history, asked);
+      const probes = precise.history.filter((w) => w.kind === 'probe').length;
+      assert.ok(probes <= 30, `seed ${seed}: ${probes} probes`);
+      if (estimate.status === 'estimated' && estimate.relativeHalfWidth <= 0.05) {
+        reached += 1;
+      } else {
+        assert.equal(probes, 30, `seed ${seed}: stopped early at ${JSON.stringify(estimate)}`);
+      }
+      // the same search, then more windows: never fewer than without --precision
+      assert.ok(probes >= plain.history.filter((w) => w.kind === 'probe').length);
+    }
+    assert.ok(reached >= 40, `±5 % reached in ${reached} of 50 within 30 windows`);
+  });
+
+  test('the narrower interval still holds the true knee in at least 90 % of 200 calibrations', () => {
+    const asked = { ...policy, precision: 0.04, maxWindows: 30 };
+    let inside = 0;
+    for (let seed = 1; seed <= 200; seed += 1) {
+      const estimate = estimateRate(simulateCalibration(capacity, 0.1, seed, asked).history, asked);
+      if (estimate.status === 'estimated' && estimate.low <= truth && truth <= estimate.high) inside += 1;
+    }
+    assert.ok(inside >= 180, `true knee inside ${inside} of 200 intervals`);
+  });
+
+  test('says why it measures again, and that the precision was reached', () => {
+    const asked = { ...policy, precision: 0.05, maxWindows: 30 };
+    const { history } = simulateCalibration(capacity, 0.1, 3, asked);
+    const probes = history.filter((w) => w.kind === 'probe');
+    const reasons = probes.map((_, i) => planNextWindow(probes.slice(0, i), asked).reason);
+    assert.ok(
+      reasons.some((r) => /CPU reaches 90 % at .* \(95 %, ±.*\) is wider than ±5\.0 %: one more window/.test(r)),
+      reasons.join('\n'),
+    );
+    const last = planNextWindow(probes, { ...asked, soak: false });
+    assert.equal(last.action, 'done');
+    assert.match(last.reason, /within ±5\.0 %|window budget spent at/);
+  });
+
+  test('stops at once when the interval is already narrow enough', () => {
+    const loose = { ...policy, precision: 0.5 };
+    const plain = simulateCalibration(capacity, 0.1, 7, policy);
+    const outcome = simulateCalibration(capacity, 0.1, 7, loose);
+    assert.equal(outcome.history.length, plain.history.length);
+    assert.equal(outcome.rate, plain.rate);
   });
 });

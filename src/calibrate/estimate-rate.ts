@@ -6,9 +6,11 @@ import { judgeWindow, type VerdictPolicy } from './window-verdict.js';
  * windows below saturation, with a 95 % confidence interval. Pure: the same windows give the same interval,
  * so a report can be checked by hand.
  *
- * Model: CPU % = a + b · rate + ε, with ε's spread proportional to the level (one window's CPU
- * moves by a share of itself, 8–17 % on a shared host), so the fit is weighted least squares with
- * weights wᵢ = 1 / rateᵢ² (Draper & Smith, Applied Regression Analysis, 3rd ed., §9.2).
+ * Model: CPU % = a + b · served rate + ε: the CPU a window spends is for the requests it served
+ * (achieved rate; equal to the offered rate, within noise, until saturation), and idle CPU is a. The
+ * spread of ε is proportional to the level (one window's CPU moves by a share of itself, 8–17 % on
+ * a shared host), so the fit is weighted least squares with weights wᵢ = 1 / xᵢ² (Draper & Smith,
+ * Applied Regression Analysis, 3rd ed., §9.2).
  *
  * Target: the band's top, y₀ = cpuBand.high. Calibration's rate is "the highest rate that keeps
  * CPU inside the band"; the boundary of that is where the mean CPU meets the top. The exhaustive
@@ -26,14 +28,19 @@ import { judgeWindow, type VerdictPolicy } from './window-verdict.js';
  * level; otherwise the set is unbounded and no interval is given. As g → 0 this is the delta-method
  * interval x̂₀ ± t (s / |b|) √(1/Σw + d² / Sxx).
  *
- * Windows used: every probe window (soaks are longer, so their noise is not the probes'; they test
- * the chosen rate, they do not locate the knee) with CPU measured, judged neither saturated nor
- * failing (past saturation CPU stops following the offered rate), below the lowest such rate. The
- * assumption is a CPU affine in the rate up to saturation (idle CPU is the intercept). Keeping only
- * the windows near the band was tried: the controller's search puts few there, so the slope was
- * often not significant (10 of 200 simulated calibrations at 10 % noise, 39 at 15 %) and coverage
- * fell; the early, low windows anchor the slope. A curve that bends before the limit makes the line
- * overstate CPU near the top, so the estimate errs low there.
+ * Windows used: every probe window with CPU measured, not failing (error rate) nor OOM. Soaks are
+ * left out: they are longer, so their noise is not the probes', and they test the chosen rate rather
+ * than locate the boundary. Saturated windows stay in, at the rate they served: under a CPU quota
+ * a window that asks for more than the limit reads 100 % at a served rate that keeps it on the
+ * line. Leaving them out (fitting CPU on offered rate below saturation) drops exactly the windows
+ * whose CPU came out high, and in simulation put the estimate 2.7 % high with 88 % coverage at
+ * 10 % noise; so did keeping only the windows near the band, where the search puts few (the early,
+ * low windows anchor the slope). A curve that bends before the limit makes the line overstate CPU
+ * near the top, so the estimate errs low there.
+ * When a window saturated while its CPU was under the top (slots or memory, not CPU, ran out) and
+ * even the lower limit lies at or above its rate, saturation bounds the rate, and no interval is given.
+ * Under objective `slo` the CPU band does not bind and no estimate is made; under `both` the
+ * estimate is of the CPU band's top, which the SLO may undercut.
  * When even the lower limit lies at or above the lowest saturated rate, saturation, not CPU, bounds
  * the rate, and no interval is given.
  */
@@ -132,17 +139,29 @@ export function invertRegression(
 /** The estimate of the band top's rate from a calibration's windows (which ones: see RateEstimate). */
 export function estimateRate(history: readonly WindowRecord[], policy: VerdictPolicy): RateEstimate {
   const target = policy.cpuBand.high;
+  if (policy.objective === 'slo') {
+    return {
+      status: 'unavailable',
+      reason: 'objective slo: the interval is of the CPU band, which does not bind',
+      windows: 0,
+    };
+  }
   const probes = history.filter((w) => w.kind === 'probe' && !w.measurement.oomKilled);
-  const broken = probes.filter((w) => {
-    const verdict = judgeWindow(w.measurement, policy).verdict;
-    return verdict === 'saturated' || verdict === 'error-rate';
-  });
-  const cap = Math.min(Number.POSITIVE_INFINITY, ...broken.map((w) => w.rate));
-  const usable = probes
-    .filter((w) => w.rate < cap && w.measurement.cpuPercentOfLimit !== undefined)
-    .map((w) => ({ x: w.rate, y: w.measurement.cpuPercentOfLimit!, w: 1 / w.rate ** 2 }));
+  const judged = probes.map((w) => ({ w, verdict: judgeWindow(w.measurement, policy).verdict }));
+  const usable = judged
+    .filter(({ w, verdict }) => verdict !== 'error-rate' && w.measurement.cpuPercentOfLimit !== undefined)
+    .filter(({ w }) => w.measurement.achievedRate > 0)
+    .map(({ w }) => {
+      const served = w.measurement.achievedRate;
+      return { x: served, y: w.measurement.cpuPercentOfLimit!, w: 1 / served ** 2 };
+    });
   const fit = invertRegression(usable, target);
   if (typeof fit === 'string') return { status: 'unavailable', reason: fit, windows: usable.length };
+  // saturated while CPU was still under the top: something else (slots, memory) bounds the rate
+  const bound = judged
+    .filter(({ w, verdict }) => verdict === 'saturated' && (w.measurement.cpuPercentOfLimit ?? 0) < target)
+    .map(({ w }) => w.rate);
+  const cap = Math.min(Number.POSITIVE_INFINITY, ...bound);
   if (fit.low >= cap) {
     const reason = `saturation at ${cap.toPrecision(3)} comes before CPU reaches ${target} % (fitted at ${fit.rate.toPrecision(3)})`;
     return { status: 'unavailable', reason, windows: fit.windows, rate: fit.rate };

@@ -7,10 +7,11 @@ function normal(random: () => number): number {
 }
 
 /**
- * The controller replayed against a simulated linear engine: CPU = 100 · r / capacity up to the
- * limit, throughput min(r, capacity). Each window's CPU carries multiplicative noise of `noise`
- * (sd / mean; 0.08–0.17 on the shared development host), a soak, twice as long, 1/√2 of it;
- * throughput 1 %. Seeded, so a failing draw reproduces. The tests and the confidence bench use it.
+ * The controller replayed against a simulated linear engine: the CPU a window's requests ask for is
+ * 100 · r / capacity % of the limit with multiplicative noise of `noise` (sd / mean; 0.08–0.17 on
+ * the shared development host; a soak, twice as long, has 1/√2 of it). Past 100 % the engine
+ * serves only what fits: CPU reads 100 and throughput falls by the excess, as a CPU quota does
+ * (so such a window is judged saturated). Throughput carries 1 % noise besides. Seeded, so a failing draw reproduces. The tests and the confidence bench use it.
  */
 export function simulateCalibration(
   capacity: number,
@@ -26,8 +27,10 @@ export function simulateCalibration(
     if (plan.action === 'fail') return { history, rate: undefined, reason: plan.reason };
     const kind = plan.action === 'try' ? 'probe' : 'soak';
     const sd = kind === 'soak' ? noise / Math.SQRT2 : noise;
-    const cpu = Math.min(100, ((100 * plan.rate) / capacity) * (1 + normal(random) * sd));
-    const achieved = Math.min(plan.rate, capacity) * (1 + normal(random) * 0.01);
+    // the CPU the window's requests ask for; past the limit the engine serves only what fits
+    const demand = ((100 * plan.rate) / capacity) * (1 + normal(random) * sd);
+    const cpu = Math.min(100, demand);
+    const achieved = ((plan.rate * cpu) / demand) * (1 + normal(random) * 0.01);
     const measurement = {
       offeredRate: plan.rate,
       achievedRate: achieved,
