@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { estimateRate, invertRegression, studentT975 } from './estimate-rate.js';
+import { estimateRate, formatRateEstimate, invertRegression, studentT975 } from './estimate-rate.js';
 import { type CalibrationPolicy, planNextWindow, type WindowRecord } from './plan-next-window.js';
 import { simulateCalibration } from './simulate-calibration.js';
 import type { WindowMeasurement } from './window-verdict.js';
@@ -59,6 +59,25 @@ describe('invertRegression', () => {
     const noisy = [10, 40, 5, 45].map((y, i) => ({ x: i + 1, y, w: 1 }));
     assert.match(String(invertRegression(noisy, 90)), /unbounded/);
   });
+});
+
+test('formats the estimate, or why there is none, in one line', () => {
+  const estimate = estimateRate(
+    [window(2, 25), window(4, 47), window(5, 60), window(9, 99, { achievedRate: 7 }), window(6, 68), window(6.5, 77)],
+    policy,
+  );
+  assert.equal(
+    formatRateEstimate(estimate, 0.05),
+    'CPU reaches 90 % at 7.33 req/s (95 % interval 6.53–8.55, ±13.8 %, 6 windows; asked ±5.0 %)',
+  );
+  assert.equal(
+    formatRateEstimate({
+      status: 'unavailable',
+      reason: '2 usable windows; a line with an interval needs 3',
+      windows: 2,
+    }),
+    'no interval: 2 usable windows; a line with an interval needs 3',
+  );
 });
 
 test('studentT975 agrees with the table and continues smoothly past 30', () => {
@@ -171,7 +190,11 @@ describe('--precision', () => {
     const probes = history.filter((w) => w.kind === 'probe');
     const reasons = probes.map((_, i) => planNextWindow(probes.slice(0, i), asked).reason);
     assert.ok(
-      reasons.some((r) => /CPU reaches 90 % at .* \(95 %, ±.*\) is wider than ±5\.0 %: one more window/.test(r)),
+      reasons.some((r) =>
+        /CPU reaches 90 % at [\d.]+ \(95 % interval [\d.]+–[\d.]+, ±[\d.]+ %, \d+ windows\) is wider than ±5\.0 %: one more window/.test(
+          r,
+        ),
+      ),
       reasons.join('\n'),
     );
     const last = planNextWindow(probes, { ...asked, soak: false });

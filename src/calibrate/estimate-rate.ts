@@ -168,3 +168,23 @@ export function estimateRate(history: readonly WindowRecord[], policy: VerdictPo
   }
   return { status: 'estimated', ...fit, confidence: 0.95, targetCpuPercent: target };
 }
+
+/**
+ * One line a person reads: "CPU reaches 90 % at 7.33 req/s (95 % interval 6.53–8.55, ±13.8 %,
+ * 6 windows)", with "; asked ±5.0 %" when a precision was asked; or why there is no interval.
+ */
+export function formatRateEstimate(estimate: RateEstimate, asked?: number, unit = 'req/s'): string {
+  const wanted = asked === undefined ? '' : `; asked ±${formatPercent(asked)}`;
+  if (estimate.status === 'unavailable') return `no interval: ${estimate.reason}${wanted}`;
+  const rate = (r: number) => (r >= 10 ? r.toFixed(1) : r.toPrecision(3));
+  return (
+    `CPU reaches ${estimate.targetCpuPercent} % at ${rate(estimate.rate)}${unit ? ` ${unit}` : ''} ` +
+    `(95 % interval ${rate(estimate.low)}–${rate(estimate.high)}, ±${formatPercent(estimate.relativeHalfWidth)}, ` +
+    `${estimate.windows} windows${wanted})`
+  );
+}
+
+/** 0.0512 → "5.1 %". */
+export function formatPercent(ratio: number): string {
+  return `${(ratio * 100).toFixed(1)} %`;
+}

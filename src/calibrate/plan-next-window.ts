@@ -1,4 +1,4 @@
-import { estimateRate, type RateEstimate } from './estimate-rate.js';
+import { estimateRate, formatPercent, formatRateEstimate } from './estimate-rate.js';
 import {
   type JudgedWindow,
   judgeWindow,
@@ -186,15 +186,15 @@ function refineOrFinish(
   const asked = policy.precision;
   if (asked === undefined) return finish(lo, policy, why);
   const estimate = estimateRate(probes, policy);
-  const wanted = `±${fmtPercent(asked)}`;
+  const wanted = `±${formatPercent(asked)}`;
   if (estimate.status === 'estimated' && estimate.relativeHalfWidth <= asked) {
-    return finish(lo, policy, `${why}; ${describeEstimate(estimate)} within ${wanted}`);
+    return finish(lo, policy, `${why}; ${formatRateEstimate(estimate, undefined, '')} within ${wanted}`);
   }
   // saturation bounds the rate before CPU does: there is no CPU knee to pin down
   if (estimate.status === 'unavailable' && estimate.rate !== undefined) {
     return finish(lo, policy, `${why}; ${estimate.reason}`);
   }
-  const reached = estimate.status === 'estimated' ? `±${fmtPercent(estimate.relativeHalfWidth)}` : estimate.reason;
+  const reached = estimate.status === 'estimated' ? `±${formatPercent(estimate.relativeHalfWidth)}` : estimate.reason;
   if (probes.length >= policy.maxWindows) {
     return finish(lo, policy, `${why}; window budget spent at ${reached} (asked ${wanted})`);
   }
@@ -214,19 +214,8 @@ function refineOrFinish(
   return {
     action: 'try',
     rate,
-    reason: `${describeEstimate(estimate)} is wider than ${wanted}: one more window ${where}`,
+    reason: `${formatRateEstimate(estimate, undefined, '')} is wider than ${wanted}: one more window ${where}`,
   };
-}
-
-function describeEstimate(estimate: Extract<RateEstimate, { status: 'estimated' }>): string {
-  return (
-    `CPU reaches ${estimate.targetCpuPercent} % at ${fmtRate(estimate.rate)} ` +
-    `[${fmtRate(estimate.low)}, ${fmtRate(estimate.high)}] (95 %, ±${fmtPercent(estimate.relativeHalfWidth)})`
-  );
-}
-
-function fmtPercent(ratio: number): string {
-  return `${(ratio * 100).toFixed(1)} %`;
 }
 
 function finish(lo: RatePoint, policy: CalibrationPolicy, why: string): WindowPlan {
