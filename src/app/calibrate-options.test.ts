@@ -20,6 +20,9 @@ test('parses the CPU band, SLO terms and windows into a policy', () => {
   assert.equal(settings.policy.objective, 'both');
   assert.equal(settings.policy.soak, false);
   assert.equal(settings.windowMs, 10_000);
+  assert.equal(settings.policy.precision, undefined);
+  assert.equal(calibrationSettingsFrom({ ...defaults, precision: '5%' }).policy.precision, 0.05);
+  assert.equal(calibrationSettingsFrom({ ...defaults, precision: '2.5' }).policy.precision, 0.025);
 });
 
 test('rejects bad flags with one line and a hint naming the fix', () => {
@@ -32,6 +35,9 @@ test('rejects bad flags with one line and a hint naming the fix', () => {
     { ...defaults, maxWindows: '1' },
     { ...defaults, startRate: '0' },
     { ...defaults, window: 'soon' },
+    { ...defaults, precision: '0' },
+    { ...defaults, precision: 'tight' },
+    { ...defaults, precision: '5', slo: 'ttft=1s', objective: 'slo' },
   ];
   for (const flags of bad) {
     assert.throws(

@@ -65,6 +65,8 @@ export interface CalibrateFlags {
   readonly soak: string;
   readonly startRate: string;
   readonly maxRate: string;
+  /** Half-width of the rate's 95 % interval to reach, percent of the rate: `5` or `5%`. */
+  readonly precision?: string;
 }
 
 /** Validates every calibration flag and returns the policy and window lengths, or one USAGE error. */
@@ -89,6 +91,7 @@ export function calibrationSettingsFrom(flags: CalibrateFlags): {
     });
   }
   const soakMs = parseDurationMs(flags.soak);
+  const precision = flags.precision === undefined ? undefined : parsePrecision(flags.precision, objective);
   return {
     policy: {
       objective,
@@ -99,8 +102,25 @@ export function calibrationSettingsFrom(flags: CalibrateFlags): {
       maxRate,
       maxWindows,
       soak: soakMs > 0,
+      ...(precision === undefined ? {} : { precision }),
     },
     windowMs: parseDurationMs(flags.window),
     soakMs,
   };
+}
+
+/** `5` or `5%` → 0.05: the interval half-width to reach, relative to the rate. */
+function parsePrecision(text: string, objective: CalibrationObjective): number {
+  const percent = Number(text.trim().replace(/\s*%$/, ''));
+  if (!(percent > 0 && percent < 100)) {
+    throw new KittError('USAGE', `--precision must be a percentage between 0 and 100, got "${text}"`, {
+      hint: 'e.g. --precision 5 (the 95 % interval within ±5 % of the rate)',
+    });
+  }
+  if (objective !== 'cpu') {
+    throw new KittError('USAGE', `--precision is for the CPU band, not objective "${objective}"`, {
+      hint: 'use --precision with --objective cpu',
+    });
+  }
+  return percent / 100;
 }
