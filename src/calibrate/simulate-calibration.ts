@@ -1,5 +1,6 @@
 import { seededRandom } from '../testing/exact-statistics.js';
 import { type CalibrationPolicy, planNextWindow, type WindowRecord } from './plan-next-window.js';
+import type { WindowMeasurement } from './window-verdict.js';
 
 /** A standard normal draw (Box–Muller) from a uniform generator. */
 function normal(random: () => number): number {
@@ -26,20 +27,24 @@ export function simulateCalibration(
     if (plan.action === 'done') return { history, rate: plan.rate, reason: plan.reason };
     if (plan.action === 'fail') return { history, rate: undefined, reason: plan.reason };
     const kind = plan.action === 'try' ? 'probe' : 'soak';
-    const sd = kind === 'soak' ? noise / Math.SQRT2 : noise;
-    // the CPU the window's requests ask for; past the limit the engine serves only what fits
-    const demand = ((100 * plan.rate) / capacity) * (1 + normal(random) * sd);
-    const cpu = Math.min(100, demand);
-    const achieved = ((plan.rate * cpu) / demand) * (1 + normal(random) * 0.01);
-    const measurement = {
-      offeredRate: plan.rate,
-      achievedRate: achieved,
-      cpuPercentOfLimit: cpu,
-      errorRatio: 0,
-      requests: Math.round(plan.rate * 4),
-      oomKilled: false,
-    };
+    const measurement = simulateWindow(capacity, kind === 'soak' ? noise / Math.SQRT2 : noise, plan.rate, random);
     history.push({ kind, rate: plan.rate, measurement });
   }
   throw new Error(`seed ${seed}: the controller did not finish`);
+}
+
+/** One window of that engine at `rate`, CPU noise `noise` (sd / mean). */
+export function simulateWindow(capacity: number, noise: number, rate: number, random: () => number): WindowMeasurement {
+  // the CPU the window's requests ask for; past the limit the engine serves only what fits
+  const demand = ((100 * rate) / capacity) * (1 + normal(random) * noise);
+  const cpu = Math.min(100, demand);
+  const achieved = ((rate * cpu) / demand) * (1 + normal(random) * 0.01);
+  return {
+    offeredRate: rate,
+    achievedRate: achieved,
+    cpuPercentOfLimit: cpu,
+    errorRatio: 0,
+    requests: Math.round(rate * 4),
+    oomKilled: false,
+  };
 }
