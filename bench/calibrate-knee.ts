@@ -19,11 +19,18 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { calibrateContainer } from '../src/app/calibrate/calibrate-container.js';
 import type { CalibrationPolicy } from '../src/calibrate/plan-next-window.js';
-import { type JudgedWindow, judgeWindow, type WindowMeasurement } from '../src/calibrate/window-verdict.js';
+import { judgeWindow } from '../src/calibrate/window-verdict.js';
 import { silentProgress } from '../src/core/progress.js';
 import { parseDurationMs } from '../src/core/units.js';
 import type { RunningEngine } from '../src/engines/engine.js';
-import { llamaCppRequest, measureWindow, openBenchPorts } from './calibration-bench.js';
+import {
+  llamaCppRequest,
+  measureWindow,
+  openBenchPorts,
+  type SweepPoint,
+  sweepRates,
+  sweepRow,
+} from './calibration-bench.js';
 
 const { values } = parseArgs({
   options: {
@@ -46,12 +53,6 @@ const policy: CalibrationPolicy = {
   soak: true,
 };
 
-interface SweepPoint {
-  readonly rate: number;
-  readonly measurement: WindowMeasurement;
-  readonly judged: JudgedWindow;
-}
-
 const bench = await openBenchPorts('kitt-bench-knee-');
 const ports = bench.ports;
 const engineRequest = llamaCppRequest;
@@ -60,11 +61,6 @@ const engineRequest = llamaCppRequest;
 async function measure(engine: RunningEngine, rate: number): Promise<SweepPoint> {
   const measurement = await measureWindow(ports, engine, rate, windowMs);
   return { rate, measurement, judged: judgeWindow(measurement, policy) };
-}
-
-function row(p: SweepPoint): string {
-  const m = p.measurement;
-  return `  ${p.rate.toFixed(2).padStart(7)} req/s  achieved ${m.achievedRate.toFixed(2).padStart(6)}  CPU ${(m.cpuPercentOfLimit ?? Number.NaN).toFixed(1).padStart(5)} %  ${p.judged.verdict}: ${p.judged.reasons.join('; ')}`;
 }
 
 /**
@@ -88,34 +84,18 @@ function fittedKnee(points: readonly SweepPoint[]): number | undefined {
   return Math.min(cap, mx + (policy.cpuBand.high - my) / slope);
 }
 
-/** Coarse ladder until bad, then 2.5 % steps across [last good / 1.1, first bad · 1.05]. */
+/** The exhaustive sweep against a fresh container (calibration-bench.ts), and its fitted knee. */
 async function sweep(
   cpus: number,
 ): Promise<{ knee: number | undefined; fitted: number | undefined; points: SweepPoint[] }> {
   const engine = await ports.startEngine(await engineRequest(cpus), new AbortController().signal);
-  const points: SweepPoint[] = [];
   try {
-    let rate = 2 * cpus;
-    let lastGood = rate;
-    let firstBad: number | undefined;
-    while (firstBad === undefined && rate <= policy.maxRate) {
-      const point = await measure(engine, rate);
-      points.push(point);
-      console.error(`coarse${row(point)}`);
-      if (point.judged.good) lastGood = rate;
-      else firstBad = rate;
-      rate *= 1.25;
-    }
-    const top = (firstBad ?? rate) * 1.05;
-    const fine: SweepPoint[] = [];
-    for (let r = lastGood / 1.1; r <= top; r *= 1.025) {
-      const point = await measure(engine, r);
-      fine.push(point);
-      console.error(`fine  ${row(point)}`);
-    }
-    points.push(...fine);
-    const lowestBad = fine.find((p) => !p.judged.good)?.rate ?? Number.POSITIVE_INFINITY;
-    const knee = fine.filter((p) => p.judged.good && p.rate < lowestBad).at(-1)?.rate;
+    const log = (line: string) => console.error(line);
+    const { knee, points } = await sweepRates((rate) => measure(engine, rate), {
+      startRate: 2 * cpus,
+      maxRate: policy.maxRate,
+      log,
+    });
     return { knee, fitted: fittedKnee(points), points };
   } finally {
     await engine.stop();
@@ -146,7 +126,7 @@ async function calibrate(cpus: number, label: string): Promise<Calibrated> {
   });
   for (const w of result?.windows ?? []) {
     const judged = { verdict: w.verdict, good: w.good, reasons: w.reasons, margin: 0 };
-    console.error(`calib ${row({ rate: w.rate, measurement: w.measurement, judged })} (${w.kind})`);
+    console.error(`calib ${sweepRow({ rate: w.rate, measurement: w.measurement, judged })} (${w.kind})`);
   }
   return {
     rate: result?.rate,

@@ -1,3 +1,4 @@
+import { estimateRate, formatPercent, formatRateEstimate } from './estimate-rate.js';
 import {
   type JudgedWindow,
   judgeWindow,
@@ -22,6 +23,11 @@ import {
  *    Stop when hi / lo ≤ 1 + tol: lo is then within tol below the boundary.
  * 4. Confirm. A verdict within `confirmMargin` of its threshold is measured once more at the same
  *    rate; windows at one rate are averaged before judging, so noise near the boundary is halved.
+ * 4b. Precision. With `precision`, a closed bracket is not the end while the 95 % interval of the
+ *    band top's rate (estimateRate) is wider than asked: one more probe at the measured rate nearest
+ *    the estimate when one lies within 5 % of it (windows at one rate are averaged, so its verdict
+ *    firms up instead of a new single-window verdict moving the bracket), else at the estimate;
+ *    without an interval yet, at lo. Until the interval is narrow enough or the budget is spent.
  * 5. Soak at lo. If it does not hold, soak once more, lower by aim / signal, or by the shortfall of
  *    achieved / offered below its threshold when the soak saturated (2.5–15 % lower), or at the
  *    next probe rate measured good (at least tol below) when that is a smaller step; after a second
@@ -49,6 +55,11 @@ export interface CalibrationPolicy extends VerdictPolicy {
   readonly soak?: boolean;
   /** Verdicts whose margin is below this are confirmed by a second window (default 0.03). */
   readonly confirmMargin?: number;
+  /**
+   * Keep measuring until the 95 % interval's half-width relative to the estimated rate is at most
+   * this (0.05 = ±5 %), or `maxWindows` is spent. Undefined: stop when the bracket closes.
+   */
+  readonly precision?: number;
 }
 
 export interface WindowRecord {
@@ -109,7 +120,8 @@ export function planNextWindow(history: readonly WindowRecord[], policy: Calibra
   }
   const bracket = `[${fmtRate(lo.rate)}, ${fmtRate(hi.rate)}]`;
   if (hi.rate / lo.rate <= 1 + tol) {
-    return finish(lo, policy, `bracket ${bracket} within ±${(tol * 100).toFixed(1)} %; ${describe(hi)} above`);
+    const why = `bracket ${bracket} within ±${(tol * 100).toFixed(1)} %; ${describe(hi)} above`;
+    return refineOrFinish(probes, points, lo, policy, why);
   }
   if (budgetLeft <= 0) return finish(lo, policy, `window budget spent; bracket ${bracket}`);
   const next = interpolate(lo, hi, policy);
@@ -157,6 +169,52 @@ function planAfterSoak(
     action: 'soak',
     rate: lower,
     reason: `soak did not hold at ${fmtRate(last.rate)} (${what}); soak ${step}${how}`,
+  };
+}
+
+/**
+ * Rule 4b: with `precision` asked, measure near the estimate until its interval is that narrow or
+ * the budget is spent; then finish as rule 5 does.
+ */
+function refineOrFinish(
+  probes: readonly WindowRecord[],
+  points: readonly RatePoint[],
+  lo: RatePoint,
+  policy: CalibrationPolicy,
+  why: string,
+): WindowPlan {
+  const asked = policy.precision;
+  if (asked === undefined) return finish(lo, policy, why);
+  const estimate = estimateRate(probes, policy);
+  const wanted = `±${formatPercent(asked)}`;
+  if (estimate.status === 'estimated' && estimate.relativeHalfWidth <= asked) {
+    return finish(lo, policy, `${why}; ${formatRateEstimate(estimate, undefined, '')} within ${wanted}`);
+  }
+  // saturation bounds the rate before CPU does: there is no CPU knee to pin down
+  if (estimate.status === 'unavailable' && estimate.rate !== undefined) {
+    return finish(lo, policy, `${why}; ${estimate.reason}`);
+  }
+  const reached = estimate.status === 'estimated' ? `±${formatPercent(estimate.relativeHalfWidth)}` : estimate.reason;
+  if (probes.length >= policy.maxWindows) {
+    return finish(lo, policy, `${why}; window budget spent at ${reached} (asked ${wanted})`);
+  }
+  if (estimate.status === 'unavailable') {
+    return {
+      action: 'try',
+      rate: lo.rate,
+      reason: `no interval yet (${reached}): one more window at ${fmtRate(lo.rate)}`,
+    };
+  }
+  const nearest = points.reduce((a, b) =>
+    Math.abs(Math.log(b.rate / estimate.rate)) < Math.abs(Math.log(a.rate / estimate.rate)) ? b : a,
+  );
+  const repeat = Math.abs(nearest.rate / estimate.rate - 1) <= 0.05;
+  const rate = repeat ? nearest.rate : clamp(estimate.rate, policy.minRate, policy.maxRate);
+  const where = repeat ? `at ${fmtRate(rate)}, the measured rate nearest the estimate` : 'at the estimate';
+  return {
+    action: 'try',
+    rate,
+    reason: `${formatRateEstimate(estimate, undefined, '')} is wider than ${wanted}: one more window ${where}`,
   };
 }
 

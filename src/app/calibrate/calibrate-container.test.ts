@@ -144,6 +144,11 @@ test('calibrates a simulated engine, stops it, and reports every window with its
   const json = JSON.parse(await readFile(join(dir, 'calibration.json'), 'utf8'));
   assert.equal(json.windows.length, result.windows.length);
   assert.equal(typeof json.host.eventLoopDelayP99Ms, 'number', 'host responsiveness is recorded');
+  // noise-free CPU = 100 · served / 6: the line meets 90 % at 5.4 with no spread
+  assert.equal(json.estimate.status, 'estimated');
+  assert.ok(Math.abs(json.estimate.rate - 5.4) < 0.05, `estimate ${json.estimate.rate}`);
+  assert.deepEqual(json.precision, { reached: result.precision.reached });
+  assert.match(md, /^- interval: CPU reaches 90 % at 5\.\d+ req\/s \(95 % interval/m);
   assert.equal(formatCalibrationTable(result).split('\n').length, result.windows.length + 1);
 });
 
@@ -179,4 +184,22 @@ test('names limits profiles stably', () => {
   assert.equal(limitsKey({ cpus: 0.5, memoryBytes: 2 * 1024 ** 3 }), '0.5cpu-2GiB');
   assert.equal(limitsKey({ cpus: 2 }), '2cpu');
   assert.equal(limitsKey({}), 'nolimit');
+});
+
+test('with a precision asked, reports it beside the precision reached', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'kitt-calibrate-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const { ports } = simulatedPorts(6);
+  const request = { ...requestIn(dir), policy: { ...policy, precision: 0.05 } };
+  const result = await calibrateContainer(request, ports, {
+    signal: new AbortController().signal,
+    progress: silentProgress,
+  });
+  assert.equal(result.precision.asked, 0.05);
+  assert.ok(
+    result.precision.reached !== undefined && result.precision.reached <= 0.05,
+    JSON.stringify(result.precision),
+  );
+  const md = await readFile(join(dir, 'calibration.md'), 'utf8');
+  assert.match(md, /^- interval: .*; asked ±5\.0 %\)$/m);
 });

@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { estimateRate, formatRateEstimate, type RateEstimate } from '../../calibrate/estimate-rate.js';
 import type { CalibrationPolicy, WindowPlan, WindowRecord } from '../../calibrate/plan-next-window.js';
 import { planNextWindow } from '../../calibrate/plan-next-window.js';
 import { type ContainerSample, summarizeWindow } from '../../calibrate/summarize-window.js';
@@ -82,6 +83,13 @@ export interface CalibrationResult {
   /** Whether the soak held; undefined without a soak. */
   readonly held: boolean | undefined;
   readonly reason: string;
+  /**
+   * The rate at which the mean CPU reaches the band's top, with its 95 % interval, from the probe
+   * windows (src/calibrate/estimate-rate.ts, docs/calibrate.md); `unavailable` says why there is none.
+   */
+  readonly estimate: RateEstimate;
+  /** The precision asked (`--precision`) and reached: the interval's half-width / its rate (0.05 = ±5 %). */
+  readonly precision: { readonly asked: number | undefined; readonly reached: number | undefined };
   readonly windows: readonly CalibrationWindowReport[];
   readonly host: HostResponsiveness | undefined;
   readonly calibratedAt: string;
@@ -265,6 +273,8 @@ function buildResult(
   const done = final.action === 'done' ? final : undefined;
   const atRate = done ? windows.filter((w) => w.rate === done.rate) : [];
   const tokens = atRate.at(-1)?.outputTokensPerS;
+  const estimate = estimateRate(windows, request.policy);
+  const reached = estimate.status === 'estimated' ? estimate.relativeHalfWidth : undefined;
   return {
     runId: request.engine.runId,
     engine: request.engine.engine,
@@ -281,6 +291,8 @@ function buildResult(
     tokensPerS: tokens,
     held: done?.held,
     reason: final.reason,
+    estimate,
+    precision: { asked: request.policy.precision, reached },
     windows,
     host,
     calibratedAt: new Date().toISOString(),
@@ -303,6 +315,7 @@ export async function writeCalibrationReport(resultDir: string, result: Calibrat
         : ` at ${result.rate.toFixed(3)} requests/s (${result.tokensPerS?.toFixed(1) ?? '?'} output tokens/s)` +
           (result.held === undefined ? '' : result.held ? ', soak held' : ', soak did not hold')),
     `- why: ${result.reason}`,
+    `- interval: ${formatRateEstimate(result.estimate, result.precision.asked)}`,
     '',
     formatCalibrationTable(result, 'markdown'),
     '',

@@ -34,11 +34,17 @@ test('parses the CPU band, SLO terms and windows into a policy', () => {
   assert.equal(settings.policy.soak, false);
   assert.equal(settings.policy.slo?.ttftP95Ms, 500);
   assert.equal(settings.windowMs, 3_600_000);
+  assert.equal(settings.policy.precision, undefined);
+  assert.equal(calibrationSettingsFrom({ ...defaults, precision: '5%' }).policy.precision, 0.05);
+  assert.equal(calibrationSettingsFrom({ ...defaults, precision: '2.5' }).policy.precision, 0.025);
 });
 
 test('rejects each bad flag with one line and a hint naming the fix', () => {
   const bad = [
     { ...defaults, targetCpu: '90-80' },
+    { ...defaults, precision: '0' },
+    { ...defaults, precision: 'tight' },
+    { ...defaults, precision: '5', slo: 'ttft=1s', objective: 'slo' },
     { ...defaults, targetCpu: '80-120' },
     { ...defaults, objective: 'slo' },
     { ...defaults, objective: 'fast' },

@@ -59,6 +59,8 @@ export interface CalibrateFlags {
   readonly soak: string;
   readonly startRate: string;
   readonly maxRate: string;
+  /** Half-width of the rate's 95 % interval to reach, percent of the rate: `5` or `5%`. */
+  readonly precision?: string;
 }
 
 export interface CalibrationSettings {
@@ -91,6 +93,7 @@ export function readCalibrationSettings(flags: CalibrateFlags, issues: OptionIss
   const windowMs = read.durationMs('--window', flags.window, 's');
   if (windowMs !== undefined && !(windowMs > 0)) issues.add('--window must be longer than 0', 'e.g. --window 10s');
   const soakMs = read.durationMs('--soak', flags.soak, 's');
+  const precision = flags.precision === undefined ? undefined : readPrecision(flags.precision, objective, issues);
   if (issues.list.length > before) return undefined;
   return {
     policy: {
@@ -102,6 +105,7 @@ export function readCalibrationSettings(flags: CalibrateFlags, issues: OptionIss
       maxRate: maxRate!,
       maxWindows: maxWindows!,
       soak: soakMs! > 0,
+      ...(precision === undefined ? {} : { precision }),
     },
     windowMs: windowMs!,
     soakMs: soakMs!,
@@ -155,4 +159,26 @@ export function planCalibrationRun(
     engine: engine!,
     prompts: { ...CALIBRATION_PROMPTS, inputTokens: inputTokens!, outputTokens: outputTokens! },
   };
+}
+
+/** `5` or `5%` → 0.05: the interval half-width to reach, relative to the rate (CPU objective only). */
+function readPrecision(
+  text: string,
+  objective: CalibrationObjective | undefined,
+  issues: OptionIssues,
+): number | undefined {
+  const percent = Number(text.trim().replace(/\s*%$/, ''));
+  if (!(percent > 0 && percent < 100)) {
+    return issues.add(
+      `--precision must be a percentage between 0 and 100, got "${text}"`,
+      'e.g. --precision 5 (the 95 % interval within ±5 % of the rate)',
+    );
+  }
+  if (objective !== undefined && objective !== 'cpu') {
+    return issues.add(
+      `--precision is for the CPU band, not objective "${objective}"`,
+      'use --precision with --objective cpu',
+    );
+  }
+  return percent / 100;
 }

@@ -3,6 +3,7 @@ import { type Command, Option } from 'commander';
 import { calibrateContainer, formatCalibrationTable } from '../../app/calibrate/calibrate-container.js';
 import { type CalibrateCommandFlags, planCalibrationRun } from '../../app/calibrate/calibrate-options.js';
 import { CALIBRATION_PROMPTS, createCalibrationPorts } from '../../app/calibrate/calibrate-ports.js';
+import { formatRateEstimate } from '../../calibrate/estimate-rate.js';
 import { newRunId } from '../../core/ids.js';
 import { ensureWritableDir, homePaths, resolveKittHome } from '../../core/kitt-home.js';
 import { catalogModes } from '../../engines/catalog.js';
@@ -35,6 +36,7 @@ export function registerCalibrateCommand(program: Command, context: CliContext):
     .option('--objective <cpu|slo|both>', 'what the rate must respect', 'cpu')
     .option('--window <duration>', 'length of each measurement window, e.g. 10s or 1m (bare number: seconds)', '10s')
     .option('--max-windows <n>', 'measurement windows at most (the soak not counted)', '10')
+    .option('--precision <pct>', "measure until the rate's 95 % interval is within ±pct % (or --max-windows is spent)")
     .option('--soak <duration>', 'sustain the found rate this long to prove it holds (0 to skip)', '30s')
     .option('--start-rate <req/s>', 'first rate tried, requests/s', '0.5')
     .option('--max-rate <req/s>', 'never offer more than this, requests/s', '500')
@@ -94,7 +96,8 @@ Every problem with the options is reported at once, before the container starts.
       context.stdout.write(`${formatCalibrationTable(result)}\n\n`);
       context.stdout.write(
         `${result.rateKey}: ${result.rate!.toFixed(3)} requests/s (${result.tokensPerS?.toFixed(1) ?? '?'} output tokens/s), ` +
-          `${result.held === false ? 'soak did not hold' : 'soak held'}\n${result.reason}\nreport: ${resultDir}\n`,
+          `${result.held === false ? 'soak did not hold' : 'soak held'}\n${result.reason}\n` +
+          `${formatRateEstimate(result.estimate, result.precision.asked)}\nreport: ${resultDir}\n`,
       );
     });
 }
