@@ -40,9 +40,7 @@ export function registerCalibrateCommand(program: Command, context: CliContext):
     .option('--soak <duration>', 'sustain the found rate this long to prove it holds (0 to skip)', '30s')
     .option('--start-rate <req/s>', 'first rate tried, requests/s', '0.5')
     .option('--max-rate <req/s>', 'never offer more than this, requests/s', '500')
-    .addOption(
-      new Option('--mode <mode>', 'how the engine is hosted: docker (default) or native').choices(catalogModes()),
-    )
+    .addOption(new Option('--mode <mode>', `how the engine is hosted: ${catalogModes().join(', ')} (default: docker)`))
     .option('--port <n>', "engine port (default: the engine's own)")
     .option('--gpus <list>', 'GPUs: all, or indices such as 0,2')
     .option('--engine-arg <arg>', 'pass a flag through to the engine (repeatable)', collect)

@@ -1,4 +1,4 @@
-import { type Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { runBenchmark } from '../../app/run/run-benchmark.js';
 import { planRun, type RunFlags } from '../../app/run/run-plan.js';
 import { createRunPorts } from '../../app/run/run-ports.js';
@@ -26,7 +26,7 @@ export function addEngineOptions(command: Command): Command {
   return command
     .option('-m, --model <path>', 'model file (GGUF) or directory; default: the synthetic model (MODEL_PATH)')
     .option('-e, --engine <name>', `engine: ${ENGINE_NAMES.join(', ')} (default: ${DEFAULT_ENGINE})`)
-    .addOption(new Option('--mode <mode>', 'how the engine is hosted').choices(catalogModes()))
+    .option('--mode <mode>', `how the engine is hosted: ${catalogModes().join(', ')} (default: the engine's first)`)
     .option('--port <n>', "engine port (default: the engine's own, or a free one for embedded)")
     .option('--cpus <n>', 'CPU limit of the engine, e.g. 1 or 0.5')
     .option('--memory <size>', 'memory limit of the engine, e.g. 1g (swap is off unless --memory-swap)')
