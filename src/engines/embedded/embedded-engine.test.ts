@@ -98,6 +98,8 @@ describe('the embedded engine on the synthetic model', () => {
     ]) {
       assert.ok(Number.isFinite(json.timings[key]) && json.timings[key] >= 0, key);
     }
+    // as the pinned llama-server: 8 tokens are 7 decode steps after the first
+    assert.ok(Math.abs(json.timings.predicted_per_token_ms - json.timings.predicted_ms / 7) < 1e-9);
   });
 
   test('answers a non-streamed chat completion with an assistant message', async () => {

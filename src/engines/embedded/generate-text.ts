@@ -62,6 +62,9 @@ export function timingsOf(
 ): GenerationTimings {
   const perToken = (ms: number, n: number) => (n > 0 ? ms / n : 0);
   const perSecond = (ms: number, n: number) => (ms > 0 ? (1_000 * n) / ms : 0);
+  // As the pinned llama-server (server-common.h, n_gen_steps): the first token comes from the
+  // prompt's logits, so generation time spans n − 1 decode steps and is divided by them.
+  const steps = Math.max(0, predicted - 1);
   return {
     cache_n: 0,
     prompt_n: promptTokens,
@@ -70,8 +73,8 @@ export function timingsOf(
     prompt_per_second: perSecond(promptMs, promptTokens),
     predicted_n: predicted,
     predicted_ms: predictedMs,
-    predicted_per_token_ms: perToken(predictedMs, predicted),
-    predicted_per_second: perSecond(predictedMs, predicted),
+    predicted_per_token_ms: perToken(predictedMs, steps),
+    predicted_per_second: perSecond(predictedMs, steps),
   };
 }
 
