@@ -21,11 +21,11 @@ import { parseArgs } from 'node:util';
 import { calibrateContainer } from '../src/app/calibrate/calibrate-container.js';
 import { estimateRate, formatPercent, type RateEstimate } from '../src/calibrate/estimate-rate.js';
 import type { CalibrationPolicy, WindowRecord } from '../src/calibrate/plan-next-window.js';
-import { simulateCalibration, simulateWindow } from '../src/calibrate/simulate-calibration.js';
 import { judgeWindow } from '../src/calibrate/window-verdict.js';
 import { silentProgress } from '../src/core/progress.js';
 import { parseDurationMs } from '../src/core/units.js';
 import { seededRandom } from '../src/testing/exact-statistics.js';
+import { simulateCalibration, simulateWindow } from '../src/testing/simulate-calibration.js';
 import { llamaCppRequest, measureWindow, openBenchPorts, type SweepPoint, sweepRates } from './calibration-bench.js';
 
 const { values } = parseArgs({

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { simulateCalibration } from '../testing/simulate-calibration.js';
 import { estimateRate, formatRateEstimate, invertRegression, studentT975 } from './estimate-rate.js';
 import { type CalibrationPolicy, planNextWindow, type WindowRecord } from './plan-next-window.js';
-import { simulateCalibration } from './simulate-calibration.js';
 import type { WindowMeasurement } from './window-verdict.js';
 
 const close = (actual: number, expected: number, what: string) =>

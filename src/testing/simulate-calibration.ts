@@ -1,6 +1,6 @@
-import { seededRandom } from '../testing/exact-statistics.js';
-import { type CalibrationPolicy, planNextWindow, type WindowRecord } from './plan-next-window.js';
-import type { WindowMeasurement } from './window-verdict.js';
+import { type CalibrationPolicy, planNextWindow, type WindowRecord } from '../calibrate/plan-next-window.js';
+import type { WindowMeasurement } from '../calibrate/window-verdict.js';
+import { seededRandom } from './exact-statistics.js';
 
 /** A standard normal draw (Box–Muller) from a uniform generator. */
 function normal(random: () => number): number {
