@@ -27,9 +27,10 @@ const present = (...charts: Array<ChartSpec | null>) => charts.filter((c): c is 
 export function buildReport(data: ReportData): ReportModel {
   const slo = data.metrics?.slo;
   const sections: ChartSection[] = [
-    { title: 'Latency distributions', charts: distributionCharts(data.records, slo) },
-    { title: 'Over time', charts: present(latencyOverTime(data.records, slo), throughputOverTime(data.records)) },
+    // a sweep's curves first: where the engine bends is what a sweep is run to see
     { title: 'Per level', charts: sweepCharts(data.records, slo) },
+    { title: 'Over time', charts: present(latencyOverTime(data.records, slo), throughputOverTime(data.records)) },
+    { title: 'Latency distributions', charts: distributionCharts(data.records, slo) },
     { title: 'Resources', charts: [...resourceCharts(data.stats), ...present(gpuPowerChart(data.gpu))] },
     { title: 'Client vs engine', charts: present(crossCheckChart(data.records)) },
     { title: 'Calibration', charts: present(calibrationChart(data.calibration)) },
