@@ -39,9 +39,12 @@ export function buildReport(data: ReportData): ReportModel {
     title: data.title,
     headline: headlineTable(data),
     sections,
-    tables: [crossCheckTable(data), flatTable('Configuration', data.run), flatTable('Hardware', data.hardware)].filter(
-      (table) => table.rows.length > 0,
-    ),
+    tables: [
+      crossCheckTable(data),
+      flatTable('Calibration', data.calibration ? { ...data.calibration, windows: undefined } : null),
+      flatTable('Configuration', data.run),
+      flatTable('Hardware', data.hardware),
+    ].filter((table) => table.rows.length > 0),
     warnings: ((data.document?.warnings as string[] | undefined) ?? []).map(String),
   };
 }

@@ -39,6 +39,9 @@ export const CHART_RENDERER_JS = `
           ctx.lineWidth = 1.5 * dpr;
           ctx.setLineDash([6 * dpr, 4 * dpr]);
           ctx.font = (11 * dpr) + 'px sans-serif';
+          // uPlot leaves the alignment of its last axis label set; labels here start at their point
+          ctx.textAlign = 'left';
+          ctx.textBaseline = 'alphabetic';
           thresholds.forEach(function (t) {
             ctx.beginPath();
             if (t.axis === 'x') {
