@@ -4,11 +4,11 @@ import { serializeRecord } from '../../metrics/serialize-record.js';
 import { summarizeRun } from '../../metrics/summarize-run.js';
 import { streamedRecord } from '../../testing/request-records.js';
 import { buildReport } from './build-report.js';
-import { MAX_POINTS } from './chart-spec.js';
+import { MAX_POINTS, MAX_REQUEST_POINTS } from './chart-spec.js';
 import { cdfColumns, histogramColumns } from './distribution-charts.js';
 import { renderReportHtml } from './render-report-html.js';
 import { parseResultFiles } from './report-data.js';
-import { throughputOverTime } from './timeline-charts.js';
+import { latencyOverTime, throughputOverTime } from './timeline-charts.js';
 
 const jsonl = (rows: unknown[]) =>
   rows.map((row) => `${typeof row === 'string' ? row : JSON.stringify(row)}\n`).join('');
@@ -138,4 +138,16 @@ test('text from the run cannot end the page’s scripts early', () => {
   assert.ok(!html.includes('</script><b>'));
   assert.ok(html.includes('&lt;/script&gt;&lt;b&gt;'));
   assert.equal(html.match(/<\/script>/g)!.length, 4, 'only the page’s own four scripts close');
+});
+
+test('a long run draws at most MAX_REQUEST_POINTS requests over time, spread over the whole run', () => {
+  const records = Array.from({ length: 50_000 }, (_, i) =>
+    streamedRecord({ id: i, sentAtMs: i * 10, arrivalsAtMs: [i * 10 + 5, i * 10 + 8] }),
+  );
+  const chart = latencyOverTime(records, null)!;
+  const times = chart.data[0]!;
+  assert.ok(times.length <= MAX_REQUEST_POINTS + 1);
+  assert.equal(times[0], 0);
+  assert.equal(times.at(-1), (49_999 * 10) / 1000, 'the last request is kept');
+  assert.match(chart.note, /of 50000 requests/);
 });

@@ -40,3 +40,13 @@ export interface ChartSection {
 
 /** Most points one series carries; past this, distributions keep evenly spaced quantiles. */
 export const MAX_POINTS = 5000;
+
+/** Most requests a per-request chart draws; a longer run keeps every k-th, evenly over the run. */
+export const MAX_REQUEST_POINTS = 20_000;
+
+/** Every k-th item (and the last) so that at most `max` remain; all of them when they fit. */
+export function thinOut<T>(items: readonly T[], max: number): T[] {
+  if (items.length <= max) return [...items];
+  const step = Math.ceil(items.length / max);
+  return items.filter((_, i) => i % step === 0 || i === items.length - 1);
+}

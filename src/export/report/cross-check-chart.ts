@@ -1,7 +1,7 @@
 import { engineTpotMs, engineTtftMs } from '../../metrics/engine-cross-check.js';
 import { deriveRequestMetrics } from '../../metrics/request-metrics.js';
 import type { RequestRecord } from '../../metrics/request-record.js';
-import type { ChartSpec } from './chart-spec.js';
+import { type ChartSpec, MAX_REQUEST_POINTS, thinOut } from './chart-spec.js';
 
 /**
  * Client against engine, per succeeded request that carried an engine report: TTFT and TPOT as kitt
@@ -9,10 +9,14 @@ import type { ChartSpec } from './chart-spec.js';
  * tokenisation and queueing; the TPOT series should lie on each other.
  */
 export function crossCheckChart(records: readonly RequestRecord[]): ChartSpec | null {
-  const pairs = records
+  const reported = records
     .filter((r) => r.phase === 'measure' && r.error === null && r.engine !== null && r.sentAtMs !== null)
-    .sort((a, b) => a.sentAtMs! - b.sentAtMs!)
-    .map((record) => ({ record, metrics: deriveRequestMetrics(record), engine: record.engine! }));
+    .sort((a, b) => a.sentAtMs! - b.sentAtMs!);
+  const pairs = thinOut(reported, MAX_REQUEST_POINTS).map((record) => ({
+    record,
+    metrics: deriveRequestMetrics(record),
+    engine: record.engine!,
+  }));
   if (pairs.length === 0) return null;
   return {
     id: 'engine-cross-check',

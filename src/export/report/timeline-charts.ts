@@ -1,7 +1,7 @@
 import { deriveRequestMetrics } from '../../metrics/request-metrics.js';
 import type { RequestRecord } from '../../metrics/request-record.js';
 import type { SloResult } from '../../metrics/summarize-run.js';
-import type { ChartSpec, ThresholdSpec } from './chart-spec.js';
+import { type ChartSpec, MAX_REQUEST_POINTS, type ThresholdSpec, thinOut } from './chart-spec.js';
 
 const seconds = (ms: number) => Math.round(ms) / 1000;
 
@@ -13,8 +13,9 @@ export function latencyOverTime(
   records: readonly RequestRecord[],
   slo: SloResult | null | undefined,
 ): ChartSpec | null {
-  const sent = records.filter((r) => r.sentAtMs !== null).sort((a, b) => a.sentAtMs! - b.sentAtMs!);
-  if (sent.length === 0) return null;
+  const all = records.filter((r) => r.sentAtMs !== null).sort((a, b) => a.sentAtMs! - b.sentAtMs!);
+  if (all.length === 0) return null;
+  const sent = thinOut(all, MAX_REQUEST_POINTS);
   const metrics = sent.map(deriveRequestMetrics);
   const thresholds: ThresholdSpec[] = [];
   if (slo?.bounds.ttftMs !== undefined)
@@ -24,7 +25,10 @@ export function latencyOverTime(
   return {
     id: 'latency-over-time',
     title: 'Latency over time',
-    note: 'Each sent request at its send time: TTFT and end-to-end latency.',
+    note:
+      sent.length === all.length
+        ? 'Each sent request at its send time: TTFT and end-to-end latency.'
+        : `TTFT and end-to-end latency at send time, every ${Math.ceil(all.length / MAX_REQUEST_POINTS)}th of ${all.length} requests.`,
     x: { label: 'send time (s since start)' },
     y: { label: 'ms' },
     series: [
