@@ -19,8 +19,8 @@ export const CHART_RENDERER_JS = `
     return [lo - pad, hi + pad];
   }
 
-  function scaleRange(thresholds, axis, fromZero) {
-    var own = thresholds.filter(function (t) { return t.axis === axis; }).map(function (t) { return t.value; });
+  function scaleRange(thresholds, axis, fromZero, extra) {
+    var own = thresholds.filter(function (t) { return t.axis === axis; }).map(function (t) { return t.value; }).concat(extra || []);
     return function (u, min, max) {
       var r = extend([min, max], own);
       if (fromZero && min !== null && min >= 0) r[0] = Math.min(0, r[0]);
@@ -87,6 +87,14 @@ export const CHART_RENDERER_JS = `
     return base;
   }
 
+  // a bar starts at its x (a bin's lower edge): the axis must reach the last bar's far edge
+  function barsEnd(spec) {
+    var xs = spec.data[0];
+    if (!spec.series.some(function (s) { return s.style === 'bars'; }) || xs.length === 0) return [];
+    var width = xs.length > 1 ? xs[xs.length - 1] - xs[xs.length - 2] : 1;
+    return [xs[xs.length - 1] + width];
+  }
+
   function draw(spec) {
     var el = document.getElementById(spec.id);
     var width = Math.max(320, (el.clientWidth || 640) - 8);
@@ -97,7 +105,7 @@ export const CHART_RENDERER_JS = `
       width: width,
       height: 300,
       scales: {
-        x: { time: false, range: scaleRange(spec.thresholds, 'x', false) },
+        x: { time: false, range: scaleRange(spec.thresholds, 'x', false, barsEnd(spec)) },
         y: { range: scaleRange(spec.thresholds, 'y', true) },
         y2: { range: scaleRange(spec.thresholds, 'y2', true) }
       },
