@@ -5,6 +5,7 @@ import { registerConfigCommand } from './commands/config.js';
 import { registerEnginesCommand } from './commands/engines.js';
 import { registerFingerprintCommand } from './commands/fingerprint.js';
 import { registerModelCommand } from './commands/model.js';
+import { registerReportCommand } from './commands/report.js';
 import { registerResultsCommand } from './commands/results.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerWebCommand } from './commands/web.js';
@@ -16,6 +17,7 @@ export function registerCommands(program: Command, context: CliContext): void {
   registerEnginesCommand(program, context);
   registerModelCommand(program, context);
   registerResultsCommand(program, context);
+  registerReportCommand(program, context);
   registerConfigCommand(program, context);
   registerFingerprintCommand(program, context);
   registerWebCommand(program, context);

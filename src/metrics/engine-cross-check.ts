@@ -56,13 +56,15 @@ export interface EngineCrossCheck {
   } | null;
 }
 
-function engineTtftMs(report: EngineReport): number | null {
+/** The engine's TTFT for one request: its own figure, else its prefill (prompt + load) time. */
+export function engineTtftMs(report: EngineReport): number | null {
   if (report.ttftMs !== undefined) return report.ttftMs;
   if (report.promptMs === undefined) return null;
   return report.promptMs + (report.loadMs ?? 0);
 }
 
-function engineTpotMs(report: EngineReport): number | null {
+/** The engine's time per output token for one request: its own figure, else generation time / tokens. */
+export function engineTpotMs(report: EngineReport): number | null {
   if (report.tpotMs !== undefined) return report.tpotMs;
   if (report.generationMs === undefined || !report.completionTokens) return null;
   return report.generationMs / report.completionTokens;

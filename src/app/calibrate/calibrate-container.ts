@@ -10,6 +10,7 @@ import { KittError } from '../../core/errors.js';
 import type { Progress } from '../../core/progress.js';
 import { formatBytes } from '../../core/units.js';
 import type { EngineExit, EngineRequest, ResourceLimits, RunningEngine } from '../../engines/engine.js';
+import { writeReport } from '../../export/report/write-report.js';
 import type { RequestRecord } from '../../metrics/request-record.js';
 import { type HostResponsiveness, startHostProbe } from './calibrate-host-probe.js';
 
@@ -168,6 +169,7 @@ export async function calibrateContainer(
   final ??= { action: 'fail', reason: 'the controller did not finish' };
   const result = buildResult(request, final, windows, host);
   await writeCalibrationReport(request.resultDir, result);
+  await writeReport(request.resultDir);
   if (result.outcome === 'calibrated') await ports.saveCalibration?.(result, request.resultDir);
   if (windows.some((w) => w.measurement.oomKilled)) {
     const limit = request.engine.limits.memoryBytes;

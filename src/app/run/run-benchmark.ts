@@ -7,6 +7,7 @@ import type { EngineRequest, RunningEngine } from '../../engines/engine.js';
 import type { InfluxWriter } from '../../export/influx-writer.js';
 import type { RunLabels } from '../../export/metric-point.js';
 import type { RunMetricsExporter } from '../../export/prometheus-exporter.js';
+import { writeReport } from '../../export/report/write-report.js';
 import { writeResultDir } from '../../export/result-dir.js';
 import type { HardwareInfo } from '../../hardware/fingerprint.js';
 import { type GpuSampler, gpuSamplesJsonl } from '../../hardware/gpu-sampler.js';
@@ -358,6 +359,7 @@ async function writeRun(
         : {}),
     },
   });
+  await writeReport(identity.resultDir);
   return { metrics, document, warnings };
 }
 

@@ -1,0 +1,97 @@
+import type { EngineCrossCheck } from '../../metrics/engine-cross-check.js';
+import type { RequestRecord } from '../../metrics/request-record.js';
+import { parseRecordLine } from '../../metrics/serialize-record.js';
+import type { RunMetrics } from '../../metrics/summarize-run.js';
+
+/** One stats.jsonl row: a container (or process) reading, `tMs` since the run's start. */
+export interface StatsRowData {
+  readonly tMs: number;
+  readonly cpuPercentOfLimit: number;
+  readonly throttledPeriods: number;
+  readonly throttledTimeMs: number;
+  readonly memoryBytes: number;
+  readonly memoryLimitBytes: number;
+}
+
+/** One gpu.jsonl row, `atMs` since the run's start. */
+export interface GpuRowData {
+  readonly atMs: number;
+  readonly index: number;
+  readonly powerW: number | null;
+  readonly utilizationPercent: number | null;
+}
+
+/** The part of calibration.json the report draws: one row per window the controller tried. */
+export interface CalibrationData {
+  readonly rateKey: string;
+  readonly outcome: string;
+  readonly rate?: number;
+  readonly windows: ReadonlyArray<{
+    readonly index: number;
+    readonly kind: string;
+    readonly rate: number;
+    readonly verdict: string;
+    readonly measurement: { readonly achievedRate: number; readonly cpuPercentOfLimit?: number };
+  }>;
+}
+
+/** Everything a report is drawn from: a result directory's files, parsed, nothing computed yet. */
+export interface ReportData {
+  readonly title: string;
+  /** metrics.json as written (the run document: metrics, crossCheck, load, limits, warnings). */
+  readonly document: Record<string, unknown> | null;
+  readonly metrics: RunMetrics | null;
+  readonly crossCheck: EngineCrossCheck | null;
+  /** requests.jsonl: times relative to the run's start. */
+  readonly records: readonly RequestRecord[];
+  readonly stats: readonly StatsRowData[];
+  readonly gpu: readonly GpuRowData[];
+  /** run.json: engine request, load spec, effective config, kitt version. */
+  readonly run: Record<string, unknown> | null;
+  readonly hardware: Record<string, unknown> | null;
+  readonly calibration: CalibrationData | null;
+}
+
+/** The result directory's text files by name; a missing file is undefined. */
+export type ResultFiles = Readonly<Record<string, string | undefined>>;
+
+/** The file names a report reads, so the shell reads exactly these and nothing else. */
+export const REPORT_INPUT_FILES = [
+  'metrics.json',
+  'requests.jsonl',
+  'stats.jsonl',
+  'gpu.jsonl',
+  'run.json',
+  'hardware.json',
+  'calibration.json',
+] as const;
+
+const jsonLines = <T>(text: string | undefined, parse: (line: string) => T = (line) => JSON.parse(line) as T): T[] =>
+  (text ?? '')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map(parse);
+
+const jsonObject = (text: string | undefined): Record<string, unknown> | null =>
+  text === undefined ? null : (JSON.parse(text) as Record<string, unknown>);
+
+/** Parses a result directory's files (pure: text in, data out). */
+export function parseResultFiles(files: ResultFiles, fallbackTitle: string): ReportData {
+  const document = jsonObject(files['metrics.json']);
+  // a run document embeds the metrics; an older or foreign metrics.json may be the metrics themselves
+  const metrics = (document?.metrics ?? (document?.schema ? document : null)) as RunMetrics | null;
+  const calibration = jsonObject(files['calibration.json']) as CalibrationData | null;
+  const runId = (document?.runId as string | undefined) ?? (calibration as { runId?: string } | null)?.runId;
+  return {
+    title: runId ? `kitt run ${runId}` : fallbackTitle,
+    document,
+    metrics,
+    crossCheck: (document?.crossCheck as EngineCrossCheck | undefined) ?? null,
+    records: jsonLines(files['requests.jsonl'], parseRecordLine),
+    stats: jsonLines<StatsRowData>(files['stats.jsonl']),
+    gpu: jsonLines<GpuRowData>(files['gpu.jsonl']),
+    run: jsonObject(files['run.json']),
+    hardware: jsonObject(files['hardware.json']),
+    calibration,
+  };
+}

@@ -1,0 +1,52 @@
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { KittError } from '../../core/errors.js';
+import { buildReport } from './build-report.js';
+import { renderReportHtml } from './render-report-html.js';
+import { parseResultFiles, REPORT_INPUT_FILES, type ResultFiles } from './report-data.js';
+import { loadChartLibrary } from './uplot-assets.js';
+
+/** The report's file name inside a result directory. */
+export const REPORT_FILE = 'report.html';
+
+async function readResultFiles(dir: string): Promise<ResultFiles> {
+  const entries = await Promise.all(
+    REPORT_INPUT_FILES.map(async (name) => {
+      try {
+        return [name, await readFile(join(dir, name), 'utf8')] as const;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [name, undefined] as const;
+        throw error;
+      }
+    }),
+  );
+  return Object.fromEntries(entries);
+}
+
+/**
+ * Builds report.html from what a result directory holds (a run's metrics.json and JSONL files, or a
+ * calibration's calibration.json) and writes it beside them, renamed into place when complete.
+ * Everything it draws is read back from the files, so a stored run's report can be rebuilt any time.
+ */
+export async function writeReport(dir: string): Promise<string> {
+  const files = await readResultFiles(dir);
+  if (files['metrics.json'] === undefined && files['calibration.json'] === undefined) {
+    throw new KittError('USAGE', `${dir} holds no metrics.json or calibration.json, so there is nothing to report`, {
+      hint: 'give a run id from kitt results list, or the result directory of a run',
+    });
+  }
+  const html = renderReportHtml(buildReport(parseResultFiles(files, basename(dir))), loadChartLibrary());
+  const path = join(dir, REPORT_FILE);
+  const tmp = join(dir, `.${REPORT_FILE}.${process.pid}.tmp`);
+  try {
+    await writeFile(tmp, html);
+    await rename(tmp, path);
+  } catch (error) {
+    await rm(tmp, { force: true });
+    throw new KittError('EXPORT_FAILED', `could not write ${path}: ${(error as Error).message}`, {
+      hint: 'check that the results folder is writable and the disk has space',
+      cause: error,
+    });
+  }
+  return path;
+}
