@@ -24,7 +24,10 @@ async function listen(t: TestContext, server: Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-function resultOf(dir: string): { metrics: any; run: any; files: string[] } {
+// biome-ignore lint/suspicious/noExplicitAny: result documents are read field by field, as a user would
+type Json = any;
+
+function resultOf(dir: string): { metrics: Json; run: Json; files: string[] } {
   return {
     metrics: JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8')),
     run: JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')),
