@@ -8,7 +8,7 @@ import { checkDataset } from '../../load/prompt-source.js';
 import { percentileTerms, readSlo, requestBounds, type SloBounds, type SloTerm } from '../../metrics/slo.js';
 import { type EngineFlags, readEngineRequest } from '../shared/engine-options.js';
 import { type LoadFlags, readLoadSpec } from '../shared/load-options.js';
-import { readTargetPlan, type TargetFlags, type TargetPlan, targetEngineRequest } from './target-options.js';
+import { readTargetPlan, type TargetFlags, type TargetPlan, targetEngineRequest } from '../shared/target-options.js';
 
 /** The flags of `kitt run` that shape what is run, as commander hands them over (strings). */
 export interface RunFlags extends EngineFlags, LoadFlags, TargetFlags {

@@ -19,8 +19,8 @@ import type { StatsSample } from '../../runtime/container-runtime.js';
 import { sampleStats } from '../../runtime/sample-stats.js';
 import { defaultStorePath, openStore } from '../../store/open-store.js';
 import type { Store } from '../../store/store-types.js';
+import type { AttachedTarget } from '../shared/attach-target.js';
 import { createEngineStarter, type EngineStarter } from '../shared/start-engine.js';
-import type { AttachedTarget } from './attach-target.js';
 import type { PreparedModel, ResourceWatch, RunPorts } from './run-benchmark.js';
 
 export interface RunPortsOptions {

@@ -1,8 +1,8 @@
 import { type Command, Option } from 'commander';
-import { type AttachedTarget, attachTarget, type TargetRecord } from '../../app/run/attach-target.js';
 import { runBenchmark } from '../../app/run/run-benchmark.js';
 import { planRun, type RunFlags } from '../../app/run/run-plan.js';
 import { createRunPorts } from '../../app/run/run-ports.js';
+import { type AttachedTarget, attachTarget, type TargetRecord } from '../../app/shared/attach-target.js';
 import type { KittConfig } from '../../config/config-schema.js';
 import { loadConfig } from '../../config/load-config.js';
 import { newRunId } from '../../core/ids.js';

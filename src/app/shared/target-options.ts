@@ -2,7 +2,7 @@ import type { KittConfig } from '../../config/config-schema.js';
 import type { OptionIssues } from '../../core/option-issues.js';
 import { parseEngineName } from '../../engines/catalog.js';
 import type { EngineName, EngineRequest } from '../../engines/engine.js';
-import type { EngineFlags } from '../shared/engine-options.js';
+import type { EngineFlags } from './engine-options.js';
 
 /** The flags that point a run at a server kitt did not start, as commander hands them over. */
 export interface TargetFlags {
