@@ -168,6 +168,11 @@ test('flags that launch an engine, or target flags without --target, exit 2 befo
   const unset = await kitt(t, ['run', '--target', url, '--api-key-env', 'NOT_SET_HERE'], { KITT_HOME: home });
   assert.equal(unset.code, 2, unset.output);
   assert.match(unset.output, /export NOT_SET_HERE=/);
+  const cpu = await kitt(t, ['calibrate', '--target', url, '--objective', 'both', '--slo', 'ttft-p95=200ms'], {
+    KITT_HOME: home,
+  });
+  assert.equal(cpu.code, 2, cpu.output);
+  assert.match(cpu.output, /--target server's CPU cannot be read \(use --objective slo/);
   assert.equal(requests, 0, 'nothing reached the server');
 });
 
@@ -202,4 +207,50 @@ test('--target against an embedded engine started apart: recognised as llama.cpp
   // the engine kitt did not start still runs after the run
   const health = await fetch(`${engine.baseUrl}/health`);
   assert.equal(health.status, 200);
+});
+
+test('kitt calibrate --target finds a rate a 2-slot server sustains within the SLO, and writes no config rate', async (t) => {
+  // 2 slots, each answer 20 ms + 8 × 5 ms: at most about 2 / 0.06 s = 33 requests/s can be served
+  const server = await spawnExactScheduleServer(['--ttft-ms', '20', '--itl-ms', '5', '--parallel', '2']);
+  t.after(() => server.close());
+  const home = tempHome(t);
+  const out = join(home, 'calibration');
+  const result = await kitt(
+    t,
+    [
+      'calibrate',
+      '--target',
+      server.url,
+      '--served-model',
+      'm',
+      '--objective',
+      'slo',
+      '--slo',
+      'ttft-p95=200ms',
+      '--window',
+      '2s',
+      '--soak',
+      '0',
+      '--max-windows',
+      '4',
+      '--start-rate',
+      '4',
+      '--prompt-tokens',
+      '8',
+      '--output-tokens',
+      '8',
+      '-o',
+      out,
+    ],
+    { KITT_HOME: home },
+  );
+  assert.equal(result.code, 0, result.output);
+  const calibration = JSON.parse(readFileSync(join(out, 'calibration.json'), 'utf8'));
+  assert.equal(calibration.outcome, 'calibrated');
+  assert.ok(calibration.rate > 4 && calibration.rate < 34, `rate ${calibration.rate}`);
+  assert.ok(
+    calibration.windows.every((w: Json) => w.measurement.cpuPercentOfLimit === undefined),
+    'no CPU is read from a server kitt did not start',
+  );
+  assert.ok(!readdirSync(home).includes('config.yaml'), 'no compute.rates entry for a server kitt does not limit');
 });
