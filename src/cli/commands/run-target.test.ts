@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { silentProgress } from '../../core/progress.js';
 import { startEmbeddedEngine } from '../../engines/embedded/start-embedded-engine.js';
+import { openStore } from '../../store/open-store.js';
 import { exitOf, kittSpawn, tempHome } from '../../testing/kitt-cli.js';
 import { spawnExactScheduleServer } from '../../testing/spawn-exact-schedule-server.js';
 import { ensureTestModel } from '../../testing/test-model.js';
@@ -70,6 +71,11 @@ test('--target against the exact-schedule server measures TTFT and ITL within to
   assert.equal(run.config.run.targetEngine.name, 'unknown');
   assert.ok(!files.includes('stats.jsonl'), 'a server kitt did not start is not sampled');
   assert.equal(metrics.resources, null);
+  await using store = await openStore(join(home, 'kitt.db'));
+  const [row] = await store.listRuns();
+  assert.equal(row?.status, 'succeeded');
+  assert.equal(row?.mode, 'external');
+  assert.equal(row?.model, 'm');
 });
 
 test('the API key reaches the server on every exchange and appears in no file, store or output', async (t) => {
