@@ -90,6 +90,12 @@ export const configSchema = z.strictObject({
       port: port.optional(),
       profile: z.string().min(1).optional(),
       load: loadProfileSchema.optional(),
+      /** A server that runs already (kitt run --target): nothing is started. */
+      target: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }).optional(),
+      api: z.enum(['completions', 'chat']).optional(),
+      servedModel: z.string().min(1).optional(),
+      /** The NAME of the variable holding the target's key; the key itself never goes in a config. */
+      apiKeyEnv: z.string().min(1).optional(),
     })
     .optional(),
   // `engines.<name>` for any catalog name, beside `engines.profiles`
@@ -159,6 +165,12 @@ export interface KittConfig {
     readonly model?: string | undefined;
     readonly port?: number | undefined;
     readonly profile?: string | undefined;
+    /** A server to measure instead of starting an engine (--target). */
+    readonly target?: string | undefined;
+    readonly api?: 'completions' | 'chat' | undefined;
+    readonly servedModel?: string | undefined;
+    /** The name of the environment variable that holds the target's API key. */
+    readonly apiKeyEnv?: string | undefined;
     readonly load: {
       readonly kind: string;
       readonly requests?: number | undefined;

@@ -6,10 +6,13 @@ import type { ErrorCode } from '../core/errors.js';
  */
 export type EngineName = string;
 
-/** How kitt hosts the engine: a sibling container, a host process, or kitt's own child process. */
-export type EngineMode = 'docker' | 'native' | 'embedded';
+/**
+ * How kitt hosts the engine: a sibling container, a host process, or kitt's own child process;
+ * `external`: a server someone else started (kitt run --target), which kitt neither starts nor stops.
+ */
+export type EngineMode = 'docker' | 'native' | 'embedded' | 'external';
 
-/** Every hosting mode, in the order help text lists them. */
+/** Every hosting mode a person can choose, in the order help text lists them (`external` comes with --target). */
 export const ENGINE_MODES: readonly EngineMode[] = ['docker', 'native', 'embedded'];
 
 /** Which wire protocol the load clients speak to it. */

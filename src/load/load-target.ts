@@ -36,7 +36,11 @@ export interface LoadTarget {
   readonly supports: TargetSupports;
   /** Stream responses (default true). Non-streamed requests only give end-to-end times. */
   readonly stream?: boolean;
-  /** Extra request headers (authorization, ...). */
+  /**
+   * Extra request headers (authorization, ...), sent on every request, /tokenize and /metrics read
+   * of this target: merged once per stage, not per request. They may hold a key: a target is
+   * never serialised into results.
+   */
   readonly headers?: Readonly<Record<string, string>>;
   /** Where the engine's Prometheus text lives, relative to baseUrl; null to skip (default '/metrics'). */
   readonly metricsPath?: string | null;

@@ -202,7 +202,9 @@ async function prepareFor(
 ): Promise<PreparedPrompts> {
   const count = Math.min(PROMPT_POOL, Math.max(1, plan.requests ?? PROMPT_POOL));
   const promptSpec = spec.prompts ?? DEFAULT_PROMPTS;
-  const countTokens = target.supports.tokenize ? tokenizeClient(target.baseUrl, target.model, signal) : undefined;
+  const countTokens = target.supports.tokenize
+    ? tokenizeClient(target.baseUrl, target.model, signal, undefined, target.headers)
+    : undefined;
   if (!countTokens) return preparePrompts(promptSpec, { count });
   try {
     return await preparePrompts(promptSpec, { count, countTokens });
@@ -227,7 +229,7 @@ export function scrapeEngineCounters(
 ): Promise<PromScrape | null> {
   return target.metricsPath === null
     ? Promise.resolve(null)
-    : scrapeMetrics(target.baseUrl, target.metricsPath ?? '/metrics', onFailure);
+    : scrapeMetrics(target.baseUrl, target.metricsPath ?? '/metrics', onFailure, target.headers);
 }
 
 /** The result's engineCounters field, present when both readings were taken. */
@@ -248,10 +250,15 @@ export async function scrapeMetrics(
   baseUrl: string,
   path: string,
   onFailure?: (reason: string) => void,
+  /** The target's headers (its key): a server behind a key guards /metrics too. */
+  headers?: Readonly<Record<string, string>>,
 ): Promise<PromScrape | null> {
   const { origin, prefix } = splitBaseUrl(baseUrl);
   try {
-    const response = await requestBounded(`${origin}${prefix}${path}`, METRICS_READ_LIMITS);
+    const response = await requestBounded(`${origin}${prefix}${path}`, {
+      ...METRICS_READ_LIMITS,
+      ...(headers ? { headers: { ...headers } } : {}),
+    });
     return response.statusCode === 200 ? parsePrometheusText(response.body.toString('utf8')) : null;
   } catch (error) {
     if (error instanceof BoundedReadError) onFailure?.(`${error.message} (${error.kind}): engine counters skipped`);

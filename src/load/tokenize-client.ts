@@ -21,13 +21,16 @@ export function tokenizeClient(
   model: string,
   signal?: AbortSignal,
   limits: ReadLimits = TOKENIZE_READ_LIMITS,
+  /** The target's own headers (its key), merged once here rather than per call. */
+  targetHeaders: Readonly<Record<string, string>> = {},
 ): CountTokens {
   const { origin, prefix } = splitBaseUrl(baseUrl);
+  const headers = { ...targetHeaders, 'content-type': 'application/json' };
   return async (text) => {
     const response = await requestBounded(`${origin}${prefix}/tokenize`, {
       ...limits,
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers,
       // add_special: count BOS as the completion endpoint will (llama.cpp's /tokenize leaves it out by
       // default, so a 64-token prompt reached the server as 65); vLLM adds special tokens by default.
       body: JSON.stringify({ content: text, prompt: text, model, add_special: true }),

@@ -6,6 +6,7 @@ import type { EngineRequest } from '../../engines/engine.js';
 import type { PromptSpec } from '../../load/prompt-spec.js';
 import { readSlo, SLO_EXAMPLE, SLO_PERCENTILE_EXAMPLE, type SloTerm } from '../../metrics/slo.js';
 import { type EngineFlags, readEngineRequest } from '../shared/engine-options.js';
+import { readTargetPlan, type TargetFlags, type TargetPlan, targetEngineRequest } from '../shared/target-options.js';
 import { CALIBRATION_PROMPTS } from './calibrate-ports.js';
 
 /** `80-90` → { low: 80, high: 90 }: percent of the container's CPU limit; undefined (and an issue) otherwise. */
@@ -121,7 +122,7 @@ export function calibrationSettingsFrom(flags: CalibrateFlags): CalibrationSetti
 }
 
 /** The flags of `kitt calibrate`, as commander hands them over. */
-export interface CalibrateCommandFlags extends CalibrateFlags, EngineFlags {
+export interface CalibrateCommandFlags extends CalibrateFlags, EngineFlags, TargetFlags {
   readonly promptTokens: string;
   readonly outputTokens: string;
 }
@@ -130,6 +131,37 @@ export interface CalibrateCommandFlags extends CalibrateFlags, EngineFlags {
 export interface CalibrationPlan extends CalibrationSettings {
   readonly engine: EngineRequest;
   readonly prompts: PromptSpec;
+  /** A server that runs already: calibrated on the SLO alone, nothing started or limited. */
+  readonly target?: TargetPlan;
+}
+
+/**
+ * `kitt calibrate --target URL`: the highest rate a server that runs already sustains within the
+ * SLO. Its CPU is not kitt's to read, so only `--objective slo` can be judged.
+ */
+function planTargetCalibration(
+  flags: CalibrateCommandFlags,
+  context: { readonly runId: string; readonly env: NodeJS.ProcessEnv },
+  issues: OptionIssues,
+): CalibrationPlan {
+  const read = flagValues(issues);
+  if (flags.objective !== 'slo') {
+    issues.add(
+      `--objective ${flags.objective} judges the CPU of a container kitt starts; a --target server's CPU cannot be read`,
+      `use --objective slo with --slo, e.g. --objective slo --slo ${SLO_PERCENTILE_EXAMPLE}`,
+    );
+  }
+  const settings = readCalibrationSettings(flags, issues);
+  const target = readTargetPlan(flags, {}, context.env, issues);
+  const inputTokens = read.positiveInt('--prompt-tokens', flags.promptTokens, '128');
+  const outputTokens = read.positiveInt('--output-tokens', flags.outputTokens, '64');
+  issues.throwIfAny();
+  return {
+    ...settings!,
+    engine: targetEngineRequest(target!, context.runId),
+    target: target!,
+    prompts: { ...CALIBRATION_PROMPTS, inputTokens: inputTokens!, outputTokens: outputTokens! },
+  };
 }
 
 /** Builds the plan of `kitt calibrate` from its flags, reporting every problem at once. */
@@ -139,6 +171,7 @@ export function planCalibrationRun(
 ): CalibrationPlan {
   const issues = new OptionIssues();
   const read = flagValues(issues);
+  if (flags.target !== undefined) return planTargetCalibration(flags, context, issues);
   const required = [
     ['engine', '-e, --engine', '-e llamacpp'],
     ['model', '-m, --model', '-m ./model.gguf'],

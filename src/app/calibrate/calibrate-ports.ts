@@ -17,6 +17,7 @@ import { runLoad, scrapeMetrics } from '../../load/run-load.js';
 import { tokenizeClient } from '../../load/tokenize-client.js';
 import type { StatsSample } from '../../runtime/container-runtime.js';
 import { type StatsSource, sampleStats } from '../../runtime/sample-stats.js';
+import type { AttachedTarget } from '../shared/attach-target.js';
 import { createEngineStarter, type EngineStarter } from '../shared/start-engine.js';
 import { type CalibrationPorts, type CalibrationResult, limitsKey } from './calibrate-container.js';
 
@@ -52,6 +53,12 @@ export interface CalibrationPortsOptions {
   /** Request shape of every window. */
   readonly prompts?: PromptSpec;
   readonly clock?: Clock;
+  /**
+   * A server that runs already (--target): windows go to it with its headers; nothing is started,
+   * sampled or waited on, and the rate goes to the store only (config rates are keyed by the limits
+   * of containers kitt starts).
+   */
+  readonly attached?: AttachedTarget | undefined;
 }
 
 /**
@@ -74,10 +81,17 @@ export async function createCalibrationPorts(
   const prompts = new WeakMap<RunningEngine, Promise<PreparedPrompts>>();
   const promptSpec = options.prompts ?? CALIBRATION_PROMPTS;
   const started = new Set<RunningEngine>();
+  const { attached } = options;
+  const targetOf = (engine: RunningEngine): LoadTarget =>
+    attached ? { ...attached.loadTarget, metricsPath: null } : loadTargetFor(engine);
 
   return {
     clock,
     async startEngine(request, signal) {
+      if (attached) {
+        prompts.set(attached.engine, preparePromptsFor(promptSpec, targetOf(attached.engine), signal));
+        return attached.engine;
+      }
       if (!enforcesLimits(request.mode)) {
         throw new KittError('USAGE', `calibrate needs an engine with enforced limits, not --mode ${request.mode}`, {
           hint: 'use --mode docker (container limits), e.g. -e llamacpp --mode docker',
@@ -108,7 +122,7 @@ export async function createCalibrationPorts(
       return engine;
     },
     async runWindow(engine, window) {
-      const target = loadTargetFor(engine);
+      const target = targetOf(engine);
       let prepared = prompts.get(engine);
       if (!prepared) {
         prepared = preparePromptsFor(promptSpec, target, window.signal);
@@ -128,17 +142,19 @@ export async function createCalibrationPorts(
       const result = await runLoad(spec, target, { signal: window.signal, clock, prompts: await prepared });
       // Requests cut off at the end of the drain may still run in the engine; the next window must
       // not pay for them.
-      const settled = await waitUntilIdle(engine, SETTLE_LIMIT_MS, window.signal);
+      // a server kitt did not start may serve others too: its busy gauges are not this run's to wait on
+      const settled = attached ? true : await waitUntilIdle(engine, SETTLE_LIMIT_MS, window.signal);
       if (!settled) progress.warn(`the engine was still busy ${SETTLE_LIMIT_MS / 1000} s after the window`);
       return result.records;
     },
     startSampling(engine, intervalMs) {
+      if (attached) return { stop: async () => [] };
       const sampler = samplers.get(engine);
       if (!sampler) throw new Error('startSampling needs an engine started by these ports');
       return sampler.window(intervalMs);
     },
     async saveCalibration(result, resultDir) {
-      saveRateToConfig(options.configPath ?? configFileFor(options, loaded.file), result);
+      if (!attached) saveRateToConfig(options.configPath ?? configFileFor(options, loaded.file), result);
       const storeUrl = options.storeUrl ?? loaded.config.store.url ?? homePaths(options.home).store;
       await saveToStore(storeUrl, result, resultDir);
     },
@@ -211,7 +227,9 @@ export function loadTargetFor(engine: RunningEngine): LoadTarget {
 }
 
 async function preparePromptsFor(spec: PromptSpec, target: LoadTarget, signal: AbortSignal): Promise<PreparedPrompts> {
-  const countTokens = target.supports.tokenize ? tokenizeClient(target.baseUrl, target.model, signal) : undefined;
+  const countTokens = target.supports.tokenize
+    ? tokenizeClient(target.baseUrl, target.model, signal, undefined, target.headers)
+    : undefined;
   try {
     return await preparePrompts(spec, { count: PROMPT_POOL, ...(countTokens ? { countTokens } : {}) });
   } catch (error) {

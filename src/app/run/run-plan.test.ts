@@ -105,3 +105,27 @@ test('the configured load kind is checked against the one list of kinds, and its
   assert.equal(plan.load.durationS, 3600);
   assert.equal(plan.load.requests, undefined, 'a configured duration replaces the default count');
 });
+
+test('run.target in config plans a target run: nothing to launch, the key by its variable name only', async () => {
+  const config = configWith({ run: { target: 'http://127.0.0.1:8000/v1', api: 'chat', apiKeyEnv: 'PLAN_KEY' } });
+  const plan = await planRun({}, config, { runId: 'r', env: { PLAN_KEY: 'the-key-itself' } });
+  assert.deepEqual(plan.target, {
+    url: 'http://127.0.0.1:8000',
+    headers: {},
+    api: 'openai-chat',
+    apiKeyEnv: 'PLAN_KEY',
+  });
+  assert.equal(plan.engine.mode, 'external');
+  assert.deepEqual(plan.engine.limits, {});
+  assert.ok(!JSON.stringify(plan).includes('the-key-itself'), 'the plan never holds the key');
+});
+
+test('with --target, every launch flag and a bad load flag are reported together', async () => {
+  const error = await planError(
+    planRun({ target: 'http://127.0.0.1:8000', gpus: 'all', port: '9000', requests: '0' }, DEFAULT_CONFIG, context),
+  );
+  assert.equal(error.code, 'USAGE');
+  assert.match(error.message, /--gpus launches an engine/);
+  assert.match(error.message, /--port launches an engine/);
+  assert.match(error.message, /--requests/);
+});

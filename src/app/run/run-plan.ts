@@ -8,9 +8,10 @@ import { checkDataset } from '../../load/prompt-source.js';
 import { percentileTerms, readSlo, requestBounds, type SloBounds, type SloTerm } from '../../metrics/slo.js';
 import { type EngineFlags, readEngineRequest } from '../shared/engine-options.js';
 import { type LoadFlags, readLoadSpec } from '../shared/load-options.js';
+import { readTargetPlan, type TargetFlags, type TargetPlan, targetEngineRequest } from '../shared/target-options.js';
 
 /** The flags of `kitt run` that shape what is run, as commander hands them over (strings). */
-export interface RunFlags extends EngineFlags, LoadFlags {
+export interface RunFlags extends EngineFlags, LoadFlags, TargetFlags {
   readonly slo?: string;
   readonly prometheusPort?: string;
 }
@@ -24,6 +25,8 @@ export interface RunPlan {
   /** Percentile terms (`ttft-p99=800ms`), judged once against the run's distribution. */
   readonly sloPercentiles?: readonly SloTerm[];
   readonly prometheusPort?: number;
+  /** A server that runs already: nothing is started, `engine` only records what is measured. */
+  readonly target?: TargetPlan;
 }
 
 /**
@@ -85,30 +88,35 @@ function datasetOf(flags: RunFlags, load: LoadSpec | undefined): { path: string;
  * Builds the plan of `kitt run` from its flags over the effective config, reporting every problem
  * at once (one USAGE error, one line per problem) before any engine starts: the engine request and
  * its limits, the load spec, the SLO, the export port, and the dataset, which is read and parsed
- * here. Config values arrive validated and typed; only flags are parsed.
+ * here. Config values arrive validated and typed; only flags are parsed. With --target (or
+ * run.target) no engine is planned: every flag that would launch one is a problem of its own.
  */
 export async function planRun(
   flags: RunFlags,
   config: KittConfig,
-  context: { readonly runId: string },
+  context: { readonly runId: string; readonly env?: NodeJS.ProcessEnv },
 ): Promise<RunPlan> {
   const issues = new OptionIssues();
   const read = flagValues(issues);
-  const engine = readEngineRequest(
-    {
-      ...flags,
-      engine: flags.engine ?? config.run.engine,
-      model: flags.model ?? config.run.model,
-      mode: flags.mode ?? config.run.mode,
-    },
-    {
-      runId: context.runId,
-      // the config already holds the KITT_* variables, with their place in the precedence
-      env: {},
-      defaults: { portFor: (name) => configuredPort(config, name), limits: configuredLimits(config, issues) },
-    },
-    issues,
-  );
+  const wantsTarget = (flags.target ?? config.run.target) !== undefined;
+  const target = readTargetPlan(flags, config.run, context.env ?? {}, issues);
+  const engine = wantsTarget
+    ? undefined
+    : readEngineRequest(
+        {
+          ...flags,
+          engine: flags.engine ?? config.run.engine,
+          model: flags.model ?? config.run.model,
+          mode: flags.mode ?? config.run.mode,
+        },
+        {
+          runId: context.runId,
+          // the config already holds the KITT_* variables, with their place in the precedence
+          env: {},
+          defaults: { portFor: (name) => configuredPort(config, name), limits: configuredLimits(config, issues) },
+        },
+        issues,
+      );
   const load = readLoadSpec(flags, config.run.load, issues);
   const slo = readRunSlo(flags.slo, issues);
   const prometheusPort = read.positiveInt('--prometheus-port', flags.prometheusPort, '9464');
@@ -120,8 +128,9 @@ export async function planRun(
   if (datasetProblem) issues.addError(datasetProblem);
   issues.throwIfAny();
   return {
-    engine: withDefaultParallel(engine!, load!),
+    engine: target ? targetEngineRequest(target, context.runId) : withDefaultParallel(engine!, load!),
     load: load!,
+    ...(target ? { target } : {}),
     ...slo,
     ...(prometheusPort !== undefined ? { prometheusPort } : {}),
   };

@@ -19,6 +19,7 @@ import type { StatsSample } from '../../runtime/container-runtime.js';
 import { sampleStats } from '../../runtime/sample-stats.js';
 import { defaultStorePath, openStore } from '../../store/open-store.js';
 import type { Store } from '../../store/store-types.js';
+import type { AttachedTarget } from '../shared/attach-target.js';
 import { createEngineStarter, type EngineStarter } from '../shared/start-engine.js';
 import type { PreparedModel, ResourceWatch, RunPorts } from './run-benchmark.js';
 
@@ -33,6 +34,8 @@ export interface RunPortsOptions {
   readonly prometheusHost?: string | undefined;
   readonly progress: Progress;
   readonly kittVersion: string;
+  /** A server that runs already (--target): the run measures it instead of starting an engine. */
+  readonly attached?: AttachedTarget | undefined;
 }
 
 /** The real parts of a run, wired once; close() releases the store, servers and clients. */
@@ -49,12 +52,16 @@ export async function createRunPorts(options: RunPortsOptions): Promise<Closable
   return {
     store,
     ...(influx ? { influx } : {}),
-    prepareModel: (request, modelProgress) => prepareModel(request, home, modelProgress),
-    startEngine: (request, context) => starter.start(request, context),
-    targetFor,
+    ...(options.attached
+      ? attachedParts(options.attached, progress)
+      : {
+          prepareModel: (request, modelProgress) => prepareModel(request, home, modelProgress),
+          startEngine: (request, context) => starter.start(request, context),
+          targetFor,
+          watchResources: (engine, onSample) => watchResources(starter, engine, onSample),
+          watchGpus: () => startGpuSampler({ nowMs: () => monotonicClock.nowMs() }),
+        }),
     runLoad: (spec, target, context) => runLoad(spec, target, context),
-    watchResources: (engine, onSample) => watchResources(starter, engine, onSample),
-    watchGpus: () => startGpuSampler({ nowMs: () => monotonicClock.nowMs() }),
     collectHardware: () => collectHardware({ env, dockerTimeoutMs: 1_000 }),
     startMonitoring: async (labels: RunLabels) => {
       const port =
@@ -72,6 +79,27 @@ export async function createRunPorts(options: RunPortsOptions): Promise<Closable
       await starter.close();
       await store.close();
     },
+  };
+}
+
+/**
+ * The parts of a run against a server that runs already: its model is the one it serves, "starting"
+ * hands back the attached handle, the load carries the target's headers, and nothing is sampled:
+ * its container and GPUs, if any, are not kitt's to read.
+ */
+function attachedParts(
+  attached: AttachedTarget,
+  progress: Progress,
+): Pick<RunPorts, 'prepareModel' | 'startEngine' | 'targetFor' | 'watchResources'> {
+  const { engine, loadTarget, record } = attached;
+  return {
+    prepareModel: async () => ({ path: record.servedModel, label: record.servedModel }),
+    startEngine: async () => {
+      progress.info(`measuring ${record.url} (${record.engine}, model ${record.servedModel}); nothing is started`);
+      return engine;
+    },
+    targetFor: () => loadTarget,
+    watchResources: () => null,
   };
 }
 

@@ -11,3 +11,7 @@ test("llama.cpp's cached prompt tokens are picked apart from the computed ones",
   });
   assert.deepEqual(deltas, { promptTokens: 66, cachedPromptTokens: 64, generatedTokens: 4 });
 });
+
+test('a server kitt could not recognise has no counters to cross-check, and is still measured', () => {
+  assert.equal(engineCounterDeltas('unknown', { 'kitt_exact:tokens_predicted_total': 16 }), undefined);
+});

@@ -1,3 +1,4 @@
+import { isEngineName } from '../../engines/catalog.js';
 import { engineMetricsOf } from '../../engines/engine-target.js';
 import type { EngineCounterDeltas } from '../../metrics/engine-cross-check.js';
 
@@ -18,7 +19,8 @@ export function engineCounterDeltas(
   engineName: string,
   deltas: Readonly<Record<string, number>> | undefined,
 ): EngineCounterDeltas | undefined {
-  if (!deltas) return undefined;
+  // a server kitt could not recognise (--target) is measured, but there are no counters to check
+  if (!deltas || !isEngineName(engineName)) return undefined;
   const names = engineMetricsOf({ name: engineName });
   const promptTokens = sumSeries(deltas, names.promptTokens);
   const cachedPromptTokens = sumSeries(deltas, names.cachedPromptTokens ?? []);

@@ -3,12 +3,14 @@ import { type Command, Option } from 'commander';
 import { calibrateContainer, formatCalibrationTable } from '../../app/calibrate/calibrate-container.js';
 import { type CalibrateCommandFlags, planCalibrationRun } from '../../app/calibrate/calibrate-options.js';
 import { CALIBRATION_PROMPTS, createCalibrationPorts } from '../../app/calibrate/calibrate-ports.js';
+import { attachTarget } from '../../app/shared/attach-target.js';
 import { formatRateEstimate } from '../../calibrate/estimate-rate.js';
 import { newRunId } from '../../core/ids.js';
 import { ensureWritableDir, homePaths, resolveKittHome } from '../../core/kitt-home.js';
 import { catalogModes } from '../../engines/catalog.js';
 import { SLO_EXAMPLE, SLO_PERCENTILE_EXAMPLE } from '../../metrics/slo.js';
 import type { CliContext } from '../cli-context.js';
+import { addTargetOptions } from './run.js';
 
 interface Flags extends CalibrateCommandFlags {
   readonly model: string;
@@ -19,8 +21,9 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 
 /** `kitt calibrate`: find the highest rate a limited container sustains, and write it down. */
 export function registerCalibrateCommand(program: Command, context: CliContext): void {
-  program
-    .command('calibrate')
+  const command = program.command('calibrate');
+  addTargetOptions(command);
+  command
     .description(
       "find the highest request rate an engine container sustains inside a CPU band (and SLO), and save it as the container's rate",
     )
@@ -63,12 +66,17 @@ Writes calibration.json and calibration.md (every window and why) to the result 
 Examples:
   kitt calibrate -e llamacpp -m ./model.gguf --cpus 1 --memory 2g --window 5s --soak 20s
   kitt calibrate -e llamacpp -m ./model.gguf --cpus 2 --memory 4g --objective both --slo ${SLO_EXAMPLE},${SLO_PERCENTILE_EXAMPLE}
+  kitt calibrate --target http://127.0.0.1:8000 --objective slo --slo ${SLO_PERCENTILE_EXAMPLE}
+
+With --target, the server that runs there is calibrated on the SLO alone (its CPU is not kitt's to
+read: --objective cpu or both is refused); the rate goes to the store, not to compute.rates.
 
 Every problem with the options is reported at once, before the container starts.`,
     )
     .action(async (flags: Flags) => {
       const runId = newRunId();
       const plan = planCalibrationRun(flags, { runId, env: context.env });
+      const attached = plan.target ? await attachTarget(plan.target, context.env, context.signal) : undefined;
       const home = resolveKittHome(context.env);
       const resultDir = ensureWritableDir(flags.output ?? join(homePaths(home).results, runId));
       const ports = await createCalibrationPorts({
@@ -76,13 +84,14 @@ Every problem with the options is reported at once, before the container starts.
         env: context.env,
         progress: context.progress,
         prompts: plan.prompts,
+        attached,
       });
       // closing the ports stops any engine they started, whichever way the command ends
       context.onClose(() => ports.close());
       const result = await calibrateContainer(
         {
-          engine: plan.engine,
-          modelLabel: flags.model,
+          engine: attached ? { ...plan.engine, engine: attached.record.engine } : plan.engine,
+          modelLabel: attached?.record.servedModel ?? flags.model,
           policy: plan.policy,
           windowMs: plan.windowMs,
           soakMs: plan.soakMs,

@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { runBenchmark } from '../../app/run/run-benchmark.js';
 import { planRun, type RunFlags } from '../../app/run/run-plan.js';
 import { createRunPorts } from '../../app/run/run-ports.js';
+import { type AttachedTarget, attachTarget, type TargetRecord } from '../../app/shared/attach-target.js';
+import type { KittConfig } from '../../config/config-schema.js';
 import { loadConfig } from '../../config/load-config.js';
 import { newRunId } from '../../core/ids.js';
 import { catalogModes, DEFAULT_ENGINE, ENGINE_NAMES } from '../../engines/catalog.js';
@@ -39,12 +41,42 @@ export function addEngineOptions(command: Command): Command {
     .option('--threads <n>', 'CPU threads of the engine (default: the CPUs really available)');
 }
 
+/** Adds the flags that point `kitt run` and `kitt calibrate` at a server that runs already. */
+export function addTargetOptions(command: Command): Command {
+  return command
+    .option('--target <url>', 'measure a server that runs already (OpenAI-compatible), e.g. http://127.0.0.1:8000')
+    .option('--api <api>', 'with --target: completions (default) or chat')
+    .option('--served-model <name>', 'with --target: the model requests carry (default: the one GET /v1/models lists)')
+    .option('--api-key-env <var>', "with --target: the environment variable holding the server's key (sent as Bearer)")
+    .option('--header <name:value>', 'with --target: a header sent on every request (repeatable)', collect);
+}
+
+/**
+ * The config stored with a target run: the target as it was measured, the key by its variable's
+ * name and the headers by name only (their values may be secret).
+ */
+function recordedConfig(config: KittConfig, record: TargetRecord | undefined): unknown {
+  if (!record) return config;
+  return {
+    ...config,
+    run: {
+      ...config.run,
+      target: record.url,
+      api: record.api === 'openai-chat' ? 'chat' : 'completions',
+      servedModel: record.servedModel,
+      ...(record.apiKeyEnv ? { apiKeyEnv: record.apiKeyEnv } : {}),
+      targetEngine: { name: record.engine, recognisedBy: record.recognisedBy },
+      ...(record.headerNames.length > 0 ? { targetHeaders: record.headerNames } : {}),
+    },
+  };
+}
+
 /** `kitt run`: start an engine, load it, summarise, store. */
 export function registerRunCommand(program: Command, context: CliContext): void {
   const command = program
     .command('run')
     .description('start an engine, run a load against it, print and store what was measured');
-  addEngineOptions(command)
+  addTargetOptions(addEngineOptions(command))
     .option('--load <kind>', `load kind: ${LOAD_KINDS.join(', ')} (default fixed-concurrency)`)
     .option('--load-file <path>', 'a whole load spec as YAML/JSON (docs/load.md); takes no other load flag')
     .option('--requests <n>', 'measured requests (default 32; with a ramp, a cap on them)')
@@ -95,6 +127,13 @@ Examples:
   kitt run --load ramp-rate --from 0.5 --to 20 --duration 5m --max-in-flight 64
   kitt run --load sweep --levels 1,2,4,8 --duration 30s
   kitt run --dataset ./prompts.jsonl --requests 100
+  kitt run --target http://127.0.0.1:8000 --load sweep --levels 1,2,4 --duration 30s
+  kitt run --target https://llm.example.com --api chat --served-model my-model --api-key-env MY_KEY
+
+With --target, nothing is started: kitt measures the server there, reads its model from
+GET /v1/models, and recognises vLLM, SGLang, TGI, llama.cpp or Ollama to cross-check its token
+counters ("unknown" otherwise, still measured). The key is read from the variable --api-key-env
+names and is sent only to the target; kitt records the variable's name, never the key.
 
 Every problem with the options is reported at once, before anything starts.
   kitt run -e vllm -m /models/llama-8b --gpus all --engine-arg=--max-model-len=4096`,
@@ -102,8 +141,15 @@ Every problem with the options is reported at once, before anything starts.
     .action(async (flags: Flags) => {
       const loaded = loadConfig({ env: context.env, explicitPath: flags.config });
       const { config } = loaded;
-      const plan = await planRun(flags, config, { runId: newRunId() });
+      const plan = await planRun(flags, config, { runId: newRunId(), env: context.env });
+      const attached: AttachedTarget | undefined = plan.target
+        ? await attachTarget(plan.target, context.env, context.signal)
+        : undefined;
+      const engine = attached
+        ? { ...plan.engine, engine: attached.record.engine, modelPath: attached.record.servedModel }
+        : plan.engine;
       const ports = await createRunPorts({
+        attached,
         config,
         home: loaded.home,
         env: context.env,
@@ -116,13 +162,13 @@ Every problem with the options is reported at once, before anything starts.
       context.onClose(() => ports.close());
       const outcome = await runBenchmark(
         {
-          engine: plan.engine,
+          engine,
           load: plan.load,
           ...(plan.slo ? { slo: plan.slo } : {}),
           ...(plan.sloPercentiles ? { sloPercentiles: plan.sloPercentiles } : {}),
           home: loaded.home,
           ...(flags.output ? { resultDir: flags.output } : {}),
-          config,
+          config: recordedConfig(config, attached?.record),
           kittVersion: readPackageVersion(),
         },
         ports,
