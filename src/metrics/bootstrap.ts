@@ -1,0 +1,213 @@
+/**
+ * Resampling statistics for comparing two runs: a seeded generator, sample percentiles, the
+ * percentile bootstrap of a difference, and the Mann–Whitney U rank test. All pure: the same seed
+ * gives the same interval on every machine, so a comparison can be repeated exactly.
+ */
+
+/** A uniform generator on [0, 1). */
+export type Uniform = () => number;
+
+/**
+ * mulberry32 (Tommy Ettinger, public domain): a 32-bit state generator, plenty for drawing resample
+ * indices, and small enough that metrics/ need not import the load module's generator.
+ */
+export function seededUniform(seed: number): Uniform {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * The q-quantile (0 ≤ q ≤ 1) of ascending `sorted` by linear interpolation between closest ranks
+ * (Hyndman & Fan 1996, definition 7, the default of R and NumPy): h = (n − 1)·q,
+ * Q = x[⌊h⌋] + (h − ⌊h⌋)·(x[⌊h⌋ + 1] − x[⌊h⌋]).
+ */
+export function quantileOfSorted(sorted: ArrayLike<number>, q: number): number {
+  const n = sorted.length;
+  if (n === 0) return Number.NaN;
+  const h = (n - 1) * q;
+  const low = Math.floor(h);
+  const high = Math.min(n - 1, low + 1);
+  return sorted[low]! + (h - low) * (sorted[high]! - sorted[low]!);
+}
+
+export function meanOf(values: ArrayLike<number>): number {
+  let total = 0;
+  for (let i = 0; i < values.length; i++) total += values[i]!;
+  return values.length === 0 ? Number.NaN : total / values.length;
+}
+
+/**
+ * One bootstrap unit per request: the values it contributes (one for TTFT, TPOT or E2E; one per
+ * token interval for ITL). Resampling whole requests keeps the intervals of one request together,
+ * so their correlation is not mistaken for independent evidence (a cluster bootstrap).
+ */
+export type Units = readonly (readonly number[])[];
+
+/** A statistic of the pooled values of some units, given sorted ascending. */
+export type SortedStatistic = (sorted: Float64Array) => number;
+
+function pool(units: Units, picks: ArrayLike<number>): Float64Array {
+  let size = 0;
+  for (let i = 0; i < picks.length; i++) size += units[picks[i]!]!.length;
+  const values = new Float64Array(size);
+  let at = 0;
+  for (let i = 0; i < picks.length; i++) {
+    for (const value of units[picks[i]!]!) values[at++] = value;
+  }
+  return values.sort();
+}
+
+/** Draws len(units) units with replacement and returns their pooled values, sorted. */
+function resamplerOf(units: Units, random: Uniform): () => Float64Array {
+  const n = units.length;
+  if (units.every((unit) => unit.length === 1)) {
+    // the common case (one value per request): draw values straight into the array
+    const flat = Float64Array.from(units, (unit) => unit[0]!);
+    return () => {
+      const values = new Float64Array(n);
+      for (let i = 0; i < n; i++) values[i] = flat[Math.floor(random() * n)]!;
+      return values.sort();
+    };
+  }
+  return () => {
+    const picks = new Uint32Array(n);
+    for (let i = 0; i < n; i++) picks[i] = Math.floor(random() * n);
+    return pool(units, picks);
+  };
+}
+
+export interface BootstrapOptions {
+  /** Resamples B; 2000 by default (Efron & Tibshirani 1993 advise ≥ 1000 for percentile intervals). */
+  readonly resamples?: number;
+  /** Two-sided confidence level; 0.95 by default. */
+  readonly confidence?: number;
+  readonly seed?: number;
+}
+
+export const DEFAULT_RESAMPLES = 2000;
+
+/** A relative change (candidate / baseline − 1) with its bootstrap interval; NaN where undefined. */
+export interface RelativeChange {
+  readonly baseline: number;
+  readonly candidate: number;
+  readonly change: number;
+  readonly low: number;
+  readonly high: number;
+}
+
+/**
+ * Percentile bootstrap (Efron & Tibshirani 1993, ch. 13) of the relative change of statistics:
+ * each of B resamples draws n₁ baseline and n₂ candidate requests with replacement, independently,
+ * and computes θ*_b = s(candidate*) / s(baseline*) − 1 for every statistic s on that one pair of
+ * resamples; the interval is the α/2 and 1 − α/2 quantiles of the θ*_b. The point estimate is θ̂
+ * on the samples themselves.
+ */
+export function bootstrapRelativeChanges(
+  baseline: Units,
+  candidate: Units,
+  statistics: readonly SortedStatistic[],
+  options: BootstrapOptions = {},
+): RelativeChange[] {
+  const pooledBaseline = pool(
+    baseline,
+    baseline.map((_, i) => i),
+  );
+  const pooledCandidate = pool(
+    candidate,
+    candidate.map((_, i) => i),
+  );
+  const points = statistics.map((statistic) => {
+    const b = statistic(pooledBaseline);
+    const c = statistic(pooledCandidate);
+    return { baseline: b, candidate: c, change: c / b - 1 };
+  });
+  if (baseline.length === 0 || candidate.length === 0) {
+    return points.map((point) => ({ ...point, low: Number.NaN, high: Number.NaN }));
+  }
+  const resamples = options.resamples ?? DEFAULT_RESAMPLES;
+  const tail = (1 - (options.confidence ?? 0.95)) / 2;
+  const random = seededUniform(options.seed ?? 1);
+  const draws = statistics.map(() => new Float64Array(resamples));
+  const resampleCandidate = resamplerOf(candidate, random);
+  const resampleBaseline = resamplerOf(baseline, random);
+  for (let i = 0; i < resamples; i++) {
+    const c = resampleCandidate();
+    const b = resampleBaseline();
+    statistics.forEach((statistic, s) => {
+      draws[s]![i] = statistic(c) / statistic(b) - 1;
+    });
+  }
+  return points.map((point, s) => {
+    const sorted = draws[s]!.sort();
+    return { ...point, low: quantileOfSorted(sorted, tail), high: quantileOfSorted(sorted, 1 - tail) };
+  });
+}
+
+/** bootstrapRelativeChanges for one statistic. */
+export function bootstrapRelativeChange(
+  baseline: Units,
+  candidate: Units,
+  statistic: SortedStatistic,
+  options: BootstrapOptions = {},
+): RelativeChange {
+  return bootstrapRelativeChanges(baseline, candidate, [statistic], options)[0]!;
+}
+
+export interface RankTest {
+  /** U of the candidate: the number of (baseline, candidate) pairs with candidate > baseline, ties counting ½. */
+  readonly u: number;
+  readonly z: number;
+  /** Two-sided p-value of the normal approximation. */
+  readonly p: number;
+}
+
+/**
+ * Mann–Whitney U test (Mann & Whitney 1947), two-sided, by the normal approximation with the tie
+ * correction (e.g. Siegel & Castellan 1988, §6.4): with n = n₁ + n₂ and the pooled sample ranked
+ * (ties get their mean rank), U₂ = R₂ − n₂(n₂ + 1)/2, μ = n₁n₂/2,
+ * σ² = n₁n₂/12 · ((n + 1) − Σ(t³ − t) / (n(n − 1))) over the sizes t of the groups of ties,
+ * z = (U₂ − μ ∓ ½) / σ with a continuity correction of ½ towards μ, p = 2·(1 − Φ(|z|)).
+ */
+export function mannWhitneyU(baseline: readonly number[], candidate: readonly number[]): RankTest {
+  const n1 = baseline.length;
+  const n2 = candidate.length;
+  if (n1 === 0 || n2 === 0) return { u: Number.NaN, z: Number.NaN, p: Number.NaN };
+  const pooled = [...baseline.map((value) => ({ value, side: 0 })), ...candidate.map((value) => ({ value, side: 1 }))];
+  pooled.sort((a, b) => a.value - b.value);
+  const n = n1 + n2;
+  let candidateRanks = 0;
+  let tieTerm = 0;
+  for (let start = 0; start < n; ) {
+    let end = start;
+    while (end + 1 < n && pooled[end + 1]!.value === pooled[start]!.value) end++;
+    const rank = (start + end) / 2 + 1;
+    const t = end - start + 1;
+    tieTerm += t * t * t - t;
+    for (let i = start; i <= end; i++) if (pooled[i]!.side === 1) candidateRanks += rank;
+    start = end + 1;
+  }
+  const u = candidateRanks - (n2 * (n2 + 1)) / 2;
+  const mean = (n1 * n2) / 2;
+  const variance = ((n1 * n2) / 12) * (n + 1 - tieTerm / (n * (n - 1)));
+  if (variance <= 0) return { u, z: 0, p: 1 };
+  const distance = Math.max(0, Math.abs(u - mean) - 0.5);
+  const z = (Math.sign(u - mean) * distance) / Math.sqrt(variance);
+  return { u, z, p: Math.min(1, 2 * (1 - standardNormalCdf(Math.abs(z)))) };
+}
+
+/**
+ * Φ(x) through erf, by Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7): ample for a p-value that is
+ * compared against a level such as 0.05.
+ */
+export function standardNormalCdf(x: number): number {
+  const t = 1 / (1 + (0.3275911 * Math.abs(x)) / Math.SQRT2);
+  const poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  const erf = 1 - poly * Math.exp(-(x * x) / 2);
+  return x >= 0 ? (1 + erf) / 2 : (1 - erf) / 2;
+}
