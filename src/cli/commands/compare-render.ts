@@ -18,7 +18,7 @@ const LABELS: Record<string, string> = {
   goodput: 'goodput req/s',
 };
 
-const ms = (value: number) => (Number.isFinite(value) ? `${value.toFixed(value < 10 ? 2 : 1)} ms` : '-');
+const ms = (value: number) => (Number.isFinite(value) ? `${value.toFixed(value < 100 ? 2 : 1)} ms` : '-');
 const signed = (fraction: number) =>
   Number.isFinite(fraction) ? `${fraction >= 0 ? '+' : ''}${(fraction * 100).toFixed(1)}%` : '-';
 const pValue = (p: number) => (Number.isNaN(p) ? '-' : p < 0.001 ? '<0.001' : p.toFixed(3));
