@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bootstrapRelativeChange, mannWhitneyU, quantileOfSorted, seededUniform, type Uniform } from './bootstrap.js';
+import {
+  bootstrapRelativeChange,
+  bootstrapRelativeChanges,
+  mannWhitneyU,
+  quantileOfSorted,
+  seededUniform,
+  type Uniform,
+  type Units,
+  weightedMean,
+  weightedQuantile,
+} from './bootstrap.js';
 import { compareSamples, type MetricSample, metricSamples } from './compare-runs.js';
 import type { RequestRecord } from './request-record.js';
 import { judgeComparability, type RunFacts } from './run-comparability.js';
@@ -50,12 +60,51 @@ test('the bootstrap is reproducible by seed and its interval covers a known 10 %
   const random = seededUniform(3);
   const baseline = lognormal(random, 400, 100, 0.1);
   const candidate = lognormal(random, 400, 110, 0.1);
-  const median = (sorted: Float64Array) => quantileOfSorted(sorted, 0.5);
+  const median = (s: Parameters<typeof weightedQuantile>[0]) => weightedQuantile(s, 0.5);
   const one = bootstrapRelativeChange(sample(baseline).units, sample(candidate).units, median, { seed: 5 });
   const two = bootstrapRelativeChange(sample(baseline).units, sample(candidate).units, median, { seed: 5 });
   assert.deepEqual(one, two);
   assert.ok(one.low < 0.1 && one.high > 0.1, `interval [${one.low}, ${one.high}]`);
   assert.ok(one.low > 0.05 && one.high < 0.15, `interval [${one.low}, ${one.high}] too wide`);
+});
+
+/** The bootstrap the slow way: pool each resample's values and sort them (same draws, same order). */
+function referenceInterval(baseline: Units, candidate: Units, q: number | 'mean', resamples: number, seed: number) {
+  const random = seededUniform(seed);
+  const draw = (units: Units) => units.flatMap(() => units[Math.floor(random() * units.length)]!).sort((a, b) => a - b);
+  const statistic = (sorted: number[]) =>
+    q === 'mean' ? sorted.reduce((sum, v) => sum + v, 0) / sorted.length : quantileOfSorted(sorted, q);
+  const changes: number[] = [];
+  for (let i = 0; i < resamples; i++) {
+    const c = draw(candidate);
+    changes.push(statistic(c) / statistic(draw(baseline)) - 1);
+  }
+  changes.sort((a, b) => a - b);
+  return [quantileOfSorted(changes, 0.025), quantileOfSorted(changes, 0.975)];
+}
+
+test('the weighted bootstrap equals pooling and sorting every resample, ties and uneven units included', () => {
+  const random = seededUniform(21);
+  const units = (n: number, shift: number): Units =>
+    Array.from({ length: n }, () =>
+      Array.from({ length: 1 + Math.floor(random() * 5) }, () => shift + Math.floor(random() * 20)),
+    );
+  const baseline = units(30, 10);
+  const candidate = units(25, 12);
+  const qs = [0.5, 0.9, 0.99] as const;
+  const fast = bootstrapRelativeChanges(
+    baseline,
+    candidate,
+    [...qs.map((q) => (s: Parameters<typeof weightedMean>[0]) => weightedQuantile(s, q)), weightedMean],
+    { resamples: 300, seed: 9 },
+  );
+  [...qs, 'mean' as const].forEach((q, i) => {
+    const [low, high] = referenceInterval(baseline, candidate, q, 300, 9);
+    assert.ok(
+      Math.abs(fast[i]!.low - low!) < 1e-12 && Math.abs(fast[i]!.high - high!) < 1e-12,
+      `${q}: ${fast[i]!.low} ${low}`,
+    );
+  });
 });
 
 // B = 100 resamples instead of the default 2000 in the two rate tests below, so 1,000 whole

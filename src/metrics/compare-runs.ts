@@ -3,12 +3,13 @@ import {
   bootstrapRelativeChanges,
   DEFAULT_RESAMPLES,
   mannWhitneyU,
-  meanOf,
   quantileOfSorted,
   type RankTest,
   type RelativeChange,
-  type SortedStatistic,
   type Units,
+  type WeightedStatistic,
+  weightedMean,
+  weightedQuantile,
 } from './bootstrap.js';
 import { deriveRequestMetrics } from './request-metrics.js';
 import type { RequestRecord } from './request-record.js';
@@ -28,11 +29,11 @@ export type Verdict = 'faster' | 'slower' | 'no significant difference';
 export const STATISTICS = ['p50', 'p90', 'p99', 'mean'] as const;
 export type StatisticName = (typeof STATISTICS)[number];
 
-const STATISTIC_OF: Record<StatisticName, SortedStatistic> = {
-  p50: (sorted) => quantileOfSorted(sorted, 0.5),
-  p90: (sorted) => quantileOfSorted(sorted, 0.9),
-  p99: (sorted) => quantileOfSorted(sorted, 0.99),
-  mean: meanOf,
+const STATISTIC_OF: Record<StatisticName, WeightedStatistic> = {
+  p50: (sample) => weightedQuantile(sample, 0.5),
+  p90: (sample) => weightedQuantile(sample, 0.9),
+  p99: (sample) => weightedQuantile(sample, 0.99),
+  mean: weightedMean,
 };
 
 /** The per-request samples of one metric: bootstrap units and one value per request for the rank test. */
