@@ -65,7 +65,9 @@ function rateRow(rate: RateComparison): string[] {
 
 function renderOne(comparison: ComparisonReport['comparisons'][number], confidence: string): string {
   const header = ['METRIC (n)', 'STAT', 'BASELINE', 'CANDIDATE', 'CHANGE', `${confidence} CI`, 'P', 'VERDICT'];
-  const rows = [...comparison.latencies.flatMap(latencyRows), ...comparison.rates.map(rateRow)];
+  // a rate neither run has (goodput without an SLO) is left out rather than shown as dashes
+  const rates = comparison.rates.filter((rate) => rate.baseline !== null || rate.candidate !== null);
+  const rows = [...comparison.latencies.flatMap(latencyRows), ...rates.map(rateRow)];
   const warnings = [
     ...(comparison.comparability.refusal ? [`${comparison.comparability.refusal} (compared with --force)`] : []),
     ...comparison.comparability.warnings.map((w) => `runs differ in ${w}`),
