@@ -13,6 +13,7 @@ import {
 } from './bootstrap.js';
 import { deriveRequestMetrics } from './request-metrics.js';
 import type { RequestRecord } from './request-record.js';
+import type { Comparability } from './run-comparability.js';
 
 /** The latency metrics compare can test, by their short names on the command line. */
 export const LATENCY_COMPARE_METRICS = ['ttft', 'tpot', 'itl', 'e2e'] as const;
@@ -23,6 +24,16 @@ export const COMPARE_METRICS = [...LATENCY_COMPARE_METRICS, ...RATE_COMPARE_METR
 export type LatencyCompareMetric = (typeof LATENCY_COMPARE_METRICS)[number];
 export type RateCompareMetric = (typeof RATE_COMPARE_METRICS)[number];
 export type CompareMetric = (typeof COMPARE_METRICS)[number];
+
+/** How a person reads each metric's name, in tables and reports. */
+export const COMPARE_METRIC_LABELS: Record<CompareMetric, string> = {
+  ttft: 'TTFT',
+  tpot: 'TPOT',
+  itl: 'ITL',
+  e2e: 'E2E',
+  throughput: 'output tok/s',
+  goodput: 'goodput req/s',
+};
 
 export type Verdict = 'faster' | 'slower' | 'no significant difference';
 
@@ -195,3 +206,11 @@ export function compareRuns(
 export const SINGLE_RUN_CAVEAT =
   "requests within one run are not independent of the host's drift (thermal, background load, caches): " +
   'the intervals treat them as independent, so a change between single runs can be the host; repeat each side to be sure';
+
+/** What `kitt compare` reports: each later run against the baseline, and how the figures were made. */
+export interface ComparisonReport {
+  readonly baseline: string;
+  readonly comparisons: ReadonlyArray<RunComparison & { readonly comparability: Comparability }>;
+  readonly method: string;
+  readonly caveat: string;
+}

@@ -1,22 +1,9 @@
-import type { LatencyComparison, RateComparison, RunComparison } from '../../metrics/compare-runs.js';
-import type { Comparability } from '../../metrics/run-comparability.js';
-
-/** What `kitt compare` prints: one table per compared run, then how the figures were made. */
-export interface ComparisonReport {
-  readonly baseline: string;
-  readonly comparisons: ReadonlyArray<RunComparison & { readonly comparability: Comparability }>;
-  readonly method: string;
-  readonly caveat: string;
-}
-
-const LABELS: Record<string, string> = {
-  ttft: 'TTFT',
-  tpot: 'TPOT',
-  itl: 'ITL',
-  e2e: 'E2E',
-  throughput: 'output tok/s',
-  goodput: 'goodput req/s',
-};
+import {
+  COMPARE_METRIC_LABELS,
+  type ComparisonReport,
+  type LatencyComparison,
+  type RateComparison,
+} from '../../metrics/compare-runs.js';
 
 const ms = (value: number) => (Number.isFinite(value) ? `${value.toFixed(value < 100 ? 2 : 1)} ms` : '-');
 const signed = (fraction: number) =>
@@ -38,7 +25,9 @@ function table(rows: string[][]): string {
 /** Four rows per latency metric; the p-value and verdict sit on the p50 row, the statistic they judge. */
 function latencyRows(latency: LatencyComparison): string[][] {
   return latency.statistics.map((s, i) => [
-    i === 0 ? `${LABELS[latency.metric]} (${latency.requests.baseline}/${latency.requests.candidate})` : '',
+    i === 0
+      ? `${COMPARE_METRIC_LABELS[latency.metric]} (${latency.requests.baseline}/${latency.requests.candidate})`
+      : '',
     s.statistic,
     ms(s.baseline),
     ms(s.candidate),
@@ -52,7 +41,7 @@ function latencyRows(latency: LatencyComparison): string[][] {
 function rateRow(rate: RateComparison): string[] {
   const figure = (value: number | null) => (value === null ? '-' : value.toFixed(2));
   return [
-    LABELS[rate.metric]!,
+    COMPARE_METRIC_LABELS[rate.metric]!,
     'run',
     figure(rate.baseline),
     figure(rate.candidate),

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
@@ -91,7 +91,8 @@ test('on the exact-schedule server ITL 12 ms is slower than 10 ms, and one sched
   assert.equal(slowRun!.candidateId, slow, 'a unique prefix names the run');
   assert.deepEqual(sameRun!.comparability, { refusal: null, warnings: [] });
 
-  const cli = kittSync(['compare', base, slow, '--metric', 'itl,tpot,throughput'], { KITT_HOME: home });
+  const html = join(home, 'compare.html');
+  const cli = kittSync(['compare', base, slow, '--metric', 'itl,tpot,throughput', '--html', html], { KITT_HOME: home });
   assert.equal(cli.code, 0, cli.stderr);
   assert.match(cli.stdout, new RegExp(`${slow} against baseline ${base}`));
   assert.match(cli.stdout, /^ITL \(64\/64\) +p50 .* slower$/m);
@@ -100,6 +101,11 @@ test('on the exact-schedule server ITL 12 ms is slower than 10 ms, and one sched
   assert.doesNotMatch(cli.stdout, /^TTFT/m, '--metric picks the metrics');
   assert.match(cli.stdout, /B = 2000/);
   assert.match(cli.stdout, /not independent of the host's drift/);
+  const page = readFileSync(html, 'utf8');
+  assert.equal(page.match(/<svg /g)?.length, 8, 'one interval drawing per statistic of ITL and TPOT');
+  assert.equal(page.match(/<td class="slower">slower<\/td>/g)?.length, 2);
+  assert.doesNotMatch(page, /<script|https?:\/\//, 'opens offline: no script, no fetch');
+  assert.match(cli.stdout, new RegExp(`wrote ${html}`));
 });
 
 test('compare refuses runs of different models in one line naming --force, and compares them when forced', async (t) => {

@@ -1,15 +1,17 @@
 import { createReadStream } from 'node:fs';
-import { access } from 'node:fs/promises';
-import { join } from 'node:path';
+import { access, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load-config.js';
 import { KittError } from '../../core/errors.js';
+import { renderComparisonHtml } from '../../export/compare-html.js';
 import { DEFAULT_RESAMPLES } from '../../metrics/bootstrap.js';
 import {
   COMPARE_METRICS,
   type ComparedRun,
   type CompareMetric,
+  type ComparisonReport,
   compareRuns,
   SINGLE_RUN_CAVEAT,
 } from '../../metrics/compare-runs.js';
@@ -19,7 +21,7 @@ import { parseRecordLine } from '../../metrics/serialize-record.js';
 import { defaultStorePath, openStore } from '../../store/open-store.js';
 import type { Store, StoredRun } from '../../store/store-types.js';
 import type { CliContext } from '../cli-context.js';
-import { type ComparisonReport, renderComparison } from './compare-render.js';
+import { renderComparison } from './compare-render.js';
 
 interface CompareFlags {
   readonly metric?: readonly CompareMetric[];
@@ -29,6 +31,7 @@ interface CompareFlags {
   readonly seed: number;
   readonly force?: boolean;
   readonly json?: boolean;
+  readonly html?: string;
   readonly config?: string;
 }
 
@@ -192,6 +195,17 @@ function methodLine(flags: CompareFlags): string {
   );
 }
 
+async function writeHtml(path: string, html: string): Promise<void> {
+  try {
+    await writeFile(path, html);
+  } catch (error) {
+    throw new KittError('EXPORT_FAILED', `could not write ${path}: ${(error as Error).message}`, {
+      hint: 'give --html a file in a writable folder',
+      cause: error,
+    });
+  }
+}
+
 /** `kitt compare RUN RUN…`: is a run really faster than the baseline, metric by metric. */
 export function registerCompareCommand(program: Command, context: CliContext): void {
   program
@@ -206,6 +220,7 @@ export function registerCompareCommand(program: Command, context: CliContext): v
     .option('--force', 'compare runs of different models anyway')
     .option('--config <path>', 'read this config file (for store.url)')
     .option('--json', 'print JSON')
+    .option('--html <file>', 'also write the comparison as one self-contained HTML file')
     .addHelpText(
       'after',
       [
@@ -215,6 +230,7 @@ export function registerCompareCommand(program: Command, context: CliContext): v
         '  kitt compare BASE NEW1 NEW2 --metric ttft,itl',
         '  kitt compare BASE NEW --alpha 0.01 --noise 5%',
         '  kitt compare BASE NEW --json',
+        '  kitt compare BASE NEW --html compare.html   the same, with each interval drawn against the noise band',
         '',
         'Lower latency is faster. docs/compare.md explains the statistics.',
       ].join('\n'),
@@ -224,10 +240,12 @@ export function registerCompareCommand(program: Command, context: CliContext): v
       const { config, home } = loadConfig({ env: context.env, explicitPath: flags.config });
       await using store = await openStore(config.store.url ?? defaultStorePath(home));
       const result = await compareStoredRuns(store, ids, flags);
+      if (flags.html) await writeHtml(resolve(flags.html), renderComparisonHtml(result));
       if (flags.json) {
         context.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
         return;
       }
       context.stdout.write(renderComparison(result));
+      if (flags.html) context.stdout.write(`wrote ${resolve(flags.html)}\n`);
     });
 }
