@@ -11,7 +11,7 @@ import {
   weightedMean,
   weightedQuantile,
 } from './bootstrap.js';
-import { compareSamples, type MetricSample, metricSamples } from './compare-runs.js';
+import { compareRuns, compareSamples, type MetricSample, metricSamples } from './compare-runs.js';
 import type { RequestRecord } from './request-record.js';
 import { judgeComparability, type RunFacts } from './run-comparability.js';
 
@@ -229,4 +229,18 @@ test('comparability names each difference and refuses only different models', ()
   const otherModel = judgeComparability(facts, { ...facts, id: 'B', model: 'llama.gguf', modelSha256: 'bb' });
   assert.match(otherModel.refusal ?? '', /different models \(qwen\.gguf sha256 aa vs llama\.gguf sha256 bb\)/);
   assert.match(judgeComparability(facts, { ...facts, id: 'B', modelSha256: 'cc' }).refusal ?? '', /different models/);
+});
+
+test('a metric keeps its interval whichever other metrics are chosen', () => {
+  const random = seededUniform(23);
+  const run = (id: string, itlMs: number) => ({
+    id,
+    records: Array.from({ length: 40 }, (_, i) => record(i, i * 500, 20 + random() * 5, itlMs + random(), 6)),
+  });
+  const a = run('A', 10);
+  const b = run('B', 11);
+  const alone = compareRuns(a, b, { metrics: ['itl'], resamples: 200 }).latencies[0]!;
+  const among = compareRuns(a, b, { resamples: 200 }).latencies.find((l) => l.metric === 'itl')!;
+  assert.deepEqual(alone, among);
+  assert.equal(compareRuns(a, b, { metrics: ['ttft', 'throughput'] }).rates[0]!.metric, 'throughput');
 });

@@ -186,12 +186,13 @@ export function compareRuns(
   const resamples = options.resamples ?? DEFAULT_RESAMPLES;
   const base = metricSamples(baseline.records);
   const cand = metricSamples(candidate.records);
-  const latencies = LATENCY_COMPARE_METRICS.filter((m) => chosen.includes(m)).map((metric, i) =>
+  // each metric's seed follows from its fixed place in the list, so --metric does not move its interval
+  const latencies = LATENCY_COMPARE_METRICS.filter((m) => chosen.includes(m)).map((metric) =>
     compareSamples(metric, base[metric], cand[metric], {
       alpha,
       noise,
       resamples,
-      seed: (options.seed ?? 1) + 100 * i,
+      seed: (options.seed ?? 1) + 100 * LATENCY_COMPARE_METRICS.indexOf(metric),
     }),
   );
   const rates = RATE_COMPARE_METRICS.filter((m) => chosen.includes(m)).map((metric): RateComparison => {
