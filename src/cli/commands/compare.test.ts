@@ -120,6 +120,12 @@ test('compare refuses runs of different models in one line naming --force, and c
   assert.equal(forced.code, 0, forced.stderr);
   const report = JSON.parse(forced.stdout) as { comparisons: [{ comparability: { refusal: string } }] };
   assert.match(report.comparisons[0].comparability.refusal, /different models/);
+  const badNoise = kittSync(['compare', base, other, '--noise', '5'], { KITT_HOME: home });
+  assert.equal(badNoise.code, EXIT_CODES.USAGE);
+  assert.equal(
+    badNoise.stderr.trim(),
+    'error: --noise 5 is not a relative threshold (e.g. --noise 2% or --noise 0.02)',
+  );
   const unknown = kittSync(['compare', base, 'nope'], { KITT_HOME: home });
   assert.equal(unknown.code, EXIT_CODES.USAGE);
   assert.match(unknown.stderr, /no run nope in .*kitt results list/);

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { access, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { loadConfig } from '../../config/load-config.js';
 import { KittError } from '../../core/errors.js';
 import { renderComparisonHtml } from '../../export/compare-html.js';
@@ -214,7 +214,11 @@ export function registerCompareCommand(program: Command, context: CliContext): v
     .argument('<runs...>', 'run ids or unique prefixes (kitt results list); the first is the baseline')
     .option('--metric <list>', `metrics to compare: ${COMPARE_METRICS.join(',')} (default all)`, parseMetrics)
     .option('--alpha <level>', 'significance level; intervals are at 1 - alpha', parseAlpha, 0.05)
-    .option('--noise <threshold>', 'changes whose interval reaches inside ±threshold are noise', parseNoise, 0.02)
+    .addOption(
+      new Option('--noise <threshold>', 'changes whose interval reaches inside ±threshold are noise (2% or 0.02)')
+        .argParser(parseNoise)
+        .default(0.02, '2%'),
+    )
     .option('--resamples <B>', 'bootstrap resamples', parseWhole('--resamples', 100), DEFAULT_RESAMPLES)
     .option('--seed <n>', 'seed of the bootstrap (same seed, same intervals)', parseWhole('--seed', 0), 1)
     .option('--force', 'compare runs of different models anyway')
