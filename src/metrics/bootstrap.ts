@@ -44,13 +44,18 @@ export function quantileOfSorted(sorted: ArrayLike<number>, q: number): number {
 export type Units = readonly (readonly number[])[];
 
 /**
- * A resample as weights on the pooled values sorted once: `values` ascending, `weights[i]` how
- * many times values[i] was drawn, `total` their sum. Each resample then costs one pass over the
- * values instead of a sort, which keeps B = 2000 quick for runs with many requests and tokens.
+ * A resample as weights on the pooled values sorted once: `values` ascending, value i belongs to
+ * unit `unitOf[i]`, which the resample drew `counts[unit]` times; `total` = Σ counts·unit length.
+ * Each statistic then walks the sorted values once (no sort per resample), and the mean needs only
+ * the per-unit sums, which keeps B = 2000 quick for runs with many requests and tokens.
  */
 export interface WeightedSample {
   readonly values: Float64Array;
-  readonly weights: Float64Array;
+  readonly unitOf: Uint32Array;
+  readonly counts: Float64Array;
+  /** Σ and count of each unit's values. */
+  readonly unitSums: Float64Array;
+  readonly unitSizes: Float64Array;
   readonly total: number;
 }
 
@@ -58,57 +63,60 @@ export interface WeightedSample {
 export type WeightedStatistic = (sample: WeightedSample) => number;
 
 /**
- * Definition 7 on the multiset in which values[i] appears weights[i] times: the values at
+ * Definition 7 on the multiset in which values[i] appears counts[unitOf[i]] times: the values at
  * positions ⌊h⌋ and ⌊h⌋ + 1 of that multiset, h = (total − 1)·q, found by one walk.
  */
 export function weightedQuantile(sample: WeightedSample, q: number): number {
-  const { values, weights, total } = sample;
+  const { values, unitOf, counts, total } = sample;
   if (total === 0) return Number.NaN;
   const h = (total - 1) * q;
   const low = Math.floor(h);
   let covered = 0;
   for (let i = 0; i < values.length; i++) {
-    covered += weights[i]!;
+    covered += counts[unitOf[i]!]!;
     if (covered <= low) continue;
     // values[i] holds position low; position low + 1 is values[i] too unless low is its last copy
     if (h === low || covered > low + 1) return values[i]!;
     let next = i + 1;
-    while (next < values.length && weights[next] === 0) next++;
+    while (next < values.length && counts[unitOf[next]!] === 0) next++;
     return values[i]! + (h - low) * (values[Math.min(next, values.length - 1)]! - values[i]!);
   }
   return values[values.length - 1]!;
 }
 
+/** Σ counts[u]·Σunit u / total: the mean of the resample's pooled values. */
 export function weightedMean(sample: WeightedSample): number {
   let sum = 0;
-  for (let i = 0; i < sample.values.length; i++) sum += sample.values[i]! * sample.weights[i]!;
+  for (let u = 0; u < sample.counts.length; u++) sum += sample.counts[u]! * sample.unitSums[u]!;
   return sample.total === 0 ? Number.NaN : sum / sample.total;
 }
 
 /**
  * The units' values pooled and sorted once, each value tagged with its unit; `resample` draws
- * len(units) units with replacement and returns the weights that resample puts on each value.
+ * len(units) units with replacement and returns that resample (valid until the next call).
  */
 function resamplerOf(units: Units, random: Uniform): { sample: WeightedSample; resample: () => WeightedSample } {
   const tagged = units.flatMap((unit, u) => unit.map((value) => ({ value, u })));
   tagged.sort((a, b) => a.value - b.value);
   const values = Float64Array.from(tagged, (t) => t.value);
   const unitOf = Uint32Array.from(tagged, (t) => t.u);
-  const sample = { values, weights: new Float64Array(values.length).fill(1), total: values.length };
+  const unitSums = Float64Array.from(units, (unit) => unit.reduce((sum, v) => sum + v, 0));
+  const unitSizes = Float64Array.from(units, (unit) => unit.length);
   const n = units.length;
+  const sample = { values, unitOf, counts: new Float64Array(n).fill(1), unitSums, unitSizes, total: values.length };
+  // one buffer per resampler: a resample is used up before the next one is drawn
   const counts = new Float64Array(n);
   return {
     sample,
     resample: () => {
       counts.fill(0);
-      for (let i = 0; i < n; i++) counts[Math.floor(random() * n)]! += 1;
-      const weights = new Float64Array(values.length);
       let total = 0;
-      for (let i = 0; i < values.length; i++) {
-        weights[i] = counts[unitOf[i]!]!;
-        total += weights[i]!;
+      for (let i = 0; i < n; i++) {
+        const u = Math.floor(random() * n);
+        counts[u]! += 1;
+        total += unitSizes[u]!;
       }
-      return { values, weights, total };
+      return { values, unitOf, counts, unitSums, unitSizes, total };
     },
   };
 }
