@@ -98,15 +98,15 @@ async function resolveRun(store: Store, id: string): Promise<StoredRun> {
   );
 }
 
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
+
 async function readRecords(run: StoredRun): Promise<RequestRecord[]> {
   const path = run.resultPath ? join(run.resultPath, 'requests.jsonl') : undefined;
-  if (
-    !path ||
-    !(await access(path).then(
-      () => true,
-      () => false,
-    ))
-  ) {
+  if (!path || !(await exists(path))) {
     throw usage(
       `run ${run.id} has no requests.jsonl${path ? ` at ${path}` : ''}`,
       'compare needs the per-request records of each run; results written by kitt run keep them',
@@ -114,7 +114,19 @@ async function readRecords(run: StoredRun): Promise<RequestRecord[]> {
   }
   const records: RequestRecord[] = [];
   const lines = createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
-  for await (const line of lines) if (line.trim() !== '') records.push(parseRecordLine(line));
+  let number = 0;
+  for await (const line of lines) {
+    number++;
+    if (line.trim() === '') continue;
+    try {
+      records.push(parseRecordLine(line));
+    } catch (error) {
+      throw usage(
+        `${path}:${number} is not a request record: ${(error as Error).message}`,
+        'restore the file kitt wrote',
+      );
+    }
+  }
   return records;
 }
 
