@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from './cli-context.js';
 import { registerCalibrateCommand } from './commands/calibrate.js';
+import { registerCompareCommand } from './commands/compare.js';
 import { registerConfigCommand } from './commands/config.js';
 import { registerEnginesCommand } from './commands/engines.js';
 import { registerFingerprintCommand } from './commands/fingerprint.js';
@@ -18,6 +19,7 @@ export function registerCommands(program: Command, context: CliContext): void {
   registerModelCommand(program, context);
   registerResultsCommand(program, context);
   registerReportCommand(program, context);
+  registerCompareCommand(program, context);
   registerConfigCommand(program, context);
   registerFingerprintCommand(program, context);
   registerWebCommand(program, context);

@@ -1,0 +1,174 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type TestContext, test } from 'node:test';
+import { EXIT_CODES } from '../../core/errors.js';
+import { newRunId } from '../../core/ids.js';
+import { writeResultDir } from '../../export/result-dir.js';
+import { parseLoadSpec } from '../../load/load-spec.js';
+import { runLoad } from '../../load/run-load.js';
+import { summarizeRun } from '../../metrics/summarize-run.js';
+import { defaultStorePath, openStore } from '../../store/open-store.js';
+import type { StoredRun } from '../../store/store-types.js';
+import { startExactScheduleServer } from '../../testing/exact-schedule-server.js';
+import { kittSync } from '../../testing/kitt-cli.js';
+import { compareStoredRuns, factsOf } from './compare.js';
+
+const SPEC = parseLoadSpec({
+  kind: 'fixed-concurrency',
+  // few streams at once: on a busy host many parallel streams bunch their chunks and skew ITL
+  concurrency: 4,
+  requests: 48,
+  warmup: { requests: 4 },
+  prompts: { kind: 'synthetic', inputTokens: 16, outputTokens: 32 },
+});
+
+const FLAGS = { alpha: 0.05, noise: 0.02, resamples: 2000, seed: 1 } as const;
+
+/**
+ * Runs the load against an exact-schedule server with this ITL and records the run as kitt run
+ * does: requests.jsonl and metrics.json in a result directory, the run in the store.
+ */
+async function recordRun(home: string, itlMs: number, model = 'exact.gguf'): Promise<string> {
+  const server = await startExactScheduleServer({ ttftMs: 20, itlMs });
+  try {
+    const load = await runLoad(SPEC, {
+      baseUrl: server.url,
+      api: 'openai-chat',
+      model: 'm',
+      supports: { ignoreEos: true, tokenize: true, usage: 'final' },
+    });
+    const id = newRunId();
+    const resultDir = join(home, 'results', id);
+    const metrics = summarizeRun(load.records, load.window ? { window: load.window } : {});
+    await writeResultDir(resultDir, {
+      metrics: { runId: id, metrics, load: SPEC, limits: { cpus: 1 } },
+      records: load.records,
+      summaryMarkdown: '',
+    });
+    await using store = await openStore(defaultStorePath(home));
+    await store.recordRunStarted({
+      id,
+      engine: 'exact',
+      mode: 'host',
+      model,
+      limits: { cpus: 1 },
+      resultPath: resultDir,
+    });
+    await store.recordRunFinished(id, {
+      status: 'succeeded',
+      metrics: { runId: id, metrics, load: SPEC, limits: { cpus: 1 } },
+      resultPath: resultDir,
+    });
+    return id;
+  } finally {
+    await server.close();
+  }
+}
+
+function tempHome(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kitt-compare-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+test('on the exact-schedule server ITL 12 ms is slower than 10 ms, and one schedule twice is no difference', async (t) => {
+  const home = tempHome(t);
+  const base = await recordRun(home, 10);
+  const same = await recordRun(home, 10);
+  const slow = await recordRun(home, 12);
+  await using store = await openStore(defaultStorePath(home));
+  const report = await compareStoredRuns(store, [base, same, slow.slice(0, 22)], FLAGS);
+  const [sameRun, slowRun] = report.comparisons;
+  const latency = (comparison: typeof sameRun, metric: string) =>
+    comparison!.latencies.find((l) => l.metric === metric)!;
+  const told = (l: ReturnType<typeof latency>) => `p50 ${JSON.stringify(l.statistics[0])}, p ${l.rankTest.p}`;
+  for (const metric of ['itl', 'tpot']) {
+    const slower = latency(slowRun, metric);
+    const same = latency(sameRun, metric);
+    assert.equal(slower.verdict, 'slower', `${metric} at 12 ms vs 10 ms: ${told(slower)}`);
+    assert.equal(same.verdict, 'no significant difference', `${metric} on one schedule: ${told(same)}`);
+  }
+  const itlP50 = slowRun!.latencies.find((l) => l.metric === 'itl')!.statistics[0]!;
+  // +20 % nominal; a busy host squeezes some intervals of either run, so the bound is loose
+  assert.ok(itlP50.low > 0.1 && itlP50.high < 0.45, `ITL p50 change [${itlP50.low}, ${itlP50.high}] around +20 %`);
+  assert.equal(slowRun!.candidateId, slow, 'a unique prefix names the run');
+  assert.deepEqual(sameRun!.comparability, { refusal: null, warnings: [] });
+
+  const html = join(home, 'compare.html');
+  const cli = kittSync(['compare', base, slow, '--metric', 'itl,tpot,throughput', '--html', html], { KITT_HOME: home });
+  assert.equal(cli.code, 0, cli.stderr);
+  assert.match(cli.stdout, new RegExp(`${slow} against baseline ${base}`));
+  assert.match(cli.stdout, /^ITL \(48\/48\) +p50 .* slower$/m);
+  assert.match(cli.stdout, /^TPOT \(48\/48\) +p50 .* slower$/m);
+  assert.match(cli.stdout, /^output tok\/s +run .*not tested$/m);
+  assert.doesNotMatch(cli.stdout, /^TTFT/m, '--metric picks the metrics');
+  assert.match(cli.stdout, /B = 2000/);
+  assert.match(cli.stdout, /not independent of the host's drift/);
+  const page = readFileSync(html, 'utf8');
+  assert.equal(page.match(/<svg /g)?.length, 8, 'one interval drawing per statistic of ITL and TPOT');
+  assert.equal(page.match(/<td class="slower">slower<\/td>/g)?.length, 2);
+  assert.doesNotMatch(page, /<script|https?:\/\//, 'opens offline: no script, no fetch');
+  assert.match(cli.stdout, new RegExp(`wrote ${html}`));
+});
+
+test('compare refuses runs of different models in one line naming --force, and compares them when forced', async (t) => {
+  const home = tempHome(t);
+  const base = await recordRun(home, 10, 'qwen.gguf');
+  const other = await recordRun(home, 10, 'llama.gguf');
+  const refused = kittSync(['compare', base, other], { KITT_HOME: home });
+  assert.equal(refused.code, EXIT_CODES.USAGE);
+  assert.equal(refused.stderr.trim().split('\n').length, 1, refused.stderr);
+  assert.match(refused.stderr, /different models \(qwen\.gguf vs llama\.gguf\).*--force/);
+  const forced = kittSync(['compare', base, other, '--force', '--json', '--metric', 'ttft'], { KITT_HOME: home });
+  assert.equal(forced.code, 0, forced.stderr);
+  const report = JSON.parse(forced.stdout) as { comparisons: [{ comparability: { refusal: string } }] };
+  assert.match(report.comparisons[0].comparability.refusal, /different models/);
+  const badNoise = kittSync(['compare', base, other, '--noise', '5'], { KITT_HOME: home });
+  assert.equal(badNoise.code, EXIT_CODES.USAGE);
+  assert.equal(
+    badNoise.stderr.trim(),
+    'error: --noise 5 is not a relative threshold (e.g. --noise 2% or --noise 0.02)',
+  );
+  const unknown = kittSync(['compare', base, 'nope'], { KITT_HOME: home });
+  assert.equal(unknown.code, EXIT_CODES.USAGE);
+  assert.match(unknown.stderr, /no run nope in .*kitt results list/);
+});
+
+test('the facts compare judges come from the stored run: load shape apart from prompts, the configured image', () => {
+  const stored: StoredRun = {
+    id: 'A',
+    startedAt: '2026-12-01T00:00:00.000Z',
+    finishedAt: undefined,
+    status: 'succeeded',
+    engine: 'llamacpp',
+    mode: 'docker',
+    model: 'qwen.gguf',
+    modelSha256: 'aa',
+    modelSizeBytes: 1,
+    hardwareFingerprint: 'hw1',
+    hardware: {},
+    config: { engines: { llamacpp: { image: 'kitt/llama-server:cpu' } } },
+    limits: { cpus: 2 },
+    metrics: { load: { kind: 'constant-rate', rate: 2, prompts: { kind: 'synthetic', inputTokens: 64 } } },
+    resultPath: undefined,
+    error: undefined,
+  };
+  assert.deepEqual(factsOf(stored), {
+    id: 'A',
+    model: 'qwen.gguf',
+    modelSha256: 'aa',
+    engine: 'llamacpp',
+    mode: 'docker',
+    engineImage: 'kitt/llama-server:cpu',
+    hardwareFingerprint: 'hw1',
+    limits: { cpus: 2 },
+    loadShape: { kind: 'constant-rate', rate: 2 },
+    prompts: { kind: 'synthetic', inputTokens: 64 },
+  });
+  const older = factsOf({ ...stored, config: undefined, metrics: undefined, limits: null });
+  assert.equal(older.engineImage, undefined);
+  assert.equal(older.loadShape, undefined);
+  assert.equal(older.limits, undefined);
+});
