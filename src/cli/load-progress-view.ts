@@ -77,13 +77,13 @@ export class LoadProgressView {
     if (s === null) return 0;
     const since = Math.max(s.atMs, nowMs - RECENT_MS);
     const spanMs = nowMs - since;
-    const count = this.recent.filter((r) => r.atMs >= since).length;
+    const count = this.recent.filter((r) => r.atMs > since).length;
     return spanMs > 0 ? (count / spanMs) * 1000 : 0;
   }
 
   liveTtftP50Ms(nowMs: number): number | null {
     const since = nowMs - RECENT_MS;
-    return median(this.recent.flatMap((r) => (r.atMs >= since && r.ttftMs !== null ? [r.ttftMs] : [])));
+    return median(this.recent.flatMap((r) => (r.atMs > since && r.ttftMs !== null ? [r.ttftMs] : [])));
   }
 
   private doneText(): string {
