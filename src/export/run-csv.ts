@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { KittError } from '../core/errors.js';
 import { deriveRequestMetrics } from '../metrics/request-metrics.js';
 import type { RequestRecord } from '../metrics/request-record.js';
+import { parseRecordLine, serializeRecord } from '../metrics/serialize-record.js';
 import type { StageSummary } from '../metrics/summarize-stages.js';
 
 /**
@@ -71,20 +72,24 @@ export function csvCell(value: string | number | null | undefined): string {
 
 const csvLine = (cells: readonly (string | number | null | undefined)[]) => `${cells.map(csvCell).join(',')}\n`;
 
-/** requests.csv line by line (header first), so a long run is never one string in memory. */
+/**
+ * requests.csv line by line (header first), so a long run is never one string in memory. Each
+ * record goes through its requests.jsonl form first (times relative, rounded to 1 µs), so the CSV
+ * written at the end of a run and one exported later from requests.jsonl are the same bytes.
+ */
 export function* requestCsvLines(records: Iterable<RequestRecord>, originMs = 0): Generator<string> {
   yield csvLine(REQUEST_COLUMNS);
-  const at = (ms: number | null) => (ms === null ? null : ms - originMs);
-  for (const record of records) {
+  for (const raw of records) {
+    const record = parseRecordLine(serializeRecord(raw, originMs));
     const m = deriveRequestMetrics(record);
     yield csvLine([
       record.id,
       record.phase,
       record.stage,
-      at(record.scheduledAtMs),
-      at(record.sentAtMs),
-      at(record.firstContentAtMs),
-      at(record.endAtMs),
+      record.scheduledAtMs,
+      record.sentAtMs,
+      record.firstContentAtMs,
+      record.endAtMs,
       record.promptTokens,
       record.outputTokens,
       record.outputTokenSource,
