@@ -33,12 +33,13 @@ test('a count-limited stage estimates time left from the rate it has finished re
 test('on a TTY the line shows elapsed, ETA, live req/s over the last 10 s and TTFT p50', () => {
   const view = viewAt({ requests: 240, durationS: 60 });
   // 2/s for the first 20 s, then 4/s: the live rate reads only the last 10 s
-  let at = 1000;
-  for (let i = 0; i < 40; i++)
-    view.apply({ kind: 'request-done', atMs: (at += 500), ttftMs: 50, failed: false, inFlight: 2 });
-  for (let i = 0; i < 40; i++)
-    view.apply({ kind: 'request-done', atMs: (at += 250), ttftMs: 20, failed: false, inFlight: 2 });
-  const now = at;
+  for (let i = 1; i <= 40; i++) {
+    view.apply({ kind: 'request-done', atMs: 1000 + i * 500, ttftMs: 50, failed: false, inFlight: 2 });
+  }
+  for (let i = 1; i <= 40; i++) {
+    view.apply({ kind: 'request-done', atMs: 21_000 + i * 250, ttftMs: 20, failed: false, inFlight: 2 });
+  }
+  const now = 31_000;
   assert.equal(view.liveRequestsPerS(now), 4);
   assert.equal(view.liveTtftP50Ms(now), 20);
   assert.equal(
