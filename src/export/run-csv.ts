@@ -37,6 +37,7 @@ const REQUEST_COLUMNS = [
 
 const STAGE_COLUMNS = [
   'stage',
+  'slice',
   'kind',
   'unit',
   'offered',
@@ -110,6 +111,7 @@ export function stagesCsv(stages: readonly StageSummary[]): string {
   const rows = stages.map((s) =>
     csvLine([
       s.stage,
+      s.slice,
       s.kind,
       s.unit,
       s.offered,

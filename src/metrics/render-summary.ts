@@ -123,7 +123,7 @@ function stageColumns(stages: StagesSummary, full: boolean): StageColumn[] {
   const unit = stages.stages[0]?.unit === 'concurrency' ? 'users' : 'req/s';
   const all = ['p50', 'p90', 'p99'] as const;
   const columns: StageColumn[] = [
-    ['stage', (row) => `${row.stage + 1}`],
+    ['stage', (row) => stageName(row)],
     [`offered ${unit}`, (row) => formatRate(row.offered)],
     [`achieved ${unit}`, (row) => formatRate(row.achieved)],
     ['req/s', (row) => formatRate(row.requestsPerS)],
@@ -143,6 +143,10 @@ function stageColumns(stages: StagesSummary, full: boolean): StageColumn[] {
   return columns;
 }
 
+/** `2` for the second stage, `1.3` for the third slice of a ramp. */
+const stageName = (row: { stage: number; slice: number | null }) =>
+  row.slice === null ? `${row.stage + 1}` : `${row.stage + 1}.${row.slice + 1}`;
+
 /** One sentence each for the knee and the level of most goodput. */
 export function describeKnee(stages: StagesSummary): string[] {
   const unit = stages.stages[0]?.unit === 'concurrency' ? ' users' : ' req/s';
@@ -152,14 +156,14 @@ export function describeKnee(stages: StagesSummary): string[] {
     knee === null
       ? 'knee: none found (fewer than two levels, or the lowest level did not keep up)'
       : knee.bent
-        ? `knee: ${formatRate(knee.offered)}${unit} (stage ${knee.stage + 1}); past it ${knee.reason}`
+        ? `knee: ${formatRate(knee.offered)}${unit} (stage ${stageName(knee)}); past it ${knee.reason}`
         : `knee: not reached, every level up to ${formatRate(knee.offered)}${unit} kept up`,
     `  (keeps up: achieved ≥ ${rule.keepUpFraction * 100} % of offered; latency turned up: ${stages.kneeLatency} > ${rule.latencyFactor}× the previous level's and > ${rule.latencyFloorMs} ms above it)`,
   ];
   if (maxGoodput) {
     const what = maxGoodput.basis === 'goodput' ? 'goodput' : 'requests/s (no SLO given)';
     lines.push(
-      `most ${what}: ${formatRate(maxGoodput.requestsPerS)} req/s at ${formatRate(maxGoodput.offered)}${unit} (stage ${maxGoodput.stage + 1})`,
+      `most ${what}: ${formatRate(maxGoodput.requestsPerS)} req/s at ${formatRate(maxGoodput.offered)}${unit} (stage ${stageName(maxGoodput)})`,
     );
   }
   return lines;

@@ -50,7 +50,7 @@ test('each stage row equals summarizeRun over that stage’s records and window'
   );
   assert.equal(summary.maxGoodput?.stage, 1);
   assert.equal(summary.maxGoodput?.basis, 'goodput');
-  assert.deepEqual(summary.knee, { stage: 2, offered: 8, bent: false });
+  assert.deepEqual(summary.knee, { stage: 2, slice: null, offered: 8, bent: false });
 });
 
 test('the knee is the level before the first that falls behind its offered rate', () => {
@@ -95,4 +95,28 @@ test('completion rate needs two succeeded measured requests', () => {
   assert.ok(Math.abs(completionRate(records)! - 2) < 1e-9);
   const failed = records.map((r) => ({ ...r, error: { kind: 'timeout' as const, message: 'x' } }));
   assert.equal(completionRate(failed), null);
+});
+
+test('a ramp becomes equal slices of its measured phase, each offering the ramp’s level at its middle', () => {
+  // 20 requests 500 ms apart over a 10 s ramp from 1 to 5 req/s: 4 per 2 s slice
+  const records = stageRecords(0, 2, 20, 10, 0);
+  const window = input(0, 0, records).window!;
+  const summary = summarizeStages(records, [
+    { stage: 0, kind: 'ramp-rate', unit: 'req/s', offered: null, window, ramp: { from: 1, to: 5, durationS: 10 } },
+  ]);
+  assert.deepEqual(
+    summary.stages.map((r) => [r.slice, r.offered, r.requests.total]),
+    [
+      [0, 1.4, 4],
+      [1, 2.2, 4],
+      [2, 3, 4],
+      [3, 3.8, 4],
+      [4, 4.6, 4],
+    ],
+  );
+  const firstSlice = summarizeRun(records.slice(0, 4));
+  assert.equal(summary.stages[0]!.ttftMs.p50, firstSlice.ttftMs.p50);
+  // the server completes 2/s throughout: it keeps up with 1.4 and 2.2 (≥ 90 %), not with 3
+  assert.equal(summary.knee?.slice, 1);
+  assert.equal(summary.knee?.bent, true);
 });

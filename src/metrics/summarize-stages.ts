@@ -21,12 +21,19 @@ export interface StageInput {
   readonly offered: number | null;
   /** The stage's measured window (first measured schedule → last measured end); null when nothing was measured. */
   readonly window: TimeWindow | null;
+  /** A ramp's level moves from `from` to `to` over durationS of its measured phase: it is cut into RAMP_SLICES rows. */
+  readonly ramp?: { readonly from: number; readonly to: number; readonly durationS: number };
 }
+
+/** A ramp becomes this many rows, equal slices of its measured phase. */
+export const RAMP_SLICES = 5;
 
 type Percentiles = { readonly p50: number | null; readonly p90: number | null; readonly p99: number | null };
 
 export interface StageSummary {
   readonly stage: number;
+  /** The slice of a ramp (0-based); null for a stage taken whole. */
+  readonly slice: number | null;
   readonly kind: string;
   readonly unit: StageUnit;
   readonly offered: number | null;
@@ -71,6 +78,7 @@ export const DEFAULT_KNEE_RULE: KneeRule = { keepUpFraction: 0.9, latencyFactor:
 
 export interface StageKnee {
   readonly stage: number;
+  readonly slice: number | null;
   readonly offered: number;
   /** false: every level kept up, so the server did not bend within the levels swept. */
   readonly bent: boolean;
@@ -88,6 +96,7 @@ export interface StagesSummary {
   /** The stage with the most goodput (with an SLO) or requests/s (without one). */
   readonly maxGoodput: {
     readonly stage: number;
+    readonly slice: number | null;
     readonly offered: number | null;
     readonly requestsPerS: number;
     readonly basis: 'goodput' | 'requests-per-s';
@@ -111,7 +120,14 @@ export function summarizeStages(
     if (list) list.push(record);
     else byStage.set(record.stage, [record]);
   }
-  const rows = stages.map((input) => summarizeStage(input, byStage.get(input.stage) ?? [], options));
+  const rows = stages.flatMap((input) => {
+    const own = byStage.get(input.stage) ?? [];
+    return input.ramp && input.window
+      ? rampSlices(input, input.ramp, input.window, own).map(([slice, records]) =>
+          summarizeStage(slice, records, options),
+        )
+      : [summarizeStage(input, own, options)];
+  });
   const kneeLatency = rows.every((r) => r.ttftMs.p50 !== null) ? 'ttftMs.p50' : 'e2eMs.p50';
   const kneeRule = options.kneeRule ?? DEFAULT_KNEE_RULE;
   return {
@@ -123,7 +139,42 @@ export function summarizeStages(
   };
 }
 
-function summarizeStage(input: StageInput, records: RequestRecord[], options: SummarizeStagesOptions): StageSummary {
+/**
+ * A ramp's measured phase cut into RAMP_SLICES equal spans of schedule time from its first measured
+ * arrival; a slice holds the measured requests scheduled in it, offers the ramp's level at the
+ * slice's middle, and is measured over its own records' window (first schedule → last end).
+ */
+function rampSlices(
+  input: StageInput,
+  ramp: NonNullable<StageInput['ramp']>,
+  window: TimeWindow,
+  records: readonly RequestRecord[],
+): Array<[StageInput & { slice: number }, RequestRecord[]]> {
+  const spanMs = (ramp.durationS * 1000) / RAMP_SLICES;
+  const slices = Array.from({ length: RAMP_SLICES }, () => [] as RequestRecord[]);
+  for (const record of records) {
+    if (record.phase !== 'measure') continue;
+    const index = Math.min(RAMP_SLICES - 1, Math.max(0, Math.floor((record.scheduledAtMs - window.startMs) / spanMs)));
+    slices[index]!.push(record);
+  }
+  return slices.map((own, slice) => {
+    let startMs = Number.POSITIVE_INFINITY;
+    let endMs = Number.NEGATIVE_INFINITY;
+    for (const r of own) {
+      startMs = Math.min(startMs, r.scheduledAtMs);
+      endMs = Math.max(endMs, r.endAtMs);
+    }
+    const offered = ramp.from + ((ramp.to - ramp.from) * (slice + 0.5)) / RAMP_SLICES;
+    const sliceWindow = Number.isFinite(startMs) ? { startMs, endMs } : null;
+    return [{ ...input, slice, offered, window: sliceWindow }, own];
+  });
+}
+
+function summarizeStage(
+  input: StageInput & { slice?: number },
+  records: RequestRecord[],
+  options: SummarizeStagesOptions,
+): StageSummary {
   const metrics = summarizeRun(records, {
     ...(options.slo ? { slo: options.slo } : {}),
     ...(options.sloPercentiles ? { sloPercentiles: options.sloPercentiles } : {}),
@@ -137,6 +188,7 @@ function summarizeStage(input: StageInput, records: RequestRecord[], options: Su
   });
   return {
     stage: input.stage,
+    slice: input.slice ?? null,
     kind: input.kind,
     unit: input.unit,
     offered: input.offered,
@@ -199,11 +251,11 @@ export function findKnee(
   for (const [index, row] of levels.entries()) {
     const failed = whyPast(row, index === 0 ? null : levels[index - 1]!, p50, rule, latency);
     if (failed !== null) {
-      return knee ? { stage: knee.stage, offered: knee.offered!, bent: true, reason: failed } : null;
+      return knee ? { stage: knee.stage, slice: knee.slice, offered: knee.offered!, bent: true, reason: failed } : null;
     }
     knee = row;
   }
-  return knee ? { stage: knee.stage, offered: knee.offered!, bent: false } : null;
+  return knee ? { stage: knee.stage, slice: knee.slice, offered: knee.offered!, bent: false } : null;
 }
 
 function whyPast(
@@ -236,6 +288,7 @@ function findMaxGoodput(rows: readonly StageSummary[]): StagesSummary['maxGoodpu
     if (value === null || (best !== null && value <= best.requestsPerS)) continue;
     best = {
       stage: row.stage,
+      slice: row.slice,
       offered: row.offered,
       requestsPerS: value,
       basis: withSlo ? 'goodput' : 'requests-per-s',

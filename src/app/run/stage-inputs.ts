@@ -3,7 +3,8 @@ import type { StageInput } from '../../metrics/summarize-stages.js';
 
 /**
  * The stages of a finished load as summarizeStages reads them: each stage's kind, what it offered
- * (a rate or a concurrency; null for ramps, whose level moves) and its measured window.
+ * (a rate or a concurrency; for ramps, whose level moves, the ramp, which becomes slices) and
+ * its measured window.
  */
 export function stageInputs(load: Pick<LoadResult, 'plan' | 'stages'>): StageInput[] {
   return load.stages.map((result): StageInput => {
@@ -20,6 +21,10 @@ export function stageInputs(load: Pick<LoadResult, 'plan' | 'stages'>): StageInp
               ? 1
               : null;
     const unit = kind === 'constant-rate' || kind === 'poisson' || kind === 'ramp-rate' ? 'req/s' : 'concurrency';
-    return { stage: result.stage, kind, unit, offered, window: result.window };
+    const ramp =
+      spec?.kind === 'ramp-rate' || spec?.kind === 'ramp-concurrency'
+        ? { ramp: { from: spec.from, to: spec.to, durationS: spec.durationS } }
+        : {};
+    return { stage: result.stage, kind, unit, offered, window: result.window, ...ramp };
   });
 }
