@@ -134,6 +134,7 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, options: RunLo
           stagePlan.requests ?? undefined,
         );
       }
+      // the stage ends for the view even when it throws, so a live line stops redrawing
       const outcome = await runStage(stagePlan, {
         pool,
         target,
@@ -148,12 +149,11 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, options: RunLo
         ...(outcomes.length === 0 && options.shard?.startAtEpochMs !== undefined
           ? { startAtMs: options.shard.startAtEpochMs - performance.timeOrigin }
           : {}),
-      });
+      }).finally(() => progress.load?.({ kind: 'stage-end', atMs: clock.nowMs() }));
       records.push(...outcome.records);
       spunMs += outcome.spunMs;
       outcomes.push(outcome);
-      if (progress.load) progress.load({ kind: 'stage-end', atMs: clock.nowMs() });
-      else progress.end(`${outcome.records.length} requests`);
+      if (!progress.load) progress.end(`${outcome.records.length} requests`);
     }
   } finally {
     await pool.close().catch(() => undefined);
