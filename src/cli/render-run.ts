@@ -9,7 +9,7 @@ export function renderRunOutcome(outcome: RunOutcome): string {
     outcome.status === 'interrupted'
       ? `partial results: ${outcome.metrics.requests.total} requests measured before the run was interrupted\n\n`
       : '';
-  return `${heading}${renderSummaryTable(outcome.metrics)}\n\nrun ${outcome.runId} (${identity.engine}, ${identity.mode}, ${identity.model}): ${outcome.resultDir}\n`;
+  return `${heading}${renderSummaryTable(outcome.metrics, outcome.stages)}\n\nrun ${outcome.runId} (${identity.engine}, ${identity.mode}, ${identity.model}): ${outcome.resultDir}\n`;
 }
 
 /** The --json view: the outcome's data as it is. */

@@ -12,7 +12,38 @@ export interface Progress {
   warn(message: string): void;
   /** The current phase ended. */
   end(detail?: string): void;
+  /**
+   * Load progress as events (stage start, each finished request, stage end), for views that show
+   * live rates and latencies. A Progress without it gets the load as phase/update/end calls.
+   */
+  load?(event: LoadProgressEvent): void;
 }
+
+/** Events of a running load; `atMs` is on the load's monotonic clock. */
+export type LoadProgressEvent =
+  | {
+      readonly kind: 'stage-start';
+      readonly atMs: number;
+      /** 0-based index and count of stages (a sweep's levels). */
+      readonly stage: number;
+      readonly stages: number;
+      /** e.g. `constant-rate 4/s`, `fixed-concurrency 8 users`. */
+      readonly label: string;
+      /** Requests the stage sends, all phases; null when the server decides. */
+      readonly requests: number | null;
+      /** Seconds the stage sends for; null when the server decides. */
+      readonly durationS: number | null;
+    }
+  | {
+      readonly kind: 'request-done';
+      readonly atMs: number;
+      /** null for a request without a first token (failed, dropped, no content). */
+      readonly ttftMs: number | null;
+      readonly failed: boolean;
+      /** Requests still in flight after this one. */
+      readonly inFlight: number;
+    }
+  | { readonly kind: 'stage-end'; readonly atMs: number };
 
 export const silentProgress: Progress = {
   phase() {},

@@ -7,7 +7,7 @@ import { counterDeltas, type PromScrape, parsePrometheusText } from '../metrics/
 import type { RequestRecord } from '../metrics/request-record.js';
 import { invalidUsageWarnings } from '../metrics/summarize-run.js';
 import { type LoadPlan, planLoad } from './load-plan.js';
-import type { LoadSpec } from './load-spec.js';
+import type { LoadSpec, StageSpec } from './load-spec.js';
 import { type LoadTarget, splitBaseUrl } from './load-target.js';
 import { type PreparedPrompts, preparePrompts } from './prompt-source.js';
 import { DEFAULT_PROMPTS } from './prompt-spec.js';
@@ -118,10 +118,23 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, options: RunLo
   try {
     for (const stagePlan of plan.stages) {
       if (options.signal?.aborted || prompts.prompts.length === 0) break;
-      progress.phase(
-        stagePlan.level === undefined ? stagePlan.spec.kind : `${stagePlan.spec.kind} ${stagePlan.level}`,
-        stagePlan.requests ?? undefined,
-      );
+      if (progress.load) {
+        progress.load({
+          kind: 'stage-start',
+          atMs: clock.nowMs(),
+          stage: stagePlan.stage,
+          stages: plan.stages.length,
+          label: stageLabel(stagePlan.spec),
+          requests: stagePlan.requests,
+          durationS: stagePlan.durationS,
+        });
+      } else {
+        progress.phase(
+          stagePlan.level === undefined ? stagePlan.spec.kind : `${stagePlan.spec.kind} ${stagePlan.level}`,
+          stagePlan.requests ?? undefined,
+        );
+      }
+      // the stage ends for the view even when it throws, so a live line stops redrawing
       const outcome = await runStage(stagePlan, {
         pool,
         target,
@@ -136,11 +149,11 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, options: RunLo
         ...(outcomes.length === 0 && options.shard?.startAtEpochMs !== undefined
           ? { startAtMs: options.shard.startAtEpochMs - performance.timeOrigin }
           : {}),
-      });
+      }).finally(() => progress.load?.({ kind: 'stage-end', atMs: clock.nowMs() }));
       records.push(...outcome.records);
       spunMs += outcome.spunMs;
       outcomes.push(outcome);
-      progress.end(`${outcome.records.length} requests`);
+      if (!progress.load) progress.end(`${outcome.records.length} requests`);
     }
   } finally {
     await pool.close().catch(() => undefined);
@@ -169,6 +182,23 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, options: RunLo
     plan,
     wallAnchor,
   };
+}
+
+/** How progress names a stage: its kind and what it offers (`constant-rate 4/s`, `fixed-concurrency 8 users`). */
+export function stageLabel(spec: StageSpec): string {
+  switch (spec.kind) {
+    case 'constant-rate':
+    case 'poisson':
+      return `${spec.kind} ${spec.rate}/s`;
+    case 'ramp-rate':
+      return `${spec.kind} ${spec.from}→${spec.to}/s`;
+    case 'fixed-concurrency':
+      return `${spec.kind} ${spec.concurrency} users`;
+    case 'ramp-concurrency':
+      return `${spec.kind} ${spec.from}→${spec.to} users`;
+    case 'synchronous':
+      return 'synchronous';
+  }
 }
 
 export function mergeWindows(windows: readonly (MeasuredWindow | null)[]): MeasuredWindow | null {

@@ -97,6 +97,15 @@ class InFlight {
     this.records.push(record);
     if (record.error) this.failed++;
     this.ctx.onRecord?.(record);
+    const { progress, clock } = this.ctx;
+    progress.load?.({
+      kind: 'request-done',
+      atMs: clock.nowMs(),
+      ttftMs:
+        record.firstContentAtMs === null || record.sentAtMs === null ? null : record.firstContentAtMs - record.sentAtMs,
+      failed: record.error !== null,
+      inFlight: this.active.size,
+    });
   }
 
   /** Waits until nothing is in flight, at most `limitMs`; then cuts what is left (records say 'aborted'). */
@@ -118,6 +127,8 @@ class InFlight {
   }
 
   private reportProgress(): void {
+    // a Progress that takes load events heard about this request in record()
+    if (this.ctx.progress.load) return;
     const now = this.ctx.clock.nowMs();
     if (now - this.lastProgressMs < 250) return;
     this.lastProgressMs = now;

@@ -4,6 +4,7 @@ import type { DistributionSummary } from './latency-histogram.js';
 import type { LatencyMetricName } from './metric-histograms.js';
 import { SLO_NAMES } from './slo.js';
 import type { RunMetrics } from './summarize-run.js';
+import type { StageSummary, StagesSummary } from './summarize-stages.js';
 
 /** Latency rows in the order a reader wants them, with what each one is. */
 const LATENCY_ROWS: ReadonlyArray<readonly [LatencyMetricName, string]> = [
@@ -100,12 +101,93 @@ function alignedTable(header: readonly string[], rows: readonly (readonly string
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
-/** The run summary as aligned plain text for a terminal. */
-export function renderSummaryTable(metrics: RunMetrics): string {
+/** The run summary as aligned plain text for a terminal; a run of several stages adds one row per stage. */
+export function renderSummaryTable(metrics: RunMetrics, stages?: StagesSummary): string {
   const headline = headlineRows(metrics);
   const labelWidth = Math.max(...headline.map(([label]) => label!.length));
   const top = headline.map(([label, value]) => `${label!.padEnd(labelWidth)}  ${value}`).join('\n');
-  return `${top}\n\n${alignedTable(['latency', ...STAT_HEADERS], latencyRows(metrics))}\n`;
+  const perStage = stages && stages.stages.length > 1 ? `\n${renderStageTable(stages)}` : '';
+  return `${top}\n\n${alignedTable(['latency', ...STAT_HEADERS], latencyRows(metrics))}\n${perStage}`;
+}
+
+/** A stage column: its header and how a row fills it. */
+type StageColumn = readonly [header: string, cell: (row: StageSummary) => string];
+
+const percentileColumns = (
+  label: string,
+  name: 'ttftMs' | 'tpotMs' | 'itlMs' | 'e2eMs',
+  which: readonly ('p50' | 'p90' | 'p99')[],
+) => which.map((p): StageColumn => [`${label} ${p}`, (row) => formatMs(row[name][p])]);
+
+function stageColumns(stages: StagesSummary, full: boolean): StageColumn[] {
+  const unit = stages.stages[0]?.unit === 'concurrency' ? 'users' : 'req/s';
+  const all = ['p50', 'p90', 'p99'] as const;
+  const columns: StageColumn[] = [
+    ['stage', (row) => stageName(row)],
+    [`offered ${unit}`, (row) => formatRate(row.offered)],
+    [`achieved ${unit}`, (row) => formatRate(row.achieved)],
+    ['req/s', (row) => formatRate(row.requestsPerS)],
+    ['out tok/s', (row) => formatRate(row.outputTokensPerS)],
+    ...percentileColumns('TTFT', 'ttftMs', all),
+    ...percentileColumns('TPOT', 'tpotMs', full ? all : ['p50', 'p99']),
+    ...percentileColumns('ITL', 'itlMs', full ? all : ['p50']),
+    ...percentileColumns('E2E', 'e2eMs', full ? all : ['p50', 'p99']),
+  ];
+  if (stages.stages.some((row) => row.goodputRequestsPerS !== null)) {
+    columns.push(
+      ['goodput', (row) => formatRate(row.goodputRequestsPerS)],
+      ['SLO', (row) => formatPercent(row.sloAttainmentPercent)],
+    );
+  }
+  columns.push(['errors', (row) => String(row.errors)]);
+  return columns;
+}
+
+/** `2` for the second stage, `1.3` for the third slice of a ramp. */
+const stageName = (row: { stage: number; slice: number | null }) =>
+  row.slice === null ? `${row.stage + 1}` : `${row.stage + 1}.${row.slice + 1}`;
+
+/** One sentence each for the knee and the level of most goodput. */
+export function describeKnee(stages: StagesSummary): string[] {
+  const unit = stages.stages[0]?.unit === 'concurrency' ? ' users' : ' req/s';
+  const rule = stages.kneeRule;
+  const { knee, maxGoodput } = stages;
+  const lines = [
+    knee === null
+      ? 'knee: none found (fewer than two levels, or the lowest level did not keep up)'
+      : knee.bent
+        ? `knee: ${formatRate(knee.offered)}${unit} (stage ${stageName(knee)}); past it ${knee.reason}`
+        : `knee: not reached, every level up to ${formatRate(knee.offered)}${unit} kept up`,
+    `  (keeps up: achieved ≥ ${rule.keepUpFraction * 100} % of offered; latency turned up: ${stages.kneeLatency} > ${rule.latencyFactor}× the previous level's and > ${rule.latencyFloorMs} ms above it)`,
+  ];
+  if (maxGoodput) {
+    const what = maxGoodput.basis === 'goodput' ? 'goodput' : 'requests/s (no SLO given)';
+    lines.push(
+      `most ${what}: ${formatRate(maxGoodput.requestsPerS)} req/s at ${formatRate(maxGoodput.offered)}${unit} (stage ${stageName(maxGoodput)})`,
+    );
+  }
+  return lines;
+}
+
+/** One row per stage as aligned text, with the knee beneath. */
+export function renderStageTable(stages: StagesSummary): string {
+  const columns = stageColumns(stages, false);
+  const rows = stages.stages.map((row) => columns.map(([, cell]) => cell(row)));
+  return `${alignedTable(
+    columns.map(([header]) => header),
+    rows,
+  )}\n${describeKnee(stages).join('\n')}\n`;
+}
+
+function stageSection(stages: StagesSummary): string {
+  const columns = stageColumns(stages, true);
+  const rows = stages.stages.map((row) => columns.map(([, cell]) => cell(row)));
+  return `## Stages\n\nOne row per stage, each over its own measured window (latencies in ms). Definitions: docs/metrics.md, "Stages".\n\n${markdownTable(
+    columns.map(([header]) => header),
+    rows,
+  )}\n\n${describeKnee(stages)
+    .map((line) => `- ${line.trim()}`)
+    .join('\n')}`;
 }
 
 /** What summary.md says about the run besides its metrics. */
@@ -118,6 +200,8 @@ export interface SummaryContext {
   readonly warnings?: readonly string[];
   /** GPU utilisation, power and energy over the window, when the host had nvidia-smi. */
   readonly gpu?: GpuSummary | null;
+  /** Per-stage rows; shown when the run had more than one stage. */
+  readonly stages?: StagesSummary;
 }
 
 const escapeCell = (text: string) => text.replaceAll('|', '\\|');
@@ -197,6 +281,7 @@ export function renderSummaryMarkdown(metrics: RunMetrics, context: SummaryConte
       `Only measure-phase requests that succeeded are included.\n\n` +
       markdownTable(['metric', ...STAT_HEADERS], latencyRows(metrics)),
   );
+  if (context.stages && context.stages.stages.length > 1) parts.push(stageSection(context.stages));
   if (context.gpu) parts.push(gpuSection(context.gpu, metrics));
   if (context.crossCheck && context.crossCheck.requestsWithReport + (context.crossCheck.counters ? 1 : 0) > 0) {
     parts.push(

@@ -9,6 +9,7 @@ import type { RunLabels } from '../../export/metric-point.js';
 import type { RunMetricsExporter } from '../../export/prometheus-exporter.js';
 import { writeReport } from '../../export/report/write-report.js';
 import { writeResultDir } from '../../export/result-dir.js';
+import { writeRunCsv } from '../../export/run-csv.js';
 import type { HardwareInfo } from '../../hardware/fingerprint.js';
 import { type GpuSampler, gpuSamplesJsonl } from '../../hardware/gpu-sampler.js';
 import type { LoadSpec } from '../../load/load-spec.js';
@@ -20,12 +21,14 @@ import { renderSummaryMarkdown } from '../../metrics/render-summary.js';
 import type { RequestRecord } from '../../metrics/request-record.js';
 import type { SloBounds, SloTerm } from '../../metrics/slo.js';
 import { type RunMetrics, summarizeRun } from '../../metrics/summarize-run.js';
+import { type StagesSummary, summarizeStages } from '../../metrics/summarize-stages.js';
 import type { StatsSample } from '../../runtime/container-runtime.js';
 import type { StatsSeries } from '../../runtime/sample-stats.js';
 import { formatStatsJsonl } from '../../runtime/sample-stats.js';
 import type { Store } from '../../store/store-types.js';
 import { engineCounterDeltas } from '../shared/engine-counters.js';
 import { observeRecord, publishRun } from './publish-run.js';
+import { stageInputs } from './stage-inputs.js';
 
 /** The model a run serves, after the default was synthesized or a given file was checked. */
 export interface PreparedModel {
@@ -104,6 +107,8 @@ export interface RunOutcome {
   /** `interrupted`: a signal stopped the load early; metrics cover the requests measured so far. */
   readonly status: 'succeeded' | 'interrupted';
   readonly metrics: RunMetrics;
+  /** One row per stage (a sweep's levels), the knee and the level of most goodput. */
+  readonly stages: StagesSummary;
   readonly warnings: readonly string[];
   readonly identity: RunIdentityFacts;
   /** The signal's reason when interrupted (its code says the exit code: 130 or 143). */
@@ -173,6 +178,7 @@ export async function runBenchmark(request: RunRequest, ports: RunPorts, context
       resultDir,
       status,
       metrics: written.metrics,
+      stages: written.document.stages,
       warnings: written.warnings,
       identity: identityFacts(engineRequest, request.load, model, hardware),
       interruption: status === 'interrupted' ? interruptionOf(context.signal) : undefined,
@@ -286,6 +292,8 @@ interface RunIdentity {
 interface RunDocument {
   readonly runId: string;
   readonly metrics: RunMetrics;
+  /** Per-stage rows (docs/metrics.md, "Stages"). */
+  readonly stages: StagesSummary;
   readonly selfCheck: LoadResult['selfCheck'];
   readonly crossCheck: EngineCrossCheck;
   readonly resources: StatsSeries['summary'] | null;
@@ -308,6 +316,10 @@ async function writeRun(
     ...(request.sloPercentiles ? { sloPercentiles: request.sloPercentiles } : {}),
     ...(load.window ? { window: load.window } : {}),
   });
+  const stages = summarizeStages(load.records, stageInputs(load), {
+    ...(request.slo ? { slo: request.slo } : {}),
+    ...(request.sloPercentiles ? { sloPercentiles: request.sloPercentiles } : {}),
+  });
   const crossCheck = crossCheckEngine(
     load.records,
     engineCounterDeltas(request.engine.engine, load.engineCounters?.deltas),
@@ -321,6 +333,7 @@ async function writeRun(
   const document: RunDocument = {
     runId: identity.runId,
     metrics,
+    stages,
     selfCheck: load.selfCheck,
     crossCheck,
     resources: stats?.summary ?? null,
@@ -344,6 +357,7 @@ async function writeRun(
     crossCheck,
     warnings,
     gpu,
+    stages,
   });
   await writeResultDir(identity.resultDir, {
     metrics: { ...document },
@@ -358,6 +372,11 @@ async function writeRun(
         ? { 'gpu.jsonl': gpuSamplesJsonl(gpuSampling.samples, load.wallAnchor.monotonicMs) }
         : {}),
     },
+  });
+  await writeRunCsv(identity.resultDir, {
+    records: load.records,
+    stages: stages.stages,
+    originMs: load.wallAnchor.monotonicMs,
   });
   await writeReport(identity.resultDir);
   return { metrics, document, warnings };

@@ -12,7 +12,14 @@ export interface RunListing {
   readonly requestsPerS: number | null;
   readonly outputTokensPerS: number | null;
   readonly ttftP50Ms: number | null;
+  readonly ttftP99Ms: number | null;
   readonly tpotP50Ms: number | null;
+  /** The load's kind (`sweep`, `constant-rate`, ...) from the stored document; null before it finished. */
+  readonly loadKind: string | null;
+  /** Its level(s): `2,4,8` for a sweep, `4/s`, `8 users`, `1→10/s`; null when unknown. */
+  readonly levels: string | null;
+  /** Why the run did not give clean figures: its error, the request errors by kind, or the interruption. */
+  readonly failureReason: string | null;
   readonly error: string | null;
   readonly resultPath: string | null;
   readonly [field: string]: unknown;
@@ -40,10 +47,84 @@ export function toRunListing(run: StoredRun): RunListing {
     requestsPerS: numberAt(metrics, 'throughput', 'requestsPerS'),
     outputTokensPerS: numberAt(metrics, 'throughput', 'outputTokensPerS'),
     ttftP50Ms: numberAt(metrics, 'ttftMs', 'p50'),
+    ttftP99Ms: numberAt(metrics, 'ttftMs', 'p99'),
     tpotP50Ms: numberAt(metrics, 'tpotMs', 'p50'),
+    ...describeStoredLoad(run.metrics),
+    failureReason: failureReason(run, metrics),
     error: run.error ?? null,
     resultPath: run.resultPath ?? null,
   };
+}
+
+type StoredLoad = {
+  kind?: unknown;
+  rate?: unknown;
+  concurrency?: unknown;
+  levels?: unknown;
+  of?: unknown;
+  from?: unknown;
+  to?: unknown;
+};
+
+/** The load's kind and levels as a list shows them, from the document's `load` (the run's LoadSpec). */
+function describeStoredLoad(document: unknown): { loadKind: string | null; levels: string | null } {
+  const load = (document as { load?: StoredLoad } | undefined)?.load;
+  if (!load || typeof load.kind !== 'string') return { loadKind: null, levels: null };
+  const closed =
+    load.kind === 'fixed-concurrency' || load.kind === 'ramp-concurrency' || load.of === 'fixed-concurrency';
+  const unit = closed ? ' users' : '/s';
+  const levels = Array.isArray(load.levels)
+    ? `${load.levels.join(',')}${unit}`
+    : load.kind === 'synchronous'
+      ? '1 user'
+      : load.rate !== undefined
+        ? `${load.rate}${unit}`
+        : load.concurrency !== undefined
+          ? `${load.concurrency}${unit}`
+          : load.from !== undefined
+            ? `${load.from}→${load.to}${unit}`
+            : null;
+  return { loadKind: load.kind, levels };
+}
+
+function failureReason(run: StoredRun, metrics: unknown): string | null {
+  if (run.error) return run.error;
+  if (run.status === 'interrupted') return 'interrupted';
+  const requests = (
+    metrics as { requests?: { failed?: number; total?: number; errorsByKind?: Record<string, number> } }
+  )?.requests;
+  if (!requests?.failed) return null;
+  const kinds = Object.entries(requests.errorsByKind ?? {})
+    .map(([kind, n]) => `${kind} ${n}`)
+    .join(', ');
+  return `${requests.failed} of ${requests.total} requests failed (${kinds})`;
+}
+
+/**
+ * The run id a person means by `prefix`: the id itself, or the one stored id that starts with it.
+ * Ambiguous and unknown prefixes are usage errors of one line: the first lists the candidates, the
+ * second names `kitt results list`.
+ */
+export async function resolveRunId(
+  store: Pick<Store, 'getRun' | 'listRuns' | 'location'>,
+  prefix: string,
+): Promise<string> {
+  if (await store.getRun(prefix)) return prefix;
+  // The store has no prefix query; every run's id is read once (a few thousand rows at most in practice).
+  const candidates = (await store.listRuns({ limit: 1_000_000 }))
+    .map((run) => run.id)
+    .filter((id) => id.startsWith(prefix));
+  if (candidates.length === 1) return candidates[0]!;
+  if (candidates.length === 0 || prefix === '') {
+    throw new KittError('USAGE', `no run ${prefix} in ${store.location}`, {
+      hint: 'kitt results list shows the recorded runs',
+    });
+  }
+  const shown = candidates.slice(0, 5).join(', ');
+  const more = candidates.length > 5 ? ` and ${candidates.length - 5} more` : '';
+  throw new KittError('USAGE', `run id ${prefix} is ambiguous: ${shown}${more}`, {
+    hint: 'give more of the id',
+  });
 }
 
 /** The recorded runs, newest first: what `kitt results list` and the web server's list show. */
@@ -58,8 +139,8 @@ export function listRuns(
 }
 
 /** One recorded run, whole; a run the store does not know is a usage error naming where to look. */
-export async function showRun(store: Pick<Store, 'getRun' | 'location'>, id: string): Promise<StoredRun> {
-  const run = await store.getRun(id);
+export async function showRun(store: Pick<Store, 'getRun' | 'listRuns' | 'location'>, id: string): Promise<StoredRun> {
+  const run = await store.getRun(await resolveRunId(store, id));
   if (!run) {
     throw new KittError('USAGE', `no run ${id} in ${store.location}`, {
       hint: 'kitt results list shows the recorded runs',

@@ -1,7 +1,14 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { listRuns, showRun } from '../../app/shared/run-listing.js';
+import { listRuns, resolveRunId, showRun, toRunListing } from '../../app/shared/run-listing.js';
 import { loadConfig } from '../../config/load-config.js';
 import { KittError } from '../../core/errors.js';
+import { writeRunCsv } from '../../export/run-csv.js';
+import { renderSummaryTable } from '../../metrics/render-summary.js';
+import { parseRecordLine } from '../../metrics/serialize-record.js';
+import { RUN_METRICS_SCHEMA, type RunMetrics } from '../../metrics/summarize-run.js';
+import { type StagesSummary, summarizeStages } from '../../metrics/summarize-stages.js';
 import { defaultStorePath, openStore } from '../../store/open-store.js';
 import type { Store, StoredRun } from '../../store/store-types.js';
 import type { CliContext } from '../cli-context.js';
@@ -62,22 +69,33 @@ export function registerResultsCommand(program: Command, context: CliContext): v
         context.stdout.write(`no runs recorded in ${store.location} yet (kitt run records one)\n`);
         return;
       }
-      const rows = runs.map((run) => [
-        run.id,
-        run.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
-        run.status,
-        durationOf(run),
-        run.engine,
-        run.mode,
-        run.model,
-      ]);
-      context.stdout.write(`${table([['ID', 'STARTED', 'STATUS', 'TOOK', 'ENGINE', 'MODE', 'MODEL'], ...rows])}\n`);
+      const rows = runs.map((run) => {
+        const listing = toRunListing(run);
+        return [
+          run.id,
+          run.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
+          run.status,
+          durationOf(run),
+          run.engine,
+          run.mode,
+          run.model,
+          listing.loadKind ?? '-',
+          listing.levels ?? '-',
+          figure(listing.requestsPerS),
+          figure(listing.ttftP50Ms),
+          figure(listing.ttftP99Ms),
+          listing.failureReason ?? '',
+        ];
+      });
+      const header = ['ID', 'STARTED', 'STATUS', 'TOOK', 'ENGINE', 'MODE', 'MODEL', 'LOAD', 'LEVELS', 'REQ/S'];
+      header.push('TTFT P50 MS', 'TTFT P99 MS', 'FAILURE');
+      context.stdout.write(`${table([header, ...rows])}\n`);
     });
 
   results
     .command('show')
     .description('show one run: config, hardware, limits, metrics and where its results are')
-    .argument('<id>', 'run id (from kitt results list)')
+    .argument('<id>', 'run id or a unique prefix of one (from kitt results list)')
     .option('--config <path>', 'read this config file (for store.url)')
     .option('--json', 'print JSON')
     .action(async (id: string, options: { config?: string; json?: boolean }) => {
@@ -87,30 +105,79 @@ export function registerResultsCommand(program: Command, context: CliContext): v
         context.stdout.write(`${JSON.stringify(run, null, 2)}\n`);
         return;
       }
-      const scalar = (value: unknown) => (value === undefined ? '-' : String(value));
-      const lines = [
-        ['id', run.id],
-        ['status', run.status],
-        ['started', run.startedAt],
-        ['finished', scalar(run.finishedAt)],
-        ['engine', `${run.engine} (${run.mode})`],
-        ['model', run.model],
-        ['model sha256', scalar(run.modelSha256)],
-        ['model size', run.modelSizeBytes === undefined ? '-' : `${run.modelSizeBytes} bytes`],
-        ['hardware', scalar(run.hardwareFingerprint)],
-        ['results', scalar(run.resultPath)],
-        ['error', scalar(run.error)],
-      ];
-      context.stdout.write(`${lines.map(([key, value]) => `${key!.padEnd(13)} ${value}`).join('\n')}\n`);
-      for (const [key, value] of [
-        ['limits', run.limits],
-        ['metrics', run.metrics],
-        ['config', run.config],
-        ['hardware details', run.hardware],
-      ] as const) {
-        if (value !== undefined && value !== null) {
-          context.stdout.write(`\n${key}:\n${JSON.stringify(value, null, 2)}\n`);
-        }
-      }
+      context.stdout.write(renderStoredRun(run));
     });
+
+  results
+    .command('export')
+    .description('write a recorded run as requests.csv and stages.csv')
+    .argument('<id>', 'run id or a unique prefix of one')
+    .requiredOption('--csv', 'write CSV (the one format so far)')
+    .option('--out <dir>', 'folder to write into', '.')
+    .option('--config <path>', 'read this config file (for store.url)')
+    .action(async (id: string, options: { out: string; config?: string }) => {
+      await using store = await openConfiguredStore(context, options.config);
+      const run = await store.getRun(await resolveRunId(store, id));
+      const dir = run?.resultPath;
+      const jsonl = dir === undefined ? '' : join(dir, 'requests.jsonl');
+      if (!run || dir === undefined || !existsSync(jsonl)) {
+        throw new KittError('USAGE', `run ${id} has no requests.jsonl${dir ? ` in ${dir}` : ''}`, {
+          hint: "export needs the run's result folder; kitt results show says where it was",
+        });
+      }
+      const records = readFileSync(jsonl, 'utf8').split('\n').filter(Boolean).map(parseRecordLine);
+      const stored = (run.metrics as { stages?: StagesSummary } | undefined)?.stages;
+      // runs recorded before stage rows: one row per stage seen in the records, offered unknown
+      const stages =
+        stored?.stages ??
+        summarizeStages(
+          records,
+          [...new Set(records.map((r) => r.stage))].map((stage) => ({
+            stage,
+            kind: 'unknown',
+            unit: 'req/s' as const,
+            offered: null,
+            window: null,
+          })),
+        ).stages;
+      const files = await writeRunCsv(resolve(options.out), { records, stages });
+      context.stdout.write(`${files.join('\n')}\n`);
+    });
+}
+
+const figure = (value: number | null) =>
+  value === null ? '-' : value.toLocaleString('en-US', { maximumFractionDigits: value < 100 ? 2 : 1 });
+
+/**
+ * `results show`: the run's facts, its summary rendered from the stored metrics (as the run printed
+ * it), and where its result folder and report are. --json keeps the whole stored document.
+ */
+function renderStoredRun(run: StoredRun): string {
+  const scalar = (value: unknown) => (value === undefined || value === null ? '-' : String(value));
+  const listing = toRunListing(run);
+  const report = run.resultPath
+    ? ['report.html', 'summary.md'].map((f) => join(run.resultPath!, f)).find((p) => existsSync(p))
+    : undefined;
+  const lines = [
+    ['id', run.id],
+    ['status', run.status],
+    ['started', run.startedAt],
+    ['finished', scalar(run.finishedAt)],
+    ['engine', `${run.engine} (${run.mode})`],
+    ['model', run.model],
+    ['model sha256', scalar(run.modelSha256)],
+    ['model size', run.modelSizeBytes === undefined ? '-' : `${run.modelSizeBytes} bytes`],
+    ['load', listing.loadKind ? `${listing.loadKind} ${listing.levels ?? ''}`.trim() : '-'],
+    ['hardware', scalar(run.hardwareFingerprint)],
+    ['limits', run.limits === undefined || run.limits === null ? '-' : JSON.stringify(run.limits)],
+    ['results', scalar(run.resultPath)],
+    ['report', scalar(report)],
+    ['failure', scalar(listing.failureReason)],
+  ];
+  const head = `${lines.map(([key, value]) => `${key!.padEnd(13)} ${value}`).join('\n')}\n`;
+  const document = run.metrics as { metrics?: RunMetrics; stages?: StagesSummary } | undefined;
+  if (document?.metrics?.schema !== RUN_METRICS_SCHEMA) {
+    return `${head}\nno summary stored (the run did not finish measuring); kitt results show ${run.id} --json has all that was recorded\n`;
+  }
+  return `${head}\n${renderSummaryTable(document.metrics, document.stages)}`;
 }

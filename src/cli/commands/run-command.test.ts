@@ -101,7 +101,7 @@ test('SIGINT mid-run keeps what was measured, records the run as interrupted and
     KITT_HOME: home,
   });
   const deadline = Date.now() + 60_000;
-  while (!/\[kitt\] fixed-concurrency/.test(child.output()) && Date.now() < deadline) {
+  while (!/\[kitt\] stage \d+\/\d+ fixed-concurrency/.test(child.output()) && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 200));
     if (child.exitCode !== null) break;
   }

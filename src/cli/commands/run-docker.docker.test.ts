@@ -107,7 +107,11 @@ test('kill -9 of kitt mid-run leaves an orphan that the next command reaps; SIGI
   const killed = kittSpawn(t, long, { KITT_HOME: home });
   const waitForLoad = async (child: ReturnType<typeof kittSpawn>) => {
     const deadline = Date.now() + 90_000;
-    while (!/\[kitt\] fixed-concurrency/.test(child.output()) && Date.now() < deadline && child.exitCode === null) {
+    while (
+      !/\[kitt\] stage \d+\/\d+ fixed-concurrency/.test(child.output()) &&
+      Date.now() < deadline &&
+      child.exitCode === null
+    ) {
       await new Promise((r) => setTimeout(r, 250));
     }
   };

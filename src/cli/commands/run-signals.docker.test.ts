@@ -53,7 +53,7 @@ async function interruptContainerRun(t: TestContext, signals: readonly NodeJS.Si
     if (runId) for (const id of containersOf(runId)) execFileSync('docker', ['rm', '-f', id]);
   });
   const measuring = await waitUntil(
-    () => /\[kitt\] constant-rate/.test(kitt.output()) || kitt.child.exitCode !== null,
+    () => /\[kitt\] stage \d+\/\d+ constant-rate/.test(kitt.output()) || kitt.child.exitCode !== null,
     45_000,
   );
   assert.ok(measuring && kitt.child.exitCode === null, kitt.output());

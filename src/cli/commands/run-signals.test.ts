@@ -33,7 +33,7 @@ async function interruptEmbeddedRun(t: import('node:test').TestContext, signal: 
   const model = await ensureTestModel();
   const kitt = kittSession(t, ['run', '-m', model, ...LONG_LOAD], { KITT_HOME: home });
   const measuring = await waitUntil(
-    () => /\[kitt\] constant-rate/.test(kitt.output()) || kitt.child.exitCode !== null,
+    () => /\[kitt\] stage \d+\/\d+ constant-rate/.test(kitt.output()) || kitt.child.exitCode !== null,
     45_000,
   );
   assert.ok(measuring && kitt.child.exitCode === null, kitt.output());
@@ -74,7 +74,7 @@ test('Ctrl-C while the engine starts stops it, records the run as interrupted an
   const home = tempHome(t);
   const model = await ensureTestModel();
   const kitt = kittSession(t, ['run', '-m', model, ...LONG_LOAD], { KITT_HOME: home });
-  const starting = await waitUntil(() => /starting embedded engine/.test(kitt.output()), 30_000, 20);
+  const starting = await waitUntil(() => /starting embedded\b/.test(kitt.output()), 30_000, 20);
   assert.ok(starting, kitt.output());
   kitt.signalGroup('SIGINT');
   const exit = await exitOf(kitt.child);
@@ -91,7 +91,7 @@ test('a third Ctrl-C exits at once with the code of the first, as the second one
   const home = tempHome(t);
   const model = await ensureTestModel();
   const kitt = kittSession(t, ['run', '-m', model, ...LONG_LOAD], { KITT_HOME: home });
-  assert.ok(await waitUntil(() => /\[kitt\] constant-rate/.test(kitt.output()), 45_000), kitt.output());
+  assert.ok(await waitUntil(() => /\[kitt\] stage \d+\/\d+ constant-rate/.test(kitt.output()), 45_000), kitt.output());
   for (let i = 0; i < 3; i += 1) {
     kitt.signalGroup('SIGINT');
     await waitUntil(() => kitt.output().split('[kitt] SIGINT').length > i + 1, 5_000, 10);
