@@ -3,6 +3,7 @@ import { access, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { type Command, Option } from 'commander';
+import { resolveRunId } from '../../app/shared/run-listing.js';
 import { loadConfig } from '../../config/load-config.js';
 import { KittError } from '../../core/errors.js';
 import { renderComparisonHtml } from '../../export/compare-html.js';
@@ -77,25 +78,6 @@ function parseWhole(flag: string, least: number) {
     }
     return number;
   };
-}
-
-/** A run by its whole id or a unique prefix of it. */
-async function resolveRun(store: Store, id: string): Promise<StoredRun> {
-  const exact = await store.getRun(id);
-  if (exact) return exact;
-  const matches = (await store.listRuns({ limit: 1_000_000 })).filter((run) =>
-    run.id.toLowerCase().startsWith(id.toLowerCase()),
-  );
-  if (matches.length === 1) return matches[0]!;
-  if (matches.length === 0)
-    throw usage(`no run ${id} in ${store.location}`, 'kitt results list shows the recorded runs');
-  throw usage(
-    `run id prefix ${id} matches ${matches.length} runs (${matches
-      .slice(0, 3)
-      .map((run) => run.id)
-      .join(', ')}${matches.length > 3 ? ', …' : ''})`,
-    'give more characters of the id',
-  );
 }
 
 const exists = (path: string) =>
@@ -175,7 +157,10 @@ export async function compareStoredRuns(
   flags: CompareFlags,
 ): Promise<ComparisonReport> {
   const runs = [];
-  for (const id of ids) runs.push(await resolveRun(store, id));
+  for (const id of ids) {
+    const run = await store.getRun(await resolveRunId(store, id));
+    if (run) runs.push(run);
+  }
   const [baseline, ...candidates] = runs as [StoredRun, ...StoredRun[]];
   const judged = candidates.map((candidate) => ({
     candidate,
