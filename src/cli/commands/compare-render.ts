@@ -4,23 +4,12 @@ import {
   type LatencyComparison,
   type RateComparison,
 } from '../../metrics/compare-runs.js';
+import { plainTable as table } from '../plain-table.js';
 
 const ms = (value: number) => (Number.isFinite(value) ? `${value.toFixed(value < 100 ? 2 : 1)} ms` : '-');
 const signed = (fraction: number) =>
   Number.isFinite(fraction) ? `${fraction >= 0 ? '+' : ''}${(fraction * 100).toFixed(1)}%` : '-';
 const pValue = (p: number) => (Number.isNaN(p) ? '-' : p < 0.001 ? '<0.001' : p.toFixed(3));
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows
-    .map((row) =>
-      row
-        .map((cell, i) => cell.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
 
 /** Four rows per latency metric; the p-value and verdict sit on the p50 row, the statistic they judge. */
 function latencyRows(latency: LatencyComparison): string[][] {

@@ -12,6 +12,7 @@ import { type StagesSummary, summarizeStages } from '../../metrics/summarize-sta
 import { defaultStorePath, openStore } from '../../store/open-store.js';
 import type { Store, StoredRun } from '../../store/store-types.js';
 import type { CliContext } from '../cli-context.js';
+import { plainTable as table } from '../plain-table.js';
 
 async function openConfiguredStore(context: CliContext, configPath: string | undefined): Promise<Store> {
   const { config, home } = loadConfig({ env: context.env, explicitPath: configPath });
@@ -24,18 +25,6 @@ function positiveInt(value: string): number {
     throw new KittError('USAGE', `--limit ${value} is not a whole number of at least 1`, { hint: 'e.g. --limit 20' });
   }
   return number;
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows
-    .map((row) =>
-      row
-        .map((cell, i) => cell.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
 }
 
 function durationOf(run: StoredRun): string {
