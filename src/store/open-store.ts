@@ -34,6 +34,7 @@ interface RunsTable {
   metrics: unknown;
   result_path: string | null;
   error: string | null;
+  owner: string | null;
 }
 
 interface CalibrationsTable {
@@ -90,6 +91,7 @@ function toRun(row: RunsTable): StoredRun {
     metrics: fromJson(row.metrics),
     resultPath: orUndefined(row.result_path),
     error: orUndefined(row.error),
+    owner: orUndefined(row.owner),
   };
 }
 
@@ -246,6 +248,7 @@ function createStore(db: Kysely<StoreSchema>, dialect: StoreDialect, location: s
           metrics: null,
           result_path: run.resultPath ?? null,
           error: null,
+          owner: run.owner ?? null,
         };
         await db.insertInto('runs').values(row).execute();
         return toRun({
