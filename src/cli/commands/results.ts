@@ -1,14 +1,15 @@
 import type { Command } from 'commander';
+import { openRunStore } from '../../app/shared/open-run-store.js';
 import { listRuns, showRun } from '../../app/shared/run-listing.js';
 import { loadConfig } from '../../config/load-config.js';
 import { KittError } from '../../core/errors.js';
-import { defaultStorePath, openStore } from '../../store/open-store.js';
+import { defaultStorePath } from '../../store/open-store.js';
 import type { Store, StoredRun } from '../../store/store-types.js';
 import type { CliContext } from '../cli-context.js';
 
 async function openConfiguredStore(context: CliContext, configPath: string | undefined): Promise<Store> {
   const { config, home } = loadConfig({ env: context.env, explicitPath: configPath });
-  return openStore(config.store.url ?? defaultStorePath(home));
+  return openRunStore(config.store.url ?? defaultStorePath(home));
 }
 
 function positiveInt(value: string): number {
