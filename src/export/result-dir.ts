@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { appendFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, rename, rm, truncate, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { KittError } from '../core/errors.js';
 import type { RequestRecord } from '../metrics/request-record.js';
@@ -107,6 +107,7 @@ export async function openRequestLog(
   let queuedCount = 0;
   let queuedBytes = 0;
   let written = 0;
+  let writtenBytes = 0;
   let lost = 0;
   let failure: KittError | undefined;
   let chain: Promise<void> = Promise.resolve();
@@ -125,9 +126,12 @@ export async function openRequestLog(
       try {
         await appendFile(path, batch);
         written += count;
+        writtenBytes += Buffer.byteLength(batch);
       } catch (error) {
         failure = exportFailed(dir, error);
         lost += count;
+        // a full disk takes part of a batch: cut the torn line, so every line left parses
+        await truncate(path, writtenBytes).catch(() => undefined);
       }
     });
     return chain;
