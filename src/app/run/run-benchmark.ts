@@ -362,7 +362,7 @@ async function engineEndError(
   const limit = engine.limits.memoryBytes;
   const how = exit.oomKilled
     ? `was killed for running out of memory${limit ? ` at its limit of ${formatBytes(limit)}` : ''}`
-    : `ended: ${exit.reason}`;
+    : exit.reason;
   const tail = (await engine.logTail(LOG_TAIL_LINES).catch(() => '')).trimEnd();
   const logLines = tail ? `\nlast lines of its log:\n${indent(tail)}` : '\n(its log was empty)';
   const kept = `${sinks.accumulator.requests} request(s) measured before are kept`;

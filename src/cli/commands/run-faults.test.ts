@@ -63,7 +63,7 @@ test('SIGKILL of the embedded engine mid-run: one message with its end and log, 
   const exit = await exitOf(kitt.child);
   const output = kitt.output();
   assert.equal(exit.code, EXIT_CODES.ENGINE_EXITED, output);
-  assert.match(output, /embedded\S* ended: .*SIGKILL.* during the run; \d+ request\(s\) measured before are kept/i);
+  assert.match(output, /embedded\S* .*SIGKILL.* during the run; \d+ request\(s\) measured before are kept/i);
   assert.match(output, /last lines of its log:|its log was empty/);
   assert.match(output, /partial results: \d+ requests measured before the engine ended/);
   const run = await storedRun(home);
