@@ -70,3 +70,38 @@ test('docker kill of the llama.cpp container mid-run: its end and log lines are 
   assert.equal(measured.length, document.metrics.requests.total, 'requests.jsonl has every measured record');
   assert.deepEqual(containersOf(runId), [], 'the killed container is removed');
 });
+
+test('kill -9 of kitt with a container running: the next kitt run reaps it before picking a port and gets the default port, the old run is abandoned', async (t) => {
+  if (!(await llamaCppImageReady(t))) return;
+  const home = tempHome(t);
+  const model = await ensureTestModel();
+  const kitt = kittSession(t, ['run', '-m', model, '-e', 'llamacpp', ...LOAD], { KITT_HOME: home });
+  const started = await waitUntil(
+    () => /\[kitt\] constant-rate/.test(kitt.output()) || kitt.child.exitCode !== null,
+    50_000,
+  );
+  assert.ok(started && kitt.child.exitCode === null, kitt.output());
+  const port = /ready at http:\/\/127\.0\.0\.1:(\d+)/.exec(kitt.output())?.[1];
+  const [firstRun] = readdirSync(join(home, 'results'));
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  process.kill(kitt.child.pid!, 'SIGKILL');
+  await exitOf(kitt.child);
+  assert.equal(containersOf(firstRun!).length, 1, 'the orphan container outlives kitt');
+  const again = kittSession(
+    t,
+    ['run', '-m', model, '-e', 'llamacpp', '--requests', '2', '--prompt-tokens', '16', '--output-tokens', '8'],
+    { KITT_HOME: home },
+  );
+  const exit = await exitOf(again.child);
+  const output = again.output();
+  assert.equal(exit.code, 0, output);
+  assert.match(output, /removed 1 container\(s\) left by a crashed kitt run/);
+  assert.match(
+    output,
+    new RegExp(`ready at http://127\\.0\\.0\\.1:${port}\\b`),
+    'the port the orphan held is picked again',
+  );
+  assert.deepEqual(containersOf(firstRun!), [], 'the orphan is gone');
+  await using store = await openStore(join(home, 'kitt.db'));
+  assert.equal((await store.getRun(firstRun!))?.status, 'abandoned');
+});
