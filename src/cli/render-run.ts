@@ -5,24 +5,36 @@ import { renderSummaryTable } from '../metrics/render-summary.js';
 /** The terminal's view of a finished run: the summary table and where its records are. */
 export function renderRunOutcome(outcome: RunOutcome): string {
   const { identity } = outcome;
+  const measured = outcome.metrics.requests.total;
   const heading =
     outcome.status === 'interrupted'
-      ? `partial results: ${outcome.metrics.requests.total} requests measured before the run was interrupted\n\n`
-      : '';
+      ? `partial results: ${measured} requests measured before the run was interrupted\n\n`
+      : outcome.status === 'engine-failed'
+        ? `partial results: ${measured} requests measured before the engine ended\n\n`
+        : '';
   return `${heading}${renderSummaryTable(outcome.metrics, outcome.stages)}\n\nrun ${outcome.runId} (${identity.engine}, ${identity.mode}, ${identity.model}): ${outcome.resultDir}\n`;
 }
 
 /** The --json view: the outcome's data as it is. */
 export function runOutcomeJson(outcome: RunOutcome): string {
-  const { interruption, ...data } = outcome;
-  return `${JSON.stringify({ ...data, interrupted: interruption !== undefined }, null, 2)}\n`;
+  const { interruption, failure, ...data } = outcome;
+  return `${JSON.stringify(
+    {
+      ...data,
+      interrupted: interruption !== undefined,
+      ...(failure ? { error: { code: failure.code, message: failure.message, hint: failure.hint } } : {}),
+    },
+    null,
+    2,
+  )}\n`;
 }
 
 /**
- * An interrupted run leaves with the signal's exit code (130 or 143) after its partial summary:
- * the error says where the saved part is.
+ * The error a run leaves with after its summary was shown: the engine's end or the unwritable
+ * folder (their own exit codes), or the signal's (130 or 143) with where the saved part is.
  */
-export function interruptedRunError(outcome: RunOutcome): KittError | undefined {
+export function runOutcomeError(outcome: RunOutcome): KittError | undefined {
+  if (outcome.failure) return outcome.failure;
   const { interruption } = outcome;
   if (!interruption) return undefined;
   return new KittError(interruption.code, `run ${outcome.runId} was ${interruption.message}`, {

@@ -72,12 +72,12 @@ async function applyPlan(plan: LaunchPlan, deps: StartEngineDeps): Promise<Start
 }
 
 /** Leftovers of crashed kitt runs in the plan's mode: containers by label, process groups by pidfile. */
-async function reapLeftovers(plan: LaunchPlan, deps: StartEngineDeps): Promise<void> {
-  if (plan.mode === 'docker' && deps.runtime && (deps.reapOrphans ?? true)) {
+async function reapLeftovers(mode: EngineRequest['mode'], deps: StartEngineDeps): Promise<void> {
+  if (mode === 'docker' && deps.runtime && (deps.reapOrphans ?? true)) {
     const { removed } = await reapOrphans(deps.runtime);
     if (removed.length > 0) deps.progress.info(`removed ${removed.length} container(s) left by a crashed kitt run`);
   }
-  if (plan.mode === 'native' && deps.processes) {
+  if (mode === 'native' && deps.processes) {
     const reaped = await deps.processes.reapStale();
     if (reaped.length > 0) deps.progress.info(`stopped ${reaped.length} engine process(es) left by a crashed kitt run`);
   }
@@ -90,6 +90,8 @@ async function reapLeftovers(plan: LaunchPlan, deps: StartEngineDeps): Promise<v
  */
 export async function startEngine(request: EngineRequest, deps: StartEngineDeps): Promise<RunningEngine> {
   const { progress } = deps;
+  // Reap first: a crashed run's container still holds its port, and the facts include a free port.
+  await reapLeftovers(request.mode, deps);
   const facts = await gatherLaunchFacts(request, {
     ...deps,
     ...(deps.runtime ? { daemon: deps.runtime } : {}),
@@ -98,7 +100,6 @@ export async function startEngine(request: EngineRequest, deps: StartEngineDeps)
     ...(deps.preflight?.isPortFree ? { isPortFree: deps.preflight.isPortFree } : {}),
   });
   const plan = planLaunch(request, facts);
-  await reapLeftovers(plan, deps);
   progress.phase(`checking ${plan.definition.name}`);
   const checks = await preflightPlan(plan, {
     ...(deps.runtime ? { runtime: deps.runtime } : {}),

@@ -8,7 +8,7 @@ import { KittError } from '../core/errors.js';
 import { parseRecordLine } from '../metrics/serialize-record.js';
 import { summarizeRun } from '../metrics/summarize-run.js';
 import { streamedRecord } from '../testing/request-records.js';
-import { writeResultDir } from './result-dir.js';
+import { openRequestLog, writeResultDir } from './result-dir.js';
 
 const records = Array.from({ length: 5000 }, (_, id) =>
   streamedRecord({ id, sentAtMs: 1000 + id, arrivalsAtMs: [1100 + id, 1110 + id, 1125 + id] }),
@@ -60,4 +60,44 @@ test('extra files must be plain names, so nothing lands outside the result folde
     /not a plain file name/,
   );
   assert.deepEqual(readdirSync(dir).sort(), ['metrics.json', 'requests.jsonl', 'summary.md']);
+});
+
+test('the request log reaches disk within its flush interval, in order, before it is closed', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kitt-request-log-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const log = await openRequestLog(dir, 1000, { flushEveryMs: 100 });
+  for (let id = 0; id < 5; id++) log.append(streamedRecord({ id, sentAtMs: 1000 + id, arrivalsAtMs: [1010 + id] }));
+  const path = join(dir, 'requests.jsonl');
+  assert.equal(readFileSync(path, 'utf8'), '', 'nothing is written per record');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const lines = readFileSync(path, 'utf8').trim().split('\n');
+  assert.deepEqual(
+    lines.map((line) => parseRecordLine(line).id),
+    [0, 1, 2, 3, 4],
+    'every record is on disk after one interval, without close()',
+  );
+  assert.equal(parseRecordLine(lines[2]!).sentAtMs, 2, 'times count from the origin');
+  log.append(streamedRecord({ id: 5, sentAtMs: 1100, arrivalsAtMs: [1110] }));
+  await log.close();
+  assert.equal(log.written, 6);
+  assert.equal(log.failure, undefined);
+});
+
+test('a request log whose folder disappears fails once, keeps counting and leaves the lines it wrote', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kitt-request-log-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const log = await openRequestLog(join(dir, 'run'), 0, { flushEveryMs: 60_000 });
+  log.append(streamedRecord({ id: 0, sentAtMs: 0, arrivalsAtMs: [1] }));
+  await log.flush();
+  await rm(join(dir, 'run'), { recursive: true });
+  writeFileSync(join(dir, 'run'), 'a file where the folder was');
+  log.append(streamedRecord({ id: 1, sentAtMs: 0, arrivalsAtMs: [1] }));
+  await log.flush();
+  log.append(streamedRecord({ id: 2, sentAtMs: 0, arrivalsAtMs: [1] }));
+  await log.close();
+  assert.equal(log.written, 1);
+  assert.equal(log.lost, 2);
+  assert.ok(log.failure instanceof KittError);
+  assert.match(log.failure.message, new RegExp(`could not write results to ${join(dir, 'run')}`));
+  assert.match(log.failure.hint ?? '', /-o DIR/);
 });

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, rename, rm, truncate, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { KittError } from '../core/errors.js';
 import type { RequestRecord } from '../metrics/request-record.js';
@@ -11,7 +11,8 @@ import type { RunMetrics } from '../metrics/summarize-run.js';
 export interface ResultDirContents {
   /** Written as metrics.json: the run's RunMetrics, or a document that embeds them. */
   readonly metrics: RunMetrics | Record<string, unknown>;
-  readonly records: Iterable<RequestRecord>;
+  /** Written as requests.jsonl; absent when a RequestLog already appended them there. */
+  readonly records?: Iterable<RequestRecord>;
   readonly summaryMarkdown: string;
   /** The run's start on the monotonic clock; requests.jsonl times are relative to it. Default 0. */
   readonly originMs?: number;
@@ -32,9 +33,12 @@ export interface WrittenResultDir {
 export async function writeResultDir(dir: string, contents: ResultDirContents): Promise<WrittenResultDir> {
   try {
     await mkdir(dir, { recursive: true });
+    const { records } = contents;
     const files = [
       await atomically(dir, 'metrics.json', (tmp) => writeFile(tmp, `${JSON.stringify(contents.metrics, null, 2)}\n`)),
-      await atomically(dir, 'requests.jsonl', (tmp) => writeJsonLines(tmp, contents.records, contents.originMs ?? 0)),
+      ...(records
+        ? [await atomically(dir, 'requests.jsonl', (tmp) => writeJsonLines(tmp, records, contents.originMs ?? 0))]
+        : []),
       await atomically(dir, 'summary.md', (tmp) => writeFile(tmp, contents.summaryMarkdown)),
     ];
     for (const [name, data] of Object.entries(contents.extraFiles ?? {})) {
@@ -48,11 +52,119 @@ export async function writeResultDir(dir: string, contents: ResultDirContents): 
     return { dir, files };
   } catch (error) {
     if (error instanceof KittError) throw error;
-    throw new KittError('EXPORT_FAILED', `could not write results to ${dir}: ${(error as Error).message}`, {
-      hint: 'check that the results folder is writable and the disk has space',
-      cause: error,
-    });
+    throw exportFailed(dir, error);
   }
+}
+
+/** The error of a results folder kitt could not write: which folder, why, and where else to write. */
+export function exportFailed(dir: string, error: unknown): KittError {
+  const full = (error as NodeJS.ErrnoException).code === 'ENOSPC';
+  return new KittError('EXPORT_FAILED', `could not write results to ${dir}: ${(error as Error).message}`, {
+    hint: full
+      ? 'the disk is full: free space there, or write the results elsewhere with -o DIR'
+      : 'make the folder writable, or write the results elsewhere with -o DIR',
+    cause: error,
+  });
+}
+
+/** requests.jsonl while a run goes: records appended in batches, so a crash loses at most one batch. */
+export interface RequestLog {
+  /** Queues one record; it reaches the file within `flushEveryMs`. */
+  append(record: RequestRecord): void;
+  /** Writes what is queued; resolves once it is on disk (or the log has failed). */
+  flush(): Promise<void>;
+  /** Flushes and stops the timer. */
+  close(): Promise<void>;
+  /** The first write that failed (disk full, folder gone): later records are counted, not kept. */
+  readonly failure: KittError | undefined;
+  /** Records on disk so far. */
+  readonly written: number;
+  /** Records that could not be written after the failure. */
+  readonly lost: number;
+}
+
+/** Queued bytes that trigger a flush before the timer: a fast run must not pile up a second of records. */
+const FLUSH_BYTES = 1 << 20;
+
+/**
+ * Opens `<dir>/requests.jsonl` for appending (truncating an old one) and flushes it every
+ * `flushEveryMs` and whenever a megabyte is queued. Writes are chained, so lines keep their order.
+ * A failed write ends the log's writing but not the run: the caller reads `failure` at the end.
+ */
+export async function openRequestLog(
+  dir: string,
+  originMs: number,
+  options: { flushEveryMs?: number } = {},
+): Promise<RequestLog> {
+  const path = join(dir, 'requests.jsonl');
+  try {
+    await mkdir(dir, { recursive: true });
+    await writeFile(path, '');
+  } catch (error) {
+    throw exportFailed(dir, error);
+  }
+  let queued: string[] = [];
+  let queuedCount = 0;
+  let queuedBytes = 0;
+  let written = 0;
+  let writtenBytes = 0;
+  let lost = 0;
+  let failure: KittError | undefined;
+  let chain: Promise<void> = Promise.resolve();
+  const flush = () => {
+    if (queuedCount === 0) return chain;
+    const batch = queued.join('');
+    const count = queuedCount;
+    queued = [];
+    queuedCount = 0;
+    queuedBytes = 0;
+    chain = chain.then(async () => {
+      if (failure) {
+        lost += count;
+        return;
+      }
+      try {
+        await appendFile(path, batch);
+        written += count;
+        writtenBytes += Buffer.byteLength(batch);
+      } catch (error) {
+        failure = exportFailed(dir, error);
+        lost += count;
+        // a full disk takes part of a batch: cut the torn line, so every line left parses
+        await truncate(path, writtenBytes).catch(() => undefined);
+      }
+    });
+    return chain;
+  };
+  const timer = setInterval(() => void flush(), options.flushEveryMs ?? 1000);
+  timer.unref();
+  return {
+    append(record) {
+      if (failure) {
+        lost++;
+        return;
+      }
+      const line = `${serializeRecord(record, originMs)}\n`;
+      queued.push(line);
+      queuedCount++;
+      queuedBytes += line.length;
+      if (queuedBytes >= FLUSH_BYTES) void flush();
+    },
+    flush,
+    close: async () => {
+      clearInterval(timer);
+      await flush();
+    },
+    get failure() {
+      return failure;
+    },
+    get written() {
+      return written;
+    },
+    get lost() {
+      return lost;
+    },
+  };
 }
 
 async function atomically(dir: string, name: string, write: (tmp: string) => Promise<void>): Promise<string> {

@@ -65,12 +65,13 @@ test('an idle event loop reads under 2 ms of delay: the sampling interval is not
   assert.ok(check.eventLoopDelayP50Ms >= 0);
 });
 
-test('a loop blocked for 30 ms reads a delay of about 30 ms, not 30 plus the interval', async () => {
+test('a loop blocked for 30 ms reads a delay of at least that, as the blocked time', async () => {
   const probe = startSelfCheck(() => performance.now());
   await sleep(50);
   blockFor(30);
   await sleep(50);
   const check = probe.stop([], false, 0);
-  // the upper bound leaves room for the scheduler of a shared host taking the CPU away mid-test
-  assert.ok(check.eventLoopDelayMaxMs >= 27 && check.eventLoopDelayMaxMs < 45, `max ${check.eventLoopDelayMaxMs} ms`);
+  // the idle test above pins the interval's bias; the upper bound here only leaves room for a
+  // shared host's scheduler taking the CPU away mid-test (48 ms was seen under a load of 18)
+  assert.ok(check.eventLoopDelayMaxMs >= 27 && check.eventLoopDelayMaxMs < 80, `max ${check.eventLoopDelayMaxMs} ms`);
 });

@@ -256,7 +256,7 @@ const PERCENTILE_SOURCE: Record<SloName, LatencyMetricName> = {
   e2eFromScheduleMs: 'e2eFromScheduleMs',
 };
 
-function judgePercentiles(
+export function judgePercentiles(
   terms: readonly SloTerm[],
   distributions: Record<LatencyMetricName, DistributionSummary>,
 ): PercentileVerdict[] {

@@ -13,6 +13,9 @@ function types(dialect: StoreDialect) {
     : { json: sql`text`, timestamp: sql`text`, real: sql`real`, bigint: sql`integer` };
 }
 
+const STATUSES_V1 = sql`status in ('running', 'succeeded', 'failed', 'interrupted')`;
+const STATUSES_V2 = sql`status in ('running', 'succeeded', 'failed', 'interrupted', 'engine-failed', 'abandoned')`;
+
 function initialSchema(dialect: StoreDialect): Migration {
   const t = types(dialect);
   return {
@@ -22,9 +25,7 @@ function initialSchema(dialect: StoreDialect): Migration {
         .addColumn('id', 'text', (c) => c.primaryKey())
         .addColumn('started_at', t.timestamp, (c) => c.notNull())
         .addColumn('finished_at', t.timestamp)
-        .addColumn('status', 'text', (c) =>
-          c.notNull().check(sql`status in ('running', 'succeeded', 'failed', 'interrupted')`),
-        )
+        .addColumn('status', 'text', (c) => c.notNull().check(STATUSES_V1))
         .addColumn('engine', 'text', (c) => c.notNull())
         .addColumn('mode', 'text', (c) => c.notNull())
         .addColumn('model', 'text', (c) => c.notNull())
@@ -65,12 +66,65 @@ function initialSchema(dialect: StoreDialect): Migration {
 }
 
 /**
+ * Two more statuses (`engine-failed`: the engine ended mid-run and the records so far are kept;
+ * `abandoned`: the kitt that ran it died without saying how it ended) and the owner of a running
+ * row, so a later kitt can tell a live run from a dead one. SQLite cannot change a CHECK in place:
+ * runs is rebuilt, and calibrations around it, because dropping runs while calibrations still
+ * references it would set their run_id to null (foreign keys are on).
+ */
+function statusesAndOwner(dialect: StoreDialect): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      if (dialect === 'postgres') {
+        await sql`alter table runs drop constraint if exists runs_status_check`.execute(db);
+        await sql`alter table runs add constraint runs_status_check check (${STATUSES_V2})`.execute(db);
+        await db.schema.alterTable('runs').addColumn('owner', 'text').execute();
+        return;
+      }
+      const runs = await tableSql(db, 'runs');
+      const calibrations = await tableSql(db, 'calibrations');
+      const widened = runs
+        .replace(/^create table "?runs"?/i, 'create table "runs_v2"')
+        .replace(
+          /status in \('running', 'succeeded', 'failed', 'interrupted'\)/,
+          "status in ('running', 'succeeded', 'failed', 'interrupted', 'engine-failed', 'abandoned')",
+        );
+      await sql.raw(widened).execute(db);
+      await sql`insert into runs_v2 select * from runs`.execute(db);
+      await sql`create table calibrations_copy as select * from calibrations`.execute(db);
+      await sql`drop table calibrations`.execute(db);
+      await sql`drop table runs`.execute(db);
+      await sql`alter table runs_v2 rename to runs`.execute(db);
+      await sql.raw(calibrations).execute(db);
+      await sql`insert into calibrations select * from calibrations_copy`.execute(db);
+      await sql`drop table calibrations_copy`.execute(db);
+      await db.schema.createIndex('runs_started_at').on('runs').column('started_at').execute();
+      await db.schema.createIndex('runs_engine_started_at').on('runs').columns(['engine', 'started_at']).execute();
+      await db.schema
+        .createIndex('calibrations_engine_limits')
+        .on('calibrations')
+        .columns(['engine', 'limits_key', 'created_at'])
+        .execute();
+      await db.schema.alterTable('runs').addColumn('owner', 'text').execute();
+    },
+  };
+}
+
+async function tableSql(db: Kysely<unknown>, table: string): Promise<string> {
+  const { rows } = await sql<{
+    sql: string;
+  }>`select sql from sqlite_master where type = 'table' and name = ${table}`.execute(db);
+  return rows[0]!.sql;
+}
+
+/**
  * Every migration, in order, keyed by a name that sorts by version. Add new ones at the end with
  * the next number; never edit one that has shipped.
  */
 export function storeMigrations(dialect: StoreDialect): Record<string, Migration> {
   return {
     '0001_runs_and_calibrations': initialSchema(dialect),
+    '0002_run_statuses_and_owner': statusesAndOwner(dialect),
   };
 }
 

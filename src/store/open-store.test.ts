@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { KittError } from '../core/errors.js';
 import { Secret } from '../core/secret.js';
+import { storeMigrations } from './migrations.js';
 import { migrateStore, openStore } from './open-store.js';
 import type { Store } from './store-types.js';
 
@@ -96,6 +97,7 @@ async function roundTripRun(store: Store) {
     metrics,
     resultPath: '/home/kitt/results/x',
     error: undefined,
+    owner: undefined,
   });
 }
 
@@ -210,7 +212,8 @@ test('a store folder kitt cannot create is HOME_NOT_WRITABLE with a hint', async
   await assert.rejects(
     openStore(join(file, 'home', 'kitt.db')),
     (error: unknown) =>
-      error instanceof KittError && error.code === 'HOME_NOT_WRITABLE' && /KITT_HOME/.test(error.hint ?? ''),
+      // outside KITT_HOME the hint names the fix for any folder; inside, KITT_HOME itself (kitt-home.test.ts)
+      error instanceof KittError && error.code === 'HOME_NOT_WRITABLE' && /writable folder/.test(error.hint ?? ''),
   );
 });
 
@@ -284,4 +287,52 @@ test('a row stored in clear by an earlier kitt is read with its secrets masked',
     export: { influx: { token: '********' } },
     store: { url: 'postgres://k:********@db/k' },
   });
+});
+
+test('a store made before engine-failed and abandoned keeps its runs and calibrations when it gains them', async (t) => {
+  for (const { name, url } of await storesUnderTest(t)) {
+    await t.test(name, async () => {
+      const { Kysely, Migrator, PostgresDialect, SqliteDialect } = await import('kysely');
+      const dialect = name === 'sqlite' ? 'sqlite' : 'postgres';
+      let db: InstanceType<typeof Kysely<unknown>>;
+      if (dialect === 'sqlite') {
+        const { mkdirSync } = await import('node:fs');
+        const { dirname } = await import('node:path');
+        mkdirSync(dirname(url), { recursive: true });
+        const Database = (await import('better-sqlite3')).default;
+        db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new Database(url) }) });
+      } else {
+        db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url }) }) });
+      }
+      const first = storeMigrations(dialect)['0001_runs_and_calibrations']!;
+      const v1 = new Migrator({
+        db,
+        provider: { getMigrations: async () => ({ '0001_runs_and_calibrations': first }) },
+      });
+      assert.equal((await v1.migrateToLatest()).error, undefined);
+      const { sql } = await import('kysely');
+      await sql`insert into runs (id, started_at, status, engine, mode, model) values ('old', '2026-01-01T00:00:00.000Z', 'succeeded', 'llamacpp', 'docker', 'm')`.execute(
+        db,
+      );
+      await sql`insert into calibrations (id, run_id, engine, limits_key, rate_value, unit, created_at) values ('c1', 'old', 'llamacpp', '1cpu', 3, 'req/s', '2026-01-01T00:00:00.000Z')`.execute(
+        db,
+      );
+      await db.destroy();
+      await using store = await openStore(url);
+      assert.equal((await store.getRun('old'))?.status, 'succeeded', 'the old run is kept');
+      assert.equal(
+        (await store.latestCalibration('llamacpp', '1cpu'))?.runId,
+        'old',
+        'its calibration still points at it',
+      );
+      const run = await store.recordRunStarted({ engine: 'llamacpp', mode: 'docker', model: 'm', owner: 'u@h:1:2' });
+      await store.recordRunFinished(run.id, { status: 'engine-failed', metrics: { requests: 3 } });
+      const other = await store.recordRunStarted({ engine: 'embedded', mode: 'embedded', model: 'm' });
+      await store.recordRunFinished(other.id, { status: 'abandoned' });
+      assert.equal((await store.getRun(run.id))?.status, 'engine-failed');
+      assert.equal((await store.getRun(run.id))?.owner, 'u@h:1:2');
+      assert.equal((await store.getRun(other.id))?.status, 'abandoned');
+      await assert.rejects(store.recordRunFinished(other.id, { status: 'bogus' as 'failed' }), 'the CHECK still holds');
+    });
+  }
 });

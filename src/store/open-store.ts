@@ -35,6 +35,7 @@ interface RunsTable {
   metrics: unknown;
   result_path: string | null;
   error: string | null;
+  owner: string | null;
 }
 
 interface CalibrationsTable {
@@ -105,6 +106,7 @@ function toRun(row: RunsTable): StoredRun {
     metrics: fromJson(row.metrics),
     resultPath: orUndefined(row.result_path),
     error: row.error === null ? undefined : redactUrl(row.error),
+    owner: orUndefined(row.owner),
   };
 }
 
@@ -263,6 +265,7 @@ function createStore(db: Kysely<StoreSchema>, dialect: StoreDialect, location: s
           metrics: null,
           result_path: run.resultPath ?? null,
           error: null,
+          owner: run.owner ?? null,
         };
         await db.insertInto('runs').values(row).execute();
         return toRun({ ...row, hardware: run.hardware ?? null, limits: run.limits ?? null });

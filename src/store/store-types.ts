@@ -1,5 +1,9 @@
-/** A run's state: `running` until kitt records how it ended. */
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'interrupted';
+/**
+ * A run's state: `running` until kitt records how it ended. `engine-failed`: the engine exited or
+ * was killed mid-run, and the metrics cover what was measured before; `abandoned`: the kitt process
+ * that ran it is gone without having recorded an end (kill -9, a crash, a power cut).
+ */
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'interrupted' | 'engine-failed' | 'abandoned';
 
 /** What kitt knows when a run starts. `id` defaults to a new run id, `startedAt` to now. */
 export interface RunStarted {
@@ -15,6 +19,8 @@ export interface RunStarted {
   readonly config?: unknown;
   readonly limits?: unknown;
   readonly resultPath?: string | undefined;
+  /** The kitt process running it (`user@host:pid:startTime`, runtime/owner.ts), to tell a dead run from a live one. */
+  readonly owner?: string | undefined;
 }
 
 /** How a run ended. `finishedAt` defaults to now. */
@@ -44,6 +50,7 @@ export interface StoredRun {
   readonly metrics: unknown;
   readonly resultPath: string | undefined;
   readonly error: string | undefined;
+  readonly owner: string | undefined;
 }
 
 export interface CalibrationRecord {

@@ -1,14 +1,16 @@
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { anchorWallClock, monotonicClock, type WallAnchor } from '../../core/clock.js';
 import { isInterruption, KittError } from '../../core/errors.js';
-import { newRunId } from '../../core/ids.js';
 import { ensureWritableDir } from '../../core/kitt-home.js';
 import type { Progress } from '../../core/progress.js';
-import type { EngineRequest, RunningEngine } from '../../engines/engine.js';
+import { formatBytes } from '../../core/units.js';
+import type { EngineExit, EngineRequest, RunningEngine } from '../../engines/engine.js';
 import type { InfluxWriter } from '../../export/influx-writer.js';
 import type { RunLabels } from '../../export/metric-point.js';
 import type { RunMetricsExporter } from '../../export/prometheus-exporter.js';
 import { writeReport } from '../../export/report/write-report.js';
-import { writeResultDir } from '../../export/result-dir.js';
+import { exportFailed, openRequestLog, type RequestLog, writeResultDir } from '../../export/result-dir.js';
 import { writeRunCsv } from '../../export/run-csv.js';
 import type { HardwareInfo } from '../../hardware/fingerprint.js';
 import { type GpuSampler, gpuSamplesJsonl } from '../../hardware/gpu-sampler.js';
@@ -19,10 +21,12 @@ import { crossCheckEngine, type EngineCrossCheck } from '../../metrics/engine-cr
 import { type GpuSummary, summarizeGpu } from '../../metrics/gpu-energy.js';
 import { renderSummaryMarkdown } from '../../metrics/render-summary.js';
 import type { RequestRecord } from '../../metrics/request-record.js';
+import { RunAccumulator } from '../../metrics/run-accumulator.js';
 import type { SloBounds, SloTerm } from '../../metrics/slo.js';
-import { type RunMetrics, summarizeRun } from '../../metrics/summarize-run.js';
+import type { RunMetrics } from '../../metrics/summarize-run.js';
 import { type StagesSummary, summarizeStages } from '../../metrics/summarize-stages.js';
 import type { StatsSample } from '../../runtime/container-runtime.js';
+import { currentOwner, formatOwner } from '../../runtime/owner.js';
 import type { StatsSeries } from '../../runtime/sample-stats.js';
 import { formatStatsJsonl } from '../../runtime/sample-stats.js';
 import type { Store } from '../../store/store-types.js';
@@ -104,8 +108,12 @@ export interface RunIdentityFacts {
 export interface RunOutcome {
   readonly runId: string;
   readonly resultDir: string;
-  /** `interrupted`: a signal stopped the load early; metrics cover the requests measured so far. */
-  readonly status: 'succeeded' | 'interrupted';
+  /**
+   * `interrupted`: a signal stopped the load early; `engine-failed`: the engine ended mid-run;
+   * `failed`: the results folder could not be written (the store still has the metrics). In all
+   * three the metrics cover the requests measured so far.
+   */
+  readonly status: 'succeeded' | 'interrupted' | 'engine-failed' | 'failed';
   readonly metrics: RunMetrics;
   /** One row per stage (a sweep's levels), the knee and the level of most goodput. */
   readonly stages: StagesSummary;
@@ -113,6 +121,8 @@ export interface RunOutcome {
   readonly identity: RunIdentityFacts;
   /** The signal's reason when interrupted (its code says the exit code: 130 or 143). */
   readonly interruption: KittError | undefined;
+  /** Why an `engine-failed` or `failed` run failed, for the shell to show after the summary. */
+  readonly failure: KittError | undefined;
 }
 
 /** How a shell talks to a run: progress, the stop signal, and the signal that forces a quick cleanup. */
@@ -129,6 +139,15 @@ interface Measured {
   readonly load: LoadResult;
   readonly stats: StatsSeries | null;
   readonly gpu: GpuSampling | null;
+  /** How the engine ended when it ended on its own before kitt stopped it. */
+  readonly engineEnd: KittError | null;
+}
+
+/** Where a run's records go as they arrive: the summary's accumulator and requests.jsonl. */
+interface RecordSinks {
+  readonly accumulator: RunAccumulator;
+  readonly log: RequestLog;
+  readonly origin: WallAnchor;
 }
 
 type GpuSampling = Awaited<ReturnType<GpuSampler['stop']>>;
@@ -140,12 +159,28 @@ type GpuSampling = Awaited<ReturnType<GpuSampler['stop']>>;
  * returned (status `interrupted`), so the shell can show the partial summary before it exits.
  */
 export async function runBenchmark(request: RunRequest, ports: RunPorts, context: RunContext): Promise<RunOutcome> {
-  const runId = request.engine.runId || newRunId();
+  // the shell made the run id once, with the plan: the engine's container name already carries it
+  const runId = request.engine.runId;
   const resultDir = ensureWritableDir(request.resultDir ?? join(request.home, 'results', runId));
   const { progress } = context;
   const model = await ports.prepareModel(request.engine, progress);
   const engineRequest: EngineRequest = { ...request.engine, runId, modelPath: model.path };
   const hardware = await ports.collectHardware();
+  // requests.jsonl times count from here; run.json says when that was, from the first record on
+  const origin = anchorWallClock(monotonicClock);
+  const runJson = (wallAnchor: WallAnchor) =>
+    `${JSON.stringify({ engine: request.engine, load: request.load, config: request.config, kittVersion: request.kittVersion, wallAnchor }, null, 2)}\n`;
+  await writeFile(join(resultDir, 'run.json'), runJson(origin)).catch((error: unknown) => {
+    throw exportFailed(resultDir, error);
+  });
+  const sinks: RecordSinks = {
+    accumulator: new RunAccumulator({
+      ...(request.slo ? { slo: request.slo } : {}),
+      ...(request.sloPercentiles ? { sloPercentiles: request.sloPercentiles } : {}),
+    }),
+    log: await openRequestLog(resultDir, origin.monotonicMs),
+    origin,
+  };
   await ports.store.recordRunStarted({
     id: runId,
     engine: engineRequest.engine,
@@ -157,20 +192,33 @@ export async function runBenchmark(request: RunRequest, ports: RunPorts, context
     config: request.config,
     limits: engineRequest.limits,
     resultPath: resultDir,
+    owner: formatOwner(currentOwner()),
   });
   const labels: RunLabels = { engine: engineRequest.engine, model: model.label, runId, mode: engineRequest.mode };
   let stage: 'measuring' | 'writing' | 'recorded' = 'measuring';
   try {
     const exporter = await ports.startMonitoring?.(labels);
-    const measured = await measure(engineRequest, request.load, ports, {
+    const measured = await measure(engineRequest, request.load, ports, sinks, {
       ...context,
       exporter,
       sampleGpus: hardware.gpu.available && hardware.gpu.gpus.length > 0,
     });
     stage = 'writing';
-    const written = await writeRun(request, { runId, resultDir, model, hardware, labels }, measured);
-    const status = measured.load.interrupted ? 'interrupted' : 'succeeded';
-    await ports.store.recordRunFinished(runId, { status, metrics: written.document, resultPath: resultDir });
+    const written = await writeRun(request, { runId, resultDir, model, hardware, labels }, measured, sinks, runJson);
+    const status = measured.engineEnd
+      ? 'engine-failed'
+      : written.exportError
+        ? 'failed'
+        : measured.load.interrupted
+          ? 'interrupted'
+          : 'succeeded';
+    const failure = measured.engineEnd ?? written.exportError;
+    await ports.store.recordRunFinished(runId, {
+      status,
+      metrics: written.document,
+      resultPath: resultDir,
+      ...(failure ? { error: failure.message } : {}),
+    });
     stage = 'recorded';
     await publishRun(labels, measured.load, written.metrics, ports, progress);
     return {
@@ -182,17 +230,22 @@ export async function runBenchmark(request: RunRequest, ports: RunPorts, context
       warnings: written.warnings,
       identity: identityFacts(engineRequest, request.load, model, hardware),
       interruption: status === 'interrupted' ? interruptionOf(context.signal) : undefined,
+      failure,
     };
   } catch (error) {
     if (stage === 'recorded') throw error;
+    await sinks.log.close();
     // an error while a signal stops the start or the load comes from the stop: interrupted, not failed
     const interrupted = stage === 'measuring' && (isInterruption(error) || context.signal.aborted);
     const message = error instanceof Error ? error.message : String(error);
+    const measuredSome = sinks.accumulator.requests > 0;
     await ports.store
       .recordRunFinished(runId, {
-        status: interrupted ? 'interrupted' : 'failed',
+        status: interrupted ? 'interrupted' : isEngineEnd(error) ? 'engine-failed' : 'failed',
         resultPath: resultDir,
         error: message,
+        // what was measured before the error still counts: requests.jsonl holds the records
+        ...(measuredSome ? { metrics: { runId, metrics: sinks.accumulator.summarize(), partial: true } } : {}),
       })
       .catch(() => undefined);
     if (!interrupted) throw error;
@@ -202,6 +255,11 @@ export async function runBenchmark(request: RunRequest, ports: RunPorts, context
       cause: error,
     });
   }
+}
+
+/** An error that says the engine itself ended (exited, was killed, ran out of memory, never got ready). */
+function isEngineEnd(error: unknown): boolean {
+  return error instanceof KittError && ['OOM_KILLED', 'ENGINE_EXITED', 'ENGINE_NOT_READY'].includes(error.code);
 }
 
 /** The signal's own reason when it is one of kitt's interruptions (it carries 130 or 143). */
@@ -230,54 +288,110 @@ function identityFacts(
   };
 }
 
-/** Starts the engine, runs the load against it with resources sampled, and always stops it. */
+/**
+ * Starts the engine, runs the load against it with resources sampled, and always stops it. Each
+ * record goes to the accumulator and requests.jsonl as it completes. An engine that ends on its
+ * own (exit, kill, OOM) stops the load, and what was measured until then is kept: the ending comes
+ * back as `engineEnd` with the engine's last log lines, read before the engine is removed.
+ */
 async function measure(
   request: EngineRequest,
   spec: LoadSpec,
   ports: RunPorts,
+  sinks: RecordSinks,
   context: RunContext & { exporter: RunMetricsExporter | undefined; sampleGpus: boolean },
 ): Promise<Measured> {
   const { exporter } = context;
   const engine = await ports.startEngine(request, context);
   let watch: ResourceWatch | null = null;
   const gpus = context.sampleGpus ? (ports.watchGpus?.() ?? null) : null;
+  type Moment = 'during the run' | 'after the load, while kitt read its final stats';
+  let during: Moment | null = 'during the run';
+  let ended: { exit: EngineExit; during: Moment } | null = null;
+  const engineGone = new AbortController();
+  engine.exited.then(
+    (exit) => {
+      if (during === null) return; // kitt stopped it
+      ended = { exit, during };
+      engineGone.abort();
+    },
+    () => undefined,
+  );
+  // a getter, so the compiler does not narrow `ended` to the null it was when the callback was set
+  const endedNow = (): { exit: EngineExit; during: Moment } | null => ended;
   try {
     watch = ports.watchResources(engine, exporter ? (sample) => exporter.observeContainer(sample) : undefined);
-    const crashed = engine.exited.then((exit) => {
-      throw new KittError(exit.oomKilled ? 'OOM_KILLED' : 'ENGINE_EXITED', engineDiedMessage(engine, exit), {
-        hint: exit.oomKilled
-          ? 'raise --memory, or use a smaller model or context'
-          : 'read the engine log lines above; check --engine-arg values',
-      });
-    });
-    crashed.catch(() => undefined);
-    const load = await Promise.race([
-      ports.runLoad(spec, ports.targetFor(engine), {
-        signal: context.signal,
+    const onRecord = (record: RequestRecord) => {
+      sinks.accumulator.add(record);
+      sinks.log.append(record);
+      if (exporter) observeRecord(exporter, record);
+    };
+    let load: LoadResult;
+    try {
+      load = await ports.runLoad(spec, ports.targetFor(engine), {
+        signal: AbortSignal.any([context.signal, engineGone.signal]),
         progress: context.progress,
-        ...(exporter ? { onRecord: (record: RequestRecord) => observeRecord(exporter, record) } : {}),
-      }),
-      crashed as Promise<never>,
-    ]);
+        onRecord,
+      });
+    } catch (error) {
+      const end = endedNow();
+      if (!end) throw error;
+      throw await engineEndError(engine, end.exit, end.during, sinks);
+    }
+    during = 'after the load, while kitt read its final stats';
     const stats = watch ? await watch.stop(context.force) : null;
     watch = null;
     const gpu = gpus ? await gpus.stop() : null;
-    return { load, stats, gpu };
+    const end = endedNow();
+    const engineEnd = end ? await engineEndError(engine, end.exit, end.during, sinks) : null;
+    during = null;
+    return { load, stats, gpu, engineEnd };
   } finally {
+    during = null;
     if (watch) await watch.stop(context.force).catch(() => undefined);
     await gpus?.stop().catch(() => undefined);
-    context.progress.phase(`stopping ${engine.name}`);
+    // a server kitt did not start (--target) is left as it was found
+    context.progress.phase(
+      engine.mode === 'external' ? `leaving ${engine.baseUrl} running` : `stopping ${engine.name}`,
+    );
     await engine.stop();
     context.progress.end();
   }
 }
 
-function engineDiedMessage(engine: RunningEngine, exit: { oomKilled: boolean; reason: string }): string {
+/** How many log lines an engine's end shows. */
+const LOG_TAIL_LINES = 15;
+
+/** One message for an engine that ended on its own: which, how, when, what was kept, its last log lines. */
+async function engineEndError(
+  engine: RunningEngine,
+  exit: EngineExit,
+  during: string,
+  sinks: RecordSinks,
+): Promise<KittError> {
   const limit = engine.limits.memoryBytes;
-  if (exit.oomKilled) {
-    return `${engine.name} was killed for running out of memory${limit ? ` at its limit of ${limit} bytes` : ''}`;
-  }
-  return `${engine.name} exited during the run: ${exit.reason}`;
+  const how = exit.oomKilled
+    ? `was killed for running out of memory${limit ? ` at its limit of ${formatBytes(limit)}` : ''}`
+    : exit.reason;
+  const tail = (await engine.logTail(LOG_TAIL_LINES).catch(() => '')).trimEnd();
+  const logLines = tail ? `\nlast lines of its log:\n${indent(tail)}` : '\n(its log was empty)';
+  const kept = `${sinks.accumulator.requests} request(s) measured before are kept`;
+  return new KittError(
+    exit.oomKilled ? 'OOM_KILLED' : 'ENGINE_EXITED',
+    `${engine.name} ${how} ${during}; ${kept}${logLines}`,
+    {
+      hint: exit.oomKilled
+        ? 'raise --memory, or use a smaller model or context'
+        : "the log lines above say why; check --engine-arg values and the engine's limits",
+    },
+  );
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => `  ${line}`)
+    .join('\n');
 }
 
 interface RunIdentity {
@@ -305,17 +419,20 @@ interface RunDocument {
   readonly interrupted: boolean;
 }
 
+/**
+ * Summarises the run from its accumulator and writes metrics.json, summary.md and the side files
+ * (requests.jsonl was appended while it ran). A folder that cannot be written (disk full, gone,
+ * read-only) does not lose the metrics: they come back with the error for the store and the shell.
+ */
 async function writeRun(
   request: RunRequest,
   identity: RunIdentity,
   measured: Measured,
-): Promise<{ metrics: RunMetrics; document: RunDocument; warnings: string[] }> {
+  sinks: RecordSinks,
+  runJson: (wallAnchor: WallAnchor) => string,
+): Promise<{ metrics: RunMetrics; document: RunDocument; warnings: string[]; exportError: KittError | undefined }> {
   const { load, stats, gpu: gpuSampling } = measured;
-  const metrics = summarizeRun(load.records, {
-    ...(request.slo ? { slo: request.slo } : {}),
-    ...(request.sloPercentiles ? { sloPercentiles: request.sloPercentiles } : {}),
-    ...(load.window ? { window: load.window } : {}),
-  });
+  const metrics = sinks.accumulator.summarize(load.window ?? undefined);
   const stages = summarizeStages(load.records, stageInputs(load), {
     ...(request.slo ? { slo: request.slo } : {}),
     ...(request.sloPercentiles ? { sloPercentiles: request.sloPercentiles } : {}),
@@ -330,6 +447,13 @@ async function writeRun(
   if (metrics.requests.succeeded === 0 && metrics.requests.total > 0) {
     warnings.push(`no request succeeded: ${JSON.stringify(metrics.requests.errorsByKind)}`);
   }
+  await sinks.log.close();
+  const { failure } = sinks.log;
+  if (failure) {
+    warnings.push(
+      `requests.jsonl holds ${sinks.log.written} of the run's records: ${sinks.log.lost} could not be written`,
+    );
+  }
   const document: RunDocument = {
     runId: identity.runId,
     metrics,
@@ -341,7 +465,7 @@ async function writeRun(
     limits: request.engine.limits,
     load: request.load,
     warnings,
-    interrupted: load.interrupted,
+    interrupted: load.interrupted && !measured.engineEnd,
   };
   const facts: Record<string, string> = {
     run: identity.runId,
@@ -351,35 +475,39 @@ async function writeRun(
     limits: describeLimits(request.engine.limits),
     hardware: `${identity.hardware.cpu.model}, ${identity.hardware.cpu.logicalCores} CPUs (fingerprint ${identity.hardware.fingerprint.slice(0, 12)})`,
   };
+  const title = measured.engineEnd ? ' (engine failed)' : load.interrupted ? ' (interrupted)' : '';
   const summaryMarkdown = renderSummaryMarkdown(metrics, {
-    title: `kitt run ${identity.runId}${load.interrupted ? ' (interrupted)' : ''}`,
+    title: `kitt run ${identity.runId}${title}`,
     facts,
     crossCheck,
     warnings,
     gpu,
     stages,
   });
-  await writeResultDir(identity.resultDir, {
-    metrics: { ...document },
-    records: load.records,
-    summaryMarkdown,
-    originMs: load.wallAnchor.monotonicMs,
-    extraFiles: {
-      'hardware.json': `${JSON.stringify(identity.hardware, null, 2)}\n`,
-      'run.json': `${JSON.stringify({ engine: request.engine, load: request.load, config: request.config, kittVersion: request.kittVersion, wallAnchor: load.wallAnchor }, null, 2)}\n`,
-      ...(stats ? { 'stats.jsonl': formatStatsJsonl(stats.samples, load.wallAnchor.monotonicMs) } : {}),
-      ...(gpuSampling?.samples.length
-        ? { 'gpu.jsonl': gpuSamplesJsonl(gpuSampling.samples, load.wallAnchor.monotonicMs) }
-        : {}),
-    },
-  });
-  await writeRunCsv(identity.resultDir, {
-    records: load.records,
-    stages: stages.stages,
-    originMs: load.wallAnchor.monotonicMs,
-  });
-  await writeReport(identity.resultDir);
-  return { metrics, document, warnings };
+  let exportError = failure;
+  try {
+    await writeResultDir(identity.resultDir, {
+      metrics: { ...document },
+      summaryMarkdown,
+      extraFiles: {
+        'hardware.json': `${JSON.stringify(identity.hardware, null, 2)}\n`,
+        'run.json': runJson(sinks.origin),
+        ...(stats ? { 'stats.jsonl': formatStatsJsonl(stats.samples, sinks.origin.monotonicMs) } : {}),
+        ...(gpuSampling?.samples.length
+          ? { 'gpu.jsonl': gpuSamplesJsonl(gpuSampling.samples, sinks.origin.monotonicMs) }
+          : {}),
+      },
+    });
+    await writeRunCsv(identity.resultDir, {
+      records: load.records,
+      stages: stages.stages,
+      originMs: sinks.origin.monotonicMs,
+    });
+    await writeReport(identity.resultDir);
+  } catch (error) {
+    exportError ??= error instanceof KittError ? error : exportFailed(identity.resultDir, error);
+  }
+  return { metrics, document, warnings, exportError };
 }
 
 export function describeLoad(spec: LoadSpec): string {

@@ -17,9 +17,10 @@ import { ensureDefaultModel } from '../../models/default-model.js';
 import { validateGguf } from '../../models/validate-gguf.js';
 import type { StatsSample } from '../../runtime/container-runtime.js';
 import { sampleStats } from '../../runtime/sample-stats.js';
-import { defaultStorePath, openStore } from '../../store/open-store.js';
+import { defaultStorePath } from '../../store/open-store.js';
 import type { Store } from '../../store/store-types.js';
 import type { AttachedTarget } from '../shared/attach-target.js';
+import { openRunStore } from '../shared/open-run-store.js';
 import { createEngineStarter, type EngineStarter } from '../shared/start-engine.js';
 import type { PreparedModel, ResourceWatch, RunPorts } from './run-benchmark.js';
 
@@ -45,7 +46,7 @@ export interface ClosableRunPorts extends RunPorts {
 
 export async function createRunPorts(options: RunPortsOptions): Promise<ClosableRunPorts> {
   const { config, home, env, progress } = options;
-  const store = await openStore(config.store.url ?? defaultStorePath(home));
+  const store = await openRunStore(config.store.url ?? defaultStorePath(home));
   const starter = createEngineStarter({ config, env, pull: options.pull });
   const influx = influxFrom(config);
   let metricsServer: MetricsServer | undefined;

@@ -141,6 +141,7 @@ test('the facts compare judges come from the stored run: load shape apart from p
     id: 'A',
     startedAt: '2026-12-01T00:00:00.000Z',
     finishedAt: undefined,
+    owner: undefined,
     status: 'succeeded',
     engine: 'llamacpp',
     mode: 'docker',

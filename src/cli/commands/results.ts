@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { openRunStore } from '../../app/shared/open-run-store.js';
 import { listRuns, resolveRunId, showRun, toRunListing } from '../../app/shared/run-listing.js';
 import { loadConfig } from '../../config/load-config.js';
 import { KittError } from '../../core/errors.js';
@@ -16,7 +17,7 @@ import { plainTable as table } from '../plain-table.js';
 
 async function openConfiguredStore(context: CliContext, configPath: string | undefined): Promise<Store> {
   const { config, home } = loadConfig({ env: context.env, explicitPath: configPath });
-  return openStore(config.store.url ?? defaultStorePath(home));
+  return openRunStore(config.store.url ?? defaultStorePath(home));
 }
 
 function positiveInt(value: string): number {

@@ -10,7 +10,7 @@ import { catalogModes, DEFAULT_ENGINE, ENGINE_NAMES } from '../../engines/catalo
 import { LOAD_KINDS } from '../../load/load-spec.js';
 import { SLO_EXAMPLE, SLO_PERCENTILE_EXAMPLE } from '../../metrics/slo.js';
 import type { CliContext } from '../cli-context.js';
-import { interruptedRunError, renderRunOutcome, runOutcomeJson } from '../render-run.js';
+import { renderRunOutcome, runOutcomeError, runOutcomeJson } from '../render-run.js';
 import { readPackageVersion } from '../version.js';
 
 interface Flags extends RunFlags {
@@ -179,7 +179,7 @@ Every problem with the options is reported at once, before anything starts.
         for (const warning of outcome.warnings) context.progress.warn(warning);
         context.stdout.write(renderRunOutcome(outcome));
       }
-      const interrupted = interruptedRunError(outcome);
-      if (interrupted) throw interrupted;
+      const failed = runOutcomeError(outcome);
+      if (failed) throw failed;
     });
 }

@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { EXIT_CODES } from '../../core/errors.js';
+import { openStore } from '../../store/open-store.js';
+import { llamaCppImageReady } from '../../testing/docker-gate.js';
+import { exitOf, tempHome } from '../../testing/kitt-cli.js';
+import { kittSession, waitUntil } from '../../testing/kitt-session.js';
+import { ensureTestModel } from '../../testing/test-model.js';
+
+// Faults on the llama.cpp container: the engine ends under kitt, which must say how, keep what it
+// measured (result directory and store, status engine-failed) and leave no container behind.
+
+const LOAD = [
+  '--load',
+  'constant-rate',
+  '--rate',
+  '4',
+  '--duration',
+  '60s',
+  '--prompt-tokens',
+  '16',
+  '--output-tokens',
+  '8',
+];
+
+function containersOf(runId: string): string[] {
+  return execFileSync('docker', ['ps', '-aq', '--filter', `label=kitt.run-id=${runId}`], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .filter(Boolean);
+}
+
+async function engineEndedRun(home: string) {
+  await using store = await openStore(join(home, 'kitt.db'));
+  const [run] = await store.listRuns();
+  assert.ok(run);
+  const document = JSON.parse(readFileSync(join(run.resultPath!, 'metrics.json'), 'utf8'));
+  const measured = readFileSync(join(run.resultPath!, 'requests.jsonl'), 'utf8')
+    .split('\n')
+    .filter((line) => line.includes('"phase":"measure"'));
+  return { run, document, measured };
+}
+
+test('docker kill of the llama.cpp container mid-run: its end and log lines are shown, the records kept, engine-failed, no container left', async (t) => {
+  if (!(await llamaCppImageReady(t))) return;
+  const home = tempHome(t);
+  const kitt = kittSession(t, ['run', '-m', await ensureTestModel(), '-e', 'llamacpp', ...LOAD], { KITT_HOME: home });
+  const started = await waitUntil(
+    () => /\[kitt\] constant-rate/.test(kitt.output()) || kitt.child.exitCode !== null,
+    50_000,
+  );
+  assert.ok(started && kitt.child.exitCode === null, kitt.output());
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  const runId = readdirSync(join(home, 'results'))[0]!;
+  const [container] = containersOf(runId);
+  assert.ok(container, 'the engine runs in a container labelled with the run id');
+  execFileSync('docker', ['kill', container]);
+  const exit = await exitOf(kitt.child);
+  const output = kitt.output();
+  assert.equal(exit.code, EXIT_CODES.ENGINE_EXITED, output);
+  assert.match(output, /llamacpp ended by SIGKILL .* during the run; \d+ request\(s\) measured before are kept/i);
+  assert.match(output, /last lines of its log:\n {2}\S/, 'the engine log lines are shown');
+  assert.match(output, /partial results: \d+ requests measured before the engine ended/);
+  const { run, document, measured } = await engineEndedRun(home);
+  assert.equal(run.status, 'engine-failed');
+  assert.ok(document.metrics.requests.succeeded > 0, 'what was measured before the kill is kept');
+  assert.equal(measured.length, document.metrics.requests.total, 'requests.jsonl has every measured record');
+  assert.deepEqual(containersOf(runId), [], 'the killed container is removed');
+});
+
+test('kill -9 of kitt with a container running: the next kitt run reaps it before picking a port and gets the default port, the old run is abandoned', async (t) => {
+  if (!(await llamaCppImageReady(t))) return;
+  const home = tempHome(t);
+  const model = await ensureTestModel();
+  const kitt = kittSession(t, ['run', '-m', model, '-e', 'llamacpp', ...LOAD], { KITT_HOME: home });
+  const started = await waitUntil(
+    () => /\[kitt\] constant-rate/.test(kitt.output()) || kitt.child.exitCode !== null,
+    50_000,
+  );
+  assert.ok(started && kitt.child.exitCode === null, kitt.output());
+  const port = /ready at http:\/\/127\.0\.0\.1:(\d+)/.exec(kitt.output())?.[1];
+  const [firstRun] = readdirSync(join(home, 'results'));
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  process.kill(kitt.child.pid!, 'SIGKILL');
+  await exitOf(kitt.child);
+  assert.equal(containersOf(firstRun!).length, 1, 'the orphan container outlives kitt');
+  const again = kittSession(
+    t,
+    ['run', '-m', model, '-e', 'llamacpp', '--requests', '2', '--prompt-tokens', '16', '--output-tokens', '8'],
+    { KITT_HOME: home },
+  );
+  const exit = await exitOf(again.child);
+  const output = again.output();
+  assert.equal(exit.code, 0, output);
+  assert.match(output, /removed 1 container\(s\) left by a crashed kitt run/);
+  assert.match(
+    output,
+    new RegExp(`ready at http://127\\.0\\.0\\.1:${port}\\b`),
+    'the port the orphan held is picked again',
+  );
+  assert.deepEqual(containersOf(firstRun!), [], 'the orphan is gone');
+  await using store = await openStore(join(home, 'kitt.db'));
+  assert.equal((await store.getRun(firstRun!))?.status, 'abandoned');
+});
