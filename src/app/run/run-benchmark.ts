@@ -189,7 +189,7 @@ export async function runBenchmark(request: RunRequest, ports: RunPorts, context
     modelSizeBytes: model.sizeBytes,
     hardwareFingerprint: hardware.fingerprint,
     hardware,
-    config: request.config,
+    config: recordedConfig(request, engineRequest, model),
     limits: engineRequest.limits,
     resultPath: resultDir,
     owner: formatOwner(currentOwner()),
@@ -260,6 +260,24 @@ export async function runBenchmark(request: RunRequest, ports: RunPorts, context
 /** An error that says the engine itself ended (exited, was killed, ran out of memory, never got ready). */
 function isEngineEnd(error: unknown): boolean {
   return error instanceof KittError && ['OOM_KILLED', 'ENGINE_EXITED', 'ENGINE_NOT_READY'].includes(error.code);
+}
+
+/**
+ * The configuration stored with the run: the file/env config (secrets already masked by their type)
+ * and, under `effective`, what the run really used once flags, profiles and defaults were applied.
+ */
+function recordedConfig(request: RunRequest, engine: EngineRequest, model: PreparedModel): unknown {
+  const effective = {
+    engine: engine.engine,
+    mode: engine.mode,
+    model: model.label,
+    limits: engine.limits,
+    load: request.load,
+    ...(request.slo ? { slo: request.slo } : {}),
+    ...(request.sloPercentiles ? { sloPercentiles: request.sloPercentiles.map((term) => term.text) } : {}),
+  };
+  const config = typeof request.config === 'object' && request.config !== null ? request.config : {};
+  return { ...config, effective };
 }
 
 /** The signal's own reason when it is one of kitt's interruptions (it carries 130 or 143). */

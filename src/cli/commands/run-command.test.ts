@@ -57,6 +57,11 @@ test('kitt run with no model synthesizes the default, measures, writes results a
   assert.equal(runs[0]!.status, 'succeeded');
   assert.equal(runs[0]!.engine, 'embedded');
   assert.equal(runs[0]!.resultPath, runDir);
+  // what the run really used, beside the file/env config (which names no engine or load here)
+  const effective = (runs[0]!.config as { effective?: Record<string, unknown> }).effective;
+  assert.equal(effective?.engine, 'embedded');
+  assert.equal(effective?.mode, 'embedded');
+  assert.deepEqual(effective?.load, document.load);
   assert.ok(existsSync(join(home, 'models')), 'the default model lives under the kitt home');
 });
 
