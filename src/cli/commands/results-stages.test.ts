@@ -105,7 +105,7 @@ test('a 3-level sweep gives three stage rows equal to requests.jsonl, progress o
   assert.equal(show.code, 0, show.stderr);
   assert.match(show.stdout, new RegExp(`^id +${runId}$`, 'm'));
   assert.match(show.stdout, new RegExp(`^results +${dir}$`, 'm'));
-  assert.match(show.stdout, /^report +.*summary\.md$/m);
+  assert.match(show.stdout, /^report +.*(report\.html|summary\.md)$/m);
   assert.match(show.stdout, /TTFT, send → first content token/);
   assert.match(show.stdout, /offered req\/s/);
   assert.doesNotMatch(show.stdout, /histograms/);

@@ -49,7 +49,7 @@ test('docker kill of the llama.cpp container mid-run: its end and log lines are 
   const home = tempHome(t);
   const kitt = kittSession(t, ['run', '-m', await ensureTestModel(), '-e', 'llamacpp', ...LOAD], { KITT_HOME: home });
   const started = await waitUntil(
-    () => /\[kitt\] constant-rate/.test(kitt.output()) || kitt.child.exitCode !== null,
+    () => /\[kitt\] stage \d+\/\d+ constant-rate/.test(kitt.output()) || kitt.child.exitCode !== null,
     50_000,
   );
   assert.ok(started && kitt.child.exitCode === null, kitt.output());
@@ -77,7 +77,7 @@ test('kill -9 of kitt with a container running: the next kitt run reaps it befor
   const model = await ensureTestModel();
   const kitt = kittSession(t, ['run', '-m', model, '-e', 'llamacpp', ...LOAD], { KITT_HOME: home });
   const started = await waitUntil(
-    () => /\[kitt\] constant-rate/.test(kitt.output()) || kitt.child.exitCode !== null,
+    () => /\[kitt\] stage \d+\/\d+ constant-rate/.test(kitt.output()) || kitt.child.exitCode !== null,
     50_000,
   );
   assert.ok(started && kitt.child.exitCode === null, kitt.output());

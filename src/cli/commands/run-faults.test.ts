@@ -28,7 +28,7 @@ const LOAD = [
 
 async function measuring(kitt: ReturnType<typeof kittSession>, seconds: number): Promise<void> {
   const started = await waitUntil(
-    () => /\[kitt\] constant-rate/.test(kitt.output()) || kitt.child.exitCode !== null,
+    () => /\[kitt\] stage \d+\/\d+ constant-rate/.test(kitt.output()) || kitt.child.exitCode !== null,
     45_000,
   );
   assert.ok(started && kitt.child.exitCode === null, kitt.output());
