@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
+import { EXIT_CODES } from '../../core/errors.js';
 import { openStore } from '../../store/open-store.js';
 import { exitOf, kittSpawn, kittSync, tempHome } from '../../testing/kitt-cli.js';
+import { kittSession, waitUntil } from '../../testing/kitt-session.js';
 import { spawnExactScheduleServer } from '../../testing/spawn-exact-schedule-server.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: result documents are read field by field, as a user would
@@ -76,4 +78,42 @@ test('--repeat 0 and --repeat x are refused with the fix before anything starts'
     );
   }
   assert.equal(existsSync(join(home, 'results')), false, 'nothing ran');
+});
+
+test("an interrupt in repeat 2 stops the series: repeat 1 is kept, the series covers it, the exit is the interrupt's", async (t) => {
+  const server = await spawnExactScheduleServer(['--ttft-ms', '20', '--itl-ms', '5']);
+  t.after(() => server.close());
+  const home = tempHome(t);
+  const load = ['--load', 'constant-rate', '--rate', '4', '--duration', '3s', '--warmup', '0', '--output-tokens', '4'];
+  const kitt = kittSession(t, ['run', '--target', server.url, '--served-model', 'm', '--repeat', '3', ...load], {
+    KITT_HOME: home,
+  });
+  const second = await waitUntil(
+    () => /repeat 2\/3 of series/.test(kitt.output()) || kitt.child.exitCode !== null,
+    60_000,
+  );
+  assert.ok(second && kitt.child.exitCode === null, kitt.output());
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  kitt.signalGroup('SIGINT');
+  const exit = await exitOf(kitt.child);
+  const output = kitt.output();
+  assert.equal(exit.code, EXIT_CODES.INTERRUPTED, output);
+  assert.doesNotMatch(output, /repeat 3\/3/, 'the series stopped');
+
+  await using store = await openStore(join(home, 'kitt.db'));
+  const rows = (await store.listRuns()).sort((a, b) => a.id.localeCompare(b.id));
+  assert.deepEqual(
+    rows.map((row) => [row.status, (row.config as Json).repeat.index]),
+    [
+      ['succeeded', 1],
+      ['interrupted', 2],
+    ],
+  );
+  const group = (rows[0]!.config as Json).repeat.group;
+  const series: Json = JSON.parse(readFileSync(join(home, 'results', group, 'repeats.json'), 'utf8'));
+  assert.equal(series.runs.length, 2);
+  assert.match(series.stoppedBy, /interrupt/);
+  assert.equal(series.metrics.requestsPerS.n, 1, 'only the completed repeat counts');
+  assert.equal(series.metrics.requestsPerS.interval, null, 'one run: no interval');
+  assert.match(output, /1 of 3 repeats completed .*a single run has no spread: no interval/);
 });
