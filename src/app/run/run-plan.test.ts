@@ -129,3 +129,17 @@ test('with --target, every launch flag and a bad load flag are reported together
   assert.match(error.message, /--port launches an engine/);
   assert.match(error.message, /--requests/);
 });
+
+test('--repeat: 1 by default, a whole number from 1 to 100, every bad value reported with the fix', async () => {
+  assert.equal((await planRun({}, DEFAULT_CONFIG, context)).repeat, 1);
+  assert.equal((await planRun({ repeat: '5' }, DEFAULT_CONFIG, context)).repeat, 5);
+  for (const bad of ['0', 'x', '2.5', '-1']) {
+    const error = await planError(planRun({ repeat: bad }, DEFAULT_CONFIG, context));
+    assert.equal(error.code, 'USAGE');
+    const text = `${error.message} (${error.hint})`;
+    assert.match(text, new RegExp(`--repeat must be a whole number above 0, got "${bad}"`));
+    assert.match(text, /e\.g\. --repeat 3/);
+  }
+  const many = await planError(planRun({ repeat: '101' }, DEFAULT_CONFIG, context));
+  assert.match(many.message, /--repeat 101 is more than 100 runs/);
+});

@@ -14,7 +14,11 @@ import { readTargetPlan, type TargetFlags, type TargetPlan, targetEngineRequest 
 export interface RunFlags extends EngineFlags, LoadFlags, TargetFlags {
   readonly slo?: string;
   readonly prometheusPort?: string;
+  readonly repeat?: string;
 }
+
+/** The most repeats one series may ask for: enough for a tight interval, not a typo's thousand runs. */
+export const MAX_REPEATS = 100;
 
 /** A run, validated whole before anything starts: every value checked, every default filled in. */
 export interface RunPlan {
@@ -27,6 +31,8 @@ export interface RunPlan {
   readonly prometheusPort?: number;
   /** A server that runs already: nothing is started, `engine` only records what is measured. */
   readonly target?: TargetPlan;
+  /** How many times the benchmark runs (`--repeat`), each a full run of its own; 1 by default. */
+  readonly repeat: number;
 }
 
 /**
@@ -123,6 +129,10 @@ export async function planRun(
   if (prometheusPort !== undefined && prometheusPort > 65535) {
     issues.add(`--prometheus-port ${prometheusPort} is not a TCP port`, 'use a port between 1 and 65535');
   }
+  const repeat = flags.repeat === undefined ? 1 : read.positiveInt('--repeat', flags.repeat, '3');
+  if (repeat !== undefined && repeat > MAX_REPEATS) {
+    issues.add(`--repeat ${repeat} is more than ${MAX_REPEATS} runs`, `use --repeat ${MAX_REPEATS} or fewer`);
+  }
   const dataset = datasetOf(flags, load);
   const datasetProblem = dataset ? await checkDataset(dataset.path, dataset.format) : null;
   if (datasetProblem) issues.addError(datasetProblem);
@@ -133,5 +143,6 @@ export async function planRun(
     ...(target ? { target } : {}),
     ...slo,
     ...(prometheusPort !== undefined ? { prometheusPort } : {}),
+    repeat: repeat ?? 1,
   };
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { runBenchmark } from '../../app/run/run-benchmark.js';
 import { planRun, type RunFlags } from '../../app/run/run-plan.js';
 import { createRunPorts } from '../../app/run/run-ports.js';
+import { runRepeats } from '../../app/run/run-repeats.js';
 import { type AttachedTarget, attachTarget, type TargetRecord } from '../../app/shared/attach-target.js';
 import type { KittConfig } from '../../config/config-schema.js';
 import { loadConfig } from '../../config/load-config.js';
@@ -10,6 +11,7 @@ import { catalogModes, DEFAULT_ENGINE, ENGINE_NAMES } from '../../engines/catalo
 import { LOAD_KINDS } from '../../load/load-spec.js';
 import { SLO_EXAMPLE, SLO_PERCENTILE_EXAMPLE } from '../../metrics/slo.js';
 import type { CliContext } from '../cli-context.js';
+import { renderRepeatsOutcome, repeatsOutcomeJson } from '../render-repeats.js';
 import { renderRunOutcome, runOutcomeError, runOutcomeJson } from '../render-run.js';
 import { readPackageVersion } from '../version.js';
 
@@ -110,6 +112,10 @@ export function registerRunCommand(program: Command, context: CliContext): void 
       '--prometheus-host <address>',
       'address the live metrics bind (default 127.0.0.1; 0.0.0.0 serves other machines)',
     )
+    .option(
+      '--repeat <n>',
+      'run the benchmark n times (at most 100) and report mean, CV and a 95 % interval per metric',
+    )
     .option('--pull', 'pull the engine image if it is missing')
     .option('--json', 'print the metrics as JSON instead of a table')
     .addHelpText(
@@ -127,6 +133,7 @@ Examples:
   kitt run --load ramp-rate --from 0.5 --to 20 --duration 5m --max-in-flight 64
   kitt run --load sweep --levels 1,2,4,8 --duration 30s
   kitt run --dataset ./prompts.jsonl --requests 100
+  kitt run --repeat 5 --requests 64
   kitt run --target http://127.0.0.1:8000 --load sweep --levels 1,2,4 --duration 30s
   kitt run --target https://llm.example.com --api chat --served-model my-model --api-key-env MY_KEY
 
@@ -134,6 +141,10 @@ With --target, nothing is started: kitt measures the server there, reads its mod
 GET /v1/models, and recognises vLLM, SGLang, TGI, llama.cpp or Ollama to cross-check its token
 counters ("unknown" otherwise, still measured). The key is read from the variable --api-key-env
 names and is sent only to the target; kitt records the variable's name, never the key.
+
+With --repeat N, each repeat is a run of its own (own id, result directory and store row, the
+engine started anew); repeats.json and repeats.md in KITT_HOME/results/<series id>/ (or in -o DIR,
+with the repeats in DIR/1 … DIR/N) hold mean, sd, CV and the Student-t 95 % interval of the mean.
 
 Every problem with the options is reported at once, before anything starts.
   kitt run -e vllm -m /models/llama-8b --gpus all --engine-arg=--max-model-len=4096`,
@@ -148,32 +159,45 @@ Every problem with the options is reported at once, before anything starts.
       const engine = attached
         ? { ...plan.engine, engine: attached.record.engine, modelPath: attached.record.servedModel }
         : plan.engine;
-      const ports = await createRunPorts({
-        attached,
-        config,
-        home: loaded.home,
-        env: context.env,
-        pull: flags.pull ?? false,
-        prometheusPort: plan.prometheusPort,
-        prometheusHost: flags.prometheusHost,
-        progress: context.progress,
-        kittVersion: readPackageVersion(),
-      });
-      context.onClose(() => ports.close());
-      const outcome = await runBenchmark(
-        {
-          engine,
-          load: plan.load,
-          ...(plan.slo ? { slo: plan.slo } : {}),
-          ...(plan.sloPercentiles ? { sloPercentiles: plan.sloPercentiles } : {}),
+      const openPorts = () =>
+        createRunPorts({
+          attached,
+          config,
           home: loaded.home,
-          ...(flags.output ? { resultDir: flags.output } : {}),
-          config: recordedConfig(config, attached?.record),
+          env: context.env,
+          pull: flags.pull ?? false,
+          prometheusPort: plan.prometheusPort,
+          prometheusHost: flags.prometheusHost,
+          progress: context.progress,
           kittVersion: readPackageVersion(),
-        },
-        ports,
-        { progress: context.progress, signal: context.signal, force: context.force },
-      );
+        });
+      const request = {
+        engine,
+        load: plan.load,
+        ...(plan.slo ? { slo: plan.slo } : {}),
+        ...(plan.sloPercentiles ? { sloPercentiles: plan.sloPercentiles } : {}),
+        home: loaded.home,
+        ...(flags.output ? { resultDir: flags.output } : {}),
+        config: recordedConfig(config, attached?.record),
+        kittVersion: readPackageVersion(),
+      };
+      const runContext = { progress: context.progress, signal: context.signal, force: context.force };
+      if (plan.repeat > 1) {
+        const series = await runRepeats(request, plan.repeat, openPorts, runContext, (outcome, mark) => {
+          if (flags.json) return;
+          for (const warning of outcome.warnings) context.progress.warn(warning);
+          context.stdout.write(`\nrepeat ${mark.index}/${mark.of}\n${renderRunOutcome(outcome)}`);
+        });
+        context.stdout.write(flags.json ? repeatsOutcomeJson(series) : renderRepeatsOutcome(series));
+        const last = series.runs.at(-1);
+        const interrupted = last ? runOutcomeError(last) : undefined;
+        if (interrupted) throw interrupted;
+        if (series.stoppedBy !== undefined) throw series.stoppedBy;
+        return;
+      }
+      const ports = await openPorts();
+      context.onClose(() => ports.close());
+      const outcome = await runBenchmark(request, ports, runContext);
       if (flags.json) context.stdout.write(runOutcomeJson(outcome));
       else {
         for (const warning of outcome.warnings) context.progress.warn(warning);
