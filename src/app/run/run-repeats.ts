@@ -141,7 +141,7 @@ export function repeatsNote(outcome: RepeatsOutcome): string {
   const completed = outcome.runs.filter((run) => run.status === 'succeeded').length;
   const parts = [`${completed} of ${outcome.of} repeats completed (series ${outcome.group})`];
   if (completed < 2) parts.push('a single run has no spread: no interval');
-  else parts.push(`Student-t interval with ${completed - 1} degrees of freedom`);
+  else parts.push(`Student-t interval with ${completed - 1} degree${completed === 2 ? '' : 's'} of freedom`);
   return `${parts.join('; ')}.`;
 }
 
