@@ -46,18 +46,11 @@ function serverArgs({ request, modelPath, port, model }: LaunchContext): string[
   );
 }
 
-export const llamacppEngine: EngineDefinition = {
-  name: 'llamacpp',
-  title: 'llama.cpp server',
-  aliases: ['llama.cpp', 'llama-server', 'llamacpp-server'],
-  defaultPort: 8081,
-  api: 'openai',
-  loadApi: 'openai-completions',
-  readiness: { httpPath: '/health', timeoutMs: 120_000 },
-  formats: ['gguf'],
-  modelKind: 'file',
-  modes: ['docker', 'native'],
-  requiresGpu: false,
+/**
+ * What llama-server offers on its API and /metrics. kitt's embedded server speaks the same API and
+ * exports the same series, so both definitions take it from here.
+ */
+export const LLAMA_SERVER_API = {
   supports: {
     ignoreEos: true,
     tokenizePath: '/tokenize',
@@ -72,6 +65,21 @@ export const llamacppEngine: EngineDefinition = {
     queueGauge: 'llamacpp:requests_deferred',
     busyGauges: ['llamacpp:requests_processing', 'llamacpp:requests_deferred'],
   },
+} as const satisfies Pick<EngineDefinition, 'supports' | 'metrics'>;
+
+export const llamacppEngine: EngineDefinition = {
+  name: 'llamacpp',
+  title: 'llama.cpp server',
+  aliases: ['llama.cpp', 'llama-server', 'llamacpp-server'],
+  defaultPort: 8081,
+  api: 'openai',
+  loadApi: 'openai-completions',
+  readiness: { httpPath: '/health', timeoutMs: 120_000 },
+  formats: ['gguf'],
+  modelKind: 'file',
+  modes: ['docker', 'native'],
+  requiresGpu: false,
+  ...LLAMA_SERVER_API,
   images: [
     { image: LLAMACPP_CUDA_IMAGE, arch: 'amd64', gpu: true },
     { image: LLAMACPP_CPU_IMAGE, buildScript: 'scripts/build-llamacpp-image.sh' },

@@ -1,6 +1,7 @@
 import { requestBounded } from '../../core/bounded-request.js';
 import type { EngineRequest } from '../engine.js';
 import type { EngineDefinition, LaunchContext } from '../engine-definition.js';
+import { LLAMA_SERVER_API } from '../llamacpp.js';
 import { defaultEmbeddedThreads, formatServerArgs } from './server-options.js';
 import { childExecArgv, serverEntry, spawnEmbeddedChild } from './spawn-embedded-child.js';
 
@@ -57,20 +58,7 @@ export const embeddedEngine: EngineDefinition = {
   modelKind: 'file',
   modes: ['embedded'],
   requiresGpu: false,
-  supports: {
-    ignoreEos: true,
-    tokenizePath: '/tokenize',
-    metricsPath: '/metrics',
-    usageInStream: true,
-    report: 'timings',
-  },
-  metrics: {
-    promptTokens: ['llamacpp:prompt_tokens_total'],
-    cachedPromptTokens: ['llamacpp:prompt_tokens_cached_total'],
-    generatedTokens: ['llamacpp:tokens_predicted_total'],
-    queueGauge: 'llamacpp:requests_deferred',
-    busyGauges: ['llamacpp:requests_processing', 'llamacpp:requests_deferred'],
-  },
+  ...LLAMA_SERVER_API,
   images: [],
   servedModelName: (model) => model.servePath,
   hostCommand: childCommand,
