@@ -71,6 +71,8 @@ test('docker kill of the llama.cpp container mid-run: its end and log lines are 
   assert.deepEqual(containersOf(runId), [], 'the killed container is removed');
 });
 
+// Serial: orphan reaping is host-wide by design, so a docker test running beside this one may reap
+// this file's orphan first and take away what it checks.
 test('kill -9 of kitt with a container running: the next kitt run reaps it before picking a port and gets the default port, the old run is abandoned', async (t) => {
   if (!(await llamaCppImageReady(t))) return;
   const home = tempHome(t);
