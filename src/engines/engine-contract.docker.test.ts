@@ -4,9 +4,9 @@ import { pingDocker } from '../testing/docker-gate.js';
 import { runEngineContract } from '../testing/engine-contract.js';
 import { freePort } from '../testing/free-port.js';
 import { RecordingProgress } from '../testing/recording-progress.js';
+import { startContainerEngine } from '../testing/start-engine-in.js';
 import { ensureTestModel } from '../testing/test-model.js';
 import { LLAMACPP_CPU_IMAGE } from './llamacpp.js';
-import { startContainerEngine } from './start-container-engine.js';
 
 /** Tier 2: the llama.cpp server container runs the same contract as every engine adapter. */
 const runtime = createDockerRuntime();

@@ -7,8 +7,8 @@ import { createDockerRuntime } from '../runtime/docker/docker-runtime.js';
 import { llamaCppImageReady } from '../testing/docker-gate.js';
 import { freePort } from '../testing/free-port.js';
 import { RecordingProgress } from '../testing/recording-progress.js';
+import { startContainerEngine } from '../testing/start-engine-in.js';
 import { ensureTestModel } from '../testing/test-model.js';
-import { startContainerEngine } from './start-container-engine.js';
 
 /**
  * Tier 2: the real llama.cpp server container (kitt/llama-server:cpu, built by

@@ -9,12 +9,12 @@ import { createDockerRuntime } from '../runtime/docker/docker-runtime.js';
 import { skipUnlessDocker } from '../testing/docker-gate.js';
 import { freePort } from '../testing/free-port.js';
 import { RecordingProgress } from '../testing/recording-progress.js';
+import { startContainerEngine } from '../testing/start-engine-in.js';
 import { ensureTestHogImage, TEST_HOG_IMAGE } from '../testing/test-hog.js';
 import { ensureTestModel } from '../testing/test-model.js';
 import type { EngineRequest } from './engine.js';
 import type { EngineDefinition } from './engine-definition.js';
 import { llamacppEngine } from './llamacpp.js';
-import { startContainerEngine } from './start-container-engine.js';
 
 /**
  * Tier 2: the container lifecycle on a real daemon with kitt/test-hog (a static program in a

@@ -9,11 +9,11 @@ import { newRunId } from '../core/ids.js';
 import { ProcessRuntime } from '../runtime/process/process-runtime.js';
 import { freePort } from '../testing/free-port.js';
 import { RecordingProgress } from '../testing/recording-progress.js';
+import { startNativeEngine } from '../testing/start-engine-in.js';
 import { ensureTestModel } from '../testing/test-model.js';
 import type { EngineRequest } from './engine.js';
 import type { EngineDefinition } from './engine-definition.js';
 import { llamacppEngine } from './llamacpp.js';
-import { startNativeEngine } from './start-native-engine.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kitt-native-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -5,10 +5,10 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { silentProgress } from '../../core/progress.js';
-import { startEmbeddedEngine } from '../../engines/embedded/start-embedded-engine.js';
 import { openStore } from '../../store/open-store.js';
 import { exitOf, kittSpawn, tempHome } from '../../testing/kitt-cli.js';
 import { spawnExactScheduleServer } from '../../testing/spawn-exact-schedule-server.js';
+import { startEmbeddedEngine } from '../../testing/start-engine-in.js';
 import { ensureTestModel } from '../../testing/test-model.js';
 
 const LOAD = ['--requests', '12', '--concurrency', '2', '--warmup', '1', '--output-tokens', '16'];

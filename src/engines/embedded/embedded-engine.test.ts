@@ -9,9 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { KittError } from '../../core/errors.js';
 import { silentProgress } from '../../core/progress.js';
+import { startEmbeddedEngine } from '../../testing/start-engine-in.js';
 import { ensureTestModel } from '../../testing/test-model.js';
 import type { EngineRequest, RunningEngine } from '../engine.js';
-import { startEmbeddedEngine } from './start-embedded-engine.js';
 
 function engineRequest(modelPath: string, extra: Partial<EngineRequest> = {}): EngineRequest {
   return {
