@@ -348,7 +348,7 @@ test('killing the parent with SIGKILL takes the engine down with it', async () =
   const dir = mkdtempSync(join(tmpdir(), 'kitt-parent-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
   const script = join(dir, 'start-and-hang.mts');
-  const start = new URL('./start-embedded-engine.ts', import.meta.url).href;
+  const start = new URL('../../testing/start-engine-in.ts', import.meta.url).href;
   writeFileSync(
     script,
     [
