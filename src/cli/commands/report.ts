@@ -1,11 +1,12 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { openRunStore } from '../../app/shared/open-run-store.js';
 import { showRun } from '../../app/shared/run-listing.js';
 import { loadConfig } from '../../config/load-config.js';
 import { KittError } from '../../core/errors.js';
 import { writeReport } from '../../export/report/write-report.js';
-import { defaultStorePath, openStore } from '../../store/open-store.js';
+import { defaultStorePath } from '../../store/open-store.js';
 import type { CliContext } from '../cli-context.js';
 
 const isDirectory = (path: string) => statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
@@ -14,7 +15,7 @@ const isDirectory = (path: string) => statSync(path, { throwIfNoEntry: false })?
 async function resultDirOf(run: string, context: CliContext, configPath: string | undefined): Promise<string> {
   if (isDirectory(run)) return resolve(run);
   const { config, home } = loadConfig({ env: context.env, explicitPath: configPath });
-  await using store = await openStore(config.store.url ?? defaultStorePath(home));
+  await using store = await openRunStore(config.store.url ?? defaultStorePath(home));
   const stored = await showRun(store, run);
   if (!stored.resultPath || !isDirectory(stored.resultPath)) {
     throw new KittError(
