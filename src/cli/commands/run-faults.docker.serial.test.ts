@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { EXIT_CODES } from '../../core/errors.js';
 import { openStore } from '../../store/open-store.js';
 import { llamaCppImageReady } from '../../testing/docker-gate.js';
@@ -31,6 +32,30 @@ function containersOf(runId: string): string[] {
     .trim()
     .split('\n')
     .filter(Boolean);
+}
+
+/** A static program that takes memory a MiB at a time until it is stopped. */
+const MEMORY_HOG_C = `#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+int main(void) { for (;;) { char *p = malloc(1 << 20); if (p) memset(p, 1, 1 << 20); else usleep(10000); } }
+`;
+
+/**
+ * Drives a running container into its memory limit so the kernel's OOM killer ends the engine:
+ * the engine is made the killer's first choice (raising oom_score_adj needs no privilege) and a
+ * memory hog started beside it in the container's cgroup. Lowering the limit instead is refused
+ * under cgroup v1 while the usage is above it.
+ */
+function driveIntoOom(t: TestContext, container: string): void {
+  const dir = mkdtempSync(join(tmpdir(), 'kitt-hog-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'hog.c'), MEMORY_HOG_C);
+  execFileSync('gcc', ['-static', '-O1', '-o', join(dir, 'hog'), join(dir, 'hog.c')]);
+  const pid = execFileSync('docker', ['inspect', '--format', '{{.State.Pid}}', container], { encoding: 'utf8' }).trim();
+  writeFileSync(`/proc/${pid}/oom_score_adj`, '1000');
+  execFileSync('docker', ['cp', join(dir, 'hog'), `${container}:/kitt-test-hog`]);
+  execFileSync('docker', ['exec', '-d', '-u', '0', container, '/kitt-test-hog']);
 }
 
 async function engineEndedRun(home: string) {
@@ -106,4 +131,38 @@ test('kill -9 of kitt with a container running: the next kitt run reaps it befor
   assert.deepEqual(containersOf(firstRun!), [], 'the orphan is gone');
   await using store = await openStore(join(home, 'kitt.db'));
   assert.equal((await store.getRun(firstRun!))?.status, 'abandoned');
+});
+
+// An OOM kill in the middle of a run: the container's memory fills up under the engine, and the
+// kernel's OOM killer ends it as a growing KV cache or a leak would.
+test('an OOM kill of the llama.cpp container mid-run: reported as OOM, the records kept, engine-failed, no container left', async (t) => {
+  if (!(await llamaCppImageReady(t))) return;
+  const home = tempHome(t);
+  const kitt = kittSession(t, ['run', '-m', await ensureTestModel(), '-e', 'llamacpp', '--memory', '64m', ...LOAD], {
+    KITT_HOME: home,
+  });
+  const started = await waitUntil(
+    () => /\[kitt\] stage \d+\/\d+ constant-rate/.test(kitt.output()) || kitt.child.exitCode !== null,
+    50_000,
+  );
+  assert.ok(started && kitt.child.exitCode === null, kitt.output());
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  const runId = readdirSync(join(home, 'results'))[0]!;
+  const [container] = containersOf(runId);
+  assert.ok(container, 'the engine runs in a container labelled with the run id');
+  driveIntoOom(t, container);
+  const exit = await exitOf(kitt.child);
+  const output = kitt.output();
+  assert.equal(exit.code, EXIT_CODES.OOM_KILLED, output);
+  assert.match(
+    output,
+    /llamacpp was killed for running out of memory at its limit of 64\.0 MiB during the run; \d+ request\(s\) measured before are kept/i,
+  );
+  assert.match(output, /partial results: \d+ requests measured before the engine ended/);
+  const { run, document, measured } = await engineEndedRun(home);
+  assert.equal(run.status, 'engine-failed');
+  assert.match(run.error ?? '', /out of memory/);
+  assert.ok(document.metrics.requests.succeeded > 0, 'what was measured before the kill is kept');
+  assert.equal(measured.length, document.metrics.requests.total, 'requests.jsonl has every measured record');
+  assert.deepEqual(containersOf(runId), [], 'the killed container is removed');
 });
