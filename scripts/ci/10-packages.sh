@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Debian packages the test suite runs for real: Prometheus and InfluxDB 1.x (monitoring tests),
 # docker-compose v1 (compose file validation), debootstrap (the CI-only Node base image), cmake
-# and g++ (llama.cpp server build), gcc and libc6-dev (the static memory hog of the mid-run OOM
-# test), sqlite3 for inspecting stores by hand, chromium (report.html is
+# and g++ (llama.cpp server build), gcc and libc6-dev (kitt/test-hog, a static
+# program for limit and OOM tests), sqlite3 for inspecting stores by hand, chromium (report.html is
 # opened in a real browser by playwright-core, which is never allowed to download one).
 set -euo pipefail
 need=()

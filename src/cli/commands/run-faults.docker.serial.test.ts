@@ -9,6 +9,7 @@ import { openStore } from '../../store/open-store.js';
 import { llamaCppImageReady } from '../../testing/docker-gate.js';
 import { exitOf, tempHome } from '../../testing/kitt-cli.js';
 import { kittSession, waitUntil } from '../../testing/kitt-session.js';
+import { ensureTestHogImage, TEST_HOG_IMAGE } from '../../testing/test-hog.js';
 import { ensureTestModel } from '../../testing/test-model.js';
 
 // Faults on the llama.cpp container: the engine ends under kitt, which must say how, keep what it
@@ -34,28 +35,26 @@ function containersOf(runId: string): string[] {
     .filter(Boolean);
 }
 
-/** A static program that takes memory a MiB at a time until it is stopped. */
-const MEMORY_HOG_C = `#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-int main(void) { for (;;) { char *p = malloc(1 << 20); if (p) memset(p, 1, 1 << 20); else usleep(10000); } }
-`;
-
 /**
  * Drives a running container into its memory limit so the kernel's OOM killer ends the engine:
  * the engine is made the killer's first choice (raising oom_score_adj needs no privilege) and a
- * memory hog started beside it in the container's cgroup. Lowering the limit instead is refused
+ * memory hog (kitt/test-hog's binary) started beside it in the container's cgroup. Lowering the limit instead is refused
  * under cgroup v1 while the usage is above it.
  */
-function driveIntoOom(t: TestContext, container: string): void {
+async function driveIntoOom(t: TestContext, container: string): Promise<void> {
+  await ensureTestHogImage();
   const dir = mkdtempSync(join(tmpdir(), 'kitt-hog-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  writeFileSync(join(dir, 'hog.c'), MEMORY_HOG_C);
-  execFileSync('gcc', ['-static', '-O1', '-o', join(dir, 'hog'), join(dir, 'hog.c')]);
+  const holder = execFileSync('docker', ['create', TEST_HOG_IMAGE], { encoding: 'utf8' }).trim();
+  try {
+    execFileSync('docker', ['cp', `${holder}:/hog`, join(dir, 'hog')]);
+  } finally {
+    execFileSync('docker', ['rm', holder]);
+  }
   const pid = execFileSync('docker', ['inspect', '--format', '{{.State.Pid}}', container], { encoding: 'utf8' }).trim();
   writeFileSync(`/proc/${pid}/oom_score_adj`, '1000');
   execFileSync('docker', ['cp', join(dir, 'hog'), `${container}:/kitt-test-hog`]);
-  execFileSync('docker', ['exec', '-d', '-u', '0', container, '/kitt-test-hog']);
+  execFileSync('docker', ['exec', '-d', '-u', '0', container, '/kitt-test-hog', '--mem', '4096', '--step-mib', '1']);
 }
 
 async function engineEndedRun(home: string) {
@@ -150,7 +149,7 @@ test('an OOM kill of the llama.cpp container mid-run: reported as OOM, the recor
   const runId = readdirSync(join(home, 'results'))[0]!;
   const [container] = containersOf(runId);
   assert.ok(container, 'the engine runs in a container labelled with the run id');
-  driveIntoOom(t, container);
+  await driveIntoOom(t, container);
   const exit = await exitOf(kitt.child);
   const output = kitt.output();
   assert.equal(exit.code, EXIT_CODES.OOM_KILLED, output);
