@@ -6,6 +6,9 @@
 #     --group-add "$(stat -c %g /var/run/docker.sock)" -v /models:/models \
 #     kitt run -m /models/x.gguf -e llamacpp
 #
+# or, instead of --group-add, `--user root`: the entrypoint then reads the socket's group itself and
+# drops to the user kitt (bin/kitt-entrypoint.sh).
+#
 # Multi-architecture without cross tricks: the official base image is multi-arch, npm installs the
 # native packages of the architecture it runs on, and nothing here names an architecture. Build on
 # an arm64 host (or `kitt-agent build`) to get an arm64 image.
@@ -60,7 +63,8 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=docker-cli /usr/bin/docker /usr/local/bin/docker
 # Non-root by default. Using the mounted socket as this user needs the socket's group:
-# `--group-add $(stat -c %g /var/run/docker.sock)`; `--user root` works too.
+# `--group-add $(stat -c %g /var/run/docker.sock)`, or `--user root`, under which the entrypoint
+# adds that group itself and drops to kitt (setpriv is util-linux's, in every Debian base).
 RUN useradd --uid 10001 --user-group --create-home --home-dir /home/kitt --shell /usr/sbin/nologin kitt \
  && mkdir -p /data /config \
  && chown kitt:kitt /data
@@ -77,5 +81,5 @@ RUN ln -s /app/bin/kitt.js /usr/local/bin/kitt \
 ENV NODE_ENV=production \
     KITT_HOME=/data
 USER kitt
-ENTRYPOINT ["kitt"]
+ENTRYPOINT ["/app/bin/kitt-entrypoint.sh"]
 CMD ["--help"]

@@ -26,7 +26,7 @@ async function validate(file: string, env: Record<string, string>): Promise<stri
 const monitoringEnv = { KITT_INFLUX_PASSWORD: 'p', KITT_INFLUX_TOKEN: 't', KITT_GRAFANA_PASSWORD: 'g' };
 
 test('docker-compose validates the kitt compose file', async (t) => {
-  const result = await validate('docker-compose.yml', { KITT_DOCKER_GID: '999' });
+  const result = await validate('docker-compose.yml', {});
   if (result === 'ENOENT' && process.env.KITT_REQUIRE_DOCKER !== '1') return void t.skip('no docker-compose');
   assert.equal(result, undefined);
 });
@@ -35,12 +35,6 @@ test('docker-compose validates the monitoring compose file', async (t) => {
   const result = await validate('docker/monitoring/docker-compose.yaml', monitoringEnv);
   if (result === 'ENOENT' && process.env.KITT_REQUIRE_DOCKER !== '1') return void t.skip('no docker-compose');
   assert.equal(result, undefined);
-});
-
-test('the kitt compose file refuses to start without the socket group', async (t) => {
-  const result = await validate('docker-compose.yml', {});
-  if (result === 'ENOENT' && process.env.KITT_REQUIRE_DOCKER !== '1') return void t.skip('no docker-compose');
-  assert.match(result ?? '', /KITT_DOCKER_GID/);
 });
 
 test('the kitt compose file limits both services and keeps Qdrant internal and persistent', async () => {
@@ -60,6 +54,9 @@ test('the kitt compose file limits both services and keeps Qdrant internal and p
   }
   assert.ok((kitt.volumes as string[]).includes('./config:/config:ro'));
   assert.deepEqual(kitt.depends_on, ['qdrant']);
+  // no variable to export first: the entrypoint, started as root, reads the socket's group itself
+  assert.equal(kitt.user, 'root');
+  assert.equal(kitt.group_add, undefined);
   assert.match(String(qdrant.image), /^qdrant\/qdrant:v\d+\.\d+\.\d+$/);
   assert.deepEqual(qdrant.networks, ['internal']);
   assert.equal(file.networks.internal?.internal, true);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { test } from 'node:test';
 import { skipUnlessDocker } from '../../src/testing/docker-gate.js';
@@ -53,6 +54,48 @@ test('the Docker CLI inside reaches the mounted socket as the non-root user', as
   const res = await docker([...args, '--entrypoint', 'docker', KITT_IMAGE, 'version', '--format', '{{.Server.Os}}']);
   assert.equal(res.code, 0, res.stderr);
   assert.equal(res.stdout.trim(), 'linux');
+});
+
+test('started as root, as compose starts it, the image runs kitt as kitt with the socket group and no capabilities', async (t) => {
+  if ((await skipUnlessDocker(t)) || (await skipUnlessImage(t, KITT_IMAGE))) return;
+  const socket = ['-v', `${SOCKET}:${SOCKET}`];
+  // reaching the daemon proves the group: prune lists kitt's containers through the socket
+  const prune = await docker([
+    'run',
+    '--rm',
+    '--network',
+    'host',
+    '--user',
+    'root',
+    ...socket,
+    KITT_IMAGE,
+    'engines',
+    'prune',
+  ]);
+  assert.equal(prune.code, 0, `${prune.stdout}\n${prune.stderr}`);
+  const name = `kitt-entrypoint-test-${process.pid}`;
+  t.after(() => docker(['rm', '-f', name]));
+  const started = await docker([
+    'run',
+    '-d',
+    '--name',
+    name,
+    '--network',
+    'host',
+    '--user',
+    'root',
+    ...socket,
+    KITT_IMAGE,
+    'web',
+    '--port',
+    '0',
+  ]);
+  assert.equal(started.code, 0, started.stderr);
+  const pid = (await docker(['inspect', '--format', '{{.State.Pid}}', name])).stdout.trim();
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  assert.match(status, /^Uid:\s+10001\s+10001\s+10001\s+10001$/m, 'kitt runs as the user kitt');
+  assert.match(status, new RegExp(`^Groups:.*\\b${socketGroup()}\\b`, 'm'), "kitt has the socket's group");
+  assert.match(status, /^CapEff:\s+0+$/m, 'no capability is left');
 });
 
 test('kitt in its image launches llama.cpp as a sibling container and removes it', async (t) => {
