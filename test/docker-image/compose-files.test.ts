@@ -37,12 +37,11 @@ test('docker-compose validates the monitoring compose file', async (t) => {
   assert.equal(result, undefined);
 });
 
-test('the kitt compose file limits both services and keeps Qdrant internal and persistent', async () => {
+test('the kitt compose file limits both services, and kitt reaches Qdrant on loopback, persistent', async () => {
   const { readFile } = await import('node:fs/promises');
   const file = parse(await readFile(`${REPO_ROOT}docker-compose.yml`, 'utf8')) as {
     version: string;
     services: Record<string, Record<string, unknown>>;
-    networks: Record<string, { internal?: boolean }>;
     volumes: Record<string, unknown>;
   };
   assert.equal(file.version, '2.4');
@@ -58,8 +57,16 @@ test('the kitt compose file limits both services and keeps Qdrant internal and p
   assert.equal(kitt.user, 'root');
   assert.equal(kitt.group_add, undefined);
   assert.match(String(qdrant.image), /^qdrant\/qdrant:v\d+\.\d+\.\d+$/);
-  assert.deepEqual(qdrant.networks, ['internal']);
-  assert.equal(file.networks.internal?.internal, true);
+  // both on the host network, Qdrant bound to loopback, and kitt's memory URL pointing there
+  assert.equal(kitt.network_mode, 'host');
+  assert.equal(qdrant.network_mode, 'host');
+  const qdrantEnv = qdrant.environment as Record<string, string>;
+  assert.equal(qdrantEnv.QDRANT__SERVICE__HOST, '127.0.0.1');
+  assert.equal(
+    (kitt.environment as Record<string, string>).KITT_MEMORY_URL,
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's own interpolation syntax
+    '${KITT_MEMORY_URL:-http://127.0.0.1:6333}',
+  );
   assert.ok((qdrant.volumes as string[]).some((v) => v.startsWith('qdrant_storage:')));
   // secrets only by reference to the environment
   const env = kitt.environment as Record<string, string>;
