@@ -57,6 +57,21 @@ async function driveIntoOom(t: TestContext, container: string): Promise<void> {
   execFileSync('docker', ['exec', '-d', '-u', '0', container, '/kitt-test-hog', '--mem', '4096', '--step-mib', '1']);
 }
 
+/** kitt running the constant-rate load on the llama.cpp container, its stage begun; the container's id. */
+async function containerRunUnderway(t: TestContext, home: string, extra: readonly string[] = []) {
+  const args = ['run', '-m', await ensureTestModel(), '-e', 'llamacpp', ...extra, ...LOAD];
+  const kitt = kittSession(t, args, { KITT_HOME: home });
+  const started = await waitUntil(
+    () => /\[kitt\] stage \d+\/\d+ constant-rate/.test(kitt.output()) || kitt.child.exitCode !== null,
+    50_000,
+  );
+  assert.ok(started && kitt.child.exitCode === null, kitt.output());
+  const runId = readdirSync(join(home, 'results'))[0]!;
+  const [container] = containersOf(runId);
+  assert.ok(container, 'the engine runs in a container labelled with the run id');
+  return { kitt, runId, container };
+}
+
 async function engineEndedRun(home: string) {
   await using store = await openStore(join(home, 'kitt.db'));
   const [run] = await store.listRuns();
@@ -71,16 +86,8 @@ async function engineEndedRun(home: string) {
 test('docker kill of the llama.cpp container mid-run: its end and log lines are shown, the records kept, engine-failed, no container left', async (t) => {
   if (!(await llamaCppImageReady(t))) return;
   const home = tempHome(t);
-  const kitt = kittSession(t, ['run', '-m', await ensureTestModel(), '-e', 'llamacpp', ...LOAD], { KITT_HOME: home });
-  const started = await waitUntil(
-    () => /\[kitt\] stage \d+\/\d+ constant-rate/.test(kitt.output()) || kitt.child.exitCode !== null,
-    50_000,
-  );
-  assert.ok(started && kitt.child.exitCode === null, kitt.output());
+  const { kitt, runId, container } = await containerRunUnderway(t, home);
   await new Promise((resolve) => setTimeout(resolve, 3_000));
-  const runId = readdirSync(join(home, 'results'))[0]!;
-  const [container] = containersOf(runId);
-  assert.ok(container, 'the engine runs in a container labelled with the run id');
   execFileSync('docker', ['kill', container]);
   const exit = await exitOf(kitt.child);
   const output = kitt.output();
@@ -101,18 +108,12 @@ test('kill -9 of kitt with a container running: the next kitt run reaps it befor
   if (!(await llamaCppImageReady(t))) return;
   const home = tempHome(t);
   const model = await ensureTestModel();
-  const kitt = kittSession(t, ['run', '-m', model, '-e', 'llamacpp', ...LOAD], { KITT_HOME: home });
-  const started = await waitUntil(
-    () => /\[kitt\] stage \d+\/\d+ constant-rate/.test(kitt.output()) || kitt.child.exitCode !== null,
-    50_000,
-  );
-  assert.ok(started && kitt.child.exitCode === null, kitt.output());
+  const { kitt, runId: firstRun } = await containerRunUnderway(t, home);
   const port = /ready at http:\/\/127\.0\.0\.1:(\d+)/.exec(kitt.output())?.[1];
-  const [firstRun] = readdirSync(join(home, 'results'));
   await new Promise((resolve) => setTimeout(resolve, 2_000));
   process.kill(kitt.child.pid!, 'SIGKILL');
   await exitOf(kitt.child);
-  assert.equal(containersOf(firstRun!).length, 1, 'the orphan container outlives kitt');
+  assert.equal(containersOf(firstRun).length, 1, 'the orphan container outlives kitt');
   const again = kittSession(
     t,
     ['run', '-m', model, '-e', 'llamacpp', '--requests', '2', '--prompt-tokens', '16', '--output-tokens', '8'],
@@ -127,9 +128,9 @@ test('kill -9 of kitt with a container running: the next kitt run reaps it befor
     new RegExp(`ready at http://127\\.0\\.0\\.1:${port}\\b`),
     'the port the orphan held is picked again',
   );
-  assert.deepEqual(containersOf(firstRun!), [], 'the orphan is gone');
+  assert.deepEqual(containersOf(firstRun), [], 'the orphan is gone');
   await using store = await openStore(join(home, 'kitt.db'));
-  assert.equal((await store.getRun(firstRun!))?.status, 'abandoned');
+  assert.equal((await store.getRun(firstRun))?.status, 'abandoned');
 });
 
 // An OOM kill in the middle of a run: the container's memory fills up under the engine, and the
@@ -137,18 +138,8 @@ test('kill -9 of kitt with a container running: the next kitt run reaps it befor
 test('an OOM kill of the llama.cpp container mid-run: reported as OOM, the records kept, engine-failed, no container left', async (t) => {
   if (!(await llamaCppImageReady(t))) return;
   const home = tempHome(t);
-  const kitt = kittSession(t, ['run', '-m', await ensureTestModel(), '-e', 'llamacpp', '--memory', '64m', ...LOAD], {
-    KITT_HOME: home,
-  });
-  const started = await waitUntil(
-    () => /\[kitt\] stage \d+\/\d+ constant-rate/.test(kitt.output()) || kitt.child.exitCode !== null,
-    50_000,
-  );
-  assert.ok(started && kitt.child.exitCode === null, kitt.output());
+  const { kitt, runId, container } = await containerRunUnderway(t, home, ['--memory', '64m']);
   await new Promise((resolve) => setTimeout(resolve, 3_000));
-  const runId = readdirSync(join(home, 'results'))[0]!;
-  const [container] = containersOf(runId);
-  assert.ok(container, 'the engine runs in a container labelled with the run id');
   await driveIntoOom(t, container);
   const exit = await exitOf(kitt.child);
   const output = kitt.output();
