@@ -3,17 +3,19 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
+import { compareStoredRuns } from '../../app/compare/compare-stored-runs.js';
+import { factsOf } from '../../app/compare/read-stored-run.js';
 import { EXIT_CODES } from '../../core/errors.js';
 import { newRunId } from '../../core/ids.js';
 import { writeResultDir } from '../../export/result-dir.js';
 import { parseLoadSpec } from '../../load/load-spec.js';
 import { runLoad } from '../../load/run-load.js';
+import type { RequestLevelComparison } from '../../metrics/compare-runs.js';
 import { summarizeRun } from '../../metrics/summarize-run.js';
 import { defaultStorePath, openStore } from '../../store/open-store.js';
 import type { StoredRun } from '../../store/store-types.js';
 import { startExactScheduleServer } from '../../testing/exact-schedule-server.js';
 import { kittSync } from '../../testing/kitt-cli.js';
-import { compareStoredRuns, factsOf } from './compare.js';
 
 const SPEC = parseLoadSpec({
   kind: 'fixed-concurrency',
@@ -79,8 +81,12 @@ test('on the exact-schedule server ITL 12 ms is slower than 10 ms, and one sched
   const same = await recordRun(home, 10);
   const slow = await recordRun(home, 12);
   await using store = await openStore(defaultStorePath(home));
-  const report = await compareStoredRuns(store, [base, same, slow.slice(0, 22)], FLAGS);
-  const [sameRun, slowRun] = report.comparisons;
+  const report = await compareStoredRuns(store, { names: [base, same, slow.slice(0, 22)], ...FLAGS });
+  const [sameRun, slowRun] = report.comparisons as RequestLevelComparison[];
+  assert.ok(
+    report.comparisons.every((c) => c.unit === 'requests'),
+    'single runs are compared request by request',
+  );
   const latency = (comparison: typeof sameRun, metric: string) =>
     comparison!.latencies.find((l) => l.metric === metric)!;
   const told = (l: ReturnType<typeof latency>) => `p50 ${JSON.stringify(l.statistics[0])}, p ${l.rankTest.p}`;
