@@ -58,6 +58,11 @@ test('across repeats the verdict sits on the primary figure, with the sign read 
     compareRepeats(base, cand, { metrics: ['ttft'] }).metrics.map((m) => m.key),
     ['ttftMs.p50'],
   );
+  // a wide interval of a non-negative figure stops at −100 %: the candidate's mean cannot be below 0
+  const wide = compareRepeats(series('A', [10, 100]), series('B', [1, 2])).metrics[0]!;
+  assert.ok(wide.welch.low / 55 < -1, `unclipped low ${wide.welch.low / 55}`);
+  assert.deepEqual([wide.change!.low, wide.change!.clipped], [-1, true]);
+  assert.equal(ttft.change!.clipped, false);
   const one = compareRepeats(base, { ...series('C', [100]), repeats: 1 });
   assert.deepEqual(one.metrics, [], 'a figure with one value a side has no spread to test: left out');
 });

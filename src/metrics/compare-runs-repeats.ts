@@ -78,8 +78,16 @@ export interface RepeatMetricComparison {
   readonly baseline: RepeatSide;
   readonly candidate: RepeatSide;
   readonly welch: WelchTest;
-  /** welch's difference and interval over the baseline mean; null when that mean is 0. */
-  readonly change: { readonly change: number; readonly low: number; readonly high: number } | null;
+  /**
+   * welch's difference and interval over the baseline mean; null when that mean is 0. The low end
+   * is clipped at −100 % (`clipped`), as the repeats' own interval is at 0.
+   */
+  readonly change: {
+    readonly change: number;
+    readonly low: number;
+    readonly high: number;
+    readonly clipped: boolean;
+  } | null;
   /** On the metric's primary figure only (p50, output tok/s, goodput); null on the others. */
   readonly verdict: Verdict | null;
 }
@@ -167,8 +175,12 @@ export function compareRepeats(
     if (!chosen.includes(of.metric) || !b || !c || b.n < 2 || c.n < 2) continue;
     const welch = welchTest(b.values, c.values, alpha);
     const base = b.mean!;
+    // every figure is a duration or a rate: the candidate's mean cannot fall below 0, the change below −100 %
+    const low = welch.low / base;
     const change =
-      base === 0 ? null : { change: welch.difference / base, low: welch.low / base, high: welch.high / base };
+      base === 0
+        ? null
+        : { change: welch.difference / base, low: Math.max(low, -1), high: welch.high / base, clipped: low < -1 };
     metrics.push({
       key,
       label: b.label,

@@ -72,12 +72,16 @@ async function requestsOf(side: ComparedSide): Promise<ComparedRun> {
 /** Why a pair is compared request by request though a side has repeats, or could have. */
 function requestLevelNotes(baseline: ComparedSide, candidate: ComparedSide): string[] {
   const notes: string[] = [];
-  for (const side of [baseline, candidate]) {
+  for (const [side, other] of [
+    [baseline, candidate],
+    [candidate, baseline],
+  ] as const) {
     if (side.kind === 'series') {
       const n = side.completed.length;
+      const otherIs = other.kind === 'run' ? 'is a single run' : 'has fewer than two completed repeats';
       notes.push(
         n >= 2
-          ? `series ${side.id} has ${n} completed repeats but the other side has none: compared request by request, its repeats' requests pooled; compare it with another series to compare across runs`
+          ? `series ${side.id} has ${n} completed repeats but the other side ${otherIs}: compared request by request, its repeats' requests pooled; compare it with another series to compare across runs`
           : `series ${side.id} has ${n} completed repeat${n === 1 ? '' : 's'}: too few for a spread between runs, compared request by request`,
       );
     } else if (side.mark) {

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { compareStoredRuns } from '../../app/compare/compare-stored-runs.js';
-import { factsOf } from '../../app/compare/read-stored-run.js';
 import { EXIT_CODES } from '../../core/errors.js';
 import { newRunId } from '../../core/ids.js';
 import { writeResultDir } from '../../export/result-dir.js';
@@ -13,7 +12,6 @@ import { runLoad } from '../../load/run-load.js';
 import type { RequestLevelComparison } from '../../metrics/compare-runs.js';
 import { summarizeRun } from '../../metrics/summarize-run.js';
 import { defaultStorePath, openStore } from '../../store/open-store.js';
-import type { StoredRun } from '../../store/store-types.js';
 import { startExactScheduleServer } from '../../testing/exact-schedule-server.js';
 import { kittSync } from '../../testing/kitt-cli.js';
 
@@ -140,42 +138,4 @@ test('compare refuses runs of different models in one line naming --force, and c
   const unknown = kittSync(['compare', base, 'nope'], { KITT_HOME: home });
   assert.equal(unknown.code, EXIT_CODES.USAGE);
   assert.match(unknown.stderr, /no run nope in .*kitt results list/);
-});
-
-test('the facts compare judges come from the stored run: load shape apart from prompts, the configured image', () => {
-  const stored: StoredRun = {
-    id: 'A',
-    startedAt: '2026-12-01T00:00:00.000Z',
-    finishedAt: undefined,
-    owner: undefined,
-    status: 'succeeded',
-    engine: 'llamacpp',
-    mode: 'docker',
-    model: 'qwen.gguf',
-    modelSha256: 'aa',
-    modelSizeBytes: 1,
-    hardwareFingerprint: 'hw1',
-    hardware: {},
-    config: { engines: { llamacpp: { image: 'kitt/llama-server:cpu' } } },
-    limits: { cpus: 2 },
-    metrics: { load: { kind: 'constant-rate', rate: 2, prompts: { kind: 'synthetic', inputTokens: 64 } } },
-    resultPath: undefined,
-    error: undefined,
-  };
-  assert.deepEqual(factsOf(stored), {
-    id: 'A',
-    model: 'qwen.gguf',
-    modelSha256: 'aa',
-    engine: 'llamacpp',
-    mode: 'docker',
-    engineImage: 'kitt/llama-server:cpu',
-    hardwareFingerprint: 'hw1',
-    limits: { cpus: 2 },
-    loadShape: { kind: 'constant-rate', rate: 2 },
-    prompts: { kind: 'synthetic', inputTokens: 64 },
-  });
-  const older = factsOf({ ...stored, config: undefined, metrics: undefined, limits: null });
-  assert.equal(older.engineImage, undefined);
-  assert.equal(older.loadShape, undefined);
-  assert.equal(older.limits, undefined);
 });
