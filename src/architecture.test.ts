@@ -109,7 +109,11 @@ test('each use case under app imports only itself and app/shared', () => {
   const appRoot = join(srcRoot, 'app');
   const violations: string[] = [];
   const folders = readdirSync(appRoot).filter((name) => statSync(join(appRoot, name)).isDirectory());
-  assert.deepEqual(folders.sort(), Object.keys(APP_USE_CASES).sort(), 'app holds exactly run, calibrate, compare and shared');
+  assert.deepEqual(
+    folders.sort(),
+    Object.keys(APP_USE_CASES).sort(),
+    'app holds exactly run, calibrate, compare and shared',
+  );
   for (const file of sourceFiles(appRoot)) {
     const from = relative(appRoot, file).split('/')[0]!;
     for (const match of readFileSync(file, 'utf8').matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)) {

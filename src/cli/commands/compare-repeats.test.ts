@@ -106,7 +106,9 @@ test('two series of repeats are compared across runs: Welch per figure, ITL 30 m
   assert.match(mixed.stdout, new RegExp(`^${single[0]} against baseline ${fast}$`, 'm'));
   assert.match(
     mixed.stdout,
-    new RegExp(`note: series ${fast} has 3 completed repeats but the other side is a single run: compared request by request`),
+    new RegExp(
+      `note: series ${fast} has 3 completed repeats but the other side is a single run: compared request by request`,
+    ),
   );
   assert.match(
     mixed.stdout,
