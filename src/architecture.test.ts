@@ -97,14 +97,23 @@ test('no file outside engines/ names an engine in code: it asks the definition f
   assert.deepEqual(violations, []);
 });
 
-/** Use cases inside app/: run and calibrate are separate flows; what both need lives in shared. */
-const APP_USE_CASES: Record<string, string[]> = { run: ['shared'], calibrate: ['shared'], shared: [] };
+/** Use cases inside app/: run, calibrate and compare are separate flows; what they share lives in shared. */
+const APP_USE_CASES: Record<string, string[]> = {
+  run: ['shared'],
+  calibrate: ['shared'],
+  compare: ['shared'],
+  shared: [],
+};
 
 test('each use case under app imports only itself and app/shared', () => {
   const appRoot = join(srcRoot, 'app');
   const violations: string[] = [];
   const folders = readdirSync(appRoot).filter((name) => statSync(join(appRoot, name)).isDirectory());
-  assert.deepEqual(folders.sort(), Object.keys(APP_USE_CASES).sort(), 'app holds exactly run, calibrate and shared');
+  assert.deepEqual(
+    folders.sort(),
+    Object.keys(APP_USE_CASES).sort(),
+    'app holds exactly run, calibrate, compare and shared',
+  );
   for (const file of sourceFiles(appRoot)) {
     const from = relative(appRoot, file).split('/')[0]!;
     for (const match of readFileSync(file, 'utf8').matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)) {

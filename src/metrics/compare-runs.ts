@@ -11,6 +11,7 @@ import {
   weightedMean,
   weightedQuantile,
 } from './bootstrap.js';
+import type { RepeatsComparison } from './compare-runs-repeats.js';
 import { deriveRequestMetrics } from './request-metrics.js';
 import type { RequestRecord } from './request-record.js';
 import type { Comparability } from './run-comparability.js';
@@ -141,10 +142,16 @@ export function metricSamples(records: readonly RequestRecord[]): Record<Latency
  * The verdict on one metric. "faster" or "slower" needs both: the rank test rejects "same
  * distribution" at `alpha` (benchstat's test), and the whole (1 − alpha) bootstrap interval of the
  * median's relative change lies beyond ±noise (Criterion.rs's rule: a change whose interval reaches
- * into the noise band is not reported as one). Lower latency is faster.
+ * into the noise band is not reported as one). Lower latency is faster. Across repeats the same rule
+ * takes Welch's test and its interval (compare-runs-repeats.ts).
  */
-export function judgeChange(median: RelativeChange, rankTest: RankTest, alpha: number, noise: number): Verdict {
-  if (!(rankTest.p < alpha)) return 'no significant difference';
+export function judgeChange(
+  median: Pick<RelativeChange, 'low' | 'high'>,
+  test: Pick<RankTest, 'p'>,
+  alpha: number,
+  noise: number,
+): Verdict {
+  if (!(test.p < alpha)) return 'no significant difference';
   if (median.low > noise && median.high > noise) return 'slower';
   if (median.low < -noise && median.high < -noise) return 'faster';
   return 'no significant difference';
@@ -208,10 +215,40 @@ export const SINGLE_RUN_CAVEAT =
   "requests within one run are not independent of the host's drift (thermal, background load, caches): " +
   'the intervals treat them as independent, so a change between single runs can be the host; repeat each side to be sure';
 
-/** What `kitt compare` reports: each later run against the baseline, and how the figures were made. */
+/** One side of a comparison as the person named it: a run, or a series of repeats. */
+export interface ComparedSideInfo {
+  readonly kind: 'run' | 'series';
+  /** The run id, or the series id. */
+  readonly id: string;
+  /** The runs it stands for: the run alone, or the series' completed repeats in order. */
+  readonly runIds: readonly string[];
+}
+
+/** A candidate against the baseline, request by request: single runs, or a side with fewer than two repeats. */
+export interface RequestLevelComparison extends RunComparison {
+  readonly unit: 'requests';
+  readonly comparability: Comparability;
+  /** Why this pair was compared request by request when a side is a series, and similar remarks. */
+  readonly notes: readonly string[];
+}
+
+/** A candidate series against the baseline series, with each repeat as one draw. */
+export interface RepeatLevelComparison extends RepeatsComparison {
+  readonly unit: 'repeats';
+  readonly comparability: Comparability;
+  readonly notes: readonly string[];
+}
+
+export type StoredComparison = RequestLevelComparison | RepeatLevelComparison;
+
+/** What `kitt compare` reports: each later side against the baseline, and how the figures were made. */
 export interface ComparisonReport {
+  /** The baseline's id (a run id or a series id). */
   readonly baseline: string;
-  readonly comparisons: ReadonlyArray<RunComparison & { readonly comparability: Comparability }>;
-  readonly method: string;
-  readonly caveat: string;
+  readonly sides: readonly ComparedSideInfo[];
+  readonly comparisons: readonly StoredComparison[];
+  /** One line per kind of comparison made: how its intervals, test and verdict were computed. */
+  readonly method: { readonly requests?: string; readonly repeats?: string };
+  /** The single-run caveat, when any pair was compared request by request; null otherwise. */
+  readonly caveat: string | null;
 }

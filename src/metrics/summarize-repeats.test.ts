@@ -79,3 +79,14 @@ test('a series summary covers the headline metrics of real run summaries, goodpu
     ['itlMs.p50', 'itlMs.p90', 'itlMs.p99'],
   );
 });
+
+test('an interval that would reach below zero is clipped at zero and says so', () => {
+  // mean 1, sd 1: 1 − 4.303 · 1 / √3 = −1.484 for a rate that cannot be negative
+  const s = repeatStatistic('throughput', 'req/s', [0, 1, 2]);
+  assert.equal(s.interval?.low, 0);
+  assert.equal(s.interval?.clipped, true);
+  close(s.interval?.high, 1 + 4.302652729911275 / Math.sqrt(3), 1e-8, 'high end untouched');
+  assert.equal(repeatStatistic('throughput', 'req/s', [10, 12, 14]).interval?.clipped, false);
+  const signed = repeatStatistic('drift', 'ms', [0, 1, 2], Number.NEGATIVE_INFINITY);
+  close(signed.interval?.low, 1 - 4.302652729911275 / Math.sqrt(3), 1e-8, 'no floor, no clip');
+});

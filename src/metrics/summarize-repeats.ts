@@ -19,9 +19,22 @@ export interface RepeatStatistic {
   readonly cv: number | null;
   /**
    * The 95 % Student-t interval of the mean, mean ± t(0.975, n − 1) · sd / √n; null below two
-   * values, where the spread, and with it the interval, is unknown.
+   * values, where the spread, and with it the interval, is unknown. Its low end is clipped at the
+   * least value the metric can take (0 for every headline metric), and `clipped` says it was.
    */
-  readonly interval: { readonly low: number; readonly high: number; readonly t: number } | null;
+  readonly interval: RepeatInterval | null;
+}
+
+export interface RepeatInterval {
+  readonly low: number;
+  readonly high: number;
+  readonly t: number;
+  /**
+   * True when mean − t · sd / √n fell below the metric's floor and `low` is the floor instead.
+   * The true mean lies at or above the floor, so the clipped interval covers it whenever the
+   * unclipped one did (same confidence); the clip is a sign that n is small for that spread.
+   */
+  readonly clipped: boolean;
 }
 
 /** The headline figures a series compares across its repeats, in display order. */
@@ -44,8 +57,11 @@ export const REPEAT_METRICS: ReadonlyArray<{
   { key: 'goodputRequestsPerS', label: 'goodput', unit: 'req/s', of: (m) => m.slo?.goodputRequestsPerS },
 ];
 
-/** Statistics of one metric over its values (pure). */
-export function repeatStatistic(label: string, unit: string, values: readonly number[]): RepeatStatistic {
+/**
+ * Statistics of one metric over its values (pure). `floor` is the least value the metric can take:
+ * every headline figure is a duration or a rate, so 0 unless told otherwise.
+ */
+export function repeatStatistic(label: string, unit: string, values: readonly number[], floor = 0): RepeatStatistic {
   const n = values.length;
   const mean = n > 0 ? values.reduce((a, b) => a + b, 0) / n : null;
   const sd = mean !== null && n >= 2 ? Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1)) : null;
@@ -54,7 +70,8 @@ export function repeatStatistic(label: string, unit: string, values: readonly nu
   if (mean !== null && sd !== null) {
     const t = studentTQuantile(1 - (1 - REPEAT_CONFIDENCE) / 2, n - 1);
     const half = (t * sd) / Math.sqrt(n);
-    interval = { low: mean - half, high: mean + half, t };
+    const low = mean - half;
+    interval = { low: Math.max(low, floor), high: mean + half, t, clipped: low < floor };
   }
   return { label, unit, values, n, mean, sd, cv, interval };
 }

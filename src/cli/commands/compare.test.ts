@@ -3,17 +3,17 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
+import { compareStoredRuns } from '../../app/compare/compare-stored-runs.js';
 import { EXIT_CODES } from '../../core/errors.js';
 import { newRunId } from '../../core/ids.js';
 import { writeResultDir } from '../../export/result-dir.js';
 import { parseLoadSpec } from '../../load/load-spec.js';
 import { runLoad } from '../../load/run-load.js';
+import type { RequestLevelComparison } from '../../metrics/compare-runs.js';
 import { summarizeRun } from '../../metrics/summarize-run.js';
 import { defaultStorePath, openStore } from '../../store/open-store.js';
-import type { StoredRun } from '../../store/store-types.js';
 import { startExactScheduleServer } from '../../testing/exact-schedule-server.js';
 import { kittSync } from '../../testing/kitt-cli.js';
-import { compareStoredRuns, factsOf } from './compare.js';
 
 const SPEC = parseLoadSpec({
   kind: 'fixed-concurrency',
@@ -79,8 +79,12 @@ test('on the exact-schedule server ITL 12 ms is slower than 10 ms, and one sched
   const same = await recordRun(home, 10);
   const slow = await recordRun(home, 12);
   await using store = await openStore(defaultStorePath(home));
-  const report = await compareStoredRuns(store, [base, same, slow.slice(0, 22)], FLAGS);
-  const [sameRun, slowRun] = report.comparisons;
+  const report = await compareStoredRuns(store, { names: [base, same, slow.slice(0, 22)], ...FLAGS });
+  const [sameRun, slowRun] = report.comparisons as RequestLevelComparison[];
+  assert.ok(
+    report.comparisons.every((c) => c.unit === 'requests'),
+    'single runs are compared request by request',
+  );
   const latency = (comparison: typeof sameRun, metric: string) =>
     comparison!.latencies.find((l) => l.metric === metric)!;
   const told = (l: ReturnType<typeof latency>) => `p50 ${JSON.stringify(l.statistics[0])}, p ${l.rankTest.p}`;
@@ -134,42 +138,4 @@ test('compare refuses runs of different models in one line naming --force, and c
   const unknown = kittSync(['compare', base, 'nope'], { KITT_HOME: home });
   assert.equal(unknown.code, EXIT_CODES.USAGE);
   assert.match(unknown.stderr, /no run nope in .*kitt results list/);
-});
-
-test('the facts compare judges come from the stored run: load shape apart from prompts, the configured image', () => {
-  const stored: StoredRun = {
-    id: 'A',
-    startedAt: '2026-12-01T00:00:00.000Z',
-    finishedAt: undefined,
-    owner: undefined,
-    status: 'succeeded',
-    engine: 'llamacpp',
-    mode: 'docker',
-    model: 'qwen.gguf',
-    modelSha256: 'aa',
-    modelSizeBytes: 1,
-    hardwareFingerprint: 'hw1',
-    hardware: {},
-    config: { engines: { llamacpp: { image: 'kitt/llama-server:cpu' } } },
-    limits: { cpus: 2 },
-    metrics: { load: { kind: 'constant-rate', rate: 2, prompts: { kind: 'synthetic', inputTokens: 64 } } },
-    resultPath: undefined,
-    error: undefined,
-  };
-  assert.deepEqual(factsOf(stored), {
-    id: 'A',
-    model: 'qwen.gguf',
-    modelSha256: 'aa',
-    engine: 'llamacpp',
-    mode: 'docker',
-    engineImage: 'kitt/llama-server:cpu',
-    hardwareFingerprint: 'hw1',
-    limits: { cpus: 2 },
-    loadShape: { kind: 'constant-rate', rate: 2 },
-    prompts: { kind: 'synthetic', inputTokens: 64 },
-  });
-  const older = factsOf({ ...stored, config: undefined, metrics: undefined, limits: null });
-  assert.equal(older.engineImage, undefined);
-  assert.equal(older.loadShape, undefined);
-  assert.equal(older.limits, undefined);
 });
