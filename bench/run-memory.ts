@@ -4,8 +4,8 @@
  * record going where `kitt run` sends it as it completes: the run's accumulator, requests.jsonl
  * (appended every second), the per-stage and cross-check accumulators and the self-check's
  * figures (src/app/run/record-sinks.ts), then the stages table and requests.csv (read back from
- * requests.jsonl) at the end. Prints kitt's resident set size (RSS) and heap in use (after a full
- * GC when run with --expose-gc) as the run passes 10k, 100k and 1M requests, the peak RSS (sampled
+ * requests.jsonl) at the end. Prints kitt's resident set size (RSS), heap in use and array buffers
+ * (the accumulators' typed arrays), after a full GC when run with --expose-gc, as the run passes 10k, 100k and 1M requests, the peak RSS (sampled
  * every 100 ms), and the rate. 1-token answers with no delay make a million requests take minutes.
  *
  * Usage: node --expose-gc --import tsx bench/run-memory.ts [--up-to 1000000] [--concurrency 64]
@@ -77,7 +77,7 @@ try {
       const usage = process.memoryUsage();
       const seconds = (performance.now() - started) / 1000;
       console.log(
-        `${seen} requests: RSS ${mib(usage.rss)}, heap used ${mib(usage.heapUsed)}, peak RSS so far ${mib(Math.max(peak, usage.rss))}, ${seconds.toFixed(0)} s (${Math.round(seen / seconds)} req/s)`,
+        `${seen} requests: RSS ${mib(usage.rss)}, heap used ${mib(usage.heapUsed)}, array buffers ${mib(usage.arrayBuffers)}, peak RSS so far ${mib(Math.max(peak, usage.rss))}, ${seconds.toFixed(0)} s (${Math.round(seen / seconds)} req/s)`,
       );
     },
   });
@@ -94,7 +94,7 @@ try {
   const size = (name: string) => mib(statSync(join(dir, name)).size);
   console.log(
     `done: ${metrics.requests.succeeded} succeeded in ${seconds.toFixed(0)} s (${Math.round(upTo / seconds)} req/s); ` +
-      `after summaries and requests.csv: RSS ${mib(end.rss)}, heap used ${mib(end.heapUsed)}, peak RSS ${mib(peak)}; ` +
+      `after summaries and requests.csv: RSS ${mib(end.rss)}, heap used ${mib(end.heapUsed)}, array buffers ${mib(end.arrayBuffers)}, peak RSS ${mib(peak)}; ` +
       `requests.jsonl ${size('requests.jsonl')} (${sinks.log.written} lines), requests.csv ${size('requests.csv')}, ` +
       `records kept by the load runner: ${result.records?.length ?? 0}`,
   );

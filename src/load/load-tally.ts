@@ -14,14 +14,18 @@ export class LoadTally {
   private readonly invalidUsage = new InvalidUsageTally();
   private readonly kept: RequestRecord[] | null;
 
-  constructor(keepRecords: boolean) {
+  constructor(
+    keepRecords: boolean,
+    /** Closed loops have no schedule to be late for: their lateness is not kept. */
+    private readonly openLoop: boolean,
+  ) {
     this.kept = keepRecords ? [] : null;
   }
 
   add(record: RequestRecord): void {
     this.requests++;
     if (record.id >= this.nextId) this.nextId = record.id + 1;
-    this.lateness.add(record);
+    if (this.openLoop) this.lateness.add(record);
     this.invalidUsage.add(record);
     this.kept?.push(record);
   }

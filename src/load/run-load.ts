@@ -129,7 +129,7 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, options: RunLo
   });
   const wallAnchor = anchorWallClock(clock);
   const probe = startSelfCheck(() => clock.nowMs());
-  const tally = new LoadTally(options.keepRecords ?? false);
+  const tally = new LoadTally(options.keepRecords ?? false, plan.stages.some((s) => s.openLoop));
   const onRecord = (record: RequestRecord) => {
     tally.add(record);
     options.onRecord?.(record);

@@ -110,7 +110,7 @@ export async function runSharded(spec: LoadSpec, target: LoadTarget, options: Ru
     for (const worker of workers) worker.postMessage('abort');
   };
   options.signal?.addEventListener('abort', onAbort, { once: true });
-  const tally = new LoadTally(options.keepRecords ?? false);
+  const tally = new LoadTally(options.keepRecords ?? false, plan.stages.some((s) => s.openLoop));
   const merge = new ShardMerge(count, rampStagesOf(plan), {
     onRecord: (record) => {
       tally.add(record);

@@ -129,6 +129,14 @@ export class StagesAccumulator {
     this.stage(record.stage).add(record);
   }
 
+  /**
+   * The RunAccumulator of a stage taken whole: a run of one stage summarises itself with it, so
+   * its records are held once (add() feeds it).
+   */
+  wholeSummary(stage: number): RunAccumulator {
+    return this.stage(stage).whole.summary;
+  }
+
   /** The figures of a stage taken whole. */
   wholeFigures(stage: number): StageFigures {
     return this.stage(stage).whole.figures();

@@ -1,6 +1,6 @@
 import type { WallAnchor } from '../../core/clock.js';
 import { openRequestLog, type RequestLog } from '../../export/result-dir.js';
-import { planLoad } from '../../load/load-plan.js';
+import { type LoadPlan, planLoad } from '../../load/load-plan.js';
 import type { LoadSpec } from '../../load/load-spec.js';
 import { CrossCheckAccumulator } from '../../metrics/engine-cross-check.js';
 import type { RequestRecord } from '../../metrics/request-record.js';
@@ -15,6 +15,8 @@ import { StagesAccumulator } from '../../metrics/stage-accumulator.js';
  */
 export interface RecordSinks {
   readonly accumulator: RunAccumulator;
+  /** false when `accumulator` is a stage's own in `stages` (a run of one stage), which stages.add feeds. */
+  readonly ownsAccumulator: boolean;
   readonly stages: StagesAccumulator;
   readonly crossCheck: CrossCheckAccumulator;
   readonly log: RequestLog;
@@ -32,9 +34,16 @@ export async function openRecordSinks(
     ...(slo.slo ? { slo: slo.slo } : {}),
     ...(slo.sloPercentiles ? { sloPercentiles: slo.sloPercentiles } : {}),
   };
+  const plan = planLoad(spec);
+  const ramps = rampsOf(plan);
+  const stages = new StagesAccumulator({ ...options, ramps });
+  // one stage that is not a ramp: the run's summary and the stage's are over the same records and
+  // window, so one accumulator serves both (it costs ~50 bytes a request)
+  const only = plan.stages.length === 1 && ramps.size === 0 ? plan.stages[0]!.stage : undefined;
   return {
-    accumulator: new RunAccumulator(options),
-    stages: new StagesAccumulator({ ...options, ramps: rampsOf(spec) }),
+    accumulator: only === undefined ? new RunAccumulator(options) : stages.wholeSummary(only),
+    ownsAccumulator: only === undefined,
+    stages,
     crossCheck: new CrossCheckAccumulator(),
     log: await openRequestLog(resultDir, origin.monotonicMs),
     origin,
@@ -43,16 +52,16 @@ export async function openRecordSinks(
 
 /** One completed record into every sink (the load runner's onRecord). */
 export function sinkRecord(sinks: RecordSinks, record: RequestRecord): void {
-  sinks.accumulator.add(record);
+  if (sinks.ownsAccumulator) sinks.accumulator.add(record);
   sinks.stages.add(record);
   sinks.crossCheck.add(record);
   sinks.log.append(record);
 }
 
 /** The plan's ramp stages and their measured durations: where the stages table cuts slices. */
-function rampsOf(spec: LoadSpec): Map<number, number> {
+function rampsOf(plan: LoadPlan): Map<number, number> {
   const ramps = new Map<number, number>();
-  for (const { stage, spec: stageSpec } of planLoad(spec).stages) {
+  for (const { stage, spec: stageSpec } of plan.stages) {
     if (stageSpec.kind === 'ramp-rate' || stageSpec.kind === 'ramp-concurrency') ramps.set(stage, stageSpec.durationS);
   }
   return ramps;
