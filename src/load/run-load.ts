@@ -129,7 +129,8 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, options: RunLo
   });
   const wallAnchor = anchorWallClock(clock);
   const probe = startSelfCheck(() => clock.nowMs());
-  const tally = new LoadTally(options.keepRecords ?? false, plan.stages.some((s) => s.openLoop));
+  const openLoop = plan.stages.some((s) => s.openLoop);
+  const tally = new LoadTally(options.keepRecords ?? false, openLoop);
   const onRecord = (record: RequestRecord) => {
     tally.add(record);
     options.onRecord?.(record);
@@ -179,7 +180,6 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, options: RunLo
   } finally {
     await pool.close().catch(() => undefined);
   }
-  const openLoop = plan.stages.some((s) => s.openLoop);
   const selfCheck = probe.stop(tally.lateness, openLoop, spunMs);
   if (!options.shard) warnings.push(...tally.warnings(), ...selfCheckWarnings(selfCheck));
   const after = before ? await scrapeEngineCounters(target, scrapeFailed) : null;

@@ -110,7 +110,8 @@ export async function runSharded(spec: LoadSpec, target: LoadTarget, options: Ru
     for (const worker of workers) worker.postMessage('abort');
   };
   options.signal?.addEventListener('abort', onAbort, { once: true });
-  const tally = new LoadTally(options.keepRecords ?? false, plan.stages.some((s) => s.openLoop));
+  const openLoop = plan.stages.some((s) => s.openLoop);
+  const tally = new LoadTally(options.keepRecords ?? false, openLoop);
   const merge = new ShardMerge(count, rampStagesOf(plan), {
     onRecord: (record) => {
       tally.add(record);
@@ -137,7 +138,7 @@ export async function runSharded(spec: LoadSpec, target: LoadTarget, options: Ru
     eventLoopDelayP50Ms: Math.max(...results.map((r) => r.selfCheck.eventLoopDelayP50Ms)),
     eventLoopDelayP99Ms: Math.max(...results.map((r) => r.selfCheck.eventLoopDelayP99Ms)),
     eventLoopDelayMaxMs: Math.max(...results.map((r) => r.selfCheck.eventLoopDelayMaxMs)),
-    ...tally.lateness.figures(plan.stages.some((s) => s.openLoop)),
+    ...tally.lateness.figures(openLoop),
     wallMs,
     workers: count,
   };

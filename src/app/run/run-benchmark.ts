@@ -432,8 +432,8 @@ interface RunDocument {
 /**
  * Summarises the run from its accumulators (run, stages, cross-check) and writes metrics.json,
  * summary.md and the side files (requests.jsonl was appended while it ran; requests.csv is read
- * back from it). A folder that cannot be written (disk full, gone,
- * read-only) does not lose the metrics: they come back with the error for the store and the shell.
+ * back from it). A folder that cannot be written (disk full, gone, read-only) does not lose the
+ * metrics: they come back with the error for the store and the shell.
  */
 async function writeRun(
   request: RunRequest,
