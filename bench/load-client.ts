@@ -57,7 +57,7 @@ async function kittRound(url: string, shape: Shape): Promise<[number, number, nu
     prompts: { ...prompts, outputTokens: shape.tokens },
   });
   const cpu = process.cpuUsage();
-  const result = await runLoad(spec, target(url));
+  const result = await runLoad(spec, target(url), { keepRecords: true });
   const used = process.cpuUsage(cpu);
   const events = result.records.reduce((n, r) => n + r.arrivals.length, 0);
   return [result.records.length, events, (used.user + used.system) / 1e6];
@@ -175,7 +175,7 @@ async function itlError(streams: number, label: string, withTarget: boolean): Pr
       warmup: { durationS: 1 },
       prompts: { ...prompts, outputTokens: 50 },
     });
-    const result = await runLoad(spec, target(server.url), { requestTag: label });
+    const result = await runLoad(spec, target(server.url), { requestTag: label, keepRecords: true });
     const log = (await (await request(`${server.url}/_log`)).body.json()) as Record<string, number[]>;
     const errors: number[] = [];
     let events = 0;
@@ -222,7 +222,7 @@ async function pacing(rate: number, withTarget: boolean): Promise<void> {
       warmup: { requests: Math.min(500, rate) },
       prompts,
     });
-    const result = await runLoad(spec, target(server.url, 'openai-completions'));
+    const result = await runLoad(spec, target(server.url, 'openai-completions'), { keepRecords: true });
     figures.push({
       name: `pacing lateness p50 at ${rate} req/s`,
       value: result.selfCheck.sendLatenessP50Ms ?? Number.NaN,
@@ -255,7 +255,7 @@ async function rssAtThousandStreams(): Promise<void> {
     const sampler = setInterval(() => {
       peak = Math.max(peak, process.memoryUsage().rss);
     }, 100);
-    const result = await runLoad(spec, target(server.url));
+    const result = await runLoad(spec, target(server.url), { keepRecords: true });
     clearInterval(sampler);
     const ok = result.records.filter((r) => r.error === null).length;
     figures.push({ name: 'RSS at 1,000 concurrent streams (peak)', value: peak / 2 ** 20, unit: 'MiB' });

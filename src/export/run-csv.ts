@@ -76,34 +76,45 @@ const csvLine = (cells: readonly (string | number | null | undefined)[]) => `${c
 /**
  * requests.csv line by line (header first), so a long run is never one string in memory. Each
  * record goes through its requests.jsonl form first (times relative, rounded to 1 µs), so the CSV
- * written at the end of a run and one exported later from requests.jsonl are the same bytes.
+ * written at the end of a run (from requests.jsonl) and one from the records are the same bytes.
  */
 export function* requestCsvLines(records: Iterable<RequestRecord>, originMs = 0): Generator<string> {
   yield csvLine(REQUEST_COLUMNS);
-  for (const raw of records) {
-    const record = parseRecordLine(serializeRecord(raw, originMs));
-    const m = deriveRequestMetrics(record);
-    yield csvLine([
-      record.id,
-      record.phase,
-      record.stage,
-      record.scheduledAtMs,
-      record.sentAtMs,
-      record.firstContentAtMs,
-      record.endAtMs,
-      record.promptTokens,
-      record.outputTokens,
-      record.outputTokenSource,
-      m.ttftMs,
-      m.tpotMs,
-      m.itlMaxMs,
-      m.e2eMs,
-      m.queueMs,
-      m.outcome,
-      record.error?.kind,
-      record.error?.message,
-    ]);
-  }
+  for (const record of records) yield requestCsvLine(record, originMs);
+}
+
+/** requestCsvLines from records that arrive one at a time (a requests.jsonl read back). */
+export async function* requestCsvLinesFrom(
+  records: Iterable<RequestRecord> | AsyncIterable<RequestRecord>,
+  originMs = 0,
+): AsyncGenerator<string> {
+  yield csvLine(REQUEST_COLUMNS);
+  for await (const record of records) yield requestCsvLine(record, originMs);
+}
+
+function requestCsvLine(raw: RequestRecord, originMs: number): string {
+  const record = parseRecordLine(serializeRecord(raw, originMs));
+  const m = deriveRequestMetrics(record);
+  return csvLine([
+    record.id,
+    record.phase,
+    record.stage,
+    record.scheduledAtMs,
+    record.sentAtMs,
+    record.firstContentAtMs,
+    record.endAtMs,
+    record.promptTokens,
+    record.outputTokens,
+    record.outputTokenSource,
+    m.ttftMs,
+    m.tpotMs,
+    m.itlMaxMs,
+    m.e2eMs,
+    m.queueMs,
+    m.outcome,
+    record.error?.kind,
+    record.error?.message,
+  ]);
 }
 
 /** stages.csv: one row per stage (docs/metrics.md, "Stages"). */
@@ -133,12 +144,17 @@ export function stagesCsv(stages: readonly StageSummary[]): string {
 /** Writes requests.csv and stages.csv into `dir`, each beside its name first and renamed into place. */
 export async function writeRunCsv(
   dir: string,
-  contents: { records: Iterable<RequestRecord>; stages: readonly StageSummary[]; originMs?: number },
+  contents: {
+    /** The records in the order to write them: an array, or a requests.jsonl read back (readRequestLog). */
+    records: Iterable<RequestRecord> | AsyncIterable<RequestRecord>;
+    stages: readonly StageSummary[];
+    originMs?: number;
+  },
 ): Promise<string[]> {
   try {
     await mkdir(dir, { recursive: true });
     return [
-      await writeLines(join(dir, 'requests.csv'), requestCsvLines(contents.records, contents.originMs ?? 0)),
+      await writeLines(join(dir, 'requests.csv'), requestCsvLinesFrom(contents.records, contents.originMs ?? 0)),
       await writeLines(join(dir, 'stages.csv'), [stagesCsv(contents.stages)]),
     ];
   } catch (error) {
@@ -149,13 +165,13 @@ export async function writeRunCsv(
   }
 }
 
-async function writeLines(path: string, lines: Iterable<string>): Promise<string> {
+async function writeLines(path: string, lines: Iterable<string> | AsyncIterable<string>): Promise<string> {
   const tmp = `${path}.${process.pid}.tmp`;
   const out = createWriteStream(tmp);
   const failed = once(out, 'error').then(([error]) => Promise.reject(error));
   failed.catch(() => {});
   try {
-    for (const line of lines) {
+    for await (const line of lines) {
       if (!out.write(line)) await Promise.race([once(out, 'drain'), failed]);
     }
     out.end();

@@ -96,7 +96,7 @@ test('a /metrics that dribbles a byte a second ends at its deadline and the run 
     '/v1/chat/completions': (_req, res) => chatStream(res, 3, { prompt_tokens: 8, completion_tokens: 3 }),
   });
   t.after(() => server.close());
-  const { value: result, ms } = await timed(() => runLoad(smallRun(2), targetFor(server.url)));
+  const { value: result, ms } = await timed(() => runLoad(smallRun(2), targetFor(server.url), { keepRecords: true }));
   assert.ok(ms < METRICS_READ_LIMITS.deadlineMs + 3_000, `run took ${ms} ms`);
   assert.equal(result.engineCounters, undefined);
   assert.ok(
@@ -140,7 +140,7 @@ test('a 50 MB /metrics is cut at the cap, declared or streamed, without bufferin
   assert.equal(await scrapeMetrics(server.url, '/declared/metrics', (why) => reasons.push(why)), null);
   assert.match(reasons[1] ?? '', /declares 52428800 bytes, over 4 MiB/);
 
-  const { value: result } = await timed(() => runLoad(smallRun(1), targetFor(server.url)));
+  const { value: result } = await timed(() => runLoad(smallRun(1), targetFor(server.url), { keepRecords: true }));
   assert.ok(result.warnings.some((w) => /response-too-large/.test(w)));
   assert.equal(result.records[0]?.error, null);
 });
@@ -165,7 +165,7 @@ test('a /tokenize that never finishes fails within its deadline, and the run fal
     supports: { ignoreEos: true, tokenize: true, usage: 'none' },
     metricsPath: null,
   });
-  const { value: result, ms: runMs } = await timed(() => runLoad(smallRun(1), target));
+  const { value: result, ms: runMs } = await timed(() => runLoad(smallRun(1), target, { keepRecords: true }));
   assert.ok(runMs < 15_000, `run took ${runMs} ms`);
   assert.ok(
     result.warnings.some((w) => /POST \/tokenize failed \(.*did not finish within 10000 ms\).*approximate/.test(w)),
@@ -184,7 +184,7 @@ test('a stream that sends keep-alive comments forever ends at the request deadli
   });
   t.after(() => server.close());
   const { value: result, ms } = await timed(() =>
-    runLoad(smallRun(1, { timeoutS: 1 }), targetFor(server.url, { metricsPath: null })),
+    runLoad(smallRun(1, { timeoutS: 1 }), targetFor(server.url, { metricsPath: null }), { keepRecords: true }),
   );
   assert.ok(ms < 3_000, `run took ${ms} ms`);
   assert.equal(result.records[0]?.error?.kind, 'timeout');
@@ -205,7 +205,7 @@ test('an endless SSE data line ends the request with response-too-large and boun
   t.after(() => server.close());
   const rssBefore = process.memoryUsage().rss;
   const { value: result, ms } = await timed(() =>
-    runLoad(smallRun(2, { timeoutS: 60 }), targetFor(server.url, { metricsPath: null })),
+    runLoad(smallRun(2, { timeoutS: 60 }), targetFor(server.url, { metricsPath: null }), { keepRecords: true }),
   );
   const growthMiB = (process.memoryUsage().rss - rssBefore) / 2 ** 20;
   assert.ok(ms < 10_000, `run took ${ms} ms`);
@@ -231,7 +231,7 @@ test('negative, fractional and absurd usage counts flag the record and throughpu
   });
   t.after(() => server.close());
   const { value: result, ms } = await timed(() =>
-    runLoad(smallRun(usages.length), targetFor(server.url, { metricsPath: null })),
+    runLoad(smallRun(usages.length), targetFor(server.url, { metricsPath: null }), { keepRecords: true }),
   );
   assert.ok(ms < 5_000, `run took ${ms} ms`);
   const byId = [...result.records].sort((a, b) => a.id - b.id);

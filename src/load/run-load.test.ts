@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { RequestRecord } from '../metrics/request-record.js';
 import { startExactScheduleServer } from '../testing/exact-schedule-server.js';
 import { RecordingProgress } from '../testing/recording-progress.js';
 import { parseLoadSpec } from './load-spec.js';
@@ -27,7 +28,7 @@ test('a fixed-concurrency run sends exactly warmup + measured + cooldown request
     cooldown: { requests: 2 },
     prompts: { kind: 'synthetic', inputTokens: 16, outputTokens: 4 },
   });
-  const result = await runLoad(spec, targetFor(server.url), { progress: new RecordingProgress() });
+  const result = await runLoad(spec, targetFor(server.url), { progress: new RecordingProgress(), keepRecords: true });
   const phases = result.records.map((r) => r.phase);
   assert.equal(result.records.length, 17);
   assert.equal(phases.filter((p) => p === 'warmup').length, 3);
@@ -56,7 +57,7 @@ test('coordinated omission: at 10 req/s with one slot and 500 ms service, latenc
     overflow: 'queue',
     prompts: { kind: 'synthetic', inputTokens: 8, outputTokens: 1 },
   });
-  const result = await runLoad(spec, targetFor(server.url));
+  const result = await runLoad(spec, targetFor(server.url), { keepRecords: true });
   const records = result.records.filter((r) => r.phase === 'measure');
   assert.equal(records.length, 20);
   const fromSend = records.map((r) => r.endAtMs - r.sentAtMs!);
@@ -88,6 +89,7 @@ test('overflow drop counts arrivals that find no free slot and never sends them'
   const result = await runLoad(
     spec,
     targetFor(server.url, { supports: { ignoreEos: true, tokenize: false, usage: 'final' } }),
+    { keepRecords: true },
   );
   const dropped = result.records.filter((r) => r.error?.kind === 'dropped');
   assert.ok(dropped.length >= 6, `dropped ${dropped.length}`);
@@ -114,6 +116,7 @@ test('an interrupt stops sending and returns the records so far, marked interrup
     targetFor(server.url, { supports: { ignoreEos: true, tokenize: false, usage: 'final' } }),
     {
       signal: controller.signal,
+      keepRecords: true,
     },
   );
   assert.ok(performance.now() - started < 3000);
@@ -132,7 +135,7 @@ test('a sweep runs one stage per level and tags records with the stage', async (
     requests: 4,
     prompts: { kind: 'synthetic', inputTokens: 8, outputTokens: 2 },
   });
-  const result = await runLoad(spec, targetFor(server.url));
+  const result = await runLoad(spec, targetFor(server.url), { keepRecords: true });
   assert.deepEqual(
     result.stages.map((s) => s.level),
     [1, 2],
@@ -152,7 +155,7 @@ test('workers split an open-loop schedule exactly and the records merge', async 
     workers: 2,
     prompts: { kind: 'synthetic', inputTokens: 8, outputTokens: 2 },
   });
-  const result = await runLoad(spec, targetFor(server.url));
+  const result = await runLoad(spec, targetFor(server.url), { keepRecords: true });
   assert.equal(result.records.length, 40);
   assert.deepEqual(
     result.records.map((r) => r.id),
@@ -181,6 +184,7 @@ test('ramp-concurrency starts users as the target concurrency rises', async (t) 
   const result = await runLoad(
     spec,
     targetFor(server.url, { supports: { ignoreEos: true, tokenize: false, usage: 'final' } }),
+    { keepRecords: true },
   );
   const start = result.window!.startMs;
   const inFlightAt = (at: number) => result.records.filter((r) => r.sentAtMs! <= at && r.endAtMs > at).length;
@@ -188,4 +192,73 @@ test('ramp-concurrency starts users as the target concurrency rises', async (t) 
   const late = Math.max(...[1050, 1100, 1150].map((ms) => inFlightAt(start + ms)));
   assert.equal(early, 1);
   assert.ok(late >= 3, `in flight near the end: ${late}`);
+});
+
+/** What a run's sinks hear: each record, and each stage's measured start, in order. */
+function listen() {
+  const records: RequestRecord[] = [];
+  const starts = new Map<number, number>();
+  const measuredBeforeStart: number[] = [];
+  return {
+    records,
+    starts,
+    measuredBeforeStart,
+    onRecord: (record: RequestRecord) => {
+      if (record.phase === 'measure' && !starts.has(record.stage)) measuredBeforeStart.push(record.id);
+      records.push(record);
+    },
+    onMeasureStart: (stage: number, atMs: number) => {
+      assert.ok(!starts.has(stage), `stage ${stage} announced twice`);
+      starts.set(stage, atMs);
+    },
+  };
+}
+
+test('records go to onRecord as they complete and the runner keeps none unless asked', async (t) => {
+  const server = await startExactScheduleServer({ ttftMs: 2, itlMs: 1 });
+  t.after(() => server.close());
+  const spec = parseLoadSpec({
+    kind: 'sweep',
+    of: 'constant-rate',
+    levels: [50, 100],
+    requests: 15,
+    warmup: { requests: 3 },
+    prompts: { kind: 'synthetic', inputTokens: 8, outputTokens: 2 },
+  });
+  const sinks = listen();
+  const result = await runLoad(spec, targetFor(server.url), sinks);
+  assert.equal(result.records, undefined);
+  assert.equal(result.requests, 36);
+  assert.equal(sinks.records.length, 36);
+  assert.equal(new Set(sinks.records.map((r) => r.id)).size, 36);
+  // each stage's measured start is said before its first measured record, and is its window's start
+  assert.deepEqual(sinks.measuredBeforeStart, []);
+  for (const stage of result.stages) assert.equal(sinks.starts.get(stage.stage), stage.window!.startMs);
+});
+
+test('worker shards stream their records to this thread’s onRecord, and the earliest measured start is said', async (t) => {
+  const server = await startExactScheduleServer({ ttftMs: 2, itlMs: 1 });
+  t.after(() => server.close());
+  const spec = parseLoadSpec({
+    kind: 'ramp-rate',
+    from: 40,
+    to: 120,
+    durationS: 0.5,
+    warmup: { durationS: 0.1 },
+    workers: 2,
+    prompts: { kind: 'synthetic', inputTokens: 8, outputTokens: 2 },
+  });
+  const sinks = listen();
+  const result = await runLoad(spec, targetFor(server.url), sinks);
+  assert.equal(result.records, undefined);
+  assert.ok(result.requests > 30, `${result.requests} requests`);
+  assert.equal(sinks.records.length, result.requests);
+  assert.equal(new Set(sinks.records.map((r) => r.id)).size, result.requests);
+  // the ramp's slices count from this: it came before any measured record of the ramp
+  assert.deepEqual(sinks.measuredBeforeStart, []);
+  assert.equal(sinks.starts.get(0), result.stages[0]!.window!.startMs);
+  assert.equal(
+    sinks.starts.get(0),
+    Math.min(...sinks.records.filter((r) => r.phase === 'measure').map((r) => r.scheduledAtMs)),
+  );
 });

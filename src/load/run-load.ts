@@ -5,9 +5,9 @@ import { anchorWallClock, type Clock, monotonicClock, type WallAnchor } from '..
 import { type Progress, silentProgress } from '../core/progress.js';
 import { counterDeltas, type PromScrape, parsePrometheusText } from '../metrics/prometheus-text.js';
 import type { RequestRecord } from '../metrics/request-record.js';
-import { invalidUsageWarnings } from '../metrics/summarize-run.js';
 import { type LoadPlan, planLoad } from './load-plan.js';
 import type { LoadSpec, StageSpec } from './load-spec.js';
+import { LoadTally } from './load-tally.js';
 import { type LoadTarget, splitBaseUrl } from './load-target.js';
 import { type PreparedPrompts, preparePrompts } from './prompt-source.js';
 import { DEFAULT_PROMPTS } from './prompt-spec.js';
@@ -17,9 +17,10 @@ import { tokenizeClient } from './tokenize-client.js';
 
 /**
  * runLoad: plan, prepare prompts, read the engine's counters, run every stage, read the counters
- * again, and return every record with the client's self-check. Never throws for request failures
- * (they are records); on abort it stops sending, waits briefly for requests in flight and returns
- * what it has, marked interrupted.
+ * again, and return the stages' windows with the client's self-check. Each record goes to
+ * `onRecord` as it completes and is not kept (unless `keepRecords`), so memory does not grow with
+ * the run. Never throws for request failures (they are records); on abort it stops sending, waits
+ * briefly for requests in flight and returns what it has, marked interrupted.
  */
 export interface RunLoadOptions {
   readonly signal?: AbortSignal;
@@ -29,8 +30,15 @@ export interface RunLoadOptions {
   readonly prompts?: PreparedPrompts;
   /** Put in each request's x-request-id header (`<tag>-<id>`). */
   readonly requestTag?: string;
-  /** Called with each record as it completes, for live monitoring (not called in worker shards). */
+  /** Called with each record as it completes: the run's sinks (accumulators, requests.jsonl, live monitoring). */
   readonly onRecord?: (record: RequestRecord) => void;
+  /**
+   * Called once per stage with the scheduled time of its first measured arrival, before any
+   * measured record of a ramp stage reaches onRecord (a ramp's slices count from it).
+   */
+  readonly onMeasureStart?: (stage: number, scheduledAtMs: number) => void;
+  /** Also return every record in LoadResult.records (by id). For short windows and tests only: it grows with the run. */
+  readonly keepRecords?: boolean;
   /**
    * Internal: this thread runs shard `index` of `count` (worker threads); the first stage starts at
    * `startAtEpochMs` (performance.timeOrigin + now), the same instant for every shard.
@@ -64,7 +72,10 @@ export interface EngineCounters {
 }
 
 export interface LoadResult {
-  readonly records: RequestRecord[];
+  /** Records the run made (each went to onRecord). */
+  readonly requests: number;
+  /** Every record by id, only with `keepRecords`. */
+  readonly records?: RequestRecord[];
   readonly selfCheck: SelfCheck;
   /** Measured window over all stages (null when nothing was measured). */
   readonly window: MeasuredWindow | null;
@@ -83,6 +94,12 @@ export interface LoadResult {
  */
 const PROMPT_POOL = 512;
 
+export function runLoad(
+  spec: LoadSpec,
+  target: LoadTarget,
+  options: RunLoadOptions & { keepRecords: true },
+): Promise<LoadResult & { records: RequestRecord[] }>;
+export function runLoad(spec: LoadSpec, target: LoadTarget, options?: RunLoadOptions): Promise<LoadResult>;
 export async function runLoad(spec: LoadSpec, target: LoadTarget, options: RunLoadOptions = {}): Promise<LoadResult> {
   if (spec.workers > 1 && !options.shard) {
     const { runSharded } = await import('./run-sharded.js');
@@ -112,7 +129,12 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, options: RunLo
   });
   const wallAnchor = anchorWallClock(clock);
   const probe = startSelfCheck(() => clock.nowMs());
-  const records: RequestRecord[] = [];
+  const openLoop = plan.stages.some((s) => s.openLoop);
+  const tally = new LoadTally(options.keepRecords ?? false, openLoop);
+  const onRecord = (record: RequestRecord) => {
+    tally.add(record);
+    options.onRecord?.(record);
+  };
   const outcomes: StageOutcome[] = [];
   let spunMs = 0;
   try {
@@ -143,24 +165,23 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, options: RunLo
         progress,
         signal: options.signal,
         requestTag: options.requestTag,
-        onRecord: options.onRecord,
+        onRecord,
+        onMeasureStart: options.onMeasureStart,
         shard: options.shard ?? { index: 0, count: 1 },
-        idBase: records.reduce((next, r) => Math.max(next, r.id + 1), 0),
+        idBase: tally.nextId,
         ...(outcomes.length === 0 && options.shard?.startAtEpochMs !== undefined
           ? { startAtMs: options.shard.startAtEpochMs - performance.timeOrigin }
           : {}),
       }).finally(() => progress.load?.({ kind: 'stage-end', atMs: clock.nowMs() }));
-      records.push(...outcome.records);
       spunMs += outcome.spunMs;
       outcomes.push(outcome);
-      if (!progress.load) progress.end(`${outcome.records.length} requests`);
+      if (!progress.load) progress.end(`${outcome.requests} requests`);
     }
   } finally {
     await pool.close().catch(() => undefined);
   }
-  const openLoop = plan.stages.some((s) => s.openLoop);
-  const selfCheck = probe.stop(records, openLoop, spunMs);
-  if (!options.shard) warnings.push(...invalidUsageWarnings(records), ...selfCheckWarnings(selfCheck));
+  const selfCheck = probe.stop(tally.lateness, openLoop, spunMs);
+  if (!options.shard) warnings.push(...tally.warnings(), ...selfCheckWarnings(selfCheck));
   const after = before ? await scrapeEngineCounters(target, scrapeFailed) : null;
   const stages = outcomes.map(
     (o): StageResult => ({
@@ -172,7 +193,8 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, options: RunLo
     }),
   );
   return {
-    records,
+    requests: tally.requests,
+    ...tally.records(),
     selfCheck,
     window: mergeWindows(stages.map((s) => s.window)),
     stages,

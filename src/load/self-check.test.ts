@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { streamedRecord } from '../testing/request-records.js';
-import { selfCheckWarnings, sendLateness, startSelfCheck } from './self-check.js';
+import { SendLateness, selfCheckWarnings, sendLateness, startSelfCheck } from './self-check.js';
 
 const sent = (phase: 'warmup' | 'measure' | 'cooldown', scheduledAtMs: number, lateMs: number, queuedMs = 0) =>
   streamedRecord({
@@ -29,6 +29,22 @@ test('send lateness counts measured sends only: a cold warmup and queued sends a
 test('without a measured send, lateness falls back to every paced send', () => {
   const records = [sent('warmup', 0, 3), sent('warmup', 10, 1)];
   assert.deepEqual(sendLateness(records), [1, 3]);
+});
+
+test('the lateness figures are nearest-rank over every paced measured send, in whatever order sends complete', () => {
+  const lateMs = Array.from({ length: 1000 }, (_, i) => ((i * 7919) % 1000) / 100);
+  const records = lateMs.map((late, i) => sent('measure', i * 2, late));
+  const streamed = new SendLateness();
+  for (const record of [...records].reverse()) streamed.add(record);
+  const sorted = records.map((r) => r.sentAtMs! - r.scheduledAtMs).sort((a, b) => a - b);
+  assert.deepEqual(streamed.figures(true), {
+    sendLatenessP50Ms: sorted[499],
+    sendLatenessP99Ms: sorted[989],
+    sendLatenessMaxMs: sorted[999],
+    pacedSends: 1000,
+  });
+  // a closed loop has no schedule to be late for
+  assert.equal(streamed.figures(false).sendLatenessP99Ms, null);
 });
 
 test('a late client and a busy event loop are both warned about, with the fix', () => {
@@ -60,7 +76,7 @@ const blockFor = (ms: number) => {
 test('an idle event loop reads under 2 ms of delay: the sampling interval is not counted as delay', async () => {
   const probe = startSelfCheck(() => performance.now());
   await sleep(300);
-  const check = probe.stop([], false, 0);
+  const check = probe.stop(new SendLateness(), false, 0);
   assert.ok(check.eventLoopDelayP50Ms < 2, `idle p50 ${check.eventLoopDelayP50Ms} ms`);
   assert.ok(check.eventLoopDelayP50Ms >= 0);
 });
@@ -70,7 +86,7 @@ test('a loop blocked for 30 ms reads a delay of at least that, as the blocked ti
   await sleep(50);
   blockFor(30);
   await sleep(50);
-  const check = probe.stop([], false, 0);
+  const check = probe.stop(new SendLateness(), false, 0);
   // the idle test above pins the interval's bias; the upper bound here only leaves room for a
   // shared host's scheduler taking the CPU away mid-test (48 ms was seen under a load of 18)
   assert.ok(check.eventLoopDelayMaxMs >= 27 && check.eventLoopDelayMaxMs < 80, `max ${check.eventLoopDelayMaxMs} ms`);

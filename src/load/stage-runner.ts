@@ -29,14 +29,20 @@ export interface StageContext {
   readonly idBase: number;
   /** When the stage's schedule starts on ctx.clock (default: now plus a short lead). */
   readonly startAtMs?: number;
-  /** Called with each record as it completes (live monitoring); must be cheap and never throw. */
+  /** Called with each record as it completes (the run's sinks); must be cheap and never throw. */
   readonly onRecord?: ((record: RequestRecord) => void) | undefined;
+  /**
+   * Called once per stage with the scheduled time of its first measured arrival (the smallest of
+   * the stage's measured records), before any measured record of the stage completes.
+   */
+  readonly onMeasureStart?: ((stage: number, scheduledAtMs: number) => void) | undefined;
 }
 
 export interface StageOutcome {
   readonly stage: number;
   readonly level?: number;
-  readonly records: RequestRecord[];
+  /** Records the stage made (each went to ctx.onRecord; none is kept). */
+  readonly requests: number;
   readonly window: { startMs: number; endMs: number } | null;
   readonly dropped: number;
   readonly maxQueued: number;
@@ -49,11 +55,17 @@ const INTERRUPT_GRACE_MS = 5000;
 const START_LEAD_MS = 5;
 
 /**
- * Tracks requests in flight for one stage: launches them, collects their records, and drains
- * (waits for all, bounded) at the end or on interrupt.
+ * Tracks requests in flight for one stage: launches them, hands each record on as it completes
+ * (counting them and their measured window, keeping none), and drains (waits for all, bounded) at
+ * the end or on interrupt.
  */
 class InFlight {
-  readonly records: RequestRecord[] = [];
+  /** Records so far. */
+  count = 0;
+  /** The measured window: first measured schedule → last measured end. */
+  private startMs = Number.POSITIVE_INFINITY;
+  private endMs = Number.NEGATIVE_INFINITY;
+  private measureAnnounced = false;
   private readonly active = new Set<InFlightRequest>();
   private idle: (() => void) | null = null;
   private lastProgressMs = 0;
@@ -64,6 +76,7 @@ class InFlight {
 
   constructor(
     private readonly ctx: StageContext,
+    private readonly stage: number,
     timeoutMs: number,
   ) {
     this.sendOptions = {
@@ -93,8 +106,23 @@ class InFlight {
     });
   }
 
+  /** Says where the measured phase starts, at its first arrival (before its record can exist). */
+  scheduled(phase: RunPhase, scheduledAtMs: number): void {
+    if (phase !== 'measure' || this.measureAnnounced) return;
+    this.measureAnnounced = true;
+    this.ctx.onMeasureStart?.(this.stage, scheduledAtMs);
+  }
+
+  get window(): { startMs: number; endMs: number } | null {
+    return Number.isFinite(this.startMs) ? { startMs: this.startMs, endMs: this.endMs } : null;
+  }
+
   record(record: RequestRecord): void {
-    this.records.push(record);
+    this.count++;
+    if (record.phase === 'measure') {
+      if (record.scheduledAtMs < this.startMs) this.startMs = record.scheduledAtMs;
+      if (record.endAtMs > this.endMs) this.endMs = record.endAtMs;
+    }
     if (record.error) this.failed++;
     this.ctx.onRecord?.(record);
     const { progress, clock } = this.ctx;
@@ -132,7 +160,7 @@ class InFlight {
     const now = this.ctx.clock.nowMs();
     if (now - this.lastProgressMs < 250) return;
     this.lastProgressMs = now;
-    this.ctx.progress.update(this.records.length, `${this.active.size} in flight, ${this.failed} errors`);
+    this.ctx.progress.update(this.count, `${this.active.size} in flight, ${this.failed} errors`);
   }
 }
 
@@ -142,22 +170,12 @@ export async function runStage(plan: StagePlan, ctx: StageContext): Promise<Stag
     spec.kind === 'constant-rate' || spec.kind === 'poisson' || spec.kind === 'ramp-rate'
       ? await runOpenLoop(spec, plan, ctx)
       : await runClosedLoop(spec, plan, ctx);
-  // Loops, not Math.min(...spread): runs can hold more records than a call's argument limit.
-  let startMs = Number.POSITIVE_INFINITY;
-  let endMs = Number.NEGATIVE_INFINITY;
-  for (const record of body.records) {
-    if (record.phase !== 'measure') continue;
-    if (record.scheduledAtMs < startMs) startMs = record.scheduledAtMs;
-    if (record.endAtMs > endMs) endMs = record.endAtMs;
-  }
-  const window = Number.isFinite(startMs) ? { startMs, endMs } : null;
-  body.records.sort((a, b) => a.id - b.id);
-  return { stage: plan.stage, ...(plan.level === undefined ? {} : { level: plan.level }), window, ...body };
+  return { stage: plan.stage, ...(plan.level === undefined ? {} : { level: plan.level }), ...body };
 }
 
 type OpenSpec = Extract<StageSpec, { kind: 'constant-rate' | 'poisson' | 'ramp-rate' }>;
 type ClosedSpec = Extract<StageSpec, { kind: 'synchronous' | 'fixed-concurrency' | 'ramp-concurrency' }>;
-type Body = Omit<StageOutcome, 'stage' | 'level' | 'window'>;
+type Body = Omit<StageOutcome, 'stage' | 'level'>;
 
 /** A waiting arrival: scheduled, not yet sent because every slot was taken. */
 interface Waiting {
@@ -175,7 +193,7 @@ async function runOpenLoop(spec: OpenSpec, plan: StagePlan, ctx: StageContext): 
   const schedule = stageSchedule(spec);
   const tracker = new PhaseTracker(spec);
   const pacer = new Pacer(clock, spec.spinMs);
-  const flights = new InFlight(ctx, spec.timeoutS * 1000);
+  const flights = new InFlight(ctx, plan.stage, spec.timeoutS * 1000);
   const cap =
     spec.maxInFlight === undefined ? Number.POSITIVE_INFINITY : Math.max(1, Math.round(spec.maxInFlight / shard.count));
   // FIFO of waiting arrivals; a plain array with a moving head (amortised O(1)).
@@ -201,6 +219,8 @@ async function runOpenLoop(spec: OpenSpec, plan: StagePlan, ctx: StageContext): 
     await pacer.until(scheduledAtMs);
     if (signal?.aborted) break;
     const id = ctx.idBase + n;
+    // launched, dropped or queued, this arrival becomes a record with this scheduled time
+    flights.scheduled(phase, scheduledAtMs);
     if (flights.size < cap && head === queue.length) {
       void flights.launch({ id, phase, stage: plan.stage, scheduledAtMs, queuedMs: 0 });
     } else if (spec.overflow === 'drop') {
@@ -227,7 +247,7 @@ async function runOpenLoop(spec: OpenSpec, plan: StagePlan, ctx: StageContext): 
       error: { kind: 'aborted', message: 'never sent: the run ended while it waited for a slot' },
     });
   }
-  return { records: flights.records, dropped, maxQueued, spunMs: pacer.spunMs };
+  return { requests: flights.count, window: flights.window, dropped, maxQueued, spunMs: pacer.spunMs };
 }
 
 /** Target concurrency of a closed loop at `offsetMs` into the stage. */
@@ -249,7 +269,7 @@ function concurrencyAt(spec: ClosedSpec, tracker: PhaseTracker, offsetMs: number
 async function runClosedLoop(spec: ClosedSpec, plan: StagePlan, ctx: StageContext): Promise<Body> {
   const { clock, signal, shard } = ctx;
   const tracker = new PhaseTracker(spec);
-  const flights = new InFlight(ctx, spec.timeoutS * 1000);
+  const flights = new InFlight(ctx, plan.stage, spec.timeoutS * 1000);
   const users = plan.maxConcurrency ?? 1;
   const startMs = clock.nowMs();
   let next = 0;
@@ -267,7 +287,9 @@ async function runClosedLoop(spec: ClosedSpec, plan: StagePlan, ctx: StageContex
         break;
       }
       const id = ctx.idBase + next++ * shard.count + shard.index;
-      await flights.launch({ id, phase, stage: plan.stage, scheduledAtMs: clock.nowMs(), queuedMs: 0 });
+      const scheduledAtMs = clock.nowMs();
+      flights.scheduled(phase, scheduledAtMs);
+      await flights.launch({ id, phase, stage: plan.stage, scheduledAtMs, queuedMs: 0 });
     }
   };
   const all = Promise.all(Array.from({ length: users }, (_, index) => user(index)));
@@ -280,5 +302,5 @@ async function runClosedLoop(spec: ClosedSpec, plan: StagePlan, ctx: StageContex
     if (signal.aborted) await flights.drain(INTERRUPT_GRACE_MS);
   }
   await all;
-  return { records: flights.records, dropped: 0, maxQueued: 0, spunMs: 0 };
+  return { requests: flights.count, window: flights.window, dropped: 0, maxQueued: 0, spunMs: 0 };
 }

@@ -36,7 +36,7 @@ test('TTFT, ITL and TPOT come back within tolerance of the known schedule, with 
       model: 'm',
       supports: { ignoreEos: true, tokenize: true, usage: 'final' },
     },
-    { requestTag: 'acc' },
+    { requestTag: 'acc', keepRecords: true },
   );
   const log = (await (await request(`${server.url}/_log`)).body.json()) as Record<string, number[]>;
   const ttfts: number[] = [];
@@ -84,12 +84,16 @@ test('paced sends leave on schedule at 500 requests/s instead of drifting late',
     requests: 1000,
     prompts: { kind: 'synthetic', inputTokens: 8, outputTokens: 2 },
   });
-  const result = await runLoad(spec, {
-    baseUrl: server.url,
-    api: 'openai-completions',
-    model: 'm',
-    supports: { ignoreEos: true, tokenize: false, usage: 'final' },
-  });
+  const result = await runLoad(
+    spec,
+    {
+      baseUrl: server.url,
+      api: 'openai-completions',
+      model: 'm',
+      supports: { ignoreEos: true, tokenize: false, usage: 'final' },
+    },
+    { keepRecords: true },
+  );
   assert.equal(result.records.filter((r) => r.error === null).length, 1000);
   assert.equal(result.selfCheck.pacedSends, 1000);
   // A pacer that accumulated delays would be seconds late by the 1000th send; bench/ measures the

@@ -1,3 +1,4 @@
+import { FloatColumn } from './float-column.js';
 import { deriveRequestMetrics } from './request-metrics.js';
 import type { EngineReport, RequestRecord } from './request-record.js';
 
@@ -75,24 +76,102 @@ function compareCounts(client: number, engine: number): CountComparison {
   return { client, engine, delta, deltaPercent: engine === 0 ? null : (delta / engine) * 100 };
 }
 
-function comparePairs(pairs: ReadonlyArray<readonly [client: number, engine: number]>): PairedComparison {
-  if (pairs.length === 0) {
-    return { pairs: 0, clientMean: null, engineMean: null, deltaMean: null, deltaPercent: null, deltaP50: null };
+/**
+ * Client and engine figures of one quantity, paired per request: running sums for the means and
+ * every delta (8 bytes a request) for the exact median.
+ */
+class PairedFigures {
+  private clientSum = 0;
+  private engineSum = 0;
+  private readonly deltas = new FloatColumn();
+
+  add(client: number, engine: number): void {
+    this.clientSum += client;
+    this.engineSum += engine;
+    this.deltas.push(client - engine);
   }
-  const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  const clientMean = mean(pairs.map(([c]) => c));
-  const engineMean = mean(pairs.map(([, e]) => e));
-  const deltas = pairs.map(([c, e]) => c - e).sort((a, b) => a - b);
-  const deltaMean = mean(deltas);
-  return {
-    pairs: pairs.length,
-    clientMean,
-    engineMean,
-    deltaMean,
-    deltaPercent: engineMean === 0 ? null : (deltaMean / engineMean) * 100,
-    // nearest rank, as every percentile kitt reports
-    deltaP50: deltas[Math.ceil(deltas.length / 2) - 1]!,
-  };
+
+  compare(): PairedComparison {
+    const pairs = this.deltas.length;
+    if (pairs === 0) {
+      return { pairs: 0, clientMean: null, engineMean: null, deltaMean: null, deltaPercent: null, deltaP50: null };
+    }
+    const deltas = this.deltas.sorted();
+    let deltaSum = 0;
+    for (const delta of deltas) deltaSum += delta;
+    const engineMean = this.engineSum / pairs;
+    const deltaMean = deltaSum / pairs;
+    return {
+      pairs,
+      clientMean: this.clientSum / pairs,
+      engineMean,
+      deltaMean,
+      deltaPercent: engineMean === 0 ? null : (deltaMean / engineMean) * 100,
+      // nearest rank, as every percentile kitt reports
+      deltaP50: deltas[Math.ceil(pairs / 2) - 1]!,
+    };
+  }
+}
+
+/**
+ * crossCheckEngine fed one record at a time, so a long run needs no array of its records: token
+ * sums and per-request pairs as records complete. Feed it exactly the records sent between the
+ * two counter reads (warmup included if it was).
+ */
+export class CrossCheckAccumulator {
+  private reported = 0;
+  private readonly ttft = new PairedFigures();
+  private readonly tpot = new PairedFigures();
+  private output: [number, number] | null = null;
+  private prompt: [number, number] | null = null;
+  private cached: number | null = null;
+  private clientPrompt = 0;
+  private clientOutput = 0;
+
+  add(record: RequestRecord): void {
+    this.clientPrompt += record.promptTokens ?? 0;
+    this.clientOutput += record.outputTokens;
+    if (record.error !== null || record.engine === null) return;
+    this.reported++;
+    const report = record.engine;
+    const metrics = deriveRequestMetrics(record);
+    const engineTtft = engineTtftMs(report);
+    const engineTpot = engineTpotMs(report);
+    if (metrics.ttftMs !== null && engineTtft !== null) this.ttft.add(metrics.ttftMs, engineTtft);
+    if (metrics.tpotMs !== null && engineTpot !== null) this.tpot.add(metrics.tpotMs, engineTpot);
+    if (report.completionTokens !== undefined) {
+      this.output = [(this.output?.[0] ?? 0) + record.outputTokens, (this.output?.[1] ?? 0) + report.completionTokens];
+    }
+    if (report.promptTokens !== undefined && record.promptTokens !== null) {
+      const enginePrompt = report.promptTokens + (report.cachedTokens ?? 0);
+      this.prompt = [(this.prompt?.[0] ?? 0) + record.promptTokens, (this.prompt?.[1] ?? 0) + enginePrompt];
+      if (report.cachedTokens !== undefined) this.cached = (this.cached ?? 0) + report.cachedTokens;
+    }
+  }
+
+  /** The cross-check of the records so far against the engine's counter deltas, when it has them. */
+  result(counters?: EngineCounterDeltas): EngineCrossCheck {
+    return {
+      requestsWithReport: this.reported,
+      ttftMs: this.ttft.compare(),
+      tpotMs: this.tpot.compare(),
+      outputTokens: this.output ? compareCounts(...this.output) : null,
+      promptTokens: this.prompt ? compareCounts(...this.prompt) : null,
+      cachedPromptTokens: this.cached,
+      counters: counters
+        ? {
+            promptTokens:
+              counters.promptTokens === undefined
+                ? null
+                : compareCounts(this.clientPrompt, counters.promptTokens + (counters.cachedPromptTokens ?? 0)),
+            generatedTokens:
+              counters.generatedTokens === undefined
+                ? null
+                : compareCounts(this.clientOutput, counters.generatedTokens),
+          }
+        : null,
+    };
+  }
 }
 
 /**
@@ -103,47 +182,8 @@ function comparePairs(pairs: ReadonlyArray<readonly [client: number, engine: num
  * positive TTFT delta is that overhead. llama.cpp's per-token time (pinned build) divides the span
  * after the first token by n − 1, as kitt's TPOT does; Ollama's divides eval time by n.
  */
-export function crossCheckEngine(records: readonly RequestRecord[], counters?: EngineCounterDeltas): EngineCrossCheck {
-  const reported = records.filter((r) => r.error === null && r.engine !== null);
-  const ttftPairs: Array<[number, number]> = [];
-  const tpotPairs: Array<[number, number]> = [];
-  let output: [number, number] | null = null;
-  let prompt: [number, number] | null = null;
-  let cached: number | null = null;
-  for (const record of reported) {
-    const report = record.engine!;
-    const metrics = deriveRequestMetrics(record);
-    const engineTtft = engineTtftMs(report);
-    const engineTpot = engineTpotMs(report);
-    if (metrics.ttftMs !== null && engineTtft !== null) ttftPairs.push([metrics.ttftMs, engineTtft]);
-    if (metrics.tpotMs !== null && engineTpot !== null) tpotPairs.push([metrics.tpotMs, engineTpot]);
-    if (report.completionTokens !== undefined) {
-      output = [(output?.[0] ?? 0) + record.outputTokens, (output?.[1] ?? 0) + report.completionTokens];
-    }
-    if (report.promptTokens !== undefined && record.promptTokens !== null) {
-      const enginePrompt = report.promptTokens + (report.cachedTokens ?? 0);
-      prompt = [(prompt?.[0] ?? 0) + record.promptTokens, (prompt?.[1] ?? 0) + enginePrompt];
-      if (report.cachedTokens !== undefined) cached = (cached ?? 0) + report.cachedTokens;
-    }
-  }
-  const clientPrompt = records.reduce((a, r) => a + (r.promptTokens ?? 0), 0);
-  const clientOutput = records.reduce((a, r) => a + r.outputTokens, 0);
-  return {
-    requestsWithReport: reported.length,
-    ttftMs: comparePairs(ttftPairs),
-    tpotMs: comparePairs(tpotPairs),
-    outputTokens: output ? compareCounts(...output) : null,
-    promptTokens: prompt ? compareCounts(...prompt) : null,
-    cachedPromptTokens: cached,
-    counters: counters
-      ? {
-          promptTokens:
-            counters.promptTokens === undefined
-              ? null
-              : compareCounts(clientPrompt, counters.promptTokens + (counters.cachedPromptTokens ?? 0)),
-          generatedTokens:
-            counters.generatedTokens === undefined ? null : compareCounts(clientOutput, counters.generatedTokens),
-        }
-      : null,
-  };
+export function crossCheckEngine(records: Iterable<RequestRecord>, counters?: EngineCounterDeltas): EngineCrossCheck {
+  const accumulator = new CrossCheckAccumulator();
+  for (const record of records) accumulator.add(record);
+  return accumulator.result(counters);
 }

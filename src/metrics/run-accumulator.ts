@@ -1,26 +1,10 @@
+import { FloatColumn } from './float-column.js';
 import type { LatencyMetricName } from './metric-histograms.js';
 import { emptyHistograms, encodeHistograms, recordRequest, summarizeHistograms } from './metric-histograms.js';
 import { deriveRequestMetrics } from './request-metrics.js';
 import type { RequestErrorKind, RequestRecord } from './request-record.js';
 import { meetsSlo, missedSlos, SLO_NAMES, type SloBounds, type SloName, type SloTerm } from './slo.js';
 import { judgePercentiles, RUN_METRICS_SCHEMA, type RunMetrics, type TimeWindow } from './summarize-run.js';
-
-/** A growable Float64Array: 8 bytes a value, where a record costs kilobytes. */
-class Column {
-  private values = new Float64Array(1024);
-  length = 0;
-  push(value: number): void {
-    if (this.length === this.values.length) {
-      const grown = new Float64Array(this.values.length * 2);
-      grown.set(this.values);
-      this.values = grown;
-    }
-    this.values[this.length++] = value;
-  }
-  at(index: number): number {
-    return this.values[index]!;
-  }
-}
 
 /**
  * summarizeRun fed one record at a time, so a run of millions of requests needs no array of them:
@@ -44,13 +28,13 @@ export class RunAccumulator {
   private firstSentMs = Number.POSITIVE_INFINITY;
   private lastEndMs = Number.NEGATIVE_INFINITY;
   // every sent measure-phase request, in arrival order: the in-flight integral and peak
-  private readonly sentAt = new Column();
-  private readonly endAt = new Column();
+  private readonly sentAt = new FloatColumn();
+  private readonly endAt = new FloatColumn();
   // every succeeded one: what the window's throughputs and goodput count
-  private readonly succeededEndAt = new Column();
-  private readonly outputTokens = new Column();
-  private readonly promptTokens = new Column();
-  private readonly metSlo = new Column();
+  private readonly succeededEndAt = new FloatColumn();
+  private readonly outputTokens = new FloatColumn();
+  private readonly promptTokens = new FloatColumn();
+  private readonly metSlo = new FloatColumn();
 
   constructor(
     private readonly options: { readonly slo?: SloBounds; readonly sloPercentiles?: readonly SloTerm[] } = {},

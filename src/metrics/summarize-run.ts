@@ -286,18 +286,23 @@ function countBy<K extends string>(keys: readonly K[]): Partial<Record<K, number
 }
 
 /**
- * The run's warning when servers sent implausible token counts (RequestRecord.invalidUsage): how
- * many requests, the first reason, and that their output tokens were counted from the stream.
+ * The run's warning when servers sent implausible token counts (RequestRecord.invalidUsage), fed
+ * one record at a time: how many requests, the first reason, and that their output tokens were
+ * counted from the stream.
  */
-export function invalidUsageWarnings(records: readonly RequestRecord[]): string[] {
-  let count = 0;
-  let first: string | undefined;
-  for (const record of records) {
-    if (record.invalidUsage === undefined) continue;
-    count++;
-    first ??= record.invalidUsage;
+export class InvalidUsageTally {
+  private count = 0;
+  private first: string | undefined;
+
+  add(record: RequestRecord): void {
+    if (record.invalidUsage === undefined) return;
+    this.count++;
+    this.first ??= record.invalidUsage;
   }
-  if (count === 0) return [];
-  const requests = count === 1 ? '1 request' : `${count} requests`;
-  return [`${requests} had invalid usage counts (${first}): their output tokens are counted from the stream`];
+
+  warnings(): string[] {
+    if (this.count === 0) return [];
+    const requests = this.count === 1 ? '1 request' : `${this.count} requests`;
+    return [`${requests} had invalid usage counts (${this.first}): their output tokens are counted from the stream`];
+  }
 }

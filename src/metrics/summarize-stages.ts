@@ -1,11 +1,14 @@
 import type { RequestRecord } from './request-record.js';
 import type { SloBounds, SloTerm } from './slo.js';
-import { type RunMetrics, summarizeRun, type TimeWindow } from './summarize-run.js';
+import { CompletionRate, RAMP_SLICES, type StageFigures, StagesAccumulator } from './stage-accumulator.js';
+import type { RunMetrics, TimeWindow } from './summarize-run.js';
+
+export { RAMP_SLICES };
 
 /**
- * One row per stage of a run (a sweep's levels), each summarised by summarizeRun over that stage's
- * own records and window, plus where the server bends (the knee) and the level of most goodput.
- * Pure: records and stage descriptions in, figures out.
+ * One row per stage of a run (a sweep's levels), each summarised over that stage's own records and
+ * window (a RunAccumulator per stage, fed as records complete), plus where the server bends (the
+ * knee) and the level of most goodput. Pure: records or accumulated figures in, figures out.
  */
 
 /** What a stage offered: an arrival rate (open loop) or a number of users (closed loop). */
@@ -24,9 +27,6 @@ export interface StageInput {
   /** A ramp's level moves from `from` to `to` over durationS of its measured phase: it is cut into RAMP_SLICES rows. */
   readonly ramp?: { readonly from: number; readonly to: number; readonly durationS: number };
 }
-
-/** A ramp becomes this many rows, equal slices of its measured phase. */
-export const RAMP_SLICES = 5;
 
 type Percentiles = { readonly p50: number | null; readonly p90: number | null; readonly p99: number | null };
 
@@ -109,24 +109,54 @@ export interface SummarizeStagesOptions {
   readonly kneeRule?: KneeRule;
 }
 
+/**
+ * The stages table of a run from its records: the records go through a StagesAccumulator (a
+ * ramp's slices counted from its window's start) and the rows come out as summarizeStageFigures
+ * makes them. For records read back after a run (results export, tests).
+ */
 export function summarizeStages(
-  records: readonly RequestRecord[],
+  records: Iterable<RequestRecord>,
   stages: readonly StageInput[],
   options: SummarizeStagesOptions = {},
 ): StagesSummary {
-  const byStage = new Map<number, RequestRecord[]>();
-  for (const record of records) {
-    const list = byStage.get(record.stage);
-    if (list) list.push(record);
-    else byStage.set(record.stage, [record]);
-  }
+  const ramps = new Map<number, number>();
+  for (const input of stages) if (input.ramp) ramps.set(input.stage, input.ramp.durationS);
+  const accumulator = new StagesAccumulator({ ...sloOptions(options), ramps });
+  for (const input of stages)
+    if (input.ramp && input.window) accumulator.measureStarted(input.stage, input.window.startMs);
+  for (const record of records) accumulator.add(record);
+  return summarizeStageFigures(accumulator, stages, options);
+}
+
+/** The accumulator options that carry the SLO (the knee rule is the summary's own). */
+export function sloOptions(options: SummarizeStagesOptions): Pick<SummarizeStagesOptions, 'slo' | 'sloPercentiles'> {
+  return {
+    ...(options.slo ? { slo: options.slo } : {}),
+    ...(options.sloPercentiles ? { sloPercentiles: options.sloPercentiles } : {}),
+  };
+}
+
+/**
+ * One row per stage from what a StagesAccumulator gathered (made with the same SLO as `options`),
+ * plus the knee and the level of most goodput. A ramp with a measured window becomes RAMP_SLICES
+ * rows: a slice holds the measured requests scheduled in its fifth of the measured phase, offers
+ * the ramp's level at the slice's middle, and is measured over its own records' window.
+ */
+export function summarizeStageFigures(
+  accumulator: StagesAccumulator,
+  stages: readonly StageInput[],
+  options: SummarizeStagesOptions = {},
+): StagesSummary {
   const rows = stages.flatMap((input) => {
-    const own = byStage.get(input.stage) ?? [];
-    return input.ramp && input.window
-      ? rampSlices(input, input.ramp, input.window, own).map(([slice, records]) =>
-          summarizeStage(slice, records, options),
-        )
-      : [summarizeStage(input, own, options)];
+    const slices = input.ramp && input.window ? accumulator.sliceFigures(input.stage) : null;
+    if (!slices || !input.ramp) return [summarizeStage(input, accumulator.wholeFigures(input.stage))];
+    const { from, to } = input.ramp;
+    return slices.map((figures, slice) =>
+      summarizeStage(
+        { ...input, slice, offered: from + ((to - from) * (slice + 0.5)) / RAMP_SLICES, window: figures.window },
+        figures,
+      ),
+    );
   });
   const kneeLatency = rows.every((r) => r.ttftMs.p50 !== null) ? 'ttftMs.p50' : 'e2eMs.p50';
   const kneeRule = options.kneeRule ?? DEFAULT_KNEE_RULE;
@@ -139,47 +169,8 @@ export function summarizeStages(
   };
 }
 
-/**
- * A ramp's measured phase cut into RAMP_SLICES equal spans of schedule time from its first measured
- * arrival; a slice holds the measured requests scheduled in it, offers the ramp's level at the
- * slice's middle, and is measured over its own records' window (first schedule → last end).
- */
-function rampSlices(
-  input: StageInput,
-  ramp: NonNullable<StageInput['ramp']>,
-  window: TimeWindow,
-  records: readonly RequestRecord[],
-): Array<[StageInput & { slice: number }, RequestRecord[]]> {
-  const spanMs = (ramp.durationS * 1000) / RAMP_SLICES;
-  const slices = Array.from({ length: RAMP_SLICES }, () => [] as RequestRecord[]);
-  for (const record of records) {
-    if (record.phase !== 'measure') continue;
-    const index = Math.min(RAMP_SLICES - 1, Math.max(0, Math.floor((record.scheduledAtMs - window.startMs) / spanMs)));
-    slices[index]!.push(record);
-  }
-  return slices.map((own, slice) => {
-    let startMs = Number.POSITIVE_INFINITY;
-    let endMs = Number.NEGATIVE_INFINITY;
-    for (const r of own) {
-      startMs = Math.min(startMs, r.scheduledAtMs);
-      endMs = Math.max(endMs, r.endAtMs);
-    }
-    const offered = ramp.from + ((ramp.to - ramp.from) * (slice + 0.5)) / RAMP_SLICES;
-    const sliceWindow = Number.isFinite(startMs) ? { startMs, endMs } : null;
-    return [{ ...input, slice, offered, window: sliceWindow }, own];
-  });
-}
-
-function summarizeStage(
-  input: StageInput & { slice?: number },
-  records: RequestRecord[],
-  options: SummarizeStagesOptions,
-): StageSummary {
-  const metrics = summarizeRun(records, {
-    ...(options.slo ? { slo: options.slo } : {}),
-    ...(options.sloPercentiles ? { sloPercentiles: options.sloPercentiles } : {}),
-    ...(input.window ? { window: input.window } : {}),
-  });
+function summarizeStage(input: StageInput & { slice?: number }, figures: StageFigures): StageSummary {
+  const metrics = figures.summarize(input.window);
   const { requests: r } = metrics;
   const pick = (name: 'ttftMs' | 'tpotMs' | 'itlMs' | 'e2eMs'): Percentiles => ({
     p50: metrics[name].p50,
@@ -192,7 +183,7 @@ function summarizeStage(
     kind: input.kind,
     unit: input.unit,
     offered: input.offered,
-    achieved: input.unit === 'req/s' ? completionRate(records) : metrics.concurrency.meanInFlight,
+    achieved: input.unit === 'req/s' ? figures.completionRate : metrics.concurrency.meanInFlight,
     windowS: metrics.window.durationS,
     requests: { total: r.total, succeeded: r.succeeded, failed: r.failed, dropped: r.dropped, aborted: r.aborted },
     errors: r.failed + r.dropped,
@@ -220,17 +211,10 @@ function goodputOf(metrics: RunMetrics): Pick<StageSummary, 'goodputRequestsPerS
  * answers leave the server. Unlike count / window it is not diluted by the first request's latency
  * or the drain, so a stage that keeps up reads its offered rate even when it is short.
  */
-export function completionRate(records: readonly RequestRecord[]): number | null {
-  let n = 0;
-  let first = Number.POSITIVE_INFINITY;
-  let last = Number.NEGATIVE_INFINITY;
-  for (const r of records) {
-    if (r.phase !== 'measure' || r.error !== null || r.sentAtMs === null) continue;
-    n++;
-    if (r.endAtMs < first) first = r.endAtMs;
-    if (r.endAtMs > last) last = r.endAtMs;
-  }
-  return n >= 2 && last > first ? ((n - 1) / (last - first)) * 1000 : null;
+export function completionRate(records: Iterable<RequestRecord>): number | null {
+  const rate = new CompletionRate();
+  for (const record of records) rate.add(record);
+  return rate.value();
 }
 
 /**

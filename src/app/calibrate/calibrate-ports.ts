@@ -139,7 +139,13 @@ export async function createCalibrationPorts(
         // timers only: a spinning client would take CPU from the container it measures
         spinMs: 0,
       };
-      const result = await runLoad(spec, target, { signal: window.signal, clock, prompts: await prepared });
+      const result = await runLoad(spec, target, {
+        signal: window.signal,
+        clock,
+        prompts: await prepared,
+        // a window is seconds long and its summary needs its records
+        keepRecords: true,
+      });
       // Requests cut off at the end of the drain may still run in the engine; the next window must
       // not pay for them.
       // a server kitt did not start may serve others too: its busy gauges are not this run's to wait on

@@ -10,21 +10,21 @@ import type { InfluxWriter } from '../../export/influx-writer.js';
 import type { RunLabels } from '../../export/metric-point.js';
 import type { RunMetricsExporter } from '../../export/prometheus-exporter.js';
 import { writeReport } from '../../export/report/write-report.js';
-import { exportFailed, openRequestLog, type RequestLog, writeResultDir } from '../../export/result-dir.js';
+import { readRequestLog } from '../../export/request-log-reader.js';
+import { exportFailed, writeResultDir } from '../../export/result-dir.js';
 import { writeRunCsv } from '../../export/run-csv.js';
 import type { HardwareInfo } from '../../hardware/fingerprint.js';
 import { type GpuSampler, gpuSamplesJsonl } from '../../hardware/gpu-sampler.js';
 import type { LoadSpec } from '../../load/load-spec.js';
 import type { LoadTarget } from '../../load/load-target.js';
 import type { LoadResult } from '../../load/run-load.js';
-import { crossCheckEngine, type EngineCrossCheck } from '../../metrics/engine-cross-check.js';
+import type { EngineCrossCheck } from '../../metrics/engine-cross-check.js';
 import { type GpuSummary, summarizeGpu } from '../../metrics/gpu-energy.js';
 import { renderSummaryMarkdown } from '../../metrics/render-summary.js';
 import type { RequestRecord } from '../../metrics/request-record.js';
-import { RunAccumulator } from '../../metrics/run-accumulator.js';
 import type { SloBounds, SloTerm } from '../../metrics/slo.js';
 import type { RunMetrics } from '../../metrics/summarize-run.js';
-import { type StagesSummary, summarizeStages } from '../../metrics/summarize-stages.js';
+import { type StagesSummary, summarizeStageFigures } from '../../metrics/summarize-stages.js';
 import type { StatsSample } from '../../runtime/container-runtime.js';
 import { currentOwner, formatOwner } from '../../runtime/owner.js';
 import type { StatsSeries } from '../../runtime/sample-stats.js';
@@ -32,6 +32,7 @@ import { formatStatsJsonl } from '../../runtime/sample-stats.js';
 import type { Store } from '../../store/store-types.js';
 import { engineCounterDeltas } from '../shared/engine-counters.js';
 import { observeRecord, publishRun } from './publish-run.js';
+import { openRecordSinks, type RecordSinks, sinkRecord } from './record-sinks.js';
 import { stageInputs } from './stage-inputs.js';
 
 /** The model a run serves, after the default was synthesized or a given file was checked. */
@@ -77,7 +78,12 @@ export interface RunPorts {
   runLoad(
     spec: LoadSpec,
     target: LoadTarget,
-    options: { signal: AbortSignal; progress: Progress; onRecord?: (record: RequestRecord) => void },
+    options: {
+      signal: AbortSignal;
+      progress: Progress;
+      onRecord?: (record: RequestRecord) => void;
+      onMeasureStart?: (stage: number, scheduledAtMs: number) => void;
+    },
   ): Promise<LoadResult>;
   /** Starts sampling the engine's resources; null when its mode has none to sample. */
   watchResources(engine: RunningEngine, onSample?: (sample: StatsSample) => void): ResourceWatch | null;
@@ -143,13 +149,6 @@ interface Measured {
   readonly engineEnd: KittError | null;
 }
 
-/** Where a run's records go as they arrive: the summary's accumulator and requests.jsonl. */
-interface RecordSinks {
-  readonly accumulator: RunAccumulator;
-  readonly log: RequestLog;
-  readonly origin: WallAnchor;
-}
-
 type GpuSampling = Awaited<ReturnType<GpuSampler['stop']>>;
 
 /**
@@ -173,14 +172,7 @@ export async function runBenchmark(request: RunRequest, ports: RunPorts, context
   await writeFile(join(resultDir, 'run.json'), runJson(origin)).catch((error: unknown) => {
     throw exportFailed(resultDir, error);
   });
-  const sinks: RecordSinks = {
-    accumulator: new RunAccumulator({
-      ...(request.slo ? { slo: request.slo } : {}),
-      ...(request.sloPercentiles ? { sloPercentiles: request.sloPercentiles } : {}),
-    }),
-    log: await openRequestLog(resultDir, origin.monotonicMs),
-    origin,
-  };
+  const sinks = await openRecordSinks(resultDir, request.load, request, origin);
   await ports.store.recordRunStarted({
     id: runId,
     engine: engineRequest.engine,
@@ -220,7 +212,7 @@ export async function runBenchmark(request: RunRequest, ports: RunPorts, context
       ...(failure ? { error: failure.message } : {}),
     });
     stage = 'recorded';
-    await publishRun(labels, measured.load, written.metrics, ports, progress);
+    await publishRun(labels, { path: join(resultDir, 'requests.jsonl'), origin }, written.metrics, ports, progress);
     return {
       runId,
       resultDir,
@@ -340,8 +332,7 @@ async function measure(
   try {
     watch = ports.watchResources(engine, exporter ? (sample) => exporter.observeContainer(sample) : undefined);
     const onRecord = (record: RequestRecord) => {
-      sinks.accumulator.add(record);
-      sinks.log.append(record);
+      sinkRecord(sinks, record);
       if (exporter) observeRecord(exporter, record);
     };
     let load: LoadResult;
@@ -350,6 +341,7 @@ async function measure(
         signal: AbortSignal.any([context.signal, engineGone.signal]),
         progress: context.progress,
         onRecord,
+        onMeasureStart: (stage, scheduledAtMs) => sinks.stages.measureStarted(stage, scheduledAtMs),
       });
     } catch (error) {
       const end = endedNow();
@@ -438,9 +430,10 @@ interface RunDocument {
 }
 
 /**
- * Summarises the run from its accumulator and writes metrics.json, summary.md and the side files
- * (requests.jsonl was appended while it ran). A folder that cannot be written (disk full, gone,
- * read-only) does not lose the metrics: they come back with the error for the store and the shell.
+ * Summarises the run from its accumulators (run, stages, cross-check) and writes metrics.json,
+ * summary.md and the side files (requests.jsonl was appended while it ran; requests.csv is read
+ * back from it). A folder that cannot be written (disk full, gone, read-only) does not lose the
+ * metrics: they come back with the error for the store and the shell.
  */
 async function writeRun(
   request: RunRequest,
@@ -451,14 +444,8 @@ async function writeRun(
 ): Promise<{ metrics: RunMetrics; document: RunDocument; warnings: string[]; exportError: KittError | undefined }> {
   const { load, stats, gpu: gpuSampling } = measured;
   const metrics = sinks.accumulator.summarize(load.window ?? undefined);
-  const stages = summarizeStages(load.records, stageInputs(load), {
-    ...(request.slo ? { slo: request.slo } : {}),
-    ...(request.sloPercentiles ? { sloPercentiles: request.sloPercentiles } : {}),
-  });
-  const crossCheck = crossCheckEngine(
-    load.records,
-    engineCounterDeltas(request.engine.engine, load.engineCounters?.deltas),
-  );
+  const stages = summarizeStageFigures(sinks.stages, stageInputs(load));
+  const crossCheck = sinks.crossCheck.result(engineCounterDeltas(request.engine.engine, load.engineCounters?.deltas));
   const gpu = gpuSampling ? summarizeGpu(gpuSampling.samples, metrics.window, metrics.tokens.outputTotal) : null;
   const warnings = [...load.warnings];
   if (gpuSampling && !gpu) warnings.push(`no GPU samples: ${gpuSampling.reason ?? 'nvidia-smi printed none'}`);
@@ -516,10 +503,10 @@ async function writeRun(
           : {}),
       },
     });
+    // requests.csv from requests.jsonl read back line by line: the same bytes as from the records
     await writeRunCsv(identity.resultDir, {
-      records: load.records,
+      records: readRequestLog(join(identity.resultDir, 'requests.jsonl')),
       stages: stages.stages,
-      originMs: sinks.origin.monotonicMs,
     });
     await writeReport(identity.resultDir);
   } catch (error) {
