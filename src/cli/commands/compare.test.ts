@@ -33,18 +33,23 @@ const FLAGS = { alpha: 0.05, noise: 0.02, resamples: 2000, seed: 1 } as const;
 async function recordRun(home: string, itlMs: number, model = 'exact.gguf'): Promise<string> {
   const server = await startExactScheduleServer({ ttftMs: 20, itlMs });
   try {
-    const load = await runLoad(SPEC, {
-      baseUrl: server.url,
-      api: 'openai-chat',
-      model: 'm',
-      supports: { ignoreEos: true, tokenize: true, usage: 'final' },
-    });
+    const load = await runLoad(
+      SPEC,
+      {
+        baseUrl: server.url,
+        api: 'openai-chat',
+        model: 'm',
+        supports: { ignoreEos: true, tokenize: true, usage: 'final' },
+      },
+      { keepRecords: true },
+    );
+    const records = load.records ?? [];
     const id = newRunId();
     const resultDir = join(home, 'results', id);
-    const metrics = summarizeRun(load.records, load.window ? { window: load.window } : {});
+    const metrics = summarizeRun(records, load.window ? { window: load.window } : {});
     await writeResultDir(resultDir, {
       metrics: { runId: id, metrics, load: SPEC, limits: { cpus: 1 } },
-      records: load.records,
+      records,
       summaryMarkdown: '',
     });
     await using store = await openStore(defaultStorePath(home));
