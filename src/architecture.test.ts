@@ -19,6 +19,7 @@ const DOMAINS_UNDER_APP = [
   'calibrate',
   'store',
   'export',
+  'agents',
 ];
 
 const ALLOWED: Record<string, string[]> = {
@@ -33,6 +34,7 @@ const ALLOWED: Record<string, string[]> = {
   calibrate: ['core', 'metrics', 'load', 'runtime'],
   store: ['core', 'metrics'],
   export: ['core', 'metrics'],
+  agents: ['core', 'metrics', 'load'],
   app: DOMAINS_UNDER_APP,
   web: [...DOMAINS_UNDER_APP, 'app'],
   cli: [...DOMAINS_UNDER_APP, 'app', 'web'],
@@ -97,14 +99,23 @@ test('no file outside engines/ names an engine in code: it asks the definition f
   assert.deepEqual(violations, []);
 });
 
-/** Use cases inside app/: run and calibrate are separate flows; what both need lives in shared. */
-const APP_USE_CASES: Record<string, string[]> = { run: ['shared'], calibrate: ['shared'], shared: [] };
+/** Use cases inside app/: run, calibrate and agents are separate flows; what they share lives in shared. */
+const APP_USE_CASES: Record<string, string[]> = {
+  run: ['shared'],
+  calibrate: ['shared'],
+  agents: ['shared'],
+  shared: [],
+};
 
 test('each use case under app imports only itself and app/shared', () => {
   const appRoot = join(srcRoot, 'app');
   const violations: string[] = [];
   const folders = readdirSync(appRoot).filter((name) => statSync(join(appRoot, name)).isDirectory());
-  assert.deepEqual(folders.sort(), Object.keys(APP_USE_CASES).sort(), 'app holds exactly run, calibrate and shared');
+  assert.deepEqual(
+    folders.sort(),
+    Object.keys(APP_USE_CASES).sort(),
+    'app holds exactly run, calibrate, agents and shared',
+  );
   for (const file of sourceFiles(appRoot)) {
     const from = relative(appRoot, file).split('/')[0]!;
     for (const match of readFileSync(file, 'utf8').matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)) {
