@@ -65,7 +65,7 @@ describe('kitt agents on the embedded engine', () => {
     try {
       const stored = await store.getRun(outcome.runId);
       assert.equal(stored?.status, 'succeeded');
-      assert.equal((stored?.metrics as { load: { kind: string } }).load.kind, 'agents');
+      assert.equal((stored!.metrics as { load: { kind: string } }).load.kind, 'agents');
     } finally {
       await store.close();
     }
