@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { MemoryStore } from '../../agents/memory-store.js';
 import type { KittConfig } from '../../config/config-schema.js';
+import { KittError } from '../../core/errors.js';
 import type { Progress } from '../../core/progress.js';
 import type { RunningEngine } from '../../engines/engine.js';
 import { collectHardware } from '../../hardware/fingerprint.js';
@@ -10,6 +11,7 @@ import type { AttachedTarget } from '../shared/attach-target.js';
 import { openRunStore } from '../shared/open-run-store.js';
 import { prepareModel } from '../shared/prepare-model.js';
 import { createEngineStarter, type EngineStarter } from '../shared/start-engine.js';
+import { openQdrantMemory } from './qdrant-memory.js';
 import type { AgentsPorts } from './run-agents.js';
 import { openSqliteMemory } from './sqlite-memory.js';
 
@@ -30,13 +32,29 @@ export function memoryPath(home: string): string {
   return join(home, 'agents', 'memory.db');
 }
 
+/**
+ * Qdrant when memory.url is set (its key read from the variable memory.apiKeyEnv names), else
+ * the embedded SQLite file.
+ */
+export function openMemory(config: KittConfig, home: string, env: NodeJS.ProcessEnv): MemoryStore {
+  const { url, collection, apiKeyEnv } = config.memory;
+  if (url === undefined) return openSqliteMemory(memoryPath(home));
+  const apiKey = apiKeyEnv === undefined ? undefined : env[apiKeyEnv];
+  if (apiKeyEnv !== undefined && !apiKey) {
+    throw new KittError('CONFIG_INVALID', `memory.apiKeyEnv names ${apiKeyEnv}, which is not set`, {
+      hint: `export ${apiKeyEnv}=<Qdrant's key> before running kitt, or drop memory.apiKeyEnv`,
+    });
+  }
+  return openQdrantMemory({ url: url.reveal(), location: String(url), collection, ...(apiKey ? { apiKey } : {}) });
+}
+
 /** The real parts of an agents run, wired once; close() releases the store and the memory. */
 export async function createAgentsPorts(
   options: AgentsPortsOptions,
 ): Promise<AgentsPorts & { close(): Promise<void> }> {
   const { config, home, env, progress, attached } = options;
   const store = await openRunStore(config.store.url ?? defaultStorePath(home));
-  const memory = options.memory ?? openSqliteMemory(memoryPath(home));
+  const memory = options.memory ?? openMemory(config, home, env);
   const starter = createEngineStarter({ config, env, pull: options.pull });
   const hardware = () => collectHardware({ env, dockerTimeoutMs: 1_000 });
   const close = async () => {

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { EXIT_CODES } from '../../core/errors.js';
+import { kittSync, tempHome } from '../../testing/kitt-cli.js';
+import { ensureTestModel } from '../../testing/test-model.js';
+
+test('kitt agents reports every bad option at once, before anything starts', (t) => {
+  const home = tempHome(t);
+  const result = kittSync(
+    ['agents', '--agents', 'many', '--mix', '2:5', '--tool-latency', 'soon', '--steps', '2', '--duration', '1m'],
+    {
+      KITT_HOME: home,
+    },
+  );
+  assert.equal(result.code, EXIT_CODES.USAGE, result.stderr);
+  assert.match(result.stderr, /4 problems with the options/);
+  assert.match(result.stderr, /--agents must be a whole number/);
+  assert.match(result.stderr, /--mix 2:5 asks for more acts than thinks/);
+  assert.match(result.stderr, /--tool-latency must be a duration/);
+  assert.match(result.stderr, /--steps and --duration both set/);
+});
+
+test('kitt agents --rate auto is refused with the way round it', async (t) => {
+  const home = tempHome(t);
+  const model = await ensureTestModel();
+  const result = kittSync(['agents', '-m', model, '--rate', 'auto'], { KITT_HOME: home });
+  assert.equal(result.code, EXIT_CODES.USAGE, result.stderr);
+  assert.match(result.stderr, /--rate auto .* not part of kitt agents yet/);
+  assert.match(result.stderr, /kitt calibrate/);
+});
+
+test('kitt agents paces by the calibrated rate in the config and logs one line per step', async (t) => {
+  const home = tempHome(t);
+  const model = await ensureTestModel();
+  writeFileSync(
+    join(home, 'config.yaml'),
+    'compute:\n  rates:\n    "embedded/nolimit": { value: 3000, unit: tokens/s, calibratedAt: "2026-12-01T00:00:00Z" }\n',
+  );
+  const result = kittSync(
+    ['agents', '-m', model, '--threads', '1', '--agents', '2', '--steps', '2'],
+    { KITT_HOME: home },
+    { timeoutMs: 240_000 },
+  );
+  assert.equal(result.code, 0, result.stderr);
+  const lines = result.stderr.split('\n').filter((line) => /agent \d step \d/.test(line));
+  assert.equal(lines.length, 4, result.stderr);
+  for (const line of lines)
+    assert.match(line, /agent \d step \d think \d+ tok \d+(\.\d)? m?s → act [a-z]+\(.*\) \d+(\.\d)? m?s/);
+  assert.match(result.stdout, /rate 3000 tokens\/s \(calibrated\)/);
+  assert.match(result.stdout, /4 steps by 2 agents/);
+  const dir = /results in (\S+)/.exec(result.stdout)?.[1];
+  assert.ok(dir, result.stdout);
+  assert.equal(readFileSync(join(dir, 'steps.jsonl'), 'utf8').trim().split('\n').length, 4);
+});
