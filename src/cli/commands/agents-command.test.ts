@@ -3,7 +3,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { EXIT_CODES } from '../../core/errors.js';
-import { kittSync, tempHome } from '../../testing/kitt-cli.js';
+import { openStore } from '../../store/open-store.js';
+import { exitOf, kittSpawn, kittSync, tempHome } from '../../testing/kitt-cli.js';
 import { ensureTestModel } from '../../testing/test-model.js';
 
 test('kitt agents reports every bad option at once, before anything starts', (t) => {
@@ -53,4 +54,34 @@ test('kitt agents paces by the calibrated rate in the config and logs one line p
   const dir = /results in (\S+)/.exec(result.stdout)?.[1];
   assert.ok(dir, result.stdout);
   assert.equal(readFileSync(join(dir, 'steps.jsonl'), 'utf8').trim().split('\n').length, 4);
+});
+
+test('Ctrl-C stops the agents after their steps in flight, keeps what they did and exits 130', async (t) => {
+  const home = tempHome(t);
+  const model = await ensureTestModel();
+  const child = kittSpawn(
+    t,
+    ['agents', '-m', model, '--threads', '1', '--agents', '2', '--duration', '5m', '--rate', '3000'],
+    {
+      KITT_HOME: home,
+    },
+  );
+  const deadline = Date.now() + 180_000;
+  while (!/agent \d step 2 /.test(child.output()) && Date.now() < deadline && child.exitCode === null) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  child.kill('SIGINT');
+  const { code } = await exitOf(child);
+  assert.equal(code, 130, child.output());
+  assert.match(child.output(), /: interrupted — \d+ steps by 2 agents/);
+  const id = /run (\S+): interrupted/.exec(child.output())?.[1];
+  const store = await openStore(join(home, 'kitt.db'));
+  try {
+    const run = await store.getRun(id!);
+    assert.equal(run?.status, 'interrupted');
+    const steps = readFileSync(join(run!.resultPath!, 'steps.jsonl'), 'utf8').trim().split('\n');
+    assert.ok(steps.length >= 2, `${steps.length} steps kept`);
+  } finally {
+    await store.close();
+  }
 });
