@@ -138,6 +138,7 @@ async function runStep(
       outputTokens: think.outputTokens,
       cachedTokens: think.cachedTokens,
       error: think.error,
+      answer: answer.content.slice(0, ANSWER_SNIPPET_CHARS),
     },
     act,
     remember: { ms: endedAtMs - rememberStartMs },
@@ -169,6 +170,8 @@ function chooseCall(think: ThinkOutcome, spec: AgentsSpec, agent: number, step: 
 function toolOf(tools: readonly ToolSpec[], call: ToolCall): ToolSpec {
   return tools.find((tool) => tool.name === call.tool) ?? tools[0]!;
 }
+
+const ANSWER_SNIPPET_CHARS = 160;
 
 /** What the conversation keeps of an answer: its text (a tool call it made, spelt out), at most 400 characters. */
 function answerText(think: ThinkOutcome): string {

@@ -43,6 +43,8 @@ export interface StepRecord {
     readonly outputTokens: number;
     readonly cachedTokens: number | null;
     readonly error: ThinkError | null;
+    /** The answer's first characters (and any API tool call, spelt out), to see what the parse saw. */
+    readonly answer: string;
   };
   /** The tool call the think chose, or stood in for it; null when the step did not act (the mix). */
   readonly act: (ToolCall & { readonly ms: number }) | null;

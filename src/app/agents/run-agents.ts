@@ -20,7 +20,7 @@ import { rateKey } from '../shared/calibrated-rate.js';
 import type { ModelToServe } from '../shared/prepare-model.js';
 import type { AgentsPlan } from './agents-plan.js';
 import { writeAgentsResult } from './agents-result.js';
-import { type ChatEndpoint, createThinkClient } from './chat-think.js';
+import { type ChatEndpoint, createThinkClient, type ThinkClient } from './chat-think.js';
 import { chooseEmbedder, type Embedder } from './embedder.js';
 import { type ResolvedRate, resolveRate } from './resolve-rate.js';
 
@@ -252,21 +252,21 @@ async function simulate(
     const records: StepRecord[] = [];
     const startMs = monotonicClock.nowMs();
     try {
-      await runAllAgents(
+      await runAllAgents({
         spec,
-        request,
-        ports.memory,
+        runId: request.plan.engine.runId,
+        memory: ports.memory,
         embedder,
         client,
         rate,
         startMs,
-        stop.signal,
-        (record) => {
+        signal: stop.signal,
+        onStep: (record) => {
           records.push(record);
           context.onStep?.(record);
         },
-        context,
-      );
+        ...(context.onPhase ? { onPhase: context.onPhase } : {}),
+      });
     } finally {
       await client.close();
     }
@@ -312,22 +312,25 @@ function limiterFor(global: TokenBucket | undefined, agentTokensPerS: number | u
   return buckets.length === 1 ? buckets[0] : new AllBuckets(buckets);
 }
 
-async function runAllAgents(
-  spec: AgentsSpec,
-  request: AgentsRequest,
-  memory: MemoryStore,
-  embedder: Embedder,
-  client: ReturnType<typeof createThinkClient>,
-  rate: ResolvedRate,
-  startMs: number,
-  signal: AbortSignal,
-  onStep: (record: StepRecord) => void,
-  context: AgentsContext,
-): Promise<void> {
+/** What the agents of one run share: the engine's client, the memory, the embedder and the global bucket's rate. */
+interface Crew {
+  readonly spec: AgentsSpec;
+  readonly runId: string;
+  readonly memory: MemoryStore;
+  readonly embedder: Embedder;
+  readonly client: ThinkClient;
+  readonly rate: ResolvedRate;
+  readonly startMs: number;
+  readonly signal: AbortSignal;
+  onStep(record: StepRecord): void;
+  onPhase?(agent: number, phase: AgentPhase): void;
+}
+
+async function runAllAgents(crew: Crew): Promise<void> {
+  const { spec, memory, embedder, client, rate, startMs, signal, runId } = crew;
   const global =
     rate.tokensPerS === undefined ? undefined : new TokenBucket({ ratePerS: rate.tokensPerS, startFull: false });
   const deadlineMs = spec.stop.kind === 'duration' ? startMs + spec.stop.durationMs : undefined;
-  const runId = request.plan.engine.runId;
   const agents = Array.from({ length: spec.agents }, (_, index) => index + 1);
   await Promise.all(
     agents.map((agent) => {
@@ -344,8 +347,8 @@ async function runAllAgents(
             memory.remember({ scenario: spec.scenario, agent: n }, { ...entry, runId, embedder: embedder.name }),
           think: (messages, abort) => client.think(messages, abort),
           ...(limiter ? { limiter } : {}),
-          ...(context.onPhase ? { onPhase: context.onPhase } : {}),
-          onStep,
+          ...(crew.onPhase ? { onPhase: crew.onPhase } : {}),
+          onStep: crew.onStep,
         },
         { signal, deadlineMs },
       );

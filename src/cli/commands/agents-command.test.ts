@@ -2,9 +2,13 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { requestBounded } from '../../core/bounded-request.js';
 import { EXIT_CODES } from '../../core/errors.js';
+import { newRunId } from '../../core/ids.js';
 import { openStore } from '../../store/open-store.js';
 import { exitOf, kittSpawn, kittSync, tempHome } from '../../testing/kitt-cli.js';
+import { RecordingProgress } from '../../testing/recording-progress.js';
+import { startEmbeddedEngine } from '../../testing/start-engine-in.js';
 import { ensureTestModel } from '../../testing/test-model.js';
 
 test('kitt agents reports every bad option at once, before anything starts', (t) => {
@@ -84,4 +88,38 @@ test('Ctrl-C stops the agents after their steps in flight, keeps what they did a
   } finally {
     await store.close();
   }
+});
+
+test('kitt agents --target thinks at a server that runs already, unpaced with --rate off, and leaves it running', async (t) => {
+  const home = tempHome(t);
+  const engine = await startEmbeddedEngine(
+    {
+      engine: 'embedded',
+      mode: 'embedded',
+      modelPath: await ensureTestModel(),
+      limits: {},
+      engineArgs: [],
+      runId: newRunId(),
+      parallel: 2,
+      threads: 1,
+    },
+    { progress: new RecordingProgress() },
+  );
+  t.after(() => engine.stop());
+  // spawned, not spawnSync: the engine is this process's child and is watched while kitt runs
+  const child = kittSpawn(t, ['agents', '--target', engine.baseUrl, '--agents', '2', '--steps', '2', '--rate', 'off'], {
+    KITT_HOME: home,
+  });
+  const { code } = await exitOf(child);
+  assert.equal(code, 0, child.output());
+  assert.match(child.output(), /4 steps by 2 agents/);
+  assert.match(child.output(), /rate unpaced/);
+  assert.doesNotMatch(child.output(), /bucket wait/);
+  // a fresh connection: the server closes idle keep-alive sockets, and a reused one reads "other side closed"
+  const health = await requestBounded(`${engine.baseUrl}/health`, {
+    maxBytes: 1024,
+    deadlineMs: 5_000,
+    headers: { connection: 'close' },
+  }).catch((error: Error) => ({ statusCode: 0, body: Buffer.from(error.message) }));
+  assert.equal(health.statusCode, 200, `the server kitt did not start is still running: ${health.body}`);
 });
