@@ -20,6 +20,7 @@ export function agentsDocument(outcome: AgentsOutcome): Record<string, unknown> 
     memory: outcome.memory,
     agents: outcome.metrics,
     resources: outcome.resources,
+    cpu: outcome.cpu,
     warnings: outcome.warnings,
   };
 }
@@ -97,6 +98,11 @@ export function renderAgentsMarkdown(outcome: AgentsOutcome): string {
     `- context: ${m.context.droppedTurns} turns dropped by truncation (limit ${outcome.spec.contextLimit} tokens)`,
     `- cached prompt tokens: ${m.cachedPromptTokens === null ? 'not reported by the engine' : `${m.cachedPromptTokens.total} (${num((m.cachedPromptTokens.shareOfPrompt ?? 0) * 100)} % of prompt tokens)`}`,
     `- memory: ${outcome.memory.kind} at ${outcome.memory.location}, ${outcome.memory.before} → ${outcome.memory.after} memories; embeddings ${outcome.embedder.name} (${outcome.embedder.source})`,
+    ...(outcome.cpu
+      ? [
+          `- CPU verdict: ${outcome.cpu.verdict} the ${outcome.cpu.band.low}–${outcome.cpu.band.high} % band (${outcome.cpu.band.from}): mean ${outcome.cpu.meanCpuPercentOfLimit.toFixed(0)} % of the CPU limit`,
+        ]
+      : []),
     ...(outcome.resources
       ? [
           `- engine resources: CPU mean ${outcome.resources.cpuPercentOfLimit.mean.toFixed(0)} % of its limit (max ${outcome.resources.cpuPercentOfLimit.max.toFixed(0)} %), memory max ${formatBytes(outcome.resources.memoryBytes.max)}, throttled ${outcome.resources.throttledTimeMs.toFixed(0)} ms`,

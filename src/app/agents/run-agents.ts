@@ -16,11 +16,12 @@ import { AllBuckets, type RateLimiter, TokenBucket } from '../../load/token-buck
 import { currentOwner, formatOwner } from '../../runtime/owner.js';
 import type { StatsSeries, StatsSummary } from '../../runtime/sample-stats.js';
 import type { Store } from '../../store/store-types.js';
-import { rateKey } from '../shared/calibrated-rate.js';
+import { limitsKey, rateKey } from '../shared/calibrated-rate.js';
 import type { ModelToServe } from '../shared/prepare-model.js';
 import type { AgentsPlan } from './agents-plan.js';
 import { writeAgentsResult } from './agents-result.js';
 import { type ChatEndpoint, createThinkClient, type ThinkClient } from './chat-think.js';
+import { type CpuVerdict, calibrationBand, judgeCpu } from './cpu-band.js';
 import { chooseEmbedder, type Embedder } from './embedder.js';
 import { type ResolvedRate, resolveRate } from './resolve-rate.js';
 
@@ -79,6 +80,8 @@ export interface AgentsOutcome {
     readonly after: number;
   };
   readonly resources: StatsSummary | null;
+  /** The engine's mean CPU against the band of its calibration (calibrate's 80–90 % when none); null when not sampled. */
+  readonly cpu: CpuVerdict | null;
   readonly warnings: readonly string[];
   readonly failure: KittError | undefined;
 }
@@ -151,6 +154,12 @@ export async function runAgents(
       embedder: { name: simulated.embedder.name, source: simulated.embedder.source },
       memory: simulated.memory,
       resources: simulated.stats?.summary ?? null,
+      cpu: simulated.stats
+        ? (judgeCpu(
+            simulated.stats.summary,
+            await calibrationBand(ports.store, engineRequest.engine, limitsKey(engineRequest.limits)),
+          ) ?? null)
+        : null,
       warnings: simulated.warnings,
       failure: simulated.engineEnd,
     };

@@ -66,6 +66,11 @@ export function renderAgentsOutcome(outcome: AgentsOutcome): string {
     `run ${outcome.runId}: ${outcome.status} — ${m.steps} steps by ${m.agents} agents in ${m.durationS.toFixed(1)} s (${m.stepsPerS?.toFixed(2) ?? '–'} steps/s)`,
     `rate ${rate}${bucket?.measuredTokensPerS != null ? `, measured ${bucket.measuredTokensPerS.toFixed(1)} tokens/s (${((bucket.relativeError ?? 0) * 100).toFixed(1)} %)` : ''}`,
     `tool calls: ${m.toolCalls.model} from answers, ${m.toolCalls.seeded} seeded, ${m.toolCalls.none} without act; thinks failed: ${m.thinks.failed}`,
+    ...(outcome.cpu
+      ? [
+          `engine CPU: mean ${outcome.cpu.meanCpuPercentOfLimit.toFixed(0)} % of its limit, ${outcome.cpu.verdict} the ${outcome.cpu.band.low}–${outcome.cpu.band.high} % band (${outcome.cpu.band.from})`,
+        ]
+      : []),
     `memory: ${outcome.memory.kind} ${outcome.memory.before} → ${outcome.memory.after} (${outcome.embedder.name}); results in ${outcome.resultDir}`,
   ];
   const table = plainTable([
