@@ -91,7 +91,7 @@ export function renderAgentsMarkdown(outcome: AgentsOutcome): string {
     `- rate: ${outcome.rate.tokensPerS === undefined ? 'unpaced (--rate off)' : `${outcome.rate.tokensPerS} tokens/s (${outcome.rate.source}, key ${outcome.rate.key})`}`,
     ...(bucket
       ? [
-          `- bucket: measured ${num(bucket.measuredTokensPerS)} tokens/s (${bucket.relativeError === null ? '–' : `${(bucket.relativeError * 100).toFixed(1)} %`} off the configured rate); ${(bucket.waitedShare * 100).toFixed(0)} % of thinks waited`,
+          `- bucket: measured ${num(bucket.measuredTokensPerS)} tokens/s (${bucket.relativeError === null ? '–' : `${(bucket.relativeError * 100).toFixed(1)} %`} off the configured rate); ${(bucket.waitedShare * 100).toFixed(0)} % of thinks waited${bucket.waitedShare < 0.8 ? ', so the engine, not the bucket, set the pace' : ''}`,
         ]
       : []),
     `- tool calls: ${m.toolCalls.model} parsed from answers, ${m.toolCalls.seeded} seeded stand-ins, ${m.toolCalls.none} steps without an act`,

@@ -54,6 +54,19 @@ function row(name: string, d: DistributionSummary, format: (value: number | null
   return [name, String(d.count), format(d.p50), format(d.p99), format(d.max)];
 }
 
+/**
+ * The rate the bucket let through; when few thinks waited for it, the engine and the tools set the
+ * pace, and the line says so instead of reading as a bucket that missed its rate.
+ */
+function bucketLine(bucket: NonNullable<AgentsOutcome['metrics']['bucket']>): string {
+  if (bucket.measuredTokensPerS === null) return '';
+  const measured = `${bucket.measuredTokensPerS.toFixed(1)} tokens/s (${((bucket.relativeError ?? 0) * 100).toFixed(1)} %)`;
+  const waited = Math.round(bucket.waitedShare * 100);
+  return waited >= 80
+    ? `, measured ${measured}`
+    : `; agents used ${measured}: only ${waited} % of thinks waited for the bucket, the engine set the pace`;
+}
+
 /** The end-of-run summary the terminal shows. */
 export function renderAgentsOutcome(outcome: AgentsOutcome): string {
   const m = outcome.metrics;
@@ -64,7 +77,7 @@ export function renderAgentsOutcome(outcome: AgentsOutcome): string {
       : `${Number(outcome.rate.tokensPerS.toPrecision(4))} tokens/s (${outcome.rate.source})`;
   const head = [
     `run ${outcome.runId}: ${outcome.status} — ${m.steps} steps by ${m.agents} agents in ${m.durationS.toFixed(1)} s (${m.stepsPerS?.toFixed(2) ?? '–'} steps/s)`,
-    `rate ${rate}${bucket?.measuredTokensPerS != null ? `, measured ${bucket.measuredTokensPerS.toFixed(1)} tokens/s (${((bucket.relativeError ?? 0) * 100).toFixed(1)} %)` : ''}`,
+    `rate ${rate}${bucket ? bucketLine(bucket) : ''}`,
     `tool calls: ${m.toolCalls.model} from answers, ${m.toolCalls.seeded} seeded, ${m.toolCalls.none} without act; thinks failed: ${m.thinks.failed}`,
     ...(outcome.cpu
       ? [
