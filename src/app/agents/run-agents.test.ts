@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import type { StepRecord } from '../../agents/step-record.js';
 import { DEFAULT_CONFIG } from '../../config/config-schema.js';
 import { newRunId } from '../../core/ids.js';
+import type { RunningEngine } from '../../engines/engine.js';
 import { openStore } from '../../store/open-store.js';
 import { RecordingProgress } from '../../testing/recording-progress.js';
 import { ensureTestModel } from '../../testing/test-model.js';
@@ -23,20 +24,34 @@ describe('kitt agents on the embedded engine', () => {
   });
   after(() => rmSync(home, { recursive: true, force: true }));
 
-  async function run(flags: AgentsCommandFlags): Promise<{ outcome: AgentsOutcome; steps: StepRecord[] }> {
+  async function run(
+    flags: AgentsCommandFlags,
+    onStep?: (record: StepRecord, engine: RunningEngine) => void,
+  ): Promise<{ outcome: AgentsOutcome; steps: StepRecord[] }> {
     const plan = planAgents({ model, threads: '1', ...flags }, DEFAULT_CONFIG, { runId: newRunId(), env: {} });
     const progress = new RecordingProgress();
-    const ports = await createAgentsPorts({ config: DEFAULT_CONFIG, home, env: {}, pull: false, progress });
+    const real = await createAgentsPorts({ config: DEFAULT_CONFIG, home, env: {}, pull: false, progress });
+    let started: RunningEngine | undefined;
+    const ports = {
+      ...real,
+      startEngine: async (...args: Parameters<typeof real.startEngine>) => {
+        started = await real.startEngine(...args);
+        return started;
+      },
+    };
     const steps: StepRecord[] = [];
     try {
       const outcome = await runAgents({ plan, rates: {}, home, config: DEFAULT_CONFIG, kittVersion: 'test' }, ports, {
         progress,
         signal: new AbortController().signal,
-        onStep: (record) => steps.push(record),
+        onStep: (record) => {
+          steps.push(record);
+          onStep?.(record, started!);
+        },
       });
       return { outcome, steps };
     } finally {
-      await ports.close();
+      await real.close();
     }
   }
 
@@ -104,5 +119,19 @@ describe('kitt agents on the embedded engine', () => {
     t.diagnostic(
       `bucket 1500 tokens/s: measured ${bucket.measuredTokensPerS.toFixed(1)} (${(bucket.relativeError! * 100).toFixed(2)} %), ${outcome.metrics.stepsPerS?.toFixed(2)} steps/s, wait p50 ${bucket.waitMs.p50} ms p99 ${bucket.waitMs.p99} ms`,
     );
+  });
+
+  test('an engine killed mid-run ends the agents: the run is engine-failed with what was done kept', async () => {
+    let killed = false;
+    const { outcome, steps } = await run({ agents: '2', steps: '50', rate: '5000' }, (_record, engine) => {
+      if (killed) return;
+      killed = true;
+      process.kill(Number(engine.handle), 'SIGKILL');
+    });
+    assert.equal(outcome.status, 'engine-failed');
+    assert.equal(outcome.failure?.code, 'ENGINE_EXITED');
+    assert.ok(steps.length >= 1 && steps.length < 100, `${steps.length} steps`);
+    const stored = JSON.parse(readFileSync(join(outcome.resultDir, 'metrics.json'), 'utf8'));
+    assert.equal(stored.status, 'engine-failed');
   });
 });

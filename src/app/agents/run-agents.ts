@@ -10,7 +10,8 @@ import { anchorWallClock, monotonicClock, sleepMs, type WallAnchor } from '../..
 import { isInterruption, KittError } from '../../core/errors.js';
 import { ensureWritableDir } from '../../core/kitt-home.js';
 import type { Progress } from '../../core/progress.js';
-import type { EngineRequest, RunningEngine } from '../../engines/engine.js';
+import { formatBytes } from '../../core/units.js';
+import type { EngineExit, EngineRequest, RunningEngine } from '../../engines/engine.js';
 import type { HardwareInfo } from '../../hardware/fingerprint.js';
 import { AllBuckets, type RateLimiter, TokenBucket } from '../../load/token-bucket.js';
 import { currentOwner, formatOwner } from '../../runtime/owner.js';
@@ -227,16 +228,10 @@ async function simulate(
   const stop = new AbortController();
   const onSignal = () => stop.abort(context.signal.reason);
   context.signal.addEventListener('abort', onSignal, { once: true });
-  let engineEnd: KittError | undefined;
-  void engine.exited.then(async (exit) => {
-    engineEnd = new KittError(
-      exit.oomKilled ? 'OOM_KILLED' : 'ENGINE_EXITED',
-      `the engine ended during the run: ${exit.reason}`,
-      {
-        hint: `its last log lines:\n${await engine.logTail(20).catch(() => '')}`,
-      },
-    );
-    stop.abort(engineEnd);
+  let ended: EngineExit | undefined;
+  void engine.exited.then((exit) => {
+    ended = exit;
+    stop.abort(new KittError('ENGINE_EXITED', `the engine ended during the run: ${exit.reason}`));
   });
   const watch = ports.watchResources(engine);
   try {
@@ -280,6 +275,10 @@ async function simulate(
       await client.close();
     }
     const endMs = monotonicClock.nowMs();
+    if (!ended && records.some((record) => record.think.error?.kind === 'connection')) {
+      // refused connections can beat the exit event of an engine that died: give it a moment to show
+      await Promise.race([engine.exited.then((exit) => (ended = exit)), sleepMs(ENGINE_EXIT_GRACE_MS)]);
+    }
     const after = await ports.memory.count(spec.scenario);
     return {
       records,
@@ -289,7 +288,7 @@ async function simulate(
       embedder,
       memory: { ...memory, after },
       stats: (await watch?.stop()) ?? null,
-      engineEnd,
+      engineEnd: ended ? await engineEndError(engine, ended) : undefined,
       warnings,
     };
   } finally {
@@ -297,6 +296,20 @@ async function simulate(
     await watch?.stop().catch(() => undefined);
     await engine.stop();
   }
+}
+
+const ENGINE_EXIT_GRACE_MS = 1_000;
+
+/** How the engine ended mid-run, with its last log lines (read before it is removed). */
+async function engineEndError(engine: RunningEngine, exit: EngineExit): Promise<KittError> {
+  const limit = engine.limits.memoryBytes;
+  const what = exit.oomKilled
+    ? `the engine was OOM-killed during the run${limit ? ` under its ${formatBytes(limit)} memory limit` : ''}`
+    : `the engine ended during the run: ${exit.reason}`;
+  const tail = await engine.logTail(20).catch(() => '');
+  return new KittError(exit.oomKilled ? 'OOM_KILLED' : 'ENGINE_EXITED', what, {
+    hint: `${exit.oomKilled ? 'give it more --memory, or fewer agents or a smaller --context-limit' : 'see its last log lines'}${tail ? `:\n${tail}` : ''}`,
+  });
 }
 
 async function prepareMemory(
