@@ -58,6 +58,14 @@ test('kitt agents paces by the calibrated rate in the config and logs one line p
   const dir = /results in (\S+)/.exec(result.stdout)?.[1];
   assert.ok(dir, result.stdout);
   assert.equal(readFileSync(join(dir, 'steps.jsonl'), 'utf8').trim().split('\n').length, 4);
+  const id = /run (\S+): succeeded/.exec(result.stdout)![1]!;
+  const shown = kittSync(['results', 'show', id], { KITT_HOME: home });
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.match(shown.stdout, /load\s+agents/);
+  assert.match(shown.stdout, /kitt\.agents-metrics\.v1 document: its summary is .*summary\.md/);
+  const report = kittSync(['report', id], { KITT_HOME: home });
+  assert.equal(report.code, EXIT_CODES.USAGE, report.stderr);
+  assert.match(report.stderr, /not a run's request metrics.*read summary\.md/);
 });
 
 test('Ctrl-C stops the agents after their steps in flight, keeps what they did and exits 130', async (t) => {
