@@ -19,6 +19,7 @@ const DOMAINS_UNDER_APP = [
   'calibrate',
   'store',
   'export',
+  'agents',
 ];
 
 const ALLOWED: Record<string, string[]> = {
@@ -33,6 +34,7 @@ const ALLOWED: Record<string, string[]> = {
   calibrate: ['core', 'metrics', 'load', 'runtime'],
   store: ['core', 'metrics'],
   export: ['core', 'metrics'],
+  agents: ['core', 'metrics', 'load'],
   app: DOMAINS_UNDER_APP,
   web: [...DOMAINS_UNDER_APP, 'app'],
   cli: [...DOMAINS_UNDER_APP, 'app', 'web'],
@@ -97,11 +99,12 @@ test('no file outside engines/ names an engine in code: it asks the definition f
   assert.deepEqual(violations, []);
 });
 
-/** Use cases inside app/: run, calibrate and compare are separate flows; what they share lives in shared. */
+/** Use cases inside app/: run, calibrate, compare and agents are separate flows; what they share lives in shared. */
 const APP_USE_CASES: Record<string, string[]> = {
   run: ['shared'],
   calibrate: ['shared'],
   compare: ['shared'],
+  agents: ['shared'],
   shared: [],
 };
 
@@ -112,7 +115,7 @@ test('each use case under app imports only itself and app/shared', () => {
   assert.deepEqual(
     folders.sort(),
     Object.keys(APP_USE_CASES).sort(),
-    'app holds exactly run, calibrate, compare and shared',
+    'app holds exactly run, calibrate, compare, agents and shared',
   );
   for (const file of sourceFiles(appRoot)) {
     const from = relative(appRoot, file).split('/')[0]!;

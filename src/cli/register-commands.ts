@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CliContext } from './cli-context.js';
+import { registerAgentsCommand } from './commands/agents.js';
 import { registerCalibrateCommand } from './commands/calibrate.js';
 import { registerCompareCommand } from './commands/compare.js';
 import { registerConfigCommand } from './commands/config.js';
@@ -15,6 +16,7 @@ import { registerWebCommand } from './commands/web.js';
 export function registerCommands(program: Command, context: CliContext): void {
   registerRunCommand(program, context);
   registerCalibrateCommand(program, context);
+  registerAgentsCommand(program, context);
   registerEnginesCommand(program, context);
   registerModelCommand(program, context);
   registerResultsCommand(program, context);

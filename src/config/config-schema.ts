@@ -144,6 +144,24 @@ export const configSchema = z.strictObject({
       rates: z.record(z.string(), rateSchema).optional(),
     })
     .optional(),
+  /** Where `kitt agents` keeps memories: a Qdrant server when url is set, else a SQLite file under KITT_HOME. */
+  memory: z
+    .strictObject({
+      url: z
+        .url({ protocol: /^https?$/, error: 'an http:// or https:// URL of a Qdrant server' })
+        .transform(Secret.url)
+        .optional(),
+      collection: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]{1,255}$/, 'letters, digits, dash and underscore')
+        .optional(),
+      /** The environment variable holding Qdrant's API key (sent as the api-key header). */
+      apiKeyEnv: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')
+        .optional(),
+    })
+    .optional(),
 });
 
 /** The config as the file may write it: every key optional. */
@@ -205,6 +223,12 @@ export interface KittConfig {
   readonly compute: {
     readonly rates: Readonly<Record<string, ConfiguredRate>>;
   };
+  /** url: a Qdrant server (a Secret: it may carry credentials); unset, memories go to KITT_HOME/agents/memory.db. */
+  readonly memory: {
+    readonly url?: Secret | undefined;
+    readonly collection: string;
+    readonly apiKeyEnv?: string | undefined;
+  };
 }
 
 /**
@@ -223,6 +247,7 @@ export const DEFAULT_CONFIG: KittConfig = {
     influx: { version: 2 },
   },
   compute: { rates: {} },
+  memory: { collection: 'kitt_agent_memories' },
 };
 
 /** The `engines.<name>` section of the config, or undefined (`profiles` is not an engine). */

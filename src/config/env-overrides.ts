@@ -21,6 +21,12 @@ export const ENV_OVERRIDES: readonly EnvOverride[] = [
   { name: 'KITT_PIDS', keyPath: ['limits', 'pids'], type: 'integer', description: 'default pids limit' },
   { name: 'KITT_STORE_URL', keyPath: ['store', 'url'], type: 'string', description: 'SQLite path or postgres:// URL' },
   {
+    name: 'KITT_MEMORY_URL',
+    keyPath: ['memory', 'url'],
+    type: 'string',
+    description: 'Qdrant URL for the memories of kitt agents (default: a SQLite file under KITT_HOME)',
+  },
+  {
     name: 'KITT_PROMETHEUS_ENABLED',
     keyPath: ['export', 'prometheus', 'enabled'],
     type: 'boolean',

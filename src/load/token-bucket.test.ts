@@ -287,3 +287,32 @@ describe('acquire', () => {
     assert.ok(elapsedMs >= 49, `10 intervals of 5 ms took ${elapsedMs.toFixed(1)} ms`);
   });
 });
+
+describe('AllBuckets', () => {
+  test('a reservation waits for the later bucket and is settled in each', async () => {
+    const { AllBuckets } = await import('./token-bucket.js');
+    const clock = new ManualClock(0);
+    const global = new TokenBucket({ ratePerS: 1000, burst: 100, startFull: false, clock });
+    const own = new TokenBucket({ ratePerS: 100, burst: 100, startFull: false, clock });
+    const both = new AllBuckets([global, own]);
+    const { readyAtMs, reservation } = both.reserve(50);
+    assert.equal(readyAtMs, 500, 'the agent budget (100/s) is later than the global one (1000/s)');
+    clock.set(500);
+    both.settle(reservation, 20);
+    // 30 refunded to each, capped at burst: the global bucket is full, the agent's holds 30
+    assert.equal(global.available(), 100);
+    assert.equal(own.available(), 30);
+  });
+
+  test('tryTake takes from every bucket or from none', async () => {
+    const { AllBuckets } = await import('./token-bucket.js');
+    const clock = new ManualClock(0);
+    const rich = new TokenBucket({ ratePerS: 10, burst: 100, clock });
+    const poor = new TokenBucket({ ratePerS: 10, burst: 5, clock });
+    const both = new AllBuckets([rich, poor]);
+    assert.equal(both.tryTake(10), false);
+    assert.equal(rich.available(), 100, 'the refused take left the other bucket as it was');
+    assert.equal(both.tryTake(5), true);
+    assert.deepEqual([rich.available(), poor.available()], [95, 0]);
+  });
+});

@@ -268,3 +268,32 @@ export async function acquire(
   }
   return reservation;
 }
+
+/**
+ * Several token buckets as one: a reservation waits for the latest of them and is settled (or
+ * given back) in each. `kitt agents` paces a think by the global bucket and its agent's own budget.
+ */
+export class AllBuckets implements RateLimiter {
+  constructor(readonly buckets: readonly TokenBucket[]) {
+    if (buckets.length === 0) throw new KittError('INTERNAL', 'AllBuckets needs at least one bucket');
+  }
+
+  /** All or nothing: a take one bucket cannot cover leaves every bucket as it was. */
+  tryTake(cost = 1): boolean {
+    if (!this.buckets.every((bucket) => bucket.available() >= cost)) return false;
+    return this.buckets.every((bucket) => bucket.tryTake(cost));
+  }
+
+  reserve(cost = 1): { readyAtMs: number; reservation: LimiterReservation } {
+    const parts = this.buckets.map((bucket) => bucket.reserve(cost).reservation);
+    const readyAtMs = Math.max(...parts.map((part) => part.readyAtMs));
+    return { readyAtMs, reservation: { parts, readyAtMs } };
+  }
+
+  settle(reservation: LimiterReservation, actualCost: number): void {
+    if (!('parts' in reservation) || reservation.parts.length !== this.buckets.length) {
+      throw new KittError('INTERNAL', 'settle got a reservation from another limiter');
+    }
+    for (const [index, bucket] of this.buckets.entries()) bucket.settle(reservation.parts[index]!, actualCost);
+  }
+}

@@ -12,6 +12,7 @@ import { formatBytes } from '../../core/units.js';
 import type { EngineExit, EngineRequest, ResourceLimits, RunningEngine } from '../../engines/engine.js';
 import { writeReport } from '../../export/report/write-report.js';
 import type { RequestRecord } from '../../metrics/request-record.js';
+import { limitsKey, rateKey } from '../shared/calibrated-rate.js';
 import { type HostResponsiveness, startHostProbe } from './calibrate-host-probe.js';
 
 /**
@@ -96,14 +97,7 @@ export interface CalibrationResult {
   readonly calibratedAt: string;
 }
 
-/** `1cpu-2GiB`, `0.5cpu-512MiB`, `nolimit`: stable names for a limits profile. */
-export function limitsKey(limits: ResourceLimits): string {
-  const parts = [
-    limits.cpus === undefined ? undefined : `${limits.cpus}cpu`,
-    limits.memoryBytes === undefined ? undefined : formatBytes(limits.memoryBytes).replace(/\.0 | /g, ''),
-  ].filter((p): p is string => p !== undefined);
-  return parts.length === 0 ? 'nolimit' : parts.join('-');
-}
+export { limitsKey };
 
 /**
  * The request with `threads` = ⌊cpus⌋ (at least 1) when it names none. Engines default to one
@@ -283,7 +277,7 @@ function buildResult(
     mode: request.engine.mode,
     model: request.modelLabel,
     limits: request.engine.limits,
-    rateKey: `${request.engine.engine}/${limitsKey(request.engine.limits)}`,
+    rateKey: rateKey(request.engine.engine, request.engine.limits),
     unit: 'requests/s',
     objective: request.policy.objective,
     cpuBand: request.policy.cpuBand,

@@ -18,14 +18,14 @@ import { tokenizeClient } from '../../load/tokenize-client.js';
 import type { StatsSample } from '../../runtime/container-runtime.js';
 import { type StatsSource, sampleStats } from '../../runtime/sample-stats.js';
 import type { AttachedTarget } from '../shared/attach-target.js';
+import { CALIBRATION_REQUEST } from '../shared/calibrated-rate.js';
 import { createEngineStarter, type EngineStarter } from '../shared/start-engine.js';
 import { type CalibrationPorts, type CalibrationResult, limitsKey } from './calibrate-container.js';
 
 /** What calibration sends by default: short requests, so short windows still hold many of them. */
 export const CALIBRATION_PROMPTS = {
   kind: 'synthetic',
-  inputTokens: 128,
-  outputTokens: 64,
+  ...CALIBRATION_REQUEST,
   cacheBust: true,
   seed: 1,
 } as const satisfies PromptSpec;

@@ -165,7 +165,11 @@ function renderStoredRun(run: StoredRun): string {
     ['failure', scalar(listing.failureReason)],
   ];
   const head = `${lines.map(([key, value]) => `${key!.padEnd(13)} ${value}`).join('\n')}\n`;
-  const document = run.metrics as { metrics?: RunMetrics; stages?: StagesSummary } | undefined;
+  const document = run.metrics as { metrics?: RunMetrics; stages?: StagesSummary; schema?: unknown } | undefined;
+  if (typeof document?.schema === 'string' && document.metrics === undefined) {
+    // another kind of run (kitt agents: kitt.agents-metrics.v1) keeps its own summary beside its results
+    return `${head}\na ${document.schema} document: its summary is ${scalar(report)}; kitt results show ${run.id} --json has all of it\n`;
+  }
   if (document?.metrics?.schema !== RUN_METRICS_SCHEMA) {
     return `${head}\nno summary stored (the run did not finish measuring); kitt results show ${run.id} --json has all that was recorded\n`;
   }

@@ -24,6 +24,25 @@ async function readResultFiles(dir: string): Promise<ResultFiles> {
 }
 
 /**
+ * A metrics.json of another kind (`kitt agents` writes `kitt.agents-metrics.v1`, steps instead of
+ * requests) has nothing the report's charts draw: say so instead of failing inside them.
+ */
+function assertRequestMetrics(dir: string, text: string | undefined): void {
+  if (text === undefined) return;
+  let document: { schema?: unknown; metrics?: unknown };
+  try {
+    document = JSON.parse(text) as typeof document;
+  } catch {
+    return;
+  }
+  if (typeof document.schema === 'string' && document.metrics === undefined) {
+    throw new KittError('USAGE', `${dir} holds a ${document.schema} document, not a run's request metrics`, {
+      hint: 'kitt report draws runs of kitt run and calibrations; read summary.md in that directory',
+    });
+  }
+}
+
+/**
  * Builds report.html from what a result directory holds (a run's metrics.json and JSONL files, or a
  * calibration's calibration.json) and writes it beside them, renamed into place when complete.
  * Everything it draws is read back from the files, so a stored run's report can be rebuilt any time.
@@ -35,6 +54,7 @@ export async function writeReport(dir: string): Promise<string> {
       hint: 'give a run id from kitt results list, or the result directory of a run',
     });
   }
+  assertRequestMetrics(dir, files['metrics.json']);
   const html = renderReportHtml(buildReport(parseResultFiles(files, basename(dir))), loadChartLibrary());
   const path = join(dir, REPORT_FILE);
   const tmp = join(dir, `.${REPORT_FILE}.${process.pid}.tmp`);

@@ -1,0 +1,104 @@
+import { readFileSync } from 'node:fs';
+import { basename, extname } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { type AgentsFlags, type AgentsSpec, readAgentsSpec } from '../../agents/agents-spec.js';
+import { parseScenario, type ScenarioFile } from '../../agents/scenario.js';
+import type { KittConfig } from '../../config/config-schema.js';
+import { flagValues } from '../../core/flag-values.js';
+import { OptionIssues } from '../../core/option-issues.js';
+import type { EngineName, EngineRequest } from '../../engines/engine.js';
+import { type EngineFlags, readEngineRequest } from '../shared/engine-options.js';
+import { readTargetPlan, type TargetFlags, type TargetPlan, targetEngineRequest } from '../shared/target-options.js';
+
+/** The flags of `kitt agents`, as commander hands them over. */
+export interface AgentsCommandFlags extends AgentsFlags, EngineFlags, TargetFlags {
+  readonly scenario?: string;
+  readonly resetMemory?: boolean;
+  readonly timeout?: string;
+}
+
+/** An agents run, validated whole before any engine starts. */
+export interface AgentsPlan {
+  readonly spec: AgentsSpec;
+  /** The engine to start, or (with a target) what is recorded about the server. */
+  readonly engine: EngineRequest;
+  readonly target?: TargetPlan;
+  readonly resetMemory: boolean;
+  /** Deadline of one think. */
+  readonly timeoutMs: number;
+}
+
+const DEFAULT_THINK_TIMEOUT_MS = 300_000;
+
+/** The configured port of an engine: its own `engines.<name>.port`, else `run.port`. */
+function configuredPort(config: KittConfig, engine: EngineName): number | undefined {
+  const engines = config.engines as Readonly<Record<string, { port?: number | undefined } | undefined>>;
+  return engines[engine]?.port ?? config.run.port;
+}
+
+/**
+ * Builds the plan of `kitt agents` from its flags over the scenario file and the config, every
+ * problem at once (one USAGE error) before anything starts. Without --parallel an engine kitt
+ * starts gets one slot per agent (at most 8), so thinks wait in the bucket, not inside the engine.
+ */
+export function planAgents(
+  flags: AgentsCommandFlags,
+  config: KittConfig,
+  context: { readonly runId: string; readonly env?: NodeJS.ProcessEnv },
+): AgentsPlan {
+  const issues = new OptionIssues();
+  const file = flags.scenario === undefined ? undefined : readScenarioFile(flags.scenario, issues);
+  const fileName = flags.scenario === undefined ? undefined : basename(flags.scenario, extname(flags.scenario));
+  const spec = readAgentsSpec(flags, file, fileName, issues);
+  const target = readTargetPlan(flags, config.run, context.env ?? {}, issues);
+  const engine = target
+    ? undefined
+    : readEngineRequest(
+        {
+          ...flags,
+          engine: flags.engine ?? config.run.engine,
+          model: flags.model ?? config.run.model,
+          mode: flags.mode ?? config.run.mode,
+        },
+        {
+          runId: context.runId,
+          env: {},
+          defaults: { portFor: (name) => configuredPort(config, name), limits: config.limits },
+        },
+        issues,
+      );
+  const timeoutMs = flagValues(issues).durationMs('--timeout', flags.timeout, 's') ?? DEFAULT_THINK_TIMEOUT_MS;
+  issues.throwIfAny();
+  const request = target
+    ? targetEngineRequest(target, context.runId)
+    : { ...engine!, parallel: engine!.parallel ?? Math.min(spec!.agents, 8) };
+  return {
+    spec: spec!,
+    engine: request,
+    ...(target ? { target } : {}),
+    resetMemory: flags.resetMemory ?? false,
+    timeoutMs,
+  };
+}
+
+function readScenarioFile(path: string, issues: OptionIssues): ScenarioFile | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return issues.add(`scenario file ${path} cannot be read`, 'check the path given to --scenario');
+  }
+  let document: unknown;
+  try {
+    document = parseYaml(text);
+  } catch (error) {
+    return issues.add(
+      `scenario file ${path} is not YAML or JSON: ${(error as Error).message.split('\n')[0]}`,
+      'write the scenario as YAML or JSON (docs/agents.md has an example)',
+    );
+  }
+  const { scenario, problems } = parseScenario(document);
+  for (const problem of problems)
+    issues.add(`scenario ${path}: ${problem}`, 'fix the file (docs/agents.md lists its fields)');
+  return scenario;
+}

@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { StepRecord } from '../../agents/step-record.js';
+import { DEFAULT_CONFIG } from '../../config/config-schema.js';
+import { newRunId } from '../../core/ids.js';
+import type { RunningEngine } from '../../engines/engine.js';
+import { openStore } from '../../store/open-store.js';
+import { RecordingProgress } from '../../testing/recording-progress.js';
+import { ensureTestModel } from '../../testing/test-model.js';
+import { type AgentsCommandFlags, planAgents } from './agents-plan.js';
+import { createAgentsPorts, memoryPath } from './agents-ports.js';
+import { type AgentsOutcome, runAgents } from './run-agents.js';
+
+/** Tier 1: agents against the embedded engine (llama.cpp in kitt's child process), memory in a real SQLite file. */
+describe('kitt agents on the embedded engine', () => {
+  let home: string;
+  let model: string;
+  before(async () => {
+    home = mkdtempSync(join(tmpdir(), 'kitt-agents-'));
+    model = await ensureTestModel();
+  });
+  after(() => rmSync(home, { recursive: true, force: true }));
+
+  async function run(
+    flags: AgentsCommandFlags,
+    onStep?: (record: StepRecord, engine: RunningEngine) => void,
+  ): Promise<{ outcome: AgentsOutcome; steps: StepRecord[] }> {
+    const plan = planAgents({ model, threads: '1', ...flags }, DEFAULT_CONFIG, { runId: newRunId(), env: {} });
+    const progress = new RecordingProgress();
+    const real = await createAgentsPorts({ config: DEFAULT_CONFIG, home, env: {}, pull: false, progress });
+    let started: RunningEngine | undefined;
+    const ports = {
+      ...real,
+      startEngine: async (...args: Parameters<typeof real.startEngine>) => {
+        started = await real.startEngine(...args);
+        return started;
+      },
+    };
+    const steps: StepRecord[] = [];
+    try {
+      const outcome = await runAgents({ plan, rates: {}, home, config: DEFAULT_CONFIG, kittVersion: 'test' }, ports, {
+        progress,
+        signal: new AbortController().signal,
+        onStep: (record) => {
+          steps.push(record);
+          onStep?.(record, started!);
+        },
+      });
+      return { outcome, steps };
+    } finally {
+      await real.close();
+    }
+  }
+
+  test('records every step’s think, act and remember, in the result folder and the store', async () => {
+    const { outcome, steps } = await run({ agents: '2', steps: '3', rate: '5000', scenario: undefined });
+    assert.equal(outcome.status, 'succeeded');
+    assert.equal(steps.length, 6);
+    for (const step of steps) {
+      assert.equal(step.think.error, null, step.think.error?.message);
+      assert.ok(step.think.e2eMs > 0 && step.think.ttftMs !== null && step.think.ttftMs <= step.think.e2eMs);
+      assert.ok((step.think.promptTokens ?? 0) > 0 && step.think.outputTokens > 0);
+      assert.ok(step.act !== null && step.act.ms >= 0, 'mix 1:1: every think acts');
+      assert.ok(step.remember.ms >= 0);
+    }
+    assert.deepEqual(steps.map((s) => `${s.agent}/${s.step}`).sort(), ['1/0', '1/1', '1/2', '2/0', '2/1', '2/2']);
+    assert.equal(outcome.memory.before, 0);
+    assert.equal(outcome.memory.after, 6);
+    assert.equal(outcome.embedder.source, 'hash', 'the embedded engine serves no /v1/embeddings');
+    const lines = readFileSync(join(outcome.resultDir, 'steps.jsonl'), 'utf8').trim().split('\n');
+    assert.equal(lines.length, 6);
+    const metrics = JSON.parse(readFileSync(join(outcome.resultDir, 'metrics.json'), 'utf8'));
+    assert.equal(metrics.schema, 'kitt.agents-metrics.v1');
+    assert.equal(metrics.agents.steps, 6);
+    assert.match(readFileSync(join(outcome.resultDir, 'summary.md'), 'utf8'), /steps: 6 in/);
+    const store = await openStore(join(home, 'kitt.db'));
+    try {
+      const stored = await store.getRun(outcome.runId);
+      assert.equal(stored?.status, 'succeeded');
+      assert.equal((stored!.metrics as { load: { kind: string } }).load.kind, 'agents');
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('a second run of the same scenario recalls the first run’s memories; --reset-memory forgets them', async () => {
+    const second = await run({ agents: '2', steps: '2', rate: '5000', topK: '3' });
+    assert.equal(second.outcome.memory.before, 6);
+    const firstSteps = second.steps.filter((s) => s.step === 0);
+    assert.equal(firstSteps.length, 2);
+    for (const step of firstSteps) assert.equal(step.recall.hits, 3, 'the very first step recalls earlier runs');
+    const reset = await run({ agents: '1', steps: '1', rate: '5000', resetMemory: true });
+    assert.equal(reset.outcome.memory.reset, 10);
+    assert.equal(reset.outcome.memory.before, 0);
+    assert.equal(reset.steps[0]!.recall.hits, 0);
+    assert.ok(memoryPath(home).startsWith(home));
+  });
+
+  test('the token bucket lets thinks through at its configured rate, within 5 %', async (t) => {
+    const { outcome } = await run({
+      agents: '3',
+      steps: '6',
+      rate: '1500',
+      maxTokens: '16',
+      toolLatency: '20ms',
+      scenario: undefined,
+    });
+    const bucket = outcome.metrics.bucket;
+    assert.ok(bucket && bucket.measuredTokensPerS !== null);
+    assert.ok(bucket.waitedShare > 0.8, `the agents queued for the bucket (${bucket.waitedShare})`);
+    assert.ok(
+      Math.abs(bucket.relativeError!) < 0.05,
+      `measured ${bucket.measuredTokensPerS.toFixed(1)} tokens/s against 1500 (${(bucket.relativeError! * 100).toFixed(2)} %)`,
+    );
+    assert.ok(bucket.waitMs.p50 !== null && bucket.waitMs.p99 !== null);
+    t.diagnostic(
+      `bucket 1500 tokens/s: measured ${bucket.measuredTokensPerS.toFixed(1)} (${(bucket.relativeError! * 100).toFixed(2)} %), ${outcome.metrics.stepsPerS?.toFixed(2)} steps/s, wait p50 ${bucket.waitMs.p50} ms p99 ${bucket.waitMs.p99} ms`,
+    );
+  });
+
+  test('an engine killed mid-run ends the agents: the run is engine-failed with what was done kept', async () => {
+    let killed = false;
+    const { outcome, steps } = await run({ agents: '2', steps: '50', rate: '5000' }, (_record, engine) => {
+      if (killed) return;
+      killed = true;
+      process.kill(Number(engine.handle), 'SIGKILL');
+    });
+    assert.equal(outcome.status, 'engine-failed');
+    assert.equal(outcome.failure?.code, 'ENGINE_EXITED');
+    assert.ok(steps.length >= 1 && steps.length < 100, `${steps.length} steps`);
+    const stored = JSON.parse(readFileSync(join(outcome.resultDir, 'metrics.json'), 'utf8'));
+    assert.equal(stored.status, 'engine-failed');
+  });
+});
