@@ -31,17 +31,13 @@ import type { StatsSeries } from '../../runtime/sample-stats.js';
 import { formatStatsJsonl } from '../../runtime/sample-stats.js';
 import type { Store } from '../../store/store-types.js';
 import { engineCounterDeltas } from '../shared/engine-counters.js';
+import type { ModelToServe } from '../shared/prepare-model.js';
 import { observeRecord, publishRun } from './publish-run.js';
 import { openRecordSinks, type RecordSinks, sinkRecord } from './record-sinks.js';
 import { stageInputs } from './stage-inputs.js';
 
 /** The model a run serves, after the default was synthesized or a given file was checked. */
-export interface PreparedModel {
-  readonly path: string;
-  /** Short name for tables and labels (file name without .gguf, or the synthetic preset). */
-  readonly label: string;
-  readonly sizeBytes?: number;
-}
+export type PreparedModel = ModelToServe;
 
 /** What a run asks for. The engine request's model may be empty: the default model is used. */
 export interface RunRequest {

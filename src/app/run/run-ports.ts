@@ -1,10 +1,8 @@
-import { basename } from 'node:path';
 import type { KittConfig } from '../../config/config-schema.js';
 import { monotonicClock } from '../../core/clock.js';
 import { KittError } from '../../core/errors.js';
 import type { Progress } from '../../core/progress.js';
-import { engineDefinition } from '../../engines/catalog.js';
-import type { EngineRequest, RunningEngine } from '../../engines/engine.js';
+import type { RunningEngine } from '../../engines/engine.js';
 import { loadTargetOf } from '../../engines/engine-target.js';
 import { createInfluxWriter, type InfluxWriter } from '../../export/influx-writer.js';
 import type { RunLabels } from '../../export/metric-point.js';
@@ -13,16 +11,15 @@ import { collectHardware } from '../../hardware/fingerprint.js';
 import { startGpuSampler } from '../../hardware/gpu-sampler.js';
 import type { LoadTarget } from '../../load/load-target.js';
 import { runLoad } from '../../load/run-load.js';
-import { ensureDefaultModel } from '../../models/default-model.js';
-import { validateGguf } from '../../models/validate-gguf.js';
 import type { StatsSample } from '../../runtime/container-runtime.js';
 import { sampleStats } from '../../runtime/sample-stats.js';
 import { defaultStorePath } from '../../store/open-store.js';
 import type { Store } from '../../store/store-types.js';
 import type { AttachedTarget } from '../shared/attach-target.js';
 import { openRunStore } from '../shared/open-run-store.js';
+import { prepareModel } from '../shared/prepare-model.js';
 import { createEngineStarter, type EngineStarter } from '../shared/start-engine.js';
-import type { PreparedModel, ResourceWatch, RunPorts } from './run-benchmark.js';
+import type { ResourceWatch, RunPorts } from './run-benchmark.js';
 
 export interface RunPortsOptions {
   readonly config: KittConfig;
@@ -102,25 +99,6 @@ function attachedParts(
     targetFor: () => loadTarget,
     watchResources: () => null,
   };
-}
-
-async function prepareModel(request: EngineRequest, home: string, progress: Progress): Promise<PreparedModel> {
-  const definition = engineDefinition(request.engine);
-  if (request.modelPath === '') {
-    if (definition.modelKind === 'directory') {
-      throw new KittError('MODEL_NOT_FOUND', `${request.engine} needs a model directory`, {
-        hint: 'pass -m /path/to/model (or set MODEL_PATH); the synthetic default is a GGUF file',
-      });
-    }
-    const model = await ensureDefaultModel(home, progress);
-    return { path: model.path, label: model.name ?? basename(model.path, '.gguf'), sizeBytes: model.fileBytes };
-  }
-  if (definition.formats.includes('gguf')) {
-    const model = await validateGguf(request.modelPath);
-    return { path: model.path, label: basename(model.path, '.gguf'), sizeBytes: model.fileBytes };
-  }
-  // Directories are detected and checked by the engine's launch plan.
-  return { path: request.modelPath, label: basename(request.modelPath) };
 }
 
 /**
