@@ -1,12 +1,10 @@
-import { type RepeatsOutcome, renderRepeatsTable, repeatsDocument, repeatsNote } from '../app/run/run-repeats.js';
-
-/** Names the figures whose interval was clipped at zero, so a reader does not take 0 for a bound the data gave. */
-export function clippedNote(series: Pick<RepeatsOutcome, 'metrics'>): string {
-  const clipped = Object.values(series.metrics).filter((s) => s.interval?.clipped);
-  if (clipped.length === 0) return '';
-  const names = clipped.map((s) => `${s.label} (${s.unit})`).join(', ');
-  return `The interval of ${names} reached below zero and is clipped at 0: too few repeats for that spread.\n`;
-}
+import {
+  clippedNote,
+  type RepeatsOutcome,
+  renderRepeatsTable,
+  repeatsDocument,
+  repeatsNote,
+} from '../app/run/run-repeats.js';
 
 /** The terminal's view of a series: the statistics across its repeats and where the series files are. */
 export function renderRepeatsOutcome(series: RepeatsOutcome): string {

@@ -145,6 +145,14 @@ export function repeatsNote(outcome: RepeatsOutcome): string {
   return `${parts.join('; ')}.`;
 }
 
+/** Names the figures whose interval was clipped at zero, so a reader does not take 0 for a bound the data gave. */
+export function clippedNote(series: Pick<RepeatsOutcome, 'metrics'>): string {
+  const clipped = Object.values(series.metrics).filter((s) => s.interval?.clipped);
+  if (clipped.length === 0) return '';
+  const names = clipped.map((s) => `${s.label} (${s.unit})`).join(', ');
+  return `The interval of ${names} reached below zero and is clipped at 0: too few repeats for that spread.\n`;
+}
+
 export function renderRepeatsMarkdown(outcome: RepeatsOutcome): string {
   const rows = Object.values(outcome.metrics).map(
     (s) =>
@@ -159,6 +167,7 @@ export function renderRepeatsMarkdown(outcome: RepeatsOutcome): string {
     ...rows,
     '',
     repeatsNote(outcome),
+    ...(clippedNote(outcome) ? ['', clippedNote(outcome).trimEnd()] : []),
     '',
     '## Runs',
     '',
