@@ -194,9 +194,10 @@ export function saveRateToConfig(path: string, result: CalibrationResult): void 
 /** The calibration as a finished run (so `kitt results` lists it) and its calibration row. */
 async function saveToStore(url: string | Secret, result: CalibrationResult, resultDir: string): Promise<void> {
   if (result.rate === undefined) return;
-  // imported here so a calibration that never saves does not load the database drivers
-  const { openStore } = await import('../../store/open-store.js');
-  const store = await openStore(url);
+  // imported here so a calibration that never saves does not load the database drivers; opened as
+  // every command opens it, so runs whose kitt died are marked abandoned here too
+  const { openRunStore } = await import('../shared/open-run-store.js');
+  const store = await openRunStore(url);
   try {
     await store.recordRunStarted({
       id: result.runId,

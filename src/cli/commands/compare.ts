@@ -2,12 +2,13 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { compareStoredRuns } from '../../app/compare/compare-stored-runs.js';
+import { openRunStore } from '../../app/shared/open-run-store.js';
 import { loadConfig } from '../../config/load-config.js';
 import { KittError } from '../../core/errors.js';
 import { renderComparisonHtml } from '../../export/compare-html.js';
 import { DEFAULT_RESAMPLES } from '../../metrics/bootstrap.js';
 import { COMPARE_METRICS, type CompareMetric } from '../../metrics/compare-runs.js';
-import { defaultStorePath, openStore } from '../../store/open-store.js';
+import { defaultStorePath } from '../../store/open-store.js';
 import type { CliContext } from '../cli-context.js';
 import { renderComparison } from './compare-render.js';
 
@@ -124,7 +125,7 @@ export function registerCompareCommand(program: Command, context: CliContext): v
     .action(async (ids: string[], flags: CompareFlags) => {
       if (ids.length < 2) throw usage('compare needs at least two runs', 'e.g. kitt compare BASELINE CANDIDATE');
       const { config, home } = loadConfig({ env: context.env, explicitPath: flags.config });
-      await using store = await openStore(config.store.url ?? defaultStorePath(home));
+      await using store = await openRunStore(config.store.url ?? defaultStorePath(home));
       const result = await compareStoredRuns(store, {
         names: ids,
         metrics: flags.metric,

@@ -10,7 +10,7 @@ import { renderSummaryTable } from '../../metrics/render-summary.js';
 import { parseRecordLine } from '../../metrics/serialize-record.js';
 import { RUN_METRICS_SCHEMA, type RunMetrics } from '../../metrics/summarize-run.js';
 import { type StagesSummary, summarizeStages } from '../../metrics/summarize-stages.js';
-import { defaultStorePath, openStore } from '../../store/open-store.js';
+import { defaultStorePath } from '../../store/open-store.js';
 import type { Store, StoredRun } from '../../store/store-types.js';
 import type { CliContext } from '../cli-context.js';
 import { plainTable as table } from '../plain-table.js';
