@@ -3,7 +3,8 @@
  * was killed mid-run, and the metrics cover what was measured before; `abandoned`: the kitt process
  * that ran it is gone without having recorded an end (kill -9, a crash, a power cut).
  */
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'interrupted' | 'engine-failed' | 'abandoned';
+export const RUN_STATUSES = ['running', 'succeeded', 'failed', 'interrupted', 'engine-failed', 'abandoned'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** What kitt knows when a run starts. `id` defaults to a new run id, `startedAt` to now. */
 export interface RunStarted {
