@@ -7,6 +7,7 @@ import { DEFAULT_CONFIG } from '../config/config-schema.js';
 import { openStore } from '../store/open-store.js';
 import { HOST_A, HOST_B, seedRuns } from '../testing/seed-runs.js';
 import { postgresStoreUrl } from '../testing/test-postgres.js';
+import { createApiToken } from './auth/api-tokens.js';
 import { serveKitt } from './serve-kitt.js';
 
 function tempDir(t: TestContext): string {
@@ -241,6 +242,18 @@ for (const kind of STORES) {
       ]);
       const status = doc.paths['/runs'].get.parameters.find((p: Json) => p.name === 'status');
       assert.ok(status.schema.enum.includes('engine-failed'));
+    });
+    await t.test('keeps its tokens in the same store: once one exists, reads need it', async () => {
+      const created = await (async () => {
+        await using store = await openStore(url);
+        return await createApiToken(store, { name: 'team', scope: 'read' });
+      })();
+      assert.equal((await get('/api/v1/runs')).status, 401);
+      const response = await fetch(`${server.url}/api/v1/runs?limit=1`, {
+        headers: { authorization: `Bearer ${created.token}` },
+      });
+      assert.equal(response.status, 200);
+      assert.equal(((await response.json()) as Json).runs.length, 1);
     });
     assert.deepEqual(logged, [], 'reads are not logged');
   });
