@@ -14,6 +14,14 @@ import { serveKitt } from './serve-kitt.js';
 const CHROMIUM = '/usr/bin/chromium';
 const DOCS = resolve(import.meta.dirname, '..', '..', 'docs');
 
+/** How far the page scrolls sideways, run in the browser (kitt compiles without the DOM's types). */
+const sidewaysOverflow = () => {
+  const root = (
+    globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }
+  ).document.documentElement;
+  return root.scrollWidth - root.clientWidth;
+};
+
 /** The part of playwright-core's API this test drives. */
 interface Locator {
   count(): Promise<number>;
