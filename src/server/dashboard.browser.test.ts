@@ -157,18 +157,14 @@ test('a person signs in, filters the runs, opens one and its report, in a wide a
 
   // a phone-sized window: the page itself never scrolls sideways (tables scroll in their box)
   await page.setViewportSize({ width: 360, height: 740 });
-  const overflow = await page.evaluate(
-    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
-  );
+  const overflow = await page.evaluate(sidewaysOverflow);
   assert.ok(overflow <= 0, `the run page is ${overflow}px wider than a 360px window`);
   const narrowShot = await page.screenshot({ fullPage: true });
   await page.setViewportSize({ width: 1280, height: 900 });
   const wideShot = await page.screenshot({ fullPage: false });
   await page.goto(`${server.url}/runs`);
   await page.setViewportSize({ width: 360, height: 740 });
-  const runsOverflow = await page.evaluate(
-    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
-  );
+  const runsOverflow = await page.evaluate(sidewaysOverflow);
   assert.ok(runsOverflow <= 0, `the runs page is ${runsOverflow}px wider than a 360px window`);
 
   await page.goto(`${server.url}/api/v1/runs/${seeded[2]!.id}/artifacts/report.html`);
