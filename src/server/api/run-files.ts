@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
@@ -16,9 +16,12 @@ const CONTENT_TYPES: Record<ArtifactName, string> = {
 export const isArtifactName = (name: string): name is ArtifactName =>
   (ARTIFACT_NAMES as readonly string[]).includes(name);
 
-/** The size of a regular file, or undefined when there is none (a folder, a missing file, a broken link). */
+/**
+ * The size of a regular file, or undefined when there is none: a folder, a missing file, or a
+ * symbolic link (kitt never writes one there, so a link is not followed out of the folder).
+ */
 async function fileBytes(path: string): Promise<number | undefined> {
-  const found = await stat(path).catch(() => undefined);
+  const found = await lstat(path).catch(() => undefined);
   return found?.isFile() ? found.size : undefined;
 }
 
