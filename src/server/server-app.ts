@@ -51,11 +51,14 @@ export function createServerApp(options: ServerAppOptions): Hono<ServerEnv> {
   app.use(
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
-      onError: (c) =>
-        sendApiError(
+      onError: (c) => {
+        // the rest of the body is never read, so the connection cannot carry another request
+        c.header('connection', 'close');
+        return sendApiError(
           c,
           new HttpError('PAYLOAD_TOO_LARGE', `the request body is over ${MAX_BODY_BYTES} bytes`, 'send a smaller body'),
-        ),
+        );
+      },
     }),
   );
   app.get('/health', (c) => c.json({ status: 'ok', version: options.version }));
