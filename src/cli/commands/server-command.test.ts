@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { openStore } from '../../store/open-store.js';
 import { freePort, waitFor } from '../../testing/free-port.js';
 import { exitOf, kittSpawn, kittSync, tempHome } from '../../testing/kitt-cli.js';
+import { postgresStoreUrl } from '../../testing/test-postgres.js';
 
 test('kitt web (the alias of kitt server) serves the store runs on /api/v1, and stops on SIGINT', async (t) => {
   const home = tempHome(t);
@@ -70,4 +71,34 @@ test('kitt server --host 0.0.0.0 with no token is refused in one line that names
   const lines = result.stderr.trim().split('\n');
   assert.equal(lines.length, 1, result.stderr);
   assert.match(lines[0]!, /--host 0\.0\.0\.0 serves other machines, and no API token exists.*kitt server token create/);
+});
+
+test('kitt server --store postgres://… serves a team store, and its tokens are made with the same --store', async (t) => {
+  const url = await postgresStoreUrl(t);
+  if (!url) return;
+  const home = tempHome(t);
+  {
+    await using store = await openStore(url);
+    await store.recordRunStarted({ id: 'team-run', engine: 'llamacpp', mode: 'docker', model: 'tiny' });
+  }
+  const created = kittSync(['server', 'token', 'create', '--name', 'team', '--store', url], { KITT_HOME: home });
+  assert.equal(created.code, 0, created.stderr);
+  const port = await freePort();
+  const server = kittSpawn(t, ['server', '--port', String(port), '--store', url], { KITT_HOME: home });
+  const headers = { authorization: `Bearer ${created.stdout.trim()}` };
+  const body = await waitFor(
+    async () => {
+      const response = await fetch(`http://127.0.0.1:${port}/api/v1/runs`, { headers }).catch(() => undefined);
+      return response?.ok ? ((await response.json()) as { runs: Array<{ id: string }> }) : undefined;
+    },
+    { timeoutMs: 30_000, what: 'kitt server to answer on the PostgreSQL store' },
+  );
+  assert.deepEqual(
+    body.runs.map((run) => run.id),
+    ['team-run'],
+  );
+  assert.match(server.output(), /store postgres:\/\/kitt:\*+@127\.0\.0\.1:5432\/kitt_test.*API tokens required/);
+  assert.ok(!server.output().includes(':kitt@'), 'the password is not printed');
+  server.kill('SIGINT');
+  assert.equal((await exitOf(server)).code, 0);
 });

@@ -74,15 +74,18 @@ Examples:
       await started.close();
     });
 
-  const token = server.command('token').description('API tokens: create (shown once), list, revoke');
+  // --store and --config are kitt server's own options, read from it (optsWithGlobals): a
+  // subcommand declaring them again would never see them, as commander gives them to the parent
+  const token = server
+    .command('token')
+    .description('API tokens of the store kitt server serves (--store, --config as for it): create, list, revoke');
   token
     .command('create')
     .description('create an API token and print it once (only its scrypt hash is stored)')
     .requiredOption('--name <name>', 'who or what holds it (logged with every write it makes)')
     .option('--scope <scope>', `read, write or admin (each grants the ones before it)`, 'read')
-    .option('--store <url>', 'results store (default: the config store.url)')
-    .option('--config <path>', 'config file')
-    .action(async (flags: StoreFlags & { name: string; scope: string }) => {
+    .action(async (_flags: unknown, command: Command) => {
+      const flags = command.optsWithGlobals<StoreFlags & { name: string; scope: string }>();
       if (!(TOKEN_SCOPES as readonly string[]).includes(flags.scope)) {
         throw new KittError('USAGE', `--scope ${flags.scope} is not a scope`, { hint: 'use read, write or admin' });
       }
@@ -96,10 +99,9 @@ Examples:
   token
     .command('list')
     .description('list the API tokens (never their secrets)')
-    .option('--store <url>', 'results store (default: the config store.url)')
-    .option('--config <path>', 'config file')
     .option('--json', 'print JSON')
-    .action(async (flags: StoreFlags & { json?: boolean }) => {
+    .action(async (_flags: unknown, command: Command) => {
+      const flags = command.optsWithGlobals<StoreFlags & { json?: boolean }>();
       await using store = await openServedStore(context, flags);
       const tokens = (await store.listApiTokens()).map(describeToken);
       if (flags.json) {
@@ -116,10 +118,8 @@ Examples:
   token
     .command('revoke <name-or-id>')
     .description('revoke a token: it stops working at its next request, and its dashboard sessions end')
-    .option('--store <url>', 'results store (default: the config store.url)')
-    .option('--config <path>', 'config file')
-    .action(async (nameOrId: string, flags: StoreFlags) => {
-      await using store = await openServedStore(context, flags);
+    .action(async (nameOrId: string, _flags: unknown, command: Command) => {
+      await using store = await openServedStore(context, command.optsWithGlobals<StoreFlags>());
       const revoked = await revokeApiToken(store, nameOrId);
       context.stdout.write(`token ${revoked.name} (${revoked.id}) revoked at ${revoked.revokedAt}\n`);
     });
