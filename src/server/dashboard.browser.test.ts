@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { DEFAULT_CONFIG } from '../config/config-schema.js';
 import { openStore } from '../store/open-store.js';
-import { seedRuns } from '../testing/seed-runs.js';
+import { HOST_A, seedRuns } from '../testing/seed-runs.js';
 import { createApiToken } from './auth/api-tokens.js';
 import { serveKitt } from './serve-kitt.js';
 
@@ -87,8 +87,17 @@ test('a person signs in, filters the runs, opens one and its report, in a wide a
   t.after(() => rmSync(home, { recursive: true, force: true }));
   const { seeded, token } = await (async () => {
     await using store = await openStore(join(home, 'kitt.db'));
+    const runs = await seedRuns(store, join(home, 'results'));
+    await store.recordCalibration({
+      runId: runs[0]!.id,
+      engine: 'llamacpp',
+      limitsKey: '1cpu-2GiB',
+      rateValue: 3.456,
+      unit: 'req/s',
+    });
+    await store.recordCalibration({ engine: 'vllm', limitsKey: '2cpu-4GiB', rateValue: 7, unit: 'req/s' });
     return {
-      seeded: await seedRuns(store, join(home, 'results')),
+      seeded: runs,
       token: (await createApiToken(store, { name: 'alice', scope: 'read' })).token,
     };
   })();
@@ -173,6 +182,22 @@ test('a person signs in, filters the runs, opens one and its report, in a wide a
     new RegExp(`report ${seeded[2]!.id}`),
     'the session opens the report',
   );
+
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.goto(`${server.url}/hosts`);
+  assert.equal(await page.locator('tbody tr').count(), 2);
+  assert.match((await page.locator('tbody tr').first().textContent()) ?? '', /bbbbbbbbbbbb\s*–\s*cpu of b\s*2/);
+  await page.locator(`a[href="/runs?host=${HOST_A}"]`).click();
+  await page.waitForURL(/host=a+/);
+  assert.equal(await page.locator('tbody tr').count(), 2, "a host's runs");
+
+  await page.goto(`${server.url}/calibrations`);
+  assert.equal(await page.locator('tbody tr').count(), 2);
+  await page.locator('a:text("1cpu-2GiB")').click();
+  await page.waitForURL(/limits=1cpu-2GiB/);
+  const calibrated = (await page.locator('tbody').textContent()) ?? '';
+  assert.match(calibrated, /3\.46 req\/s/);
+  assert.doesNotMatch(calibrated, /vllm/);
 
   assert.deepEqual(errors, []);
   assert.deepEqual(elsewhere, [], 'the dashboard loads nothing from elsewhere');

@@ -10,6 +10,7 @@ import { readRunPage, runOrNotFound } from '../api/runs-api.js';
 import type { VerifyApiToken } from '../auth/api-tokens.js';
 import type { AuthGate, ServerEnv } from '../auth/auth-gate.js';
 import { SESSION_COOKIE, SESSION_TTL_MS, type Sessions } from '../auth/sessions.js';
+import { renderCalibrationsBody, renderHostsBody } from './catalog-pages.js';
 import { type Html, renderPage } from './page-layout.js';
 import { renderRunBody } from './run-page.js';
 import { renderRunsBody } from './runs-page.js';
@@ -92,6 +93,17 @@ export function addDashboard(app: Hono<ServerEnv>, options: DashboardOptions): v
       return page(c, 'Runs', renderRunsBody(await readRunPage(options.store, query), query, problem), 400);
     }
     return page(c, 'Runs', renderRunsBody(await readRunPage(options.store, parsed.data), parsed.data));
+  });
+  app.get('/hosts', readOrSignIn, async (c) => page(c, 'Hosts', renderHostsBody(await options.store.listHosts())));
+  app.get('/calibrations', readOrSignIn, async (c) => {
+    const engine = c.req.query('engine') || undefined;
+    const limits = c.req.query('limits') || undefined;
+    const calibrations = await options.store.listCalibrations({
+      ...(engine ? { engine } : {}),
+      ...(limits ? { limitsKey: limits } : {}),
+      limit: 200,
+    });
+    return page(c, 'Calibrations', renderCalibrationsBody(calibrations, { engine, limits }));
   });
   app.get('/runs/:id', readOrSignIn, async (c) => {
     const id = c.req.param('id') ?? '';
