@@ -5,7 +5,7 @@ import { test } from 'node:test';
 
 /**
  * The dependency table of STYLE.md, enforced: each domain may import only the domains listed.
- * `app` holds use cases shared by the CLI and the web server; `cli` and `web` are composition roots.
+ * `app` holds use cases shared by the CLI and the web server; `cli` and `server` are composition roots.
  */
 const DOMAINS_UNDER_APP = [
   'core',
@@ -36,8 +36,8 @@ const ALLOWED: Record<string, string[]> = {
   export: ['core', 'metrics'],
   agents: ['core', 'metrics', 'load'],
   app: DOMAINS_UNDER_APP,
-  web: [...DOMAINS_UNDER_APP, 'app'],
-  cli: [...DOMAINS_UNDER_APP, 'app', 'web'],
+  server: [...DOMAINS_UNDER_APP, 'app'],
+  cli: [...DOMAINS_UNDER_APP, 'app', 'server'],
   // test helpers may use anything; production code may not import them (no domain lists `testing`)
   testing: [],
 };

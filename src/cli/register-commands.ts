@@ -10,7 +10,7 @@ import { registerModelCommand } from './commands/model.js';
 import { registerReportCommand } from './commands/report.js';
 import { registerResultsCommand } from './commands/results.js';
 import { registerRunCommand } from './commands/run.js';
-import { registerWebCommand } from './commands/web.js';
+import { registerServerCommand } from './commands/server.js';
 
 /** Every command of the kitt CLI, in the order `kitt --help` lists them. */
 export function registerCommands(program: Command, context: CliContext): void {
@@ -24,5 +24,5 @@ export function registerCommands(program: Command, context: CliContext): void {
   registerCompareCommand(program, context);
   registerConfigCommand(program, context);
   registerFingerprintCommand(program, context);
-  registerWebCommand(program, context);
+  registerServerCommand(program, context);
 }

@@ -110,6 +110,33 @@ function statusesAndOwner(dialect: StoreDialect): Migration {
   };
 }
 
+/**
+ * API tokens of `kitt server`: a public id to find the row, and the secret's scrypt hash with its
+ * salt and parameters — never the token. A revoked token keeps its row (revoked_at set), so the
+ * list shows who had access and until when.
+ */
+function apiTokens(dialect: StoreDialect): Migration {
+  const t = types(dialect);
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('api_tokens')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('scope', 'text', (c) => c.notNull().check(sql`scope in ('read', 'write', 'admin')`))
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .addColumn('created_at', t.timestamp, (c) => c.notNull())
+        .addColumn('last_used_at', t.timestamp)
+        .addColumn('revoked_at', t.timestamp)
+        .execute();
+      await db.schema.createIndex('api_tokens_name').on('api_tokens').column('name').execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('api_tokens').execute();
+    },
+  };
+}
+
 async function tableSql(db: Kysely<unknown>, table: string): Promise<string> {
   const { rows } = await sql<{
     sql: string;
@@ -125,6 +152,7 @@ export function storeMigrations(dialect: StoreDialect): Record<string, Migration
   return {
     '0001_runs_and_calibrations': initialSchema(dialect),
     '0002_run_statuses_and_owner': statusesAndOwner(dialect),
+    '0003_api_tokens': apiTokens(dialect),
   };
 }
 

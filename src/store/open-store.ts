@@ -1,58 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { type Generated, Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { KittError } from '../core/errors.js';
 import { newRunId } from '../core/ids.js';
 import { ensureWritableDir, homePaths } from '../core/kitt-home.js';
-import { redactUrl, revealed, SECRET_ENV_NAME, SECRET_MASK, type Secret } from '../core/secret.js';
+import { redactUrl, revealed, type Secret } from '../core/secret.js';
+import { apiTokenStore } from './api-tokens.js';
 import { migrationProvider, type StoreDialect } from './migrations.js';
-import type {
-  CalibrationRecord,
-  RunFinished,
-  RunStarted,
-  RunStatus,
-  Store,
-  StoredCalibration,
-  StoredRun,
-} from './store-types.js';
-
-interface RunsTable {
-  id: string;
-  started_at: string | Date;
-  finished_at: string | Date | null;
-  status: RunStatus;
-  engine: string;
-  mode: string;
-  model: string;
-  model_sha256: string | null;
-  model_size_bytes: number | string | null;
-  hardware_fingerprint: string | null;
-  hardware: unknown;
-  config: unknown;
-  limits: unknown;
-  metrics: unknown;
-  result_path: string | null;
-  error: string | null;
-  owner: string | null;
-}
-
-interface CalibrationsTable {
-  id: Generated<string>;
-  run_id: string | null;
-  engine: string;
-  limits_key: string;
-  rate_value: number;
-  unit: string;
-  report: unknown;
-  created_at: string | Date;
-}
-
-interface StoreSchema {
-  runs: RunsTable;
-  calibrations: CalibrationsTable;
-}
+import { listCalibrations, listHosts, queryRuns } from './run-queries.js';
+import { type RunsTable, type StoreSchema, toCalibration, toConfigJson, toJson, toRun } from './store-schema.js';
+import type { ApiTokenStore, CalibrationRecord, RunFinished, RunStarted, Store } from './store-types.js';
 
 /** `<kitt home>/kitt.db`: the default store. */
 export function defaultStorePath(home: string): string {
@@ -61,66 +20,6 @@ export function defaultStorePath(home: string): string {
 
 export function isPostgresUrl(url: string): boolean {
   return /^postgres(?:ql)?:\/\//i.test(url);
-}
-
-// JSON goes in as text on both databases (PostgreSQL casts it to jsonb); it comes back parsed from
-// jsonb and as text from SQLite. Timestamps go in as ISO-8601 and come back as Date (timestamptz) or text.
-const toJson = (value: unknown) => (value === undefined ? null : JSON.stringify(value));
-/**
- * The config column as stored: a Secret serialises as the mask already; this also masks a plain
- * string under a credential-like key (token, password, HF_TOKEN) and the credentials in any URL,
- * so a config built by hand cannot put a secret in the store either.
- */
-const toConfigJson = (value: unknown) =>
-  value === undefined
-    ? null
-    : JSON.stringify(value, (key, inner: unknown) =>
-        typeof inner !== 'string' ? inner : SECRET_ENV_NAME.test(key) ? SECRET_MASK : redactUrl(inner),
-      );
-const fromJson = (value: unknown) =>
-  typeof value === 'string' ? (JSON.parse(value) as unknown) : (value ?? undefined);
-// rows written before the config was masked are not rewritten, but they are read masked
-const fromConfigJson = (value: unknown) => {
-  const config = fromJson(value);
-  return config === undefined ? undefined : (JSON.parse(toConfigJson(config)!) as unknown);
-};
-const toIso = (value: string | Date | null) =>
-  value === null ? undefined : value instanceof Date ? value.toISOString() : new Date(value).toISOString();
-const orUndefined = <T>(value: T | null) => (value === null ? undefined : value);
-
-function toRun(row: RunsTable): StoredRun {
-  return {
-    id: row.id,
-    startedAt: toIso(row.started_at)!,
-    finishedAt: toIso(row.finished_at),
-    status: row.status,
-    engine: row.engine,
-    mode: row.mode,
-    model: row.model,
-    modelSha256: orUndefined(row.model_sha256),
-    modelSizeBytes: row.model_size_bytes === null ? undefined : Number(row.model_size_bytes),
-    hardwareFingerprint: orUndefined(row.hardware_fingerprint),
-    hardware: fromJson(row.hardware),
-    config: fromConfigJson(row.config),
-    limits: fromJson(row.limits),
-    metrics: fromJson(row.metrics),
-    resultPath: orUndefined(row.result_path),
-    error: row.error === null ? undefined : redactUrl(row.error),
-    owner: orUndefined(row.owner),
-  };
-}
-
-function toCalibration(row: Omit<CalibrationsTable, 'id'> & { id: string }): StoredCalibration {
-  return {
-    id: row.id,
-    runId: orUndefined(row.run_id),
-    engine: row.engine,
-    limitsKey: row.limits_key,
-    rateValue: Number(row.rate_value),
-    unit: row.unit,
-    report: fromJson(row.report),
-    createdAt: toIso(row.created_at)!,
-  };
 }
 
 function storeFailed(action: string, location: string, cause: unknown, hint: string): KittError {
@@ -300,6 +199,8 @@ function createStore(db: Kysely<StoreSchema>, dialect: StoreDialect, location: s
         return rows.map(toRun);
       }),
     getRun,
+    queryRuns: (query) => guard('read', () => queryRuns(db, dialect, query)),
+    listHosts: () => guard('read', () => listHosts(db)),
     recordCalibration: (calibration: CalibrationRecord) =>
       guard('write', async () => {
         const row = {
@@ -327,7 +228,22 @@ function createStore(db: Kysely<StoreSchema>, dialect: StoreDialect, location: s
           .executeTakeFirst();
         return row ? toCalibration(row) : undefined;
       }),
+    listCalibrations: (options) => guard('read', () => listCalibrations(db, options)),
+    ...guardedTokens(apiTokenStore(db), guard),
     close,
     [Symbol.asyncDispose]: close,
+  };
+}
+
+type Guard = <T>(action: string, work: () => Promise<T>) => Promise<T>;
+
+/** The token methods with the store's error translation, like every other method. */
+function guardedTokens(tokens: ApiTokenStore, guard: Guard): ApiTokenStore {
+  return {
+    insertApiToken: (token) => guard('write', () => tokens.insertApiToken(token)),
+    listApiTokens: () => guard('read', () => tokens.listApiTokens()),
+    getApiToken: (id) => guard('read', () => tokens.getApiToken(id)),
+    revokeApiToken: (id, at) => guard('write', () => tokens.revokeApiToken(id, at)),
+    touchApiToken: (id, at) => guard('write', () => tokens.touchApiToken(id, at)),
   };
 }

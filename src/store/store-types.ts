@@ -3,7 +3,8 @@
  * was killed mid-run, and the metrics cover what was measured before; `abandoned`: the kitt process
  * that ran it is gone without having recorded an end (kill -9, a crash, a power cut).
  */
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'interrupted' | 'engine-failed' | 'abandoned';
+export const RUN_STATUSES = ['running', 'succeeded', 'failed', 'interrupted', 'engine-failed', 'abandoned'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** What kitt knows when a run starts. `id` defaults to a new run id, `startedAt` to now. */
 export interface RunStarted {
@@ -75,8 +76,68 @@ export interface StoredCalibration {
   readonly createdAt: string;
 }
 
+/** What a run list may be narrowed to; every field is optional and they combine with AND. */
+export interface RunFilter {
+  readonly engine?: string | undefined;
+  readonly model?: string | undefined;
+  /** The hardware fingerprint of the host the run was measured on. */
+  readonly host?: string | undefined;
+  readonly status?: RunStatus | undefined;
+  /** The load's kind (`constant-rate`, `sweep`, ...), read from the stored metrics document. */
+  readonly loadKind?: string | undefined;
+  /** Runs started at or after this instant. */
+  readonly startedFrom?: Date | undefined;
+  /** Runs started before this instant. */
+  readonly startedBefore?: Date | undefined;
+}
+
+/** The columns a run list sorts on; each is unique together with the id, so a cursor is exact. */
+export type RunSortField = 'startedAt' | 'engine' | 'model' | 'status';
+
+/** Keyset paging: `after` is the last row of the page before (its sort value and id). */
+export interface RunQuery extends RunFilter {
+  readonly sort?: RunSortField | undefined;
+  readonly descending?: boolean | undefined;
+  readonly limit: number;
+  readonly after?: { readonly value: string; readonly id: string } | undefined;
+}
+
+/** A host kitt measured on: its fingerprint, the newest hardware description and how many runs. */
+export interface StoredHost {
+  readonly fingerprint: string;
+  readonly runs: number;
+  readonly firstRunAt: string;
+  readonly lastRunAt: string;
+  readonly hardware: unknown;
+}
+
+export type ApiTokenScope = 'read' | 'write' | 'admin';
+
+/** An API token as stored: its public id, name, scope and the secret's hash, never the secret. */
+export interface StoredApiToken {
+  readonly id: string;
+  readonly name: string;
+  readonly scope: ApiTokenScope;
+  /** The secret's scrypt hash with its salt and parameters (`scrypt$N$r$p$salt$hash`). */
+  readonly hash: string;
+  readonly createdAt: string;
+  readonly lastUsedAt: string | undefined;
+  readonly revokedAt: string | undefined;
+}
+
+/** The API tokens of `kitt server`, kept in the results store beside the runs they guard. */
+export interface ApiTokenStore {
+  insertApiToken(token: Omit<StoredApiToken, 'lastUsedAt' | 'revokedAt'>): Promise<void>;
+  /** Every token, revoked ones included, oldest first. */
+  listApiTokens(): Promise<StoredApiToken[]>;
+  getApiToken(id: string): Promise<StoredApiToken | undefined>;
+  /** Sets revoked_at on a token not yet revoked; false when there was none. */
+  revokeApiToken(id: string, at?: Date): Promise<boolean>;
+  touchApiToken(id: string, at?: Date): Promise<void>;
+}
+
 /** The results store: SQLite or PostgreSQL behind one API. `await using` closes it. */
-export interface Store extends AsyncDisposable {
+export interface Store extends ApiTokenStore, AsyncDisposable {
   readonly dialect: 'sqlite' | 'postgres';
   /** Where it is: the SQLite file, or the PostgreSQL URL with its password masked. */
   readonly location: string;
@@ -85,7 +146,13 @@ export interface Store extends AsyncDisposable {
   /** Newest first; `limit` defaults to 20. */
   listRuns(options?: { limit?: number; engine?: string; status?: RunStatus }): Promise<StoredRun[]>;
   getRun(id: string): Promise<StoredRun | undefined>;
+  /** One page of runs, filtered and sorted; ask for one more than a page to learn whether more follow. */
+  queryRuns(query: RunQuery): Promise<StoredRun[]>;
+  /** The hosts runs were measured on, the most recently used first. */
+  listHosts(): Promise<StoredHost[]>;
   recordCalibration(calibration: CalibrationRecord): Promise<StoredCalibration>;
   latestCalibration(engine: string, limitsKey: string): Promise<StoredCalibration | undefined>;
+  /** Calibrations newest first, optionally of one engine and limits profile: the history of a rate. */
+  listCalibrations(options: { engine?: string; limitsKey?: string; limit: number }): Promise<StoredCalibration[]>;
   close(): Promise<void>;
 }

@@ -1,0 +1,43 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Store } from '../../store/store-types.js';
+import type { AuthGate, ServerEnv } from '../auth/auth-gate.js';
+import { HttpError, sendApiError } from './api-errors.js';
+import { addCatalogRoutes } from './catalog-api.js';
+import { addRunRoutes } from './runs-api.js';
+import { addTokenRoutes } from './tokens-api.js';
+
+/**
+ * /api/v1: every route is declared with its zod schemas, which both validate the request and make
+ * the OpenAPI document at /api/v1/openapi.json. A request that fails validation gets the one error
+ * shape, code VALIDATION, with every problem in the message.
+ */
+export function createApi(options: { store: Store; gate: AuthGate; version: string }): OpenAPIHono<ServerEnv> {
+  const api = new OpenAPIHono<ServerEnv>({
+    defaultHook: (result, c) => {
+      if (result.success) return;
+      const problems = result.error.issues.map((issue) => `${issue.path.join('.') || 'request'}: ${issue.message}`);
+      return sendApiError(
+        c,
+        new HttpError('VALIDATION', problems.join('; '), 'GET /api/v1/openapi.json describes every parameter'),
+      );
+    },
+  });
+  api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'a token from `kitt server token create` (the dashboard uses a session cookie instead)',
+  });
+  addRunRoutes(api, options.store, options.gate);
+  addCatalogRoutes(api, options.store, options.gate);
+  addTokenRoutes(api, options.store, options.gate);
+  api.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'kitt server API',
+      version: options.version,
+      description: "kitt's recorded runs, calibrations and hosts",
+    },
+    servers: [{ url: '/api/v1' }],
+  });
+  return api;
+}

@@ -1,0 +1,80 @@
+import { openRunStore } from '../app/shared/open-run-store.js';
+import type { KittConfig } from '../config/config-schema.js';
+import type { Secret } from '../core/secret.js';
+import { defaultStorePath } from '../store/open-store.js';
+import { createTokenVerifier } from './auth/api-tokens.js';
+import { createAuthGate } from './auth/auth-gate.js';
+import { createSessions } from './auth/sessions.js';
+import { checkBindAllowed, isLoopbackHost } from './bind-policy.js';
+import { listen, type StartedListener } from './http-listener.js';
+import { createServerApp } from './server-app.js';
+
+export interface ServeKittOptions {
+  readonly config: KittConfig;
+  readonly home: string;
+  /** Address to bind, as the caller chose it; anything but loopback needs an API token to exist. */
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly version: string;
+  /** The results store to serve; default the config's store.url, else the SQLite file under the home. */
+  readonly storeUrl?: string | Secret | undefined;
+  /** Trust X-Forwarded-Proto (a TLS proxy in front), so session cookies are marked Secure. */
+  readonly trustProxy?: boolean;
+  /** Where sign-ins and write/admin actions are logged (with the token's name, never the token). */
+  readonly log: (line: string) => void;
+}
+
+export interface StartedKittServer extends StartedListener {
+  /** The store served, its password masked. */
+  readonly storeLocation: string;
+  /** True while reads need no token (loopback and no token created), as printed at start. */
+  readsOpen(): Promise<boolean>;
+}
+
+/**
+ * kitt server as a composition root, like the CLI: it opens its own results store, wires the auth
+ * gate, the API and the dashboard over it, and closes the store when it closes.
+ */
+export async function serveKitt(options: ServeKittOptions): Promise<StartedKittServer> {
+  const store = await openRunStore(options.storeUrl ?? options.config.store.url ?? defaultStorePath(options.home));
+  let listener: StartedListener;
+  const verify = createTokenVerifier(store);
+  const sessions = createSessions();
+  const gate = createAuthGate({
+    tokens: store,
+    verify,
+    sessions,
+    loopbackOnly: isLoopbackHost(options.host),
+    log: options.log,
+  });
+  try {
+    await checkBindAllowed(options.host, store);
+    const app = createServerApp({
+      store,
+      gate,
+      sessions,
+      verify,
+      version: options.version,
+      trustProxy: options.trustProxy ?? false,
+      log: options.log,
+    });
+    listener = await listen(app.fetch, options.host, options.port);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= listener.close().finally(() => store.close());
+    return closing;
+  };
+  return {
+    url: listener.url,
+    port: listener.port,
+    storeLocation: store.location,
+    readsOpen: gate.readsAreOpen,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
