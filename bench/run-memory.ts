@@ -4,19 +4,20 @@
  * record going where `kitt run` sends it as it completes: the run's accumulator, requests.jsonl
  * (appended every second), the per-stage and cross-check accumulators and the self-check's
  * figures (src/app/run/record-sinks.ts), then the stages table and requests.csv (read back from
- * requests.jsonl) at the end. Prints kitt's resident set size (RSS), heap in use and array buffers
+ * requests.jsonl) and report.html (streamed from it too) at the end. Prints kitt's resident set size (RSS), heap in use and array buffers
  * (the accumulators' typed arrays), after a full GC when run with --expose-gc, as the run passes 10k, 100k and 1M requests, the peak RSS (sampled
  * every 100 ms), and the rate. 1-token answers with no delay make a million requests take minutes.
  *
  * Usage: node --expose-gc --import tsx bench/run-memory.ts [--up-to 1000000] [--concurrency 64]
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openRecordSinks, sinkRecord } from '../src/app/run/record-sinks.js';
 import { stageInputs } from '../src/app/run/stage-inputs.js';
 import { anchorWallClock, monotonicClock } from '../src/core/clock.js';
+import { writeReport } from '../src/export/report/write-report.js';
 import { readRequestLog } from '../src/export/request-log-reader.js';
 import { writeRunCsv } from '../src/export/run-csv.js';
 import { parseLoadSpec } from '../src/load/load-spec.js';
@@ -97,6 +98,19 @@ try {
       `after summaries and requests.csv: RSS ${mib(end.rss)}, heap used ${mib(end.heapUsed)}, array buffers ${mib(end.arrayBuffers)}, peak RSS ${mib(peak)}; ` +
       `requests.jsonl ${size('requests.jsonl')} (${sinks.log.written} lines), requests.csv ${size('requests.csv')}, ` +
       `records kept by the load runner: ${result.records?.length ?? 0}`,
+  );
+  // what kitt run does last: report.html, read back from requests.jsonl as a stream
+  writeFileSync(join(dir, 'metrics.json'), JSON.stringify({ runId: 'bench', metrics }));
+  let reportPeak = process.memoryUsage().rss;
+  const reportSampler = setInterval(() => {
+    reportPeak = Math.max(reportPeak, process.memoryUsage().rss);
+  }, 100);
+  const reportStarted = performance.now();
+  await writeReport(dir);
+  clearInterval(reportSampler);
+  reportPeak = Math.max(reportPeak, process.memoryUsage().rss);
+  console.log(
+    `writeReport: ${((performance.now() - reportStarted) / 1000).toFixed(1)} s, peak RSS ${mib(reportPeak)} (from ${mib(end.rss)}), report.html ${size('report.html')}`,
   );
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -5,27 +5,37 @@ import { summarizeRun } from '../../metrics/summarize-run.js';
 import { streamedRecord } from '../../testing/request-records.js';
 import { buildReport } from './build-report.js';
 import { MAX_POINTS, MAX_REQUEST_POINTS } from './chart-spec.js';
-import { cdfColumns, histogramColumns } from './distribution-charts.js';
+import { cdfColumns, histogramColumns, type WeightedColumns } from './distribution-charts.js';
 import { renderReportHtml } from './render-report-html.js';
 import { parseResultFiles } from './report-data.js';
+import { collectRequests } from './request-columns.js';
 import { latencyOverTime, throughputOverTime } from './timeline-charts.js';
+
+const weighted = (samples: ReadonlyArray<{ value: number; weight: number }>): WeightedColumns => ({
+  values: Float64Array.from(samples, (s) => s.value),
+  weights: Float64Array.from(samples, (s) => s.weight),
+  seen: samples.length,
+  totalWeight: samples.reduce((sum, s) => sum + s.weight, 0),
+});
 
 const jsonl = (rows: unknown[]) =>
   rows.map((row) => `${typeof row === 'string' ? row : JSON.stringify(row)}\n`).join('');
 
 test('the CDF is the exact empirical distribution, weighted, ending at 100 %', () => {
-  const [xs, ys] = cdfColumns([
-    { value: 30, weight: 1 },
-    { value: 10, weight: 1 },
-    { value: 20, weight: 2 },
-  ]);
+  const [xs, ys] = cdfColumns(
+    weighted([
+      { value: 30, weight: 1 },
+      { value: 10, weight: 1 },
+      { value: 20, weight: 2 },
+    ]),
+  );
   assert.deepEqual(xs, [10, 20, 30]);
   assert.deepEqual(ys, [25, 75, 100]);
 });
 
 test('a CDF past MAX_POINTS keeps evenly spaced points and the last one', () => {
   const samples = Array.from({ length: MAX_POINTS * 3 + 1 }, (_, i) => ({ value: i, weight: 1 }));
-  const [xs, ys] = cdfColumns(samples);
+  const [xs, ys] = cdfColumns(weighted(samples));
   assert.ok(xs.length <= MAX_POINTS + 1);
   assert.equal(xs.at(-1), MAX_POINTS * 3);
   assert.equal(ys.at(-1), 100);
@@ -33,7 +43,7 @@ test('a CDF past MAX_POINTS keeps evenly spaced points and the last one', () => 
 
 test('the histogram counts every sample once, the maximum in the last bin', () => {
   const samples = [1, 2, 2, 3, 9, 10].map((value) => ({ value, weight: 1 }));
-  const [edges, counts] = histogramColumns(samples);
+  const [edges, counts] = histogramColumns(weighted(samples));
   assert.equal(
     counts.reduce((a, b) => a + b, 0),
     6,
@@ -47,7 +57,7 @@ test('mean in flight per second is the overlap of each request with the second',
     streamedRecord({ sentAtMs: 0, arrivalsAtMs: [100, 1500] }),
     streamedRecord({ sentAtMs: 500, arrivalsAtMs: [900] }),
   ];
-  const chart = throughputOverTime(records)!;
+  const chart = throughputOverTime(collectRequests(records).throughput)!;
   assert.deepEqual(chart.data[0], [0, 1]);
   // request 1 covers 1 s of bucket 0 and 0.5 s of bucket 1; request 2 covers 0.4 s of bucket 0
   assert.deepEqual(chart.data[3], [1.4, 0.5]);
@@ -144,7 +154,7 @@ test('a long run draws at most MAX_REQUEST_POINTS requests over time, spread ove
   const records = Array.from({ length: 50_000 }, (_, i) =>
     streamedRecord({ id: i, sentAtMs: i * 10, arrivalsAtMs: [i * 10 + 5, i * 10 + 8] }),
   );
-  const chart = latencyOverTime(records, null)!;
+  const chart = latencyOverTime(collectRequests(records).latency, null)!;
   const times = chart.data[0]!;
   assert.ok(times.length <= MAX_REQUEST_POINTS + 1);
   assert.equal(times[0], 0);

@@ -26,13 +26,17 @@ const present = (...charts: Array<ChartSpec | null>) => charts.filter((c): c is 
 /** Turns a result directory's parsed files into the report's charts and tables (pure). */
 export function buildReport(data: ReportData): ReportModel {
   const slo = data.metrics?.slo;
+  const { requests } = data;
   const sections: ChartSection[] = [
     // a sweep's curves first: where the engine bends is what a sweep is run to see
-    { title: 'Per level', charts: sweepCharts(data.records, slo) },
-    { title: 'Over time', charts: present(latencyOverTime(data.records, slo), throughputOverTime(data.records)) },
-    { title: 'Latency distributions', charts: distributionCharts(data.records, slo) },
+    { title: 'Per level', charts: sweepCharts(requests.stages, slo) },
+    {
+      title: 'Over time',
+      charts: present(latencyOverTime(requests.latency, slo), throughputOverTime(requests.throughput)),
+    },
+    { title: 'Latency distributions', charts: distributionCharts(requests.samples, slo) },
     { title: 'Resources', charts: [...resourceCharts(data.stats), ...present(gpuPowerChart(data.gpu))] },
-    { title: 'Client vs engine', charts: present(crossCheckChart(data.records)) },
+    { title: 'Client vs engine', charts: present(crossCheckChart(requests.crossCheck)) },
     { title: 'Calibration', charts: present(calibrationChart(data.calibration)) },
   ].filter((section) => section.charts.length > 0);
   return {

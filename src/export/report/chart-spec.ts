@@ -44,9 +44,13 @@ export const MAX_POINTS = 5000;
 /** Most requests a per-request chart draws; a longer run keeps every k-th, evenly over the run. */
 export const MAX_REQUEST_POINTS = 20_000;
 
+/** k of "every k-th": 1 when `count` items fit in `max`, else ⌈count / max⌉. */
+export const thinningStep = (count: number, max: number) => (count <= max ? 1 : Math.ceil(count / max));
+
 /** Every k-th item (and the last) so that at most `max` remain; all of them when they fit. */
-export function thinOut<T>(items: readonly T[], max: number): T[] {
-  if (items.length <= max) return [...items];
-  const step = Math.ceil(items.length / max);
-  return items.filter((_, i) => i % step === 0 || i === items.length - 1);
+export function thinOut<T>(items: ArrayLike<T>, max: number): T[] {
+  const step = thinningStep(items.length, max);
+  const kept: T[] = [];
+  for (let i = 0; i < items.length; i++) if (i % step === 0 || i === items.length - 1) kept.push(items[i]!);
+  return kept;
 }

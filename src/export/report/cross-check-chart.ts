@@ -1,27 +1,45 @@
 import { engineTpotMs, engineTtftMs } from '../../metrics/engine-cross-check.js';
-import { deriveRequestMetrics } from '../../metrics/request-metrics.js';
+import type { RequestMetrics } from '../../metrics/request-metrics.js';
 import type { RequestRecord } from '../../metrics/request-record.js';
-import { type ChartSpec, MAX_REQUEST_POINTS, thinOut } from './chart-spec.js';
+import type { ChartSpec } from './chart-spec.js';
+import type { SentPoints } from './sent-points.js';
+
+/** One succeeded measured request with an engine report, as client and engine timed it. */
+export interface CrossCheckPoint {
+  readonly sentAtMs: number;
+  readonly clientTtftMs: number | null;
+  readonly engineTtftMs: number | null;
+  readonly clientTpotMs: number | null;
+  readonly engineTpotMs: number | null;
+}
+
+/** The sent, succeeded measure-phase requests that carried an engine report. */
+export const hasEngineReport = (record: RequestRecord): boolean =>
+  record.phase === 'measure' && record.error === null && record.engine !== null && record.sentAtMs !== null;
+
+export const crossCheckPointOf = (record: RequestRecord, metrics: RequestMetrics): CrossCheckPoint => ({
+  sentAtMs: record.sentAtMs!,
+  clientTtftMs: metrics.ttftMs,
+  engineTtftMs: engineTtftMs(record.engine!),
+  clientTpotMs: metrics.tpotMs,
+  engineTpotMs: engineTpotMs(record.engine!),
+});
 
 /**
  * Client against engine, per succeeded request that carried an engine report: TTFT and TPOT as kitt
  * measured them and as the engine timed them. The gap between the two TTFT series is HTTP,
  * tokenisation and queueing; the TPOT series should lie on each other.
  */
-export function crossCheckChart(records: readonly RequestRecord[]): ChartSpec | null {
-  const reported = records
-    .filter((r) => r.phase === 'measure' && r.error === null && r.engine !== null && r.sentAtMs !== null)
-    .sort((a, b) => a.sentAtMs! - b.sentAtMs!);
-  const pairs = thinOut(reported, MAX_REQUEST_POINTS).map((record) => ({
-    record,
-    metrics: deriveRequestMetrics(record),
-    engine: record.engine!,
-  }));
-  if (pairs.length === 0) return null;
+export function crossCheckChart(reported: SentPoints<CrossCheckPoint>): ChartSpec | null {
+  const { points } = reported;
+  if (points.length === 0) return null;
   return {
     id: 'engine-cross-check',
     title: 'Client vs engine, per request',
-    note: "TTFT and TPOT as kitt's client measured them and as the engine reported them, per request in send order.",
+    note:
+      reported.step === 1
+        ? "TTFT and TPOT as kitt's client measured them and as the engine reported them, per request in send order."
+        : `TTFT and TPOT as kitt's client measured them and as the engine reported them, every ${reported.step}th of ${reported.total} requests in send order.`,
     x: { label: 'send time (s since start)' },
     y: { label: 'TTFT (ms)' },
     y2: { label: 'TPOT (ms)' },
@@ -32,11 +50,11 @@ export function crossCheckChart(records: readonly RequestRecord[]): ChartSpec | 
       { label: 'engine TPOT', style: 'points', axis: 'y2' },
     ],
     data: [
-      pairs.map((p) => Math.round(p.record.sentAtMs!) / 1000),
-      pairs.map((p) => p.metrics.ttftMs),
-      pairs.map((p) => engineTtftMs(p.engine)),
-      pairs.map((p) => p.metrics.tpotMs),
-      pairs.map((p) => engineTpotMs(p.engine)),
+      points.map((p) => Math.round(p.sentAtMs) / 1000),
+      points.map((p) => p.clientTtftMs),
+      points.map((p) => p.engineTtftMs),
+      points.map((p) => p.clientTpotMs),
+      points.map((p) => p.engineTpotMs),
     ],
     thresholds: [],
   };

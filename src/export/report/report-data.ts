@@ -1,7 +1,7 @@
 import type { EngineCrossCheck } from '../../metrics/engine-cross-check.js';
-import type { RequestRecord } from '../../metrics/request-record.js';
 import { parseRecordLine } from '../../metrics/serialize-record.js';
 import type { RunMetrics } from '../../metrics/summarize-run.js';
+import { collectRequests, type RequestColumns } from './request-columns.js';
 
 /** One stats.jsonl row: a container (or process) reading, `tMs` since the run's start. */
 export interface StatsRowData {
@@ -42,8 +42,8 @@ export interface ReportData {
   readonly document: Record<string, unknown> | null;
   readonly metrics: RunMetrics | null;
   readonly crossCheck: EngineCrossCheck | null;
-  /** requests.jsonl: times relative to the run's start. */
-  readonly records: readonly RequestRecord[];
+  /** What the charts draw of requests.jsonl (times relative to the run's start), collected in bounded state. */
+  readonly requests: RequestColumns;
   readonly stats: readonly StatsRowData[];
   readonly gpu: readonly GpuRowData[];
   /** run.json: engine request, load spec, effective config, kitt version. */
@@ -55,10 +55,12 @@ export interface ReportData {
 /** The result directory's text files by name; a missing file is undefined. */
 export type ResultFiles = Readonly<Record<string, string | undefined>>;
 
-/** The file names a report reads, so the shell reads exactly these and nothing else. */
+/** The request log: read as a stream (collectRequestLog), never whole, as it grows with the run. */
+export const REQUEST_LOG_FILE = 'requests.jsonl';
+
+/** The small files a report reads whole, so the shell reads exactly these and the request log. */
 export const REPORT_INPUT_FILES = [
   'metrics.json',
-  'requests.jsonl',
   'stats.jsonl',
   'gpu.jsonl',
   'run.json',
@@ -75,8 +77,12 @@ const jsonLines = <T>(text: string | undefined, parse: (line: string) => T = (li
 const jsonObject = (text: string | undefined): Record<string, unknown> | null =>
   text === undefined ? null : (JSON.parse(text) as Record<string, unknown>);
 
-/** Parses a result directory's files (pure: text in, data out). */
-export function parseResultFiles(files: ResultFiles, fallbackTitle: string): ReportData {
+/**
+ * Parses a result directory's files (pure: text in, data out). `requests` is what collectRequestLog
+ * gathered from the request log as it streamed by; without it, a requests.jsonl among `files` (a
+ * small one: a test's) is parsed here.
+ */
+export function parseResultFiles(files: ResultFiles, fallbackTitle: string, requests?: RequestColumns): ReportData {
   const document = jsonObject(files['metrics.json']);
   // a run document embeds the metrics; an older or foreign metrics.json may be the metrics themselves
   const metrics = (document?.metrics ?? (document?.schema ? document : null)) as RunMetrics | null;
@@ -87,7 +93,7 @@ export function parseResultFiles(files: ResultFiles, fallbackTitle: string): Rep
     document,
     metrics,
     crossCheck: (document?.crossCheck as EngineCrossCheck | undefined) ?? null,
-    records: jsonLines(files['requests.jsonl'], parseRecordLine),
+    requests: requests ?? collectRequests(jsonLines(files[REQUEST_LOG_FILE], parseRecordLine)),
     stats: jsonLines<StatsRowData>(files['stats.jsonl']),
     gpu: jsonLines<GpuRowData>(files['gpu.jsonl']),
     run: jsonObject(files['run.json']),

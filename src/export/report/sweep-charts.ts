@@ -1,6 +1,6 @@
 import type { RequestRecord } from '../../metrics/request-record.js';
+import { RunAccumulator } from '../../metrics/run-accumulator.js';
 import type { SloResult } from '../../metrics/summarize-run.js';
-import { summarizeRun } from '../../metrics/summarize-run.js';
 import type { ChartSpec, ThresholdSpec } from './chart-spec.js';
 
 /** One stage of a sweep (or ramp), summarised on its own measure-phase requests. */
@@ -14,28 +14,41 @@ export interface StagePoint {
   readonly e2eP50Ms: number | null;
 }
 
-/** The records' stages, each summarised with summarizeRun over its own window; [] for a single stage. */
-export function stagePoints(records: readonly RequestRecord[]): StagePoint[] {
-  const byStage = new Map<number, RequestRecord[]>();
-  for (const record of records) {
-    if (record.phase !== 'measure') continue;
-    byStage.set(record.stage, [...(byStage.get(record.stage) ?? []), record]);
+/**
+ * The stages of a run fed one record at a time: one RunAccumulator per stage over its own
+ * measure-phase records, so a sweep's points need no array of them.
+ */
+export class StagePointCollector {
+  private readonly stages = new Map<number, RunAccumulator>();
+
+  add(record: RequestRecord): void {
+    if (record.phase !== 'measure') return;
+    let stage = this.stages.get(record.stage);
+    if (!stage) {
+      stage = new RunAccumulator();
+      this.stages.set(record.stage, stage);
+    }
+    stage.add(record);
   }
-  if (byStage.size < 2) return [];
-  return [...byStage.entries()]
-    .sort(([a], [b]) => a - b)
-    .map(([stage, stageRecords]) => {
-      const m = summarizeRun(stageRecords);
-      return {
-        stage,
-        requests: stageRecords.length,
-        requestsPerS: m.throughput.requestsPerS,
-        outputTokensPerS: m.throughput.outputTokensPerS,
-        ttftP50Ms: m.ttftMs.p50,
-        ttftP99Ms: m.ttftMs.p99,
-        e2eP50Ms: m.e2eMs.p50,
-      };
-    });
+
+  /** Each stage summarised over its own window (first send → last end); [] for a single stage. */
+  points(): StagePoint[] {
+    if (this.stages.size < 2) return [];
+    return [...this.stages.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([stage, accumulator]) => {
+        const m = accumulator.summarize();
+        return {
+          stage,
+          requests: accumulator.requests,
+          requestsPerS: m.throughput.requestsPerS,
+          outputTokensPerS: m.throughput.outputTokensPerS,
+          ttftP50Ms: m.ttftMs.p50,
+          ttftP99Ms: m.ttftMs.p99,
+          e2eP50Ms: m.e2eMs.p50,
+        };
+      });
+  }
 }
 
 /** uPlot draws x ascending: the points sorted by x, with the points that have no x left out. */
@@ -44,8 +57,7 @@ function byX(points: readonly StagePoint[], x: (p: StagePoint) => number | null)
 }
 
 /** Latency against achieved rate, and throughput against latency, one point per level. */
-export function sweepCharts(records: readonly RequestRecord[], slo: SloResult | null | undefined): ChartSpec[] {
-  const points = stagePoints(records);
+export function sweepCharts(points: readonly StagePoint[], slo: SloResult | null | undefined): ChartSpec[] {
   if (points.length === 0) return [];
   const thresholds: ThresholdSpec[] =
     slo?.bounds.ttftMs !== undefined

@@ -1,9 +1,11 @@
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { KittError } from '../../core/errors.js';
+import { readRequestLogLines } from '../request-log-reader.js';
 import { buildReport } from './build-report.js';
 import { renderReportHtml } from './render-report-html.js';
-import { parseResultFiles, REPORT_INPUT_FILES, type ResultFiles } from './report-data.js';
+import { parseResultFiles, REPORT_INPUT_FILES, REQUEST_LOG_FILE, type ResultFiles } from './report-data.js';
+import { collectRequestLog, collectRequests, type RequestColumns } from './request-columns.js';
 import { loadChartLibrary } from './uplot-assets.js';
 
 /** The report's file name inside a result directory. */
@@ -21,6 +23,18 @@ async function readResultFiles(dir: string): Promise<ResultFiles> {
     }),
   );
   return Object.fromEntries(entries);
+}
+
+/** The request log's columns, read as a stream: a run of millions of requests is never one string. */
+async function collectRequestColumns(dir: string): Promise<RequestColumns> {
+  const path = join(dir, REQUEST_LOG_FILE);
+  try {
+    await stat(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return collectRequests([]);
+    throw error;
+  }
+  return collectRequestLog(() => readRequestLogLines(path));
 }
 
 /**
@@ -55,7 +69,8 @@ export async function writeReport(dir: string): Promise<string> {
     });
   }
   assertRequestMetrics(dir, files['metrics.json']);
-  const html = renderReportHtml(buildReport(parseResultFiles(files, basename(dir))), loadChartLibrary());
+  const requests = await collectRequestColumns(dir);
+  const html = renderReportHtml(buildReport(parseResultFiles(files, basename(dir), requests)), loadChartLibrary());
   const path = join(dir, REPORT_FILE);
   const tmp = join(dir, `.${REPORT_FILE}.${process.pid}.tmp`);
   try {
