@@ -192,17 +192,38 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, options: RunLo
       maxQueued: o.maxQueued,
     }),
   );
-  return {
-    requests: tally.requests,
-    ...tally.records(),
+  return loadResultOf(tally, {
     selfCheck,
-    window: mergeWindows(stages.map((s) => s.window)),
     stages,
-    ...engineCountersBetween(before, after),
+    counters: { before, after },
     warnings,
     interrupted: options.signal?.aborted ?? false,
     plan,
     wallAnchor,
+  });
+}
+
+/**
+ * A run's result from what its runner tallied, for one process or the merged shards alike: the
+ * window spans every stage's, and engine counters count only when read before and after.
+ */
+export function loadResultOf(
+  tally: LoadTally,
+  parts: Pick<LoadResult, 'selfCheck' | 'stages' | 'warnings' | 'interrupted' | 'plan' | 'wallAnchor'> & {
+    readonly counters: { readonly before: PromScrape | null; readonly after: PromScrape | null };
+  },
+): LoadResult {
+  return {
+    requests: tally.requests,
+    ...tally.records(),
+    selfCheck: parts.selfCheck,
+    window: mergeWindows(parts.stages.map((s) => s.window)),
+    stages: parts.stages,
+    ...engineCountersBetween(parts.counters.before, parts.counters.after),
+    warnings: parts.warnings,
+    interrupted: parts.interrupted,
+    plan: parts.plan,
+    wallAnchor: parts.wallAnchor,
   };
 }
 
@@ -285,7 +306,7 @@ export function scrapeEngineCounters(
 }
 
 /** The result's engineCounters field, present when both readings were taken. */
-export function engineCountersBetween(
+function engineCountersBetween(
   before: PromScrape | null,
   after: PromScrape | null,
 ): { engineCounters?: EngineCounters } {

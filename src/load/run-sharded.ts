@@ -8,7 +8,7 @@ import type { LoadSpec } from './load-spec.js';
 import { LoadTally } from './load-tally.js';
 import type { LoadTarget } from './load-target.js';
 import type { LoadResult, RunLoadOptions, StageResult } from './run-load.js';
-import { engineCountersBetween, mergeWindows, scrapeEngineCounters } from './run-load.js';
+import { loadResultOf, mergeWindows, scrapeEngineCounters } from './run-load.js';
 import { type SelfCheck, selfCheckWarnings } from './self-check.js';
 import { ShardMerge } from './shard-merge.js';
 
@@ -145,18 +145,15 @@ export async function runSharded(spec: LoadSpec, target: LoadTarget, options: Ru
   const after = before ? await scrapeEngineCounters(target) : null;
   const stages = mergeStages(results);
   progress.end(`${tally.requests} requests`);
-  return {
-    requests: tally.requests,
-    ...tally.records(),
+  return loadResultOf(tally, {
     selfCheck,
-    window: mergeWindows(stages.map((s) => s.window)),
     stages,
-    ...engineCountersBetween(before, after),
+    counters: { before, after },
     warnings: [...new Set(results.flatMap((r) => r.warnings)), ...tally.warnings(), ...selfCheckWarnings(selfCheck)],
     interrupted: options.signal?.aborted ?? false,
     plan,
     wallAnchor,
-  };
+  });
 }
 
 function startWorker(message: ShardMessage): Worker {

@@ -1,17 +1,15 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type TestContext, test } from 'node:test';
+import { test } from 'node:test';
 import { DEFAULT_CONFIG } from '../config/config-schema.js';
 import { openStore } from '../store/open-store.js';
+import { openOfflinePage, requireBrowser } from '../testing/offline-browser.js';
 import { HOST_A, seedRuns } from '../testing/seed-runs.js';
 import { createApiToken } from './auth/api-tokens.js';
 import { serveKitt } from './serve-kitt.js';
 
-/** Debian's Chromium, driven by playwright-core; never a downloaded browser. */
-const CHROMIUM = '/usr/bin/chromium';
 const DOCS = resolve(import.meta.dirname, '..', '..', 'docs');
 
 /** How far the page scrolls sideways, run in the browser (kitt compiles without the DOM's types). */
@@ -21,64 +19,6 @@ const sidewaysOverflow = () => {
   ).document.documentElement;
   return root.scrollWidth - root.clientWidth;
 };
-
-/** The part of playwright-core's API this test drives. */
-interface Locator {
-  count(): Promise<number>;
-  textContent(): Promise<string | null>;
-  allTextContents(): Promise<string[]>;
-  fill(value: string): Promise<void>;
-  click(): Promise<void>;
-  first(): Locator;
-  getAttribute(name: string): Promise<string | null>;
-}
-interface Page {
-  on(event: 'pageerror', listener: (error: Error) => void): void;
-  goto(url: string): Promise<unknown>;
-  url(): string;
-  locator(selector: string): Locator;
-  waitForURL(url: RegExp): Promise<void>;
-  setViewportSize(size: { width: number; height: number }): Promise<void>;
-  evaluate<R>(fn: () => R): Promise<R>;
-  screenshot(options: { fullPage: boolean }): Promise<Buffer>;
-}
-interface Playwright {
-  chromium: {
-    launch(options: { executablePath: string; args: string[] }): Promise<{
-      close(): Promise<void>;
-      newContext(options: { viewport: { width: number; height: number } }): Promise<{
-        route(
-          pattern: string,
-          handler: (route: {
-            request(): { url(): string };
-            continue(): Promise<void>;
-            abort(): Promise<void>;
-          }) => Promise<void>,
-        ): Promise<void>;
-        newPage(): Promise<Page>;
-        cookies(): Promise<Array<{ name: string; httpOnly: boolean; sameSite: string }>>;
-      }>;
-    }>;
-  };
-}
-
-function requireBrowser(t: TestContext): Playwright | undefined {
-  let playwright: Playwright | undefined;
-  try {
-    playwright = createRequire(import.meta.url)('playwright-core') as Playwright;
-  } catch {
-    playwright = undefined;
-  }
-  const missing = !playwright
-    ? 'playwright-core is not installed'
-    : !existsSync(CHROMIUM)
-      ? `${CHROMIUM} is missing`
-      : '';
-  if (!missing) return playwright;
-  if (process.env.CI === 'true') throw new Error(`${missing}: scripts/ci/10-packages.sh installs chromium`);
-  t.skip(missing);
-  return undefined;
-}
 
 test('a person signs in, filters the runs, opens one and its report, in a wide and a narrow window, offline', async (t) => {
   const playwright = requireBrowser(t);
@@ -111,16 +51,14 @@ test('a person signs in, filters the runs, opens one and its report, in a wide a
   });
   t.after(() => server.close());
 
-  const browser = await playwright.chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-  t.after(() => browser.close());
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const elsewhere: string[] = [];
-  await context.route('**/*', async (route) => {
-    if (route.request().url().startsWith(server.url)) return route.continue();
-    elsewhere.push(route.request().url());
-    return route.abort();
+  const {
+    context,
+    page,
+    blocked: elsewhere,
+  } = await openOfflinePage(t, playwright, {
+    viewport: { width: 1280, height: 900 },
+    allow: (url) => url.startsWith(server.url),
   });
-  const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
 

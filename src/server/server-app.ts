@@ -1,28 +1,17 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import type { Store } from '../store/store-types.js';
 import { createApi } from './api/api-app.js';
 import { HttpError, sendApiError } from './api/api-errors.js';
-import type { VerifyApiToken } from './auth/api-tokens.js';
-import type { AuthGate, ServerEnv } from './auth/auth-gate.js';
-import type { Sessions } from './auth/sessions.js';
-import { addDashboard } from './dashboard/dashboard-routes.js';
+import type { ServerEnv } from './auth/auth-gate.js';
+import { addDashboard, type DashboardOptions } from './dashboard/dashboard-routes.js';
 
 /** The largest request body: JSON bodies of a few fields (run upload, when it comes, gets its own limit). */
 export const MAX_BODY_BYTES = 64 * 1024;
 /** The longest URL; Node itself answers 431 to headers over its 16 KiB. */
 export const MAX_URL_BYTES = 8 * 1024;
 
-export interface ServerAppOptions {
-  readonly store: Store;
-  readonly gate: AuthGate;
-  readonly sessions: Sessions;
-  readonly verify: VerifyApiToken;
-  readonly version: string;
-  /** Trust X-Forwarded-Proto from a TLS proxy in front, to mark the session cookie Secure. */
-  readonly trustProxy: boolean;
-  readonly log: (line: string) => void;
-}
+/** What the server needs: all the dashboard does (the API takes a part of it). */
+export type ServerAppOptions = DashboardOptions;
 
 /**
  * Everything kitt server answers: /health, the API under /api/v1 and the dashboard. Nothing else is

@@ -7,11 +7,10 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { KittError } from '../core/errors.js';
 import { Secret } from '../core/secret.js';
+import { postgresStoreUrl } from '../testing/test-postgres.js';
 import { storeMigrations } from './migrations.js';
 import { migrateStore, openStore } from './open-store.js';
 import type { Store } from './store-types.js';
-
-const PG_URL = process.env.KITT_TEST_PG_URL ?? 'postgres://kitt:kitt@127.0.0.1:5432/kitt_test';
 
 function tempDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'kitt-store-'));
@@ -19,34 +18,8 @@ function tempDir(t: TestContext): string {
   return dir;
 }
 
-/**
- * A fresh PostgreSQL schema for one test, dropped afterwards. Without a server the test skips
- * locally and fails in CI, where scripts/ci/40-postgres.sh starts one.
- */
-async function postgresUrl(t: TestContext): Promise<string | undefined> {
-  const schema = `kitt_t_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
-  const admin = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
-  try {
-    await admin.connect();
-  } catch (error) {
-    await admin.end().catch(() => {});
-    const why = `PostgreSQL at ${PG_URL.replace(/:[^:@/]*@/, ':***@')} is not reachable (${(error as Error).message})`;
-    if (process.env.CI === 'true') throw new Error(`${why}: scripts/ci/40-postgres.sh must start it`);
-    t.skip(`${why}; run scripts/ci/40-postgres.sh`);
-    return undefined;
-  }
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  t.after(async () => {
-    await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-    await admin.end();
-  });
-  const url = new URL(PG_URL);
-  url.searchParams.set('options', `-c search_path=${schema}`);
-  return url.toString();
-}
-
 async function storesUnderTest(t: TestContext): Promise<Array<{ name: string; url: string }>> {
-  const pgUrl = await postgresUrl(t);
+  const pgUrl = await postgresStoreUrl(t);
   return [
     { name: 'sqlite', url: join(tempDir(t), 'nested', 'kitt.db') },
     ...(pgUrl ? [{ name: 'postgres', url: pgUrl }] : []),

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DEFAULT_CONFIG } from '../../config/config-schema.js';
+import { mergeConfig } from '../../config/load-config.js';
 import { KittError } from '../../core/errors.js';
 import { planAgents } from './agents-plan.js';
 
@@ -49,4 +50,16 @@ test('a missing scenario file, a bad field and a launch flag with --target are r
       /scenario file \/nonexistent\/s.yaml cannot be read/.test(error.message) &&
       /--cpus launches an engine and cannot go with --target/.test(error.message),
   );
+});
+
+test('the engine of an agents run takes the engine profile limits and the per-engine port, as kitt run does', () => {
+  const config = mergeConfig(DEFAULT_CONFIG, {
+    run: { engine: 'llamacpp', profile: 'big', port: 9100 },
+    limits: { cpus: 1, pids: 64 },
+    engines: { llamacpp: { port: 9200 }, profiles: { big: { engine: 'llamacpp', limits: { cpus: 4 } } } },
+  });
+  const plan = planAgents({ agents: '3' }, config, { runId: 'r1', env: {} });
+  assert.deepEqual(plan.engine.limits, { cpus: 4, pids: 64 });
+  assert.equal(plan.engine.port, 9200);
+  assert.equal(plan.engine.parallel, 3);
 });

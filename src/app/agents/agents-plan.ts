@@ -6,9 +6,10 @@ import { parseScenario, type ScenarioFile } from '../../agents/scenario.js';
 import type { KittConfig } from '../../config/config-schema.js';
 import { flagValues } from '../../core/flag-values.js';
 import { OptionIssues } from '../../core/option-issues.js';
-import type { EngineName, EngineRequest } from '../../engines/engine.js';
-import { type EngineFlags, readEngineRequest } from '../shared/engine-options.js';
-import { readTargetPlan, type TargetFlags, type TargetPlan, targetEngineRequest } from '../shared/target-options.js';
+import type { EngineRequest } from '../../engines/engine.js';
+import type { EngineFlags } from '../shared/engine-options.js';
+import { plannedEngineRequest, readEngineOrTarget } from '../shared/engine-plan.js';
+import type { TargetFlags, TargetPlan } from '../shared/target-options.js';
 
 /** The flags of `kitt agents`, as commander hands them over. */
 export interface AgentsCommandFlags extends AgentsFlags, EngineFlags, TargetFlags {
@@ -30,12 +31,6 @@ export interface AgentsPlan {
 
 const DEFAULT_THINK_TIMEOUT_MS = 300_000;
 
-/** The configured port of an engine: its own `engines.<name>.port`, else `run.port`. */
-function configuredPort(config: KittConfig, engine: EngineName): number | undefined {
-  const engines = config.engines as Readonly<Record<string, { port?: number | undefined } | undefined>>;
-  return engines[engine]?.port ?? config.run.port;
-}
-
 /**
  * Builds the plan of `kitt agents` from its flags over the scenario file and the config, every
  * problem at once (one USAGE error) before anything starts. Without --parallel an engine kitt
@@ -50,32 +45,13 @@ export function planAgents(
   const file = flags.scenario === undefined ? undefined : readScenarioFile(flags.scenario, issues);
   const fileName = flags.scenario === undefined ? undefined : basename(flags.scenario, extname(flags.scenario));
   const spec = readAgentsSpec(flags, file, fileName, issues);
-  const target = readTargetPlan(flags, config.run, context.env ?? {}, issues);
-  const engine = target
-    ? undefined
-    : readEngineRequest(
-        {
-          ...flags,
-          engine: flags.engine ?? config.run.engine,
-          model: flags.model ?? config.run.model,
-          mode: flags.mode ?? config.run.mode,
-        },
-        {
-          runId: context.runId,
-          env: {},
-          defaults: { portFor: (name) => configuredPort(config, name), limits: config.limits },
-        },
-        issues,
-      );
+  const planned = readEngineOrTarget(flags, config, context, issues);
   const timeoutMs = flagValues(issues).durationMs('--timeout', flags.timeout, 's') ?? DEFAULT_THINK_TIMEOUT_MS;
   issues.throwIfAny();
-  const request = target
-    ? targetEngineRequest(target, context.runId)
-    : { ...engine!, parallel: engine!.parallel ?? Math.min(spec!.agents, 8) };
   return {
     spec: spec!,
-    engine: request,
-    ...(target ? { target } : {}),
+    engine: plannedEngineRequest(planned, context.runId, () => Math.min(spec!.agents, 8)),
+    ...(planned.target ? { target: planned.target } : {}),
     resetMemory: flags.resetMemory ?? false,
     timeoutMs,
   };

@@ -14,11 +14,11 @@ import { formatBytes } from '../../core/units.js';
 import type { EngineExit, EngineRequest, RunningEngine } from '../../engines/engine.js';
 import type { HardwareInfo } from '../../hardware/fingerprint.js';
 import { AllBuckets, type RateLimiter, TokenBucket } from '../../load/token-bucket.js';
-import { currentOwner, formatOwner } from '../../runtime/owner.js';
 import type { StatsSeries, StatsSummary } from '../../runtime/sample-stats.js';
 import type { Store } from '../../store/store-types.js';
 import { limitsKey, rateKey } from '../shared/calibrated-rate.js';
 import type { ModelToServe } from '../shared/prepare-model.js';
+import { recordRunStart } from '../shared/record-run-start.js';
 import type { AgentsPlan } from './agents-plan.js';
 import { writeAgentsResult } from './agents-result.js';
 import { type ChatEndpoint, createThinkClient, type ThinkClient } from './chat-think.js';
@@ -117,18 +117,12 @@ export async function runAgents(
   const engineRequest: EngineRequest = { ...plan.engine, modelPath: model.path };
   const rate = resolveRate(plan.spec.rate, request.rates, rateKey(engineRequest.engine, engineRequest.limits));
   const hardware = await ports.collectHardware();
-  await ports.store.recordRunStarted({
-    id: runId,
-    engine: engineRequest.engine,
-    mode: engineRequest.mode,
-    model: model.label,
-    modelSizeBytes: model.sizeBytes,
-    hardwareFingerprint: hardware.fingerprint,
+  await recordRunStart(ports.store, {
+    engine: engineRequest,
+    model,
     hardware,
     config: recordedConfig(request, engineRequest, model, rate),
-    limits: engineRequest.limits,
-    resultPath: resultDir,
-    owner: formatOwner(currentOwner()),
+    resultDir,
   });
   try {
     const simulated = await simulate(request, engineRequest, rate, ports, context);

@@ -26,12 +26,12 @@ import type { SloBounds, SloTerm } from '../../metrics/slo.js';
 import type { RunMetrics } from '../../metrics/summarize-run.js';
 import { type StagesSummary, summarizeStageFigures } from '../../metrics/summarize-stages.js';
 import type { StatsSample } from '../../runtime/container-runtime.js';
-import { currentOwner, formatOwner } from '../../runtime/owner.js';
 import type { StatsSeries } from '../../runtime/sample-stats.js';
 import { formatStatsJsonl } from '../../runtime/sample-stats.js';
 import type { Store } from '../../store/store-types.js';
 import { engineCounterDeltas } from '../shared/engine-counters.js';
 import type { ModelToServe } from '../shared/prepare-model.js';
+import { recordRunStart } from '../shared/record-run-start.js';
 import { observeRecord, publishRun } from './publish-run.js';
 import { openRecordSinks, type RecordSinks, sinkRecord } from './record-sinks.js';
 import { stageInputs } from './stage-inputs.js';
@@ -169,18 +169,12 @@ export async function runBenchmark(request: RunRequest, ports: RunPorts, context
     throw exportFailed(resultDir, error);
   });
   const sinks = await openRecordSinks(resultDir, request.load, request, origin);
-  await ports.store.recordRunStarted({
-    id: runId,
-    engine: engineRequest.engine,
-    mode: engineRequest.mode,
-    model: model.label,
-    modelSizeBytes: model.sizeBytes,
-    hardwareFingerprint: hardware.fingerprint,
+  await recordRunStart(ports.store, {
+    engine: engineRequest,
+    model,
     hardware,
     config: recordedConfig(request, engineRequest, model),
-    limits: engineRequest.limits,
-    resultPath: resultDir,
-    owner: formatOwner(currentOwner()),
+    resultDir,
   });
   const labels: RunLabels = { engine: engineRequest.engine, model: model.label, runId, mode: engineRequest.mode };
   let stage: 'measuring' | 'writing' | 'recorded' = 'measuring';

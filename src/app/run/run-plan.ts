@@ -1,14 +1,15 @@
-import type { KittConfig, LimitsConfig } from '../../config/config-schema.js';
+import type { KittConfig } from '../../config/config-schema.js';
 import { flagValues } from '../../core/flag-values.js';
 import { OptionIssues } from '../../core/option-issues.js';
-import type { EngineName, EngineRequest } from '../../engines/engine.js';
+import type { EngineRequest } from '../../engines/engine.js';
 import { planLoad } from '../../load/load-plan.js';
 import type { LoadSpec } from '../../load/load-spec.js';
 import { checkDataset } from '../../load/prompt-source.js';
 import { percentileTerms, readSlo, requestBounds, type SloBounds, type SloTerm } from '../../metrics/slo.js';
-import { type EngineFlags, readEngineRequest } from '../shared/engine-options.js';
+import type { EngineFlags } from '../shared/engine-options.js';
+import { plannedEngineRequest, readEngineOrTarget } from '../shared/engine-plan.js';
 import { type LoadFlags, readLoadSpec } from '../shared/load-options.js';
-import { readTargetPlan, type TargetFlags, type TargetPlan, targetEngineRequest } from '../shared/target-options.js';
+import type { TargetFlags, TargetPlan } from '../shared/target-options.js';
 
 /** The flags of `kitt run` that shape what is run, as commander hands them over (strings). */
 export interface RunFlags extends EngineFlags, LoadFlags, TargetFlags {
@@ -33,38 +34,6 @@ export interface RunPlan {
   readonly target?: TargetPlan;
   /** How many times the benchmark runs (`--repeat`), each a full run of its own; 1 by default. */
   readonly repeat: number;
-}
-
-/**
- * Without --parallel, an engine gets as many slots as the load keeps in flight (at most 8): with
- * fewer, requests wait inside the engine and TTFT measures its queue rather than its prefill.
- */
-function withDefaultParallel(engine: EngineRequest, load: LoadSpec): EngineRequest {
-  if (engine.parallel !== undefined) return engine;
-  const concurrency = planLoad(load).maxConcurrency;
-  return { ...engine, parallel: Math.max(1, Math.min(concurrency ?? 4, 8)) };
-}
-
-/** `limits`, with the chosen engine profile's `limits` over them (flags go over both). */
-function configuredLimits(config: KittConfig, issues: OptionIssues): LimitsConfig {
-  const name = config.run.profile;
-  if (name === undefined) return config.limits;
-  const profile = config.engines.profiles?.[name];
-  if (!profile) {
-    const known = Object.keys(config.engines.profiles ?? {});
-    issues.add(
-      `no engine profile "${name}" (run.profile)`,
-      known.length > 0 ? `use one of: ${known.join(', ')}` : 'define it under engines.profiles in the config',
-    );
-    return config.limits;
-  }
-  return { ...config.limits, ...profile.limits };
-}
-
-/** The configured port of an engine: its own `engines.<name>.port`, else `run.port`. */
-function configuredPort(config: KittConfig, engine: EngineName): number | undefined {
-  const engines = config.engines as Readonly<Record<string, { port?: number | undefined } | undefined>>;
-  return engines[engine]?.port ?? config.run.port;
 }
 
 /** `--slo`: its per-request bounds count goodput; its percentile terms are judged once per run. */
@@ -104,25 +73,7 @@ export async function planRun(
 ): Promise<RunPlan> {
   const issues = new OptionIssues();
   const read = flagValues(issues);
-  const wantsTarget = (flags.target ?? config.run.target) !== undefined;
-  const target = readTargetPlan(flags, config.run, context.env ?? {}, issues);
-  const engine = wantsTarget
-    ? undefined
-    : readEngineRequest(
-        {
-          ...flags,
-          engine: flags.engine ?? config.run.engine,
-          model: flags.model ?? config.run.model,
-          mode: flags.mode ?? config.run.mode,
-        },
-        {
-          runId: context.runId,
-          // the config already holds the KITT_* variables, with their place in the precedence
-          env: {},
-          defaults: { portFor: (name) => configuredPort(config, name), limits: configuredLimits(config, issues) },
-        },
-        issues,
-      );
+  const planned = readEngineOrTarget(flags, config, context, issues);
   const load = readLoadSpec(flags, config.run.load, issues);
   const slo = readRunSlo(flags.slo, issues);
   const prometheusPort = read.positiveInt('--prometheus-port', flags.prometheusPort, '9464');
@@ -138,9 +89,13 @@ export async function planRun(
   if (datasetProblem) issues.addError(datasetProblem);
   issues.throwIfAny();
   return {
-    engine: target ? targetEngineRequest(target, context.runId) : withDefaultParallel(engine!, load!),
+    // without --parallel, an engine gets as many slots as the load keeps in flight (at most 8):
+    // with fewer, requests wait inside the engine and TTFT measures its queue rather than its prefill
+    engine: plannedEngineRequest(planned, context.runId, () =>
+      Math.max(1, Math.min(planLoad(load!).maxConcurrency ?? 4, 8)),
+    ),
     load: load!,
-    ...(target ? { target } : {}),
+    ...(planned.target ? { target: planned.target } : {}),
     ...slo,
     ...(prometheusPort !== undefined ? { prometheusPort } : {}),
     repeat: repeat ?? 1,

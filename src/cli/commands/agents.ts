@@ -3,10 +3,10 @@ import { AGENTS_DEFAULTS } from '../../agents/agents-spec.js';
 import { type AgentsCommandFlags, planAgents } from '../../app/agents/agents-plan.js';
 import { createAgentsPorts } from '../../app/agents/agents-ports.js';
 import { runAgents } from '../../app/agents/run-agents.js';
-import { type AttachedTarget, attachTarget } from '../../app/shared/attach-target.js';
 import { loadConfig } from '../../config/load-config.js';
 import { KittError } from '../../core/errors.js';
 import { newRunId } from '../../core/ids.js';
+import { attachPlannedTarget } from '../attach-planned-target.js';
 import type { CliContext } from '../cli-context.js';
 import { readPackageVersion } from '../version.js';
 import { AgentPhases, formatStepLine, renderAgentsOutcome } from './agents-render.js';
@@ -89,12 +89,7 @@ Examples:
       const loaded = loadConfig({ env: context.env, explicitPath: flags.config });
       const { config } = loaded;
       const plan = planAgents(flags, config, { runId: newRunId(), env: context.env });
-      const attached: AttachedTarget | undefined = plan.target
-        ? await attachTarget(plan.target, context.env, context.signal)
-        : undefined;
-      const engine = attached
-        ? { ...plan.engine, engine: attached.record.engine, modelPath: attached.record.servedModel }
-        : plan.engine;
+      const { attached, engine } = await attachPlannedTarget(plan, context);
       const ports = await createAgentsPorts({
         config,
         home: loaded.home,

@@ -1,61 +1,14 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { type TestContext, test } from 'node:test';
+import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { kittSync, tempHome } from '../../testing/kitt-cli.js';
 import { requireLlamaServer } from '../../testing/llama-server-binary.js';
+import { openOfflinePage, requireBrowser } from '../../testing/offline-browser.js';
 import { ensureTestModel } from '../../testing/test-model.js';
 
-/** Debian's Chromium, driven by playwright-core; never a downloaded browser. */
-const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = resolve(import.meta.dirname, '..', '..', '..', 'docs', 'report.png');
-
-/** The part of playwright-core's API this test drives (declared here: the types ship with the package). */
-interface Route {
-  request(): { url(): string };
-  continue(): Promise<void>;
-  abort(): Promise<void>;
-}
-interface Page {
-  on(event: 'console', listener: (message: { type(): string; text(): string }) => void): void;
-  on(event: 'pageerror', listener: (error: Error) => void): void;
-  goto(url: string): Promise<unknown>;
-  locator(selector: string): { count(): Promise<number>; textContent(): Promise<string | null> };
-  waitForFunction<A>(fn: (arg: A) => boolean, arg: A): Promise<unknown>;
-  evaluate<R>(fn: () => R): Promise<R>;
-  screenshot(options: { fullPage: boolean }): Promise<Buffer>;
-}
-interface Playwright {
-  chromium: {
-    launch(options: { executablePath: string; args: string[] }): Promise<{
-      close(): Promise<void>;
-      newContext(options: { viewport: { width: number; height: number } }): Promise<{
-        route(pattern: string, handler: (route: Route) => Promise<void>): Promise<void>;
-        newPage(): Promise<Page>;
-      }>;
-    }>;
-  };
-}
-
-function requireBrowser(t: TestContext): Playwright | undefined {
-  let playwright: Playwright | undefined;
-  try {
-    playwright = createRequire(import.meta.url)('playwright-core') as Playwright;
-  } catch {
-    playwright = undefined;
-  }
-  const missing = !playwright
-    ? 'playwright-core is not installed (npm install)'
-    : !existsSync(CHROMIUM)
-      ? `${CHROMIUM} is missing (apt-get install chromium)`
-      : '';
-  if (!missing) return playwright;
-  if (process.env.CI === 'true') throw new Error(`${missing}: scripts/ci/10-packages.sh installs chromium`);
-  t.skip(missing);
-  return undefined;
-}
 
 interface JsonRecord {
   phase: string;
@@ -148,16 +101,10 @@ test('report.html of a two-level sweep on llama-server draws every chart offline
   });
   expected['engine-cross-check'] = measured.filter((r) => r.engine !== null).length;
 
-  const browser = await playwright.chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-  t.after(() => browser.close());
-  const context = await browser.newContext({ viewport: { width: 1280, height: 1700 } });
-  const blocked: string[] = [];
-  await context.route('**/*', (route) => {
-    if (route.request().url().startsWith('file:')) return route.continue();
-    blocked.push(route.request().url());
-    return route.abort();
+  const { page, blocked } = await openOfflinePage(t, playwright, {
+    viewport: { width: 1280, height: 1700 },
+    allow: (url) => url.startsWith('file:'),
   });
-  const page = await context.newPage();
   const errors: string[] = [];
   page.on('console', (message) => {
     if (message.type() === 'error') errors.push(message.text());

@@ -2,12 +2,11 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { type TestContext, test } from 'node:test';
-import pg from 'pg';
+import { test } from 'node:test';
 import { EXIT_CODES } from '../../core/errors.js';
 import { type KittResult, kittSync, tempHome } from '../../testing/kitt-cli.js';
+import { postgresTestSchema, TEST_PG_URL } from '../../testing/test-postgres.js';
 
-const PG_URL = process.env.KITT_TEST_PG_URL ?? 'postgres://kitt:kitt@127.0.0.1:5432/kitt_test';
 const SHORT_RUN = ['run', '--requests', '2', '--warmup', '0', '--prompt-tokens', '8', '--output-tokens', '8'];
 
 /** A loopback port nothing listens on, so every InfluxDB write fails (and its message is checked). */
@@ -95,32 +94,12 @@ function encodedPasswordUrl(url: URL): { url: URL; secret: string } {
   return { url: encoded, secret };
 }
 
-async function postgresSchema(t: TestContext): Promise<{ admin: pg.Client; schema: string } | undefined> {
-  const admin = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
-  try {
-    await admin.connect();
-  } catch (error) {
-    await admin.end().catch(() => {});
-    if (process.env.CI === 'true') throw error;
-    t.skip(`PostgreSQL is not reachable (${(error as Error).message}); run scripts/ci/40-postgres.sh`);
-    return undefined;
-  }
-  const schema = `kitt_s_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  t.after(async () => {
-    await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-    await admin.end();
-  });
-  return { admin, schema };
-}
-
 test('a run into PostgreSQL keeps the store password and the InfluxDB 1 password out of every file, row and output', async (t) => {
-  const target = await postgresSchema(t);
+  const target = await postgresTestSchema(t);
   if (!target) return;
   const home = tempHome(t);
   const port = await closedPort();
-  const { url, secret } = encodedPasswordUrl(new URL(PG_URL));
-  url.searchParams.set('options', `-c search_path=${target.schema}`);
+  const { url, secret } = encodedPasswordUrl(target.url);
   const env = {
     KITT_HOME: home,
     KITT_STORE_URL: url.toString(),
@@ -145,7 +124,7 @@ test('a store URL kitt cannot use is reported without its password', async (t) =
   const cases: Array<[string, number, RegExp]> = [
     ['ftp://u:FtpPa55-91@127.0.0.1/kitt', EXIT_CODES.CONFIG_INVALID, /ftp:\/\/u:\*{8}@127\.0\.0\.1/],
     [
-      `postgres://kitt:Wr0ngPa55-c3@127.0.0.1:${new URL(PG_URL).port || 5432}/kitt_test`,
+      `postgres://kitt:Wr0ngPa55-c3@127.0.0.1:${new URL(TEST_PG_URL).port || 5432}/kitt_test`,
       EXIT_CODES.STORE_FAILED,
       /cannot open the results store at postgres:\/\/kitt:\*{8}@127\.0\.0\.1/,
     ],

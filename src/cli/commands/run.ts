@@ -3,13 +3,14 @@ import { runBenchmark } from '../../app/run/run-benchmark.js';
 import { planRun, type RunFlags } from '../../app/run/run-plan.js';
 import { createRunPorts } from '../../app/run/run-ports.js';
 import { runRepeats } from '../../app/run/run-repeats.js';
-import { type AttachedTarget, attachTarget, type TargetRecord } from '../../app/shared/attach-target.js';
+import type { TargetRecord } from '../../app/shared/attach-target.js';
 import type { KittConfig } from '../../config/config-schema.js';
 import { loadConfig } from '../../config/load-config.js';
 import { newRunId } from '../../core/ids.js';
 import { catalogModes, DEFAULT_ENGINE, ENGINE_NAMES } from '../../engines/catalog.js';
 import { LOAD_KINDS } from '../../load/load-spec.js';
 import { SLO_EXAMPLE, SLO_PERCENTILE_EXAMPLE } from '../../metrics/slo.js';
+import { attachPlannedTarget } from '../attach-planned-target.js';
 import type { CliContext } from '../cli-context.js';
 import { renderRepeatsOutcome, repeatsOutcomeJson } from '../render-repeats.js';
 import { renderRunOutcome, runOutcomeError, runOutcomeJson } from '../render-run.js';
@@ -153,12 +154,7 @@ Every problem with the options is reported at once, before anything starts.
       const loaded = loadConfig({ env: context.env, explicitPath: flags.config });
       const { config } = loaded;
       const plan = await planRun(flags, config, { runId: newRunId(), env: context.env });
-      const attached: AttachedTarget | undefined = plan.target
-        ? await attachTarget(plan.target, context.env, context.signal)
-        : undefined;
-      const engine = attached
-        ? { ...plan.engine, engine: attached.record.engine, modelPath: attached.record.servedModel }
-        : plan.engine;
+      const { attached, engine } = await attachPlannedTarget(plan, context);
       const openPorts = () =>
         createRunPorts({
           attached,

@@ -21,6 +21,7 @@ export interface DashboardOptions {
   readonly sessions: Sessions;
   readonly verify: VerifyApiToken;
   readonly version: string;
+  /** Trust X-Forwarded-Proto from a TLS proxy in front, to mark the session cookie Secure. */
   readonly trustProxy: boolean;
   readonly log: (line: string) => void;
 }
