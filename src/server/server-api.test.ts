@@ -232,6 +232,7 @@ for (const kind of STORES) {
       assert.equal(doc.openapi, '3.1.0');
       assert.deepEqual(Object.keys(doc.paths).sort(), [
         '/calibrations',
+        '/compare',
         '/hosts',
         '/runs',
         '/runs/{id}',

@@ -5,72 +5,14 @@ import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { compareStoredRuns } from '../../app/compare/compare-stored-runs.js';
 import { EXIT_CODES } from '../../core/errors.js';
-import { newRunId } from '../../core/ids.js';
-import { writeResultDir } from '../../export/result-dir.js';
-import { parseLoadSpec } from '../../load/load-spec.js';
-import { runLoad } from '../../load/run-load.js';
 import type { RequestLevelComparison } from '../../metrics/compare-runs.js';
-import { summarizeRun } from '../../metrics/summarize-run.js';
 import { defaultStorePath, openStore } from '../../store/open-store.js';
-import { startExactScheduleServer } from '../../testing/exact-schedule-server.js';
 import { kittSync } from '../../testing/kitt-cli.js';
+import { recordExactScheduleRun } from '../../testing/record-exact-run.js';
 
-const SPEC = parseLoadSpec({
-  kind: 'fixed-concurrency',
-  // few streams at once: on a busy host many parallel streams bunch their chunks and skew ITL
-  concurrency: 4,
-  requests: 48,
-  warmup: { requests: 4 },
-  prompts: { kind: 'synthetic', inputTokens: 16, outputTokens: 32 },
-});
+const recordRun = recordExactScheduleRun;
 
 const FLAGS = { alpha: 0.05, noise: 0.02, resamples: 2000, seed: 1 } as const;
-
-/**
- * Runs the load against an exact-schedule server with this ITL and records the run as kitt run
- * does: requests.jsonl and metrics.json in a result directory, the run in the store.
- */
-async function recordRun(home: string, itlMs: number, model = 'exact.gguf'): Promise<string> {
-  const server = await startExactScheduleServer({ ttftMs: 20, itlMs });
-  try {
-    const load = await runLoad(
-      SPEC,
-      {
-        baseUrl: server.url,
-        api: 'openai-chat',
-        model: 'm',
-        supports: { ignoreEos: true, tokenize: true, usage: 'final' },
-      },
-      { keepRecords: true },
-    );
-    const records = load.records ?? [];
-    const id = newRunId();
-    const resultDir = join(home, 'results', id);
-    const metrics = summarizeRun(records, load.window ? { window: load.window } : {});
-    await writeResultDir(resultDir, {
-      metrics: { runId: id, metrics, load: SPEC, limits: { cpus: 1 } },
-      records,
-      summaryMarkdown: '',
-    });
-    await using store = await openStore(defaultStorePath(home));
-    await store.recordRunStarted({
-      id,
-      engine: 'exact',
-      mode: 'host',
-      model,
-      limits: { cpus: 1 },
-      resultPath: resultDir,
-    });
-    await store.recordRunFinished(id, {
-      status: 'succeeded',
-      metrics: { runId: id, metrics, load: SPEC, limits: { cpus: 1 } },
-      resultPath: resultDir,
-    });
-    return id;
-  } finally {
-    await server.close();
-  }
-}
 
 function tempHome(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'kitt-compare-'));

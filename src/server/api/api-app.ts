@@ -3,6 +3,7 @@ import type { Store } from '../../store/store-types.js';
 import type { AuthGate, ServerEnv } from '../auth/auth-gate.js';
 import { HttpError, sendApiError } from './api-errors.js';
 import { addCatalogRoutes } from './catalog-api.js';
+import { addCompareRoutes } from './compare-api.js';
 import { addRunRoutes } from './runs-api.js';
 import { addTokenRoutes } from './tokens-api.js';
 
@@ -29,13 +30,14 @@ export function createApi(options: { store: Store; gate: AuthGate; version: stri
   });
   addRunRoutes(api, options.store, options.gate);
   addCatalogRoutes(api, options.store, options.gate);
+  addCompareRoutes(api, options.store, options.gate);
   addTokenRoutes(api, options.store, options.gate);
   api.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {
       title: 'kitt server API',
       version: options.version,
-      description: "kitt's recorded runs, calibrations and hosts",
+      description: "kitt's recorded runs, their comparison, calibrations and hosts",
     },
     servers: [{ url: '/api/v1' }],
   });
