@@ -143,3 +143,24 @@ test('--repeat: 1 by default, a whole number from 1 to 100, every bad value repo
   const many = await planError(planRun({ repeat: '101' }, DEFAULT_CONFIG, context));
   assert.match(many.message, /--repeat 101 is more than 100 runs/);
 });
+
+test('--rate calibrated offers the tokens/s kitt calibrate found for this engine and limits, at this run request size', async () => {
+  const config = configWith({
+    compute: { rates: { 'llamacpp/1cpu-2GiB': { value: 3, unit: 'requests/s' } } },
+  });
+  const engine = { engine: 'llamacpp', cpus: '1', memory: '2g', load: 'constant-rate', rate: 'calibrated' };
+  // calibration requests are 128 + 64 tokens: at those sizes the rate is the calibrated one
+  const same = await planRun({ ...engine, promptTokens: '128', outputTokens: '64' }, config, context);
+  assert.equal(same.load.kind === 'constant-rate' && same.load.rate, 3);
+  // half the tokens a request: twice the requests for the same 576 tokens/s
+  const half = await planRun({ ...engine, promptTokens: '64', outputTokens: '32' }, config, context);
+  assert.equal(half.load.kind === 'constant-rate' && half.load.rate, 6);
+  assert.match(half.rateNote ?? '', /576 tokens\/s over 96 tokens a request .* = 6 requests\/s/);
+  const uncalibrated = await planError(planRun({ ...engine, cpus: '2' }, config, context));
+  assert.match(uncalibrated.message, /no calibrated rate for llamacpp\/2cpu-2GiB/);
+  assert.match(`${uncalibrated.message} ${uncalibrated.hint ?? ''}`, /run kitt calibrate with the same engine and limits/);
+  const target = await planError(
+    planRun({ target: 'http://127.0.0.1:9', load: 'constant-rate', rate: 'calibrated' }, config, context),
+  );
+  assert.match(target.message, /--rate calibrated needs the engine and limits kitt starts/);
+});

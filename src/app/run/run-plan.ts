@@ -6,8 +6,9 @@ import { planLoad } from '../../load/load-plan.js';
 import type { LoadSpec } from '../../load/load-spec.js';
 import { checkDataset } from '../../load/prompt-source.js';
 import { percentileTerms, readSlo, requestBounds, type SloBounds, type SloTerm } from '../../metrics/slo.js';
+import { type CalibratedRequestRate, calibratedRequestRate, rateKey } from '../shared/calibrated-rate.js';
 import type { EngineFlags } from '../shared/engine-options.js';
-import { plannedEngineRequest, readEngineOrTarget } from '../shared/engine-plan.js';
+import { type EngineOrTarget, plannedEngineRequest, readEngineOrTarget } from '../shared/engine-plan.js';
 import { type LoadFlags, readLoadSpec } from '../shared/load-options.js';
 import type { TargetFlags, TargetPlan } from '../shared/target-options.js';
 
@@ -34,6 +35,8 @@ export interface RunPlan {
   readonly target?: TargetPlan;
   /** How many times the benchmark runs (`--repeat`), each a full run of its own; 1 by default. */
   readonly repeat: number;
+  /** How `--rate calibrated` became the load's rate, for the run's log. */
+  readonly rateNote?: string;
 }
 
 /** `--slo`: its per-request bounds count goodput; its percentile terms are judged once per run. */
@@ -74,7 +77,16 @@ export async function planRun(
   const issues = new OptionIssues();
   const read = flagValues(issues);
   const planned = readEngineOrTarget(flags, config, context, issues);
-  const load = readLoadSpec(flags, config.run.load, issues);
+  const kind = flags.load ?? config.run.load.kind;
+  // a load that takes no rate gets its own problem from the load's reading (--rate applies to …)
+  const calibrated =
+    flags.rate === CALIBRATED && (kind === 'constant-rate' || kind === 'poisson')
+      ? readCalibratedRate(flags, config, planned, issues)
+      : undefined;
+  // without a calibrated rate the problem is already in the issues: a stand-in rate keeps the load's
+  // own reading from reporting a missing --rate a second time
+  const rate = flags.rate === CALIBRATED ? String(calibrated?.requestsPerS ?? 1) : flags.rate;
+  const load = readLoadSpec({ ...flags, rate }, config.run.load, issues);
   const slo = readRunSlo(flags.slo, issues);
   const prometheusPort = read.positiveInt('--prometheus-port', flags.prometheusPort, '9464');
   if (prometheusPort !== undefined && prometheusPort > 65535) {
@@ -98,6 +110,48 @@ export async function planRun(
     ...(planned.target ? { target: planned.target } : {}),
     ...slo,
     ...(prometheusPort !== undefined ? { prometheusPort } : {}),
+    ...(calibrated ? { rateNote: `--rate calibrated: ${calibrated.note}` } : {}),
     repeat: repeat ?? 1,
   };
+}
+
+/** `--rate calibrated`: the rate `kitt calibrate` found for this engine and these limits. */
+const CALIBRATED = 'calibrated';
+
+/**
+ * The calibrated request rate for the planned engine and limits (compute.rates), or a problem:
+ * a target's limits are not kitt's to know, and an engine and limits never calibrated have none.
+ */
+function readCalibratedRate(
+  flags: RunFlags,
+  config: KittConfig,
+  planned: EngineOrTarget,
+  issues: OptionIssues,
+): CalibratedRequestRate | undefined {
+  if (planned.target) {
+    issues.add(
+      '--rate calibrated needs the engine and limits kitt starts: a --target server has no calibration here',
+      'give --rate REQUESTS_PER_S',
+    );
+    return undefined;
+  }
+  if (!planned.engine) return undefined; // its problem is already in the issues
+  const key = rateKey(planned.engine.engine, planned.engine.limits);
+  const defaults = config.run.load;
+  const synthetic = flags.dataset === undefined && flags.loadFile === undefined;
+  const read = flagValues(new OptionIssues()); // bad values are reported by the load's own reading
+  const request = synthetic
+    ? {
+        inputTokens: read.positiveInt('--prompt-tokens', flags.promptTokens) ?? defaults.promptTokens,
+        outputTokens: read.positiveInt('--output-tokens', flags.outputTokens) ?? defaults.outputTokens,
+      }
+    : null;
+  const rate = calibratedRequestRate(config.compute.rates, key, request);
+  if (!rate) {
+    issues.add(
+      `--rate calibrated: no calibrated rate for ${key} (compute.rates["${key}"])`,
+      `run kitt calibrate with the same engine and limits first, or give --rate REQUESTS_PER_S`,
+    );
+  }
+  return rate;
 }

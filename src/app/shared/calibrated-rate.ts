@@ -40,3 +40,40 @@ export function tokenRateOf(rate: ConfiguredRate): TokenRate {
     conversion: `${rate.value} requests/s × ${perRequest} tokens per calibration request (${CALIBRATION_REQUEST.inputTokens} prompt + ${CALIBRATION_REQUEST.outputTokens} output)`,
   };
 }
+
+/** `--rate calibrated` of an open-loop `kitt run`: the request rate the calibration stands for. */
+export interface CalibratedRequestRate {
+  readonly requestsPerS: number;
+  /** How it was derived, for the run's log. */
+  readonly note: string;
+}
+
+/**
+ * The calibrated rate for this engine and limits as requests/s of this run's requests: the
+ * calibrated tokens/s (tokenRateOf) over this run's prompt + output tokens, so that a run of other
+ * request sizes still offers the tokens/s the container sustained. With a dataset (sizes unknown
+ * before the run) the calibrated requests/s is used as it was measured. Undefined when config
+ * holds no rate for the key (or only a tokens/s rate, with a dataset).
+ */
+export function calibratedRequestRate(
+  rates: Readonly<Record<string, ConfiguredRate>>,
+  key: string,
+  request: { readonly inputTokens: number; readonly outputTokens: number } | null,
+): CalibratedRequestRate | undefined {
+  const configured = rates[key];
+  if (!configured) return undefined;
+  const tokens = tokenRateOf(configured);
+  const calibratedRequests = configured.unit === 'tokens/s' ? undefined : configured.value;
+  const from = `compute.rates["${key}"] = ${configured.value} ${configured.unit}`;
+  if (!request) {
+    // a tokens/s rate cannot become requests/s before the dataset's sizes are known: none
+    if (calibratedRequests === undefined) return undefined;
+    return { requestsPerS: calibratedRequests, note: `${from}, used as measured (dataset prompts)` };
+  }
+  const perRequest = request.inputTokens + request.outputTokens;
+  const requestsPerS = Number((tokens.tokensPerS / perRequest).toPrecision(4));
+  return {
+    requestsPerS,
+    note: `${from}: ${Number(tokens.tokensPerS.toPrecision(4))} tokens/s over ${perRequest} tokens a request (${request.inputTokens} prompt + ${request.outputTokens} output) = ${requestsPerS} requests/s`,
+  };
+}

@@ -85,7 +85,10 @@ export function registerRunCommand(program: Command, context: CliContext): void 
     .option('--requests <n>', 'measured requests (default 32; with a ramp, a cap on them)')
     .option('--duration <time>', 'measured duration instead of a count, e.g. 30s, 2m, 1h (bare number: seconds)')
     .option('--concurrency <n>', 'requests in flight, for fixed-concurrency (default 4)')
-    .option('--rate <req/s>', 'arrival rate, for constant-rate and poisson')
+    .option(
+      '--rate <req/s>',
+      'arrival rate, for constant-rate and poisson; calibrated: the rate kitt calibrate found for this engine and limits',
+    )
     .option('--from <n>', 'start of a ramp: req/s for ramp-rate, requests in flight for ramp-concurrency')
     .option('--to <n>', 'end of a ramp, reached after --duration')
     .option('--levels <list>', 'sweep levels, e.g. 1,2,4 (rates, or concurrencies with --sweep-of)')
@@ -131,6 +134,7 @@ Examples:
   kitt run
   kitt run -m ./model.gguf -e llamacpp --cpus 1 --memory 1g
   kitt run --load constant-rate --rate 4 --duration 60s --slo ttft=500ms,tpot=50ms
+  kitt run -e llamacpp --cpus 1 --memory 2g --load constant-rate --rate calibrated --duration 10m
   kitt run --load ramp-rate --from 0.5 --to 20 --duration 5m --max-in-flight 64
   kitt run --load sweep --levels 1,2,4,8 --duration 30s
   kitt run --dataset ./prompts.jsonl --requests 100
@@ -154,6 +158,7 @@ Every problem with the options is reported at once, before anything starts.
       const loaded = loadConfig({ env: context.env, explicitPath: flags.config });
       const { config } = loaded;
       const plan = await planRun(flags, config, { runId: newRunId(), env: context.env });
+      if (plan.rateNote) context.progress.info(plan.rateNote);
       const { attached, engine } = await attachPlannedTarget(plan, context);
       const openPorts = () =>
         createRunPorts({
