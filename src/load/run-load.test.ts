@@ -68,7 +68,13 @@ test('coordinated omission: at 10 req/s with one slot and 500 ms service, latenc
   // From the schedule: request k waits ~k × 400 ms for the slot; the mean is ~4.3 s for 20 requests.
   assert.ok(mean(fromSchedule) > 3000, `mean from schedule ${mean(fromSchedule)}`);
   assert.ok(Math.max(...fromSchedule) > 7000);
-  for (const r of records) {
+  // an arrival that waited for the slot is sent the moment the slot frees, so its queue time and its
+  // service time are its whole latency from the schedule; one that found the slot free is sent by
+  // the pacer's timer, whose lateness on a busy host is the self-check's to report, not the queue's
+  // (a request resent after a stale keep-alive socket also spent its first attempt's few ms in neither)
+  const queued = records.filter((r) => r.queuedMs! > 0 && !r.retries);
+  assert.ok(queued.length >= 15, `${queued.length} of 20 arrivals waited for the slot`);
+  for (const r of queued) {
     const explained = r.queuedMs! + (r.endAtMs - r.sentAtMs!);
     assert.ok(Math.abs(r.endAtMs - r.scheduledAtMs - explained) < 20, 'queue time + service time = scheduled latency');
   }
