@@ -158,7 +158,10 @@ test('--rate calibrated offers the tokens/s kitt calibrate found for this engine
   assert.match(half.rateNote ?? '', /576 tokens\/s over 96 tokens a request .* = 6 requests\/s/);
   const uncalibrated = await planError(planRun({ ...engine, cpus: '2' }, config, context));
   assert.match(uncalibrated.message, /no calibrated rate for llamacpp\/2cpu-2GiB/);
-  assert.match(`${uncalibrated.message} ${uncalibrated.hint ?? ''}`, /run kitt calibrate with the same engine and limits/);
+  assert.match(
+    `${uncalibrated.message} ${uncalibrated.hint ?? ''}`,
+    /run kitt calibrate with the same engine and limits/,
+  );
   const target = await planError(
     planRun({ target: 'http://127.0.0.1:9', load: 'constant-rate', rate: 'calibrated' }, config, context),
   );
