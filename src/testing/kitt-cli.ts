@@ -70,3 +70,23 @@ export function tempHome(t: TestContext, prefix = 'kitt-home-'): string {
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
+
+/**
+ * A constant-rate load of 16-token prompts that lasts a minute: long enough that a signal or a
+ * fault lands mid-run, whatever the host's speed.
+ */
+export function minuteLongLoad(options: { rate: number; outputTokens: number; warmup?: number }): string[] {
+  return [
+    '--load',
+    'constant-rate',
+    '--rate',
+    String(options.rate),
+    '--duration',
+    '60s',
+    ...(options.warmup === undefined ? [] : ['--warmup', String(options.warmup)]),
+    '--prompt-tokens',
+    '16',
+    '--output-tokens',
+    String(options.outputTokens),
+  ];
+}

@@ -7,7 +7,7 @@ import { type TestContext, test } from 'node:test';
 import { EXIT_CODES } from '../../core/errors.js';
 import { openStore } from '../../store/open-store.js';
 import { llamaCppImageReady } from '../../testing/docker-gate.js';
-import { exitOf, tempHome } from '../../testing/kitt-cli.js';
+import { exitOf, minuteLongLoad, tempHome } from '../../testing/kitt-cli.js';
 import { kittSession, waitUntil } from '../../testing/kitt-session.js';
 import { ensureTestHogImage, TEST_HOG_IMAGE } from '../../testing/test-hog.js';
 import { ensureTestModel } from '../../testing/test-model.js';
@@ -15,18 +15,7 @@ import { ensureTestModel } from '../../testing/test-model.js';
 // Faults on the llama.cpp container: the engine ends under kitt, which must say how, keep what it
 // measured (result directory and store, status engine-failed) and leave no container behind.
 
-const LOAD = [
-  '--load',
-  'constant-rate',
-  '--rate',
-  '4',
-  '--duration',
-  '60s',
-  '--prompt-tokens',
-  '16',
-  '--output-tokens',
-  '8',
-];
+const LOAD = minuteLongLoad({ rate: 4, outputTokens: 8 });
 
 function containersOf(runId: string): string[] {
   return execFileSync('docker', ['ps', '-aq', '--filter', `label=kitt.run-id=${runId}`], { encoding: 'utf8' })

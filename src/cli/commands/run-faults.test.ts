@@ -6,25 +6,14 @@ import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { EXIT_CODES } from '../../core/errors.js';
 import { openStore } from '../../store/open-store.js';
-import { exitOf, kittSync, tempHome } from '../../testing/kitt-cli.js';
+import { exitOf, kittSync, minuteLongLoad, tempHome } from '../../testing/kitt-cli.js';
 import { isAlive, kittSession, waitUntil } from '../../testing/kitt-session.js';
 import { ensureTestModel } from '../../testing/test-model.js';
 
 // Faults on the embedded engine, the real child process kitt starts: each test checks the exit
 // code, the message, the records on disk, the store's status and that nothing is left running.
 
-const LOAD = [
-  '--load',
-  'constant-rate',
-  '--rate',
-  '4',
-  '--duration',
-  '60s',
-  '--prompt-tokens',
-  '16',
-  '--output-tokens',
-  '8',
-];
+const LOAD = minuteLongLoad({ rate: 4, outputTokens: 8 });
 
 async function measuring(kitt: ReturnType<typeof kittSession>, seconds: number): Promise<void> {
   const started = await waitUntil(

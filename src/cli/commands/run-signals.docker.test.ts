@@ -6,24 +6,11 @@ import { type TestContext, test } from 'node:test';
 import { EXIT_CODES } from '../../core/errors.js';
 import { openStore } from '../../store/open-store.js';
 import { llamaCppImageReady } from '../../testing/docker-gate.js';
-import { exitOf, tempHome } from '../../testing/kitt-cli.js';
+import { exitOf, minuteLongLoad, tempHome } from '../../testing/kitt-cli.js';
 import { groupMembers, kittSession, waitUntil } from '../../testing/kitt-session.js';
 import { ensureTestModel } from '../../testing/test-model.js';
 
-const LONG_LOAD = [
-  '--load',
-  'constant-rate',
-  '--rate',
-  '2',
-  '--duration',
-  '60s',
-  '--warmup',
-  '1',
-  '--prompt-tokens',
-  '16',
-  '--output-tokens',
-  '16',
-];
+const LONG_LOAD = minuteLongLoad({ rate: 2, outputTokens: 16, warmup: 1 });
 
 function containersOf(runId: string): string[] {
   return execFileSync('docker', ['ps', '-aq', '--filter', `label=kitt.run-id=${runId}`], { encoding: 'utf8' })

@@ -4,25 +4,12 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { EXIT_CODES } from '../../core/errors.js';
 import { openStore } from '../../store/open-store.js';
-import { exitOf, tempHome } from '../../testing/kitt-cli.js';
+import { exitOf, minuteLongLoad, tempHome } from '../../testing/kitt-cli.js';
 import { groupMembers, isAlive, kittSession, waitUntil } from '../../testing/kitt-session.js';
 import { ensureTestModel } from '../../testing/test-model.js';
 
 // Long enough that the signal lands mid-run: 2 requests a second for a minute.
-const LONG_LOAD = [
-  '--load',
-  'constant-rate',
-  '--rate',
-  '2',
-  '--duration',
-  '60s',
-  '--warmup',
-  '1',
-  '--prompt-tokens',
-  '16',
-  '--output-tokens',
-  '16',
-];
+const LONG_LOAD = minuteLongLoad({ rate: 2, outputTokens: 16, warmup: 1 });
 
 /**
  * Runs `kitt run` on the embedded engine as a terminal would, sends `signal` to the whole process
