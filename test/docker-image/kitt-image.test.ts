@@ -124,3 +124,43 @@ test('kitt in its image launches llama.cpp as a sibling container and removes it
   assert.equal(left.code, 0, left.stderr);
   assert.equal(left.stdout.trim(), '', `containers of run ${runId} remain`);
 });
+
+test('the kitt image runs kitt agents on the embedded engine under --memory 1g --cpus 1, thinking and acting', async (t) => {
+  if ((await skipUnlessDocker(t)) || (await skipUnlessImage(t, KITT_IMAGE))) return;
+  const model = await ensureTestModel();
+  const modelDir = dirname(model);
+  const res = await docker(
+    [
+      'run',
+      '--rm',
+      '--network',
+      'host',
+      '--memory',
+      '1g',
+      '--memory-swap',
+      '1g',
+      '--cpus',
+      '1',
+      '-v',
+      `${modelDir}:${modelDir}:ro`,
+      KITT_IMAGE,
+      'agents',
+      '-m',
+      model,
+      '--threads',
+      '1',
+      '--agents',
+      '2',
+      '--steps',
+      '2',
+      '--rate',
+      '3000',
+    ],
+    300_000,
+  );
+  assert.equal(res.code, 0, `${res.stdout}\n${res.stderr}`);
+  const steps = res.stderr.split('\n').filter((line) => /agent \d step \d think \d+ tok .* → act \w+\(/.test(line));
+  assert.equal(steps.length, 4, res.stderr);
+  assert.match(res.stdout, /4 steps by 2 agents/);
+  assert.match(res.stdout, /rate 3000 tokens\/s \(flag\)/);
+});
