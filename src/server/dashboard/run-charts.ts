@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { formatBytes } from '../../core/units.js';
 import { buildReport } from '../../export/report/build-report.js';
 import type { ChartSection } from '../../export/report/chart-spec.js';
 import { REQUEST_LOG_FILE } from '../../export/report/report-data.js';
@@ -12,13 +13,24 @@ export interface RunCharts {
   readonly note: string | null;
 }
 
-/** Runs whose charts are kept built: a page of a million requests reads its log twice, seconds of work. */
+/**
+ * Runs whose charts are kept built: a run of a million requests (430 MiB of requests.jsonl) takes
+ * about 30 s to read twice, and its charts are about 0.5 MiB of specs.
+ */
 const KEPT_RUNS = 8;
 
-async function fileVersion(path: string): Promise<string | null> {
+/** How long a page waits for charts being built before it shows the rest and says to reload. */
+const DEFAULT_WAIT_MS = 3000;
+
+async function logOf(path: string): Promise<{ bytes: number; version: string } | null> {
   const found = await stat(path).catch(() => undefined);
-  return found?.isFile() ? `${found.size}:${found.mtimeMs}` : null;
+  return found?.isFile() ? { bytes: found.size, version: `${found.size}:${found.mtimeMs}` } : null;
 }
+
+const building = (bytes: number): RunCharts => ({
+  sections: [],
+  note: `The charts are being built from ${formatBytes(bytes)} of ${REQUEST_LOG_FILE}: reload the page in a little while.`,
+});
 
 /**
  * The charts `kitt report` draws for this run, built the same way: the stored metrics document
@@ -42,19 +54,28 @@ async function buildRunCharts(run: StoredRun, hasRequestLog: boolean): Promise<R
 /**
  * Reads a run's charts, keeping the last few built while the run's log and status stay as they were
  * (a running run's log grows, so its charts are rebuilt on the next visit). Two visits at once
- * share one build.
+ * share one build; one that would wait longer than `waitMs` gets a note instead and the build
+ * goes on for the next visit.
  */
-export function createRunChartReader(): (run: StoredRun) => Promise<RunCharts> {
+export function createRunChartReader(waitMs = DEFAULT_WAIT_MS): (run: StoredRun) => Promise<RunCharts> {
   // by run id, in the order last used: the first is the one to drop
   const kept = new Map<string, { readonly version: string; readonly charts: Promise<RunCharts> }>();
   return async (run) => {
-    const log = run.resultPath ? await fileVersion(join(run.resultPath, REQUEST_LOG_FILE)) : null;
-    const version = JSON.stringify([run.status, run.finishedAt ?? null, run.resultPath ?? null, log]);
+    const log = run.resultPath ? await logOf(join(run.resultPath, REQUEST_LOG_FILE)) : null;
+    const version = JSON.stringify([run.status, run.finishedAt ?? null, run.resultPath ?? null, log?.version]);
     const found = kept.get(run.id);
     const charts = found?.version === version ? found.charts : buildRunCharts(run, log !== null);
     kept.delete(run.id);
     kept.set(run.id, { version, charts });
     while (kept.size > KEPT_RUNS) kept.delete(kept.keys().next().value!);
-    return charts;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<RunCharts>((resolve) => {
+      timer = setTimeout(() => resolve(building(log?.bytes ?? 0)), waitMs);
+    });
+    try {
+      return await Promise.race([charts, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   };
 }
