@@ -66,18 +66,18 @@ export function compareUrl(ask: CompareAsk, change: Partial<CompareAsk> = {}): s
 function latencyRow(latency: LatencyComparison, alpha: number): Html {
   const p50 = latency.statistics.find((s) => s.statistic === 'p50')!;
   const p99 = latency.statistics.find((s) => s.statistic === 'p99');
-  return html`<tr><td>${COMPARE_METRIC_LABELS[latency.metric]} p50 <span class="muted">(${latency.requests.baseline} / ${latency.requests.candidate})</span></td><td class="num">${formatLatency(p50.baseline)}</td><td class="num">${formatLatency(p50.candidate)}</td><td class="num">${percent(p50.change)}</td><td class="num" title="${level(alpha)} bootstrap interval">${interval(p50.low, p50.high)}</td><td class="num">${pValue(latency.rankTest.p)}</td><td class="num">${p99 ? percent(p99.change) : '–'}</td>${verdictCell(latency.verdict)}</tr>`;
+  return html`<tr><td>${COMPARE_METRIC_LABELS[latency.metric]} p50 <span class="muted">(${latency.requests.baseline} / ${latency.requests.candidate})</span></td>${verdictCell(latency.verdict)}<td class="num">${percent(p50.change)}</td><td class="num">${pValue(latency.rankTest.p)}</td><td class="num" title="${level(alpha)} bootstrap interval">${interval(p50.low, p50.high)}</td><td class="num">${formatLatency(p50.baseline)}</td><td class="num">${formatLatency(p50.candidate)}</td><td class="num">${p99 ? percent(p99.change) : '–'}</td></tr>`;
 }
 
 function rateRow(rate: RateComparison): Html {
   const unit = rate.metric === 'throughput' ? 'tok/s' : 'req/s';
-  return html`<tr><td>${COMPARE_METRIC_LABELS[rate.metric]}</td><td class="num">${formatRate(rate.baseline, unit)}</td><td class="num">${formatRate(rate.candidate, unit)}</td><td class="num">${percent(rate.change)}</td><td class="muted" colspan="3">one figure per run: not tested</td><td class="verdict verdict-same">–</td></tr>`;
+  return html`<tr><td>${COMPARE_METRIC_LABELS[rate.metric]}</td><td class="verdict verdict-same">–</td><td class="num">${percent(rate.change)}</td><td class="muted" colspan="2">one figure per run: not tested</td><td class="num">${formatRate(rate.baseline, unit)}</td><td class="num">${formatRate(rate.candidate, unit)}</td><td></td></tr>`;
 }
 
 function requestTable(comparison: RequestLevelComparison): Html {
   const rates = comparison.rates.filter((rate) => rate.baseline !== null || rate.candidate !== null);
   return html`<div class="scroll"><table>
-<thead><tr><th>Metric <span class="muted">(requests)</span></th><th class="num">Baseline</th><th class="num">Candidate</th><th class="num">Change</th><th class="num">${level(comparison.alpha)} interval</th><th class="num">Significance</th><th class="num">p99 change</th><th>Verdict</th></tr></thead>
+<thead><tr><th>Metric <span class="muted">(requests)</span></th><th>Verdict</th><th class="num">Change</th><th class="num">Significance</th><th class="num">${level(comparison.alpha)} interval</th><th class="num">Baseline</th><th class="num">Candidate</th><th class="num">p99 change</th></tr></thead>
 <tbody>${comparison.latencies.map((latency) => latencyRow(latency, comparison.alpha))}${rates.map(rateRow)}</tbody></table></div>`;
 }
 
@@ -88,10 +88,10 @@ function repeatFigure(row: RepeatMetricComparison, side: RepeatMetricComparison[
 
 function repeatTable(comparison: RepeatLevelComparison): Html {
   return html`<div class="scroll"><table>
-<thead><tr><th>Metric <span class="muted">(${comparison.repeats.baseline} / ${comparison.repeats.candidate} runs)</span></th><th class="num">Baseline mean ± sd</th><th class="num">Candidate mean ± sd</th><th class="num">Change</th><th class="num">${level(comparison.alpha)} interval</th><th class="num">Significance</th><th>Verdict</th></tr></thead>
+<thead><tr><th>Metric <span class="muted">(${comparison.repeats.baseline} / ${comparison.repeats.candidate} runs)</span></th><th>Verdict</th><th class="num">Change</th><th class="num">Significance</th><th class="num">${level(comparison.alpha)} interval</th><th class="num">Baseline mean ± sd</th><th class="num">Candidate mean ± sd</th></tr></thead>
 <tbody>${comparison.metrics.map(
     (row) =>
-      html`<tr><td>${row.label}</td><td class="num">${repeatFigure(row, row.baseline)}</td><td class="num">${repeatFigure(row, row.candidate)}</td><td class="num">${percent(row.change?.change)}</td><td class="num">${row.change ? interval(row.change.low, row.change.high) : '–'}</td><td class="num">${pValue(row.welch.p)}</td>${verdictCell(row.verdict)}</tr>`,
+      html`<tr><td>${row.label}</td>${verdictCell(row.verdict)}<td class="num">${percent(row.change?.change)}</td><td class="num">${pValue(row.welch.p)}</td><td class="num">${row.change ? interval(row.change.low, row.change.high) : '–'}</td><td class="num">${repeatFigure(row, row.baseline)}</td><td class="num">${repeatFigure(row, row.candidate)}</td></tr>`,
   )}</tbody></table></div>`;
 }
 

@@ -164,7 +164,7 @@ export function addDashboard(app: Hono<ServerEnv>, options: DashboardOptions): v
       const refusal = { message: asked.problem, hint: undefined, forceable: false };
       return page(c, 'Compare', renderCompareBody(ask, recent, { refusal }), 400);
     }
-    if (asked.runs.length === 0) return page(c, 'Compare', renderCompareBody(asked, recent, null));
+    if (asked.runs.length < 2) return page(c, 'Compare', renderCompareBody(asked, recent, null));
     try {
       const report = await compareStoredRuns(options.store, { names: asked.runs, ...asked });
       return page(c, 'Compare', renderCompareBody(asked, recent, { report }));
