@@ -105,7 +105,7 @@ export const CHART_RENDERER_JS = `
       width: width,
       height: 300,
       scales: {
-        x: { time: false, range: scaleRange(spec.thresholds, 'x', false, barsEnd(spec)) },
+        x: { time: spec.x.time === true, range: scaleRange(spec.thresholds, 'x', false, barsEnd(spec)) },
         y: { range: scaleRange(spec.thresholds, 'y', true) },
         y2: { range: scaleRange(spec.thresholds, 'y2', true) }
       },

@@ -8,7 +8,8 @@ export interface ChartSpec {
   readonly title: string;
   /** One sentence under the title: what the chart shows and what it is computed from. */
   readonly note: string;
-  readonly x: { readonly label: string };
+  /** `time`: x holds Unix seconds, drawn as dates (the dashboard's history of calibrated rates). */
+  readonly x: { readonly label: string; readonly time?: boolean };
   readonly y: { readonly label: string };
   /** A second y axis on the right, for series with `axis: 'y2'`. */
   readonly y2?: { readonly label: string };

@@ -4,7 +4,13 @@ import { KittError } from '../../core/errors.js';
 import { readRequestLogLines } from '../request-log-reader.js';
 import { buildReport } from './build-report.js';
 import { renderReportHtml } from './render-report-html.js';
-import { parseResultFiles, REPORT_INPUT_FILES, REQUEST_LOG_FILE, type ResultFiles } from './report-data.js';
+import {
+  parseResultFiles,
+  REPORT_INPUT_FILES,
+  REQUEST_LOG_FILE,
+  type ReportData,
+  type ResultFiles,
+} from './report-data.js';
 import { collectRequestLog, collectRequests, type RequestColumns } from './request-columns.js';
 import { loadChartLibrary } from './uplot-assets.js';
 
@@ -57,12 +63,12 @@ function assertRequestMetrics(dir: string, text: string | undefined): void {
 }
 
 /**
- * Builds report.html from what a result directory holds (a run's metrics.json and JSONL files, or a
- * calibration's calibration.json) and writes it beside them, renamed into place when complete.
- * Everything it draws is read back from the files, so a stored run's report can be rebuilt any time.
+ * What a report is drawn from, read from a result directory (a run's metrics.json and JSONL files,
+ * or a calibration's calibration.json), requests.jsonl streamed. `overrides` stand in for files of
+ * the directory: the server passes the stored run's metrics document as metrics.json.
  */
-export async function writeReport(dir: string): Promise<string> {
-  const files = await readResultFiles(dir);
+export async function readReportData(dir: string, overrides: ResultFiles = {}): Promise<ReportData> {
+  const files = { ...(await readResultFiles(dir)), ...overrides };
   if (files['metrics.json'] === undefined && files['calibration.json'] === undefined) {
     throw new KittError('USAGE', `${dir} holds no metrics.json or calibration.json, so there is nothing to report`, {
       hint: 'give a run id from kitt results list, or the result directory of a run',
@@ -70,7 +76,16 @@ export async function writeReport(dir: string): Promise<string> {
   }
   assertRequestMetrics(dir, files['metrics.json']);
   const requests = await collectRequestColumns(dir);
-  const html = renderReportHtml(buildReport(parseResultFiles(files, basename(dir), requests)), loadChartLibrary());
+  return parseResultFiles(files, basename(dir), requests);
+}
+
+/**
+ * Builds report.html from what a result directory holds and writes it beside them, renamed into
+ * place when complete. Everything it draws is read back from the files, so a stored run's report
+ * can be rebuilt any time.
+ */
+export async function writeReport(dir: string): Promise<string> {
+  const html = renderReportHtml(buildReport(await readReportData(dir)), loadChartLibrary());
   const path = join(dir, REPORT_FILE);
   const tmp = join(dir, `.${REPORT_FILE}.${process.pid}.tmp`);
   try {

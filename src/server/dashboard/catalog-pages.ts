@@ -1,5 +1,7 @@
 import { html } from 'hono/html';
 import type { StoredCalibration, StoredHost } from '../../store/store-types.js';
+import { calibrationSections } from './calibration-charts.js';
+import { renderChartSections } from './chart-figures.js';
 import { formatInstant, formatRate, formatSize } from './format.js';
 import type { Html } from './page-layout.js';
 
@@ -28,7 +30,10 @@ export function renderHostsBody(hosts: readonly StoredHost[]): Html {
   })}</tbody></table></div>`;
 }
 
-/** The calibrations page: the rates found, newest first, narrowed to one engine and limits profile. */
+/**
+ * The calibrations page: the rates found, newest first, narrowed to one engine and limits profile,
+ * with their history as a chart (and the windows of the latest one, for one profile).
+ */
 export function renderCalibrationsBody(
   calibrations: readonly StoredCalibration[],
   filter: { readonly engine?: string | undefined; readonly limits?: string | undefined },
@@ -46,5 +51,9 @@ export function renderCalibrationsBody(
           (c) =>
             html`<tr><td>${formatInstant(c.createdAt)}</td><td><a href="/calibrations?engine=${encodeURIComponent(c.engine)}">${c.engine}</a></td><td><a href="/calibrations?engine=${encodeURIComponent(c.engine)}&amp;limits=${encodeURIComponent(c.limitsKey)}">${c.limitsKey}</a></td><td class="num">${formatRate(c.rateValue, c.unit)}</td><td>${c.runId ? html`<a href="/runs/${encodeURIComponent(c.runId)}">${c.runId}</a>` : '–'}</td></tr>`,
         )}</tbody></table></div>`;
-  return html`<h2>Calibrations</h2>${form}${table}`;
+  const pick =
+    new Set(calibrations.map((c) => `${c.engine}/${c.limitsKey}`)).size > 1
+      ? html`<p class="muted">Pick one engine and limits profile in the table to see the windows its latest calibration measured.</p>`
+      : '';
+  return html`<h2>Calibrations</h2>${form}${table}${renderChartSections(calibrationSections(calibrations))}${pick}`;
 }

@@ -1,7 +1,9 @@
 import { html } from 'hono/html';
 import type { toRunDetail } from '../api/run-views.js';
+import { renderChartSections } from './chart-figures.js';
 import { formatDuration, formatInstant, formatLatency, formatRate, formatSize } from './format.js';
 import type { Html } from './page-layout.js';
+import type { RunCharts } from './run-charts.js';
 
 type RunDetail = ReturnType<typeof toRunDetail>;
 
@@ -52,8 +54,11 @@ function offered(row: unknown): string {
   return at(row, 'unit') === 'concurrency' ? `${level} users` : `${level}/s`;
 }
 
-/** A run's page: what ran where, its headline figures, latencies, stages and its files (report.html first). */
-export function renderRunBody(detail: RunDetail): Html {
+/**
+ * A run's page: what ran where, its headline figures, latencies, stages, the charts of its report
+ * (or a note saying why there are none), its warnings and its files (report.html first).
+ */
+export function renderRunBody(detail: RunDetail, charts: RunCharts): Html {
   const { run, metrics } = detail;
   const requests = at(metrics, 'requests');
   const throughput = at(metrics, 'throughput');
@@ -74,6 +79,8 @@ export function renderRunBody(detail: RunDetail): Html {
 ${detail.partial ? html`<p class="error">These figures cover only the part of the run before it failed.</p>` : ''}
 <h2>Latency</h2>${latencyTable(metrics)}
 ${stagesTable(detail.stages)}
+${charts.note ? html`<p class="muted chart-note">${charts.note}</p>` : ''}
+${renderChartSections(charts.sections)}
 ${detail.warnings.length ? html`<h2>Warnings</h2><ul>${detail.warnings.map((w) => html`<li>${w}</li>`)}</ul>` : ''}
 <h2>Files</h2>${artifacts}`;
 }

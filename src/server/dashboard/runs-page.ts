@@ -27,7 +27,7 @@ function filterForm(query: RunListQuery): Html {
 
 function runRow(run: ListedRun): Html {
   return html`<tr>
-<td><a href="/runs/${encodeURIComponent(run.id)}">${run.id}</a></td>
+<td><input type="checkbox" name="runs" value="${run.id}" aria-label="compare ${run.id}"> <a href="/runs/${encodeURIComponent(run.id)}">${run.id}</a></td>
 <td>${formatInstant(run.startedAt)}</td>
 <td><span class="status status-${run.status}">${run.status}</span></td>
 <td>${run.engine} <span class="muted">${run.mode}</span></td>
@@ -42,7 +42,10 @@ function runRow(run: ListedRun): Html {
 </tr>`;
 }
 
-/** The runs page: the filters, one row per run with its headline figures, and a link to the next page. */
+/**
+ * The runs page: the filters, one row per run with its headline figures and a box to tick for a
+ * comparison (a plain GET form to /compare, no script), and a link to the next page.
+ */
 export function renderRunsBody(page: RunPage, query: RunListQuery, problem?: string): Html {
   const next = page.nextCursor
     ? (() => {
@@ -56,8 +59,9 @@ export function renderRunsBody(page: RunPage, query: RunListQuery, problem?: str
   const table =
     page.runs.length === 0
       ? html`<p>No runs match. ${query.engine || query.status || query.model ? '' : html`Start one with <code>kitt run</code>.`}</p>`
-      : html`<div class="scroll"><table>
+      : html`<form method="get" action="/compare"><div class="scroll"><table>
 <thead><tr><th>Run</th><th>Started</th><th>Status</th><th>Engine</th><th>Model</th><th>Load</th><th class="num">Requests</th><th class="num">Output</th><th class="num">TTFT p50</th><th class="num">TTFT p99</th><th class="num">TPOT p50</th><th>Why it failed</th></tr></thead>
-<tbody>${page.runs.map(runRow)}</tbody></table></div>`;
+<tbody>${page.runs.map(runRow)}</tbody></table></div>
+<p><button type="submit">Compare selected</button> <span class="muted">tick two or more runs; the first ticked is the baseline</span></p></form>`;
   return html`<h2>Runs</h2>${filterForm(query)}${problem ? html`<p class="error">${problem}</p>` : ''}${table}${next}`;
 }
