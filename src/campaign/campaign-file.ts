@@ -88,11 +88,45 @@ export type CampaignLimitsEntry = z.infer<typeof campaignLimitsSchema>;
 
 const FIX = 'fix it in the campaign file (docs/campaign.md lists every key)';
 
+/** The well-formed entries of a list at their own indexes (a sparse array: map and flatMap skip the holes). */
+function entriesOf<T>(list: unknown, schema: z.ZodType<T>): T[] | undefined {
+  if (!Array.isArray(list)) return undefined;
+  const kept: T[] = [];
+  list.forEach((entry, index) => {
+    const parsed = schema.safeParse(entry);
+    if (parsed.success) kept[index] = parsed.data;
+  });
+  return kept;
+}
+
 /**
- * Parses a campaign file's text into `issues`, each with its key path (`matrix.loads[1].rate`);
- * undefined when there was one. `source` names the file in messages.
+ * The entries of a file that failed its schema which are well-formed each on its own, so their
+ * values are checked too and the file's every problem is reported in one go, each at its own index.
  */
-export function readCampaignFile(text: string, source: string, issues: OptionIssues): CampaignFile | undefined {
+function salvageMatrix(input: unknown): CampaignFile['matrix'] {
+  const matrix = ((input as { matrix?: unknown } | null)?.matrix ?? {}) as Record<string, unknown>;
+  return {
+    engines: entriesOf(matrix.engines, campaignEngineSchema) ?? [],
+    loads: entriesOf(matrix.loads, campaignLoadSchema) ?? [],
+    limits: entriesOf(matrix.limits, campaignLimitsSchema),
+    models: entriesOf(matrix.models, z.string().min(1)),
+    slos: entriesOf(matrix.slos, z.string().min(1)),
+    repeats: 1,
+  };
+}
+
+/** A campaign file as read: whole, or only the matrix entries that were well-formed (`valid: false`). */
+export interface ReadCampaignFile {
+  readonly file: CampaignFile;
+  readonly valid: boolean;
+}
+
+/**
+ * Parses a campaign file's text into `issues`, each with its key path (`matrix.loads[1].rate`).
+ * A file that fails its schema still hands back its well-formed entries, for their values to be
+ * checked too; undefined when it is not YAML at all. `source` names the file in messages.
+ */
+export function readCampaignFile(text: string, source: string, issues: OptionIssues): ReadCampaignFile | undefined {
   let input: unknown;
   try {
     input = parseYaml(text);
@@ -103,9 +137,9 @@ export function readCampaignFile(text: string, source: string, issues: OptionIss
     );
   }
   const parsed = campaignFileSchema.safeParse(input ?? {});
-  if (parsed.success) return parsed.data;
+  if (parsed.success) return { file: parsed.data, valid: true };
   for (const issue of describeIssues(campaignFileSchema, input, parsed.error.issues)) {
     issues.add(`${issue.keyPath || source}: ${issue.message}`, FIX);
   }
-  return undefined;
+  return { file: { name: 'invalid', matrix: salvageMatrix(input) }, valid: false };
 }

@@ -64,7 +64,7 @@ name: grid
 matrix:
   engines: [{ name: embedded, parallel: 0 }]
   limits: [{ cpus: -1 }, { memory: lots }]
-  loads: [{ load: constant-rate, rat: 2 }]
+  loads: [{ load: constant-rate, rat: 2 }, { load: constant-rate, rate: fast, duration: 5s }]
   repeat: 3
 constraints: { gpuTypes: [] }
 `,
@@ -81,6 +81,8 @@ constraints: { gpuTypes: [] }
       'matrix.loads[0].rat',
       'matrix.repeat',
       'constraints.gpuTypes',
+      // the well-formed entries of a file with shape problems have their values checked in the same go
+      'matrix.loads[1].rate',
     ],
   );
   const values = problemsOf(() =>

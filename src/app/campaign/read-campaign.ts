@@ -118,19 +118,21 @@ export function readCampaign(path: string, config: KittConfig): CampaignPlan {
     });
   }
   const issues = new OptionIssues();
-  const file = readCampaignFile(text, path, issues);
-  issues.throwIfAny();
+  const read = readCampaignFile(text, path, issues);
+  if (!read) issues.throwIfAny();
+  const file = read!.file;
   const base = dirname(resolve(path));
   const ingredients = {
-    name: file!.name,
+    name: file.name,
     models: readModels(file!, base, issues),
     engines: readEngines(file!, issues),
     limits: readLimitProfiles(file!, config, issues),
     loads: readLoads(file!, config, base, issues),
-    repeats: file!.matrix.repeats,
+    repeats: file.matrix.repeats,
     slos: readSlos(file!, issues),
-    constraints: file!.constraints ?? {},
+    constraints: file.constraints ?? {},
   };
+  if (!read!.valid && issues.list.length === 0) throw new Error('readCampaign: an invalid file without a problem');
   issues.throwIfAny();
   const plan = planCampaign(ingredients);
   checkDistinct(plan, issues);
