@@ -20,6 +20,7 @@ const DOMAINS_UNDER_APP = [
   'store',
   'export',
   'agents',
+  'campaign',
 ];
 
 const ALLOWED: Record<string, string[]> = {
@@ -35,6 +36,7 @@ const ALLOWED: Record<string, string[]> = {
   store: ['core', 'metrics'],
   export: ['core', 'metrics'],
   agents: ['core', 'metrics', 'load'],
+  campaign: ['core', 'metrics', 'load', 'config'],
   app: DOMAINS_UNDER_APP,
   server: [...DOMAINS_UNDER_APP, 'app'],
   cli: [...DOMAINS_UNDER_APP, 'app', 'server'],
@@ -105,6 +107,8 @@ const APP_USE_CASES: Record<string, string[]> = {
   calibrate: ['shared'],
   compare: ['shared'],
   agents: ['shared'],
+  // a campaign is a matrix of runs, compared: it composes those two use cases
+  campaign: ['shared', 'run', 'compare'],
   shared: [],
 };
 
@@ -115,7 +119,7 @@ test('each use case under app imports only itself and app/shared', () => {
   assert.deepEqual(
     folders.sort(),
     Object.keys(APP_USE_CASES).sort(),
-    'app holds exactly run, calibrate, compare, agents and shared',
+    'app holds exactly run, calibrate, compare, agents, campaign and shared',
   );
   for (const file of sourceFiles(appRoot)) {
     const from = relative(appRoot, file).split('/')[0]!;

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { CliContext } from './cli-context.js';
 import { registerAgentsCommand } from './commands/agents.js';
 import { registerCalibrateCommand } from './commands/calibrate.js';
+import { registerCampaignCommand } from './commands/campaign.js';
 import { registerCompareCommand } from './commands/compare.js';
 import { registerConfigCommand } from './commands/config.js';
 import { registerEnginesCommand } from './commands/engines.js';
@@ -17,6 +18,7 @@ export function registerCommands(program: Command, context: CliContext): void {
   registerRunCommand(program, context);
   registerCalibrateCommand(program, context);
   registerAgentsCommand(program, context);
+  registerCampaignCommand(program, context);
   registerEnginesCommand(program, context);
   registerModelCommand(program, context);
   registerResultsCommand(program, context);

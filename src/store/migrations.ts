@@ -137,6 +137,52 @@ function apiTokens(dialect: StoreDialect): Migration {
   };
 }
 
+/**
+ * Campaigns (kitt campaign run): a campaign is a name and the hash of its cells; each cell is one
+ * `kitt run` of the matrix, with its state and the run id of every attempt, so a rerun of the same
+ * file skips the cells that succeeded. The columns are in campaign-store.ts.
+ */
+function campaignTables(dialect: StoreDialect): Migration {
+  const t = types(dialect);
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('campaigns')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('content_hash', 'text', (c) => c.notNull())
+        .addColumn('source', 'text')
+        .addColumn('plan', t.json)
+        .addColumn('folder', 'text')
+        .addColumn('created_at', t.timestamp, (c) => c.notNull())
+        .addColumn('updated_at', t.timestamp, (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('campaigns_name').on('campaigns').columns(['name', 'updated_at']).execute();
+      await db.schema
+        .createTable('campaign_cells')
+        .addColumn('campaign_id', 'text', (c) => c.notNull().references('campaigns.id').onDelete('cascade'))
+        .addColumn('cell_id', 'text', (c) => c.notNull())
+        .addColumn('position', 'integer', (c) => c.notNull())
+        .addColumn('content', t.json, (c) => c.notNull())
+        .addColumn('estimate_s', t.real)
+        .addColumn('state', 'text', (c) =>
+          c.notNull().check(sql`state in ('pending', 'running', 'succeeded', 'failed', 'interrupted')`),
+        )
+        .addColumn('run_id', 'text')
+        .addColumn('run_ids', t.json)
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('error', 'text')
+        .addColumn('updated_at', t.timestamp, (c) => c.notNull())
+        .addPrimaryKeyConstraint('campaign_cells_pk', ['campaign_id', 'cell_id'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('campaign_cells').execute();
+      await db.schema.dropTable('campaigns').execute();
+    },
+  };
+}
+
 async function tableSql(db: Kysely<unknown>, table: string): Promise<string> {
   const { rows } = await sql<{
     sql: string;
@@ -153,6 +199,7 @@ export function storeMigrations(dialect: StoreDialect): Record<string, Migration
     '0001_runs_and_calibrations': initialSchema(dialect),
     '0002_run_statuses_and_owner': statusesAndOwner(dialect),
     '0003_api_tokens': apiTokens(dialect),
+    '0004_campaigns': campaignTables(dialect),
   };
 }
 

@@ -8,6 +8,7 @@ import { newRunId } from '../core/ids.js';
 import { ensureWritableDir, homePaths } from '../core/kitt-home.js';
 import { redactUrl, revealed, type Secret } from '../core/secret.js';
 import { apiTokenStore } from './api-tokens.js';
+import { campaignStore, guardedCampaigns } from './campaign-store.js';
 import { migrationProvider, type StoreDialect } from './migrations.js';
 import { listCalibrations, listHosts, queryRuns } from './run-queries.js';
 import { type RunsTable, type StoreSchema, toCalibration, toConfigJson, toJson, toRun } from './store-schema.js';
@@ -230,6 +231,7 @@ function createStore(db: Kysely<StoreSchema>, dialect: StoreDialect, location: s
       }),
     listCalibrations: (options) => guard('read', () => listCalibrations(db, options)),
     ...guardedTokens(apiTokenStore(db), guard),
+    ...guardedCampaigns(campaignStore(db), guard),
     close,
     [Symbol.asyncDispose]: close,
   };

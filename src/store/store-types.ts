@@ -1,3 +1,5 @@
+import type { CampaignStore } from './campaign-store.js';
+
 /**
  * A run's state: `running` until kitt records how it ended. `engine-failed`: the engine exited or
  * was killed mid-run, and the metrics cover what was measured before; `abandoned`: the kitt process
@@ -137,7 +139,7 @@ export interface ApiTokenStore {
 }
 
 /** The results store: SQLite or PostgreSQL behind one API. `await using` closes it. */
-export interface Store extends ApiTokenStore, AsyncDisposable {
+export interface Store extends ApiTokenStore, CampaignStore, AsyncDisposable {
   readonly dialect: 'sqlite' | 'postgres';
   /** Where it is: the SQLite file, or the PostgreSQL URL with its password masked. */
   readonly location: string;
