@@ -200,6 +200,8 @@ export const FileUploadParamSchema = RunUploadParamSchema.extend({
     .openapi({ param: { name: 'name', in: 'path' }, description: "a file of the run's result folder" }),
 });
 
+const optionalPart = (description: string) => z.unknown().optional().openapi({ description });
+
 /** A run's stored row as another kitt recorded it: StoredRun without resultPath and owner, which are the server's. */
 export const RunUploadSchema = z
   .object({
@@ -213,10 +215,10 @@ export const RunUploadSchema = z
     modelSha256: z.string().max(128).nullish(),
     modelSizeBytes: z.number().int().min(0).nullish(),
     hardwareFingerprint: z.string().max(200).nullish(),
-    hardware: documentPart('the host as kitt fingerprinted it'),
-    config: documentPart('the run configuration (secrets are masked again as it is stored)'),
-    limits: documentPart('CPU and memory limits of the engine'),
-    metrics: documentPart("the run's metrics document, as kitt results show --json prints it"),
+    hardware: optionalPart('the host as kitt fingerprinted it'),
+    config: optionalPart('the run configuration (secrets are masked again as it is stored)'),
+    limits: optionalPart('CPU and memory limits of the engine'),
+    metrics: optionalPart("the run's metrics document, as kitt results show --json prints it"),
     error: z.string().max(65_536).nullish(),
   })
   .openapi('RunUpload');
