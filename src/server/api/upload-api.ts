@@ -154,6 +154,7 @@ export function addUploadRoutes(
       url,
       page: `/runs/${encodeURIComponent(id)}`,
     };
+    if (imported.outcome === 'created') c.header('location', url);
     return c.json(answer, imported.outcome === 'created' ? 201 : 200);
   });
 
@@ -190,7 +191,9 @@ export function addUploadRoutes(
         maxBytes: options.maxFileBytes,
       },
     );
-    if (run.resultPath !== folder) await store.importRun({ ...run, resultPath: folder });
+    // the row as it is now: a row PUT may have landed while the file streamed
+    const current = await store.getRun(id);
+    if (current && current.resultPath !== folder) await store.importRun({ ...current, resultPath: folder });
     return c.json({ name, bytes: received.bytes }, 201);
   });
 }
