@@ -3,11 +3,13 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { DEFAULT_CONFIG } from '../../config/config-schema.js';
+import { EXIT_CODES } from '../../core/errors.js';
 import { createApiToken } from '../../server/auth/api-tokens.js';
 import { serveKitt } from '../../server/serve-kitt.js';
 import { openStore } from '../../store/open-store.js';
 import { freePort } from '../../testing/free-port.js';
-import { exitOf, kittSpawn, tempHome } from '../../testing/kitt-cli.js';
+import { exitOf, kittSpawn, minuteLongLoad, tempHome } from '../../testing/kitt-cli.js';
+import { waitUntil } from '../../testing/kitt-session.js';
 import { ensureTestModel } from '../../testing/test-model.js';
 
 const SHORT_LOAD = ['--requests', '4', '--concurrency', '2', '--warmup', '1', '--prompt-tokens', '16'];
@@ -124,4 +126,43 @@ test('kitt run --upload pushes the run it recorded; kitt results push again find
       assert.ok(!readFileSync(file).includes(token), file);
     }
   }
+});
+
+test('kitt run --upload pushes an interrupted run as interrupted, and exits as the interrupted run does', async (t) => {
+  const model = await ensureTestModel();
+  const serverHome = tempHome(t, 'kitt-server-home-');
+  const token = await (async () => {
+    await using store = await openStore(join(serverHome, 'kitt.db'));
+    return (await createApiToken(store, { name: 'lab-b', scope: 'write' })).token;
+  })();
+  await using server = await serveKitt({
+    config: DEFAULT_CONFIG,
+    home: serverHome,
+    host: '127.0.0.1',
+    port: 0,
+    version: 't',
+    log: () => {},
+  });
+  const home = tempHome(t);
+  const load = minuteLongLoad({ rate: 2, outputTokens: 16, warmup: 1 });
+  const child = kittSpawn(t, ['run', '-m', model, ...load, '--upload', server.url], {
+    KITT_HOME: home,
+    KITT_SERVER_TOKEN: token,
+  });
+  const measuring = await waitUntil(
+    () => /\[kitt\] stage \d+\/\d+ constant-rate/.test(child.output()) || child.exitCode !== null,
+    45_000,
+  );
+  assert.ok(measuring && child.exitCode === null, child.output());
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  child.kill('SIGINT');
+  const { code } = await exitOf(child);
+  assert.equal(code, EXIT_CODES.INTERRUPTED, child.output());
+  const id = await latestRunId(home);
+  assert.match(child.output(), new RegExp(`pushed ${id} → \\S+ \\(created\\)`));
+  const detail = await fetch(`${server.url}/api/v1/runs/${id}`, { headers: { authorization: `Bearer ${token}` } });
+  const body = (await detail.json()) as { run: { status: string }; artifacts: Array<{ name: string }> };
+  assert.equal(body.run.status, 'interrupted');
+  assert.ok(body.artifacts.some((artifact) => artifact.name === 'requests.jsonl'));
+  assert.ok(!child.output().includes(token));
 });
