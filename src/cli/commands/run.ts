@@ -7,6 +7,7 @@ import { runRepeats } from '../../app/run/run-repeats.js';
 import type { TargetRecord } from '../../app/shared/attach-target.js';
 import type { KittConfig } from '../../config/config-schema.js';
 import { loadConfig } from '../../config/load-config.js';
+import { KittError } from '../../core/errors.js';
 import { newRunId } from '../../core/ids.js';
 import { catalogModes, DEFAULT_ENGINE, ENGINE_NAMES } from '../../engines/catalog.js';
 import { LOAD_KINDS } from '../../load/load-spec.js';
@@ -168,6 +169,11 @@ Every problem with the options is reported at once, before anything starts.
     .action(async (flags: Flags) => {
       const loaded = loadConfig({ env: context.env, explicitPath: flags.config });
       const { config } = loaded;
+      if (flags.uploadTokenEnv && !flags.upload) {
+        throw new KittError('USAGE', '--upload-token-env names the token of --upload, which is not given', {
+          hint: 'add --upload URL, or drop --upload-token-env',
+        });
+      }
       // checked before the run, so a missing token is not found out after a ten-minute benchmark
       const upload = flags.upload
         ? pushTargetFrom(flags.upload, context.env, flags.uploadTokenEnv ?? DEFAULT_TOKEN_ENV)
