@@ -101,12 +101,13 @@ test('no file outside engines/ names an engine in code: it asks the definition f
   assert.deepEqual(violations, []);
 });
 
-/** Use cases inside app/: run, calibrate, compare and agents are separate flows; what they share lives in shared. */
+/** Use cases inside app/: run, calibrate, compare, agents and push are separate flows (campaign composes run and compare); what they share lives in shared. */
 const APP_USE_CASES: Record<string, string[]> = {
   run: ['shared'],
   calibrate: ['shared'],
   compare: ['shared'],
   agents: ['shared'],
+  push: ['shared'],
   // a campaign is a matrix of runs, compared: it composes those two use cases
   campaign: ['shared', 'run', 'compare'],
   shared: [],
@@ -119,7 +120,7 @@ test('each use case under app imports only itself and app/shared', () => {
   assert.deepEqual(
     folders.sort(),
     Object.keys(APP_USE_CASES).sort(),
-    'app holds exactly run, calibrate, compare, agents, campaign and shared',
+    'app holds exactly run, calibrate, compare, agents, campaign, push and shared',
   );
   for (const file of sourceFiles(appRoot)) {
     const from = relative(appRoot, file).split('/')[0]!;

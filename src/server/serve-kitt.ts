@@ -1,7 +1,9 @@
+import { join, resolve } from 'node:path';
 import { openRunStore } from '../app/shared/open-run-store.js';
 import type { KittConfig } from '../config/config-schema.js';
 import type { Secret } from '../core/secret.js';
 import { defaultStorePath } from '../store/open-store.js';
+import { DEFAULT_MAX_UPLOAD_BYTES } from './api/upload-api.js';
 import { createTokenVerifier } from './auth/api-tokens.js';
 import { createAuthGate } from './auth/auth-gate.js';
 import { createSessions } from './auth/sessions.js';
@@ -21,6 +23,10 @@ export interface ServeKittOptions {
   readonly storeUrl?: string | Secret | undefined;
   /** Trust X-Forwarded-Proto (a TLS proxy in front), so session cookies are marked Secure. */
   readonly trustProxy?: boolean;
+  /** The server's data folder, where pushed runs' files land (`<data>/runs/<id>/`); default `<home>/server`. */
+  readonly dataDir?: string | undefined;
+  /** The largest pushed file, decompressed; default 1 GiB. */
+  readonly maxUploadBytes?: number | undefined;
   /** Where sign-ins and write/admin actions are logged (with the token's name, never the token). */
   readonly log: (line: string) => void;
 }
@@ -28,6 +34,8 @@ export interface ServeKittOptions {
 export interface StartedKittServer extends StartedListener {
   /** The store served, its password masked. */
   readonly storeLocation: string;
+  /** The data folder pushed runs go to, absolute. */
+  readonly dataDir: string;
   /** True while reads need no token (loopback and no token created), as printed at start. */
   readsOpen(): Promise<boolean>;
 }
@@ -39,6 +47,7 @@ export interface StartedKittServer extends StartedListener {
 export async function serveKitt(options: ServeKittOptions): Promise<StartedKittServer> {
   const store = await openRunStore(options.storeUrl ?? options.config.store.url ?? defaultStorePath(options.home));
   let listener: StartedListener;
+  const dataDir = resolve(options.dataDir ?? join(options.home, 'server'));
   const verify = createTokenVerifier(store);
   const sessions = createSessions();
   const gate = createAuthGate({
@@ -58,6 +67,7 @@ export async function serveKitt(options: ServeKittOptions): Promise<StartedKittS
       version: options.version,
       trustProxy: options.trustProxy ?? false,
       log: options.log,
+      upload: { dataDir, maxFileBytes: options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES },
     });
     listener = await listen(app.fetch, options.host, options.port);
   } catch (error) {
@@ -73,6 +83,7 @@ export async function serveKitt(options: ServeKittOptions): Promise<StartedKittS
     url: listener.url,
     port: listener.port,
     storeLocation: store.location,
+    dataDir,
     readsOpen: gate.readsAreOpen,
     close,
     [Symbol.asyncDispose]: close,

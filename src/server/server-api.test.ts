@@ -237,6 +237,7 @@ for (const kind of STORES) {
         '/runs',
         '/runs/{id}',
         '/runs/{id}/artifacts/{name}',
+        '/runs/{id}/files/{name}',
         '/runs/{id}/requests',
         '/tokens',
         '/tokens/{id}',

@@ -2,16 +2,17 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { createApi } from './api/api-app.js';
 import { HttpError, sendApiError } from './api/api-errors.js';
+import { isUploadRequest, type UploadOptions } from './api/upload-api.js';
 import type { ServerEnv } from './auth/auth-gate.js';
 import { addDashboard, type DashboardOptions } from './dashboard/dashboard-routes.js';
 
-/** The largest request body: JSON bodies of a few fields (run upload, when it comes, gets its own limit). */
+/** The largest request body: JSON bodies of a few fields (the upload routes set their own limits). */
 export const MAX_BODY_BYTES = 64 * 1024;
 /** The longest URL; Node itself answers 431 to headers over its 16 KiB. */
 export const MAX_URL_BYTES = 8 * 1024;
 
 /** What the server needs: all the dashboard does (the API takes a part of it). */
-export type ServerAppOptions = DashboardOptions;
+export type ServerAppOptions = DashboardOptions & { readonly upload?: UploadOptions | undefined };
 
 /**
  * Everything kitt server answers: /health, the API under /api/v1 and the dashboard. Nothing else is
@@ -37,19 +38,18 @@ export function createServerApp(options: ServerAppOptions): Hono<ServerEnv> {
     await next();
     c.header('x-content-type-options', 'nosniff');
   });
-  app.use(
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: (c) => {
-        // the rest of the body is never read, so the connection cannot carry another request
-        c.header('connection', 'close');
-        return sendApiError(
-          c,
-          new HttpError('PAYLOAD_TOO_LARGE', `the request body is over ${MAX_BODY_BYTES} bytes`, 'send a smaller body'),
-        );
-      },
-    }),
-  );
+  const smallBodies = bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: (c) => {
+      // the rest of the body is never read, so the connection cannot carry another request
+      c.header('connection', 'close');
+      return sendApiError(
+        c,
+        new HttpError('PAYLOAD_TOO_LARGE', `the request body is over ${MAX_BODY_BYTES} bytes`, 'send a smaller body'),
+      );
+    },
+  });
+  app.use((c, next) => (isUploadRequest(c.req.method, c.req.path) ? next() : smallBodies(c, next)));
   app.get('/health', (c) => c.json({ status: 'ok', version: options.version }));
   app.route('/api/v1', createApi(options));
   addDashboard(app, options);

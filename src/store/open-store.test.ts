@@ -6,7 +6,7 @@ import { type TestContext, test } from 'node:test';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { KittError } from '../core/errors.js';
-import { Secret } from '../core/secret.js';
+import { SECRET_MASK, Secret } from '../core/secret.js';
 import { postgresStoreUrl } from '../testing/test-postgres.js';
 import { storeMigrations } from './migrations.js';
 import { migrateStore, openStore } from './open-store.js';
@@ -307,5 +307,55 @@ test('a store made before engine-failed and abandoned keeps its runs and calibra
       assert.equal((await store.getRun(other.id))?.status, 'abandoned');
       await assert.rejects(store.recordRunFinished(other.id, { status: 'bogus' as 'failed' }), 'the CHECK still holds');
     });
+  }
+});
+
+test('importRun creates a row, replaces it with the same or a later state, and never takes a finished run back', async (t) => {
+  for (const { name, url } of await storesUnderTest(t)) {
+    await using store = await openStore(url);
+    const running = {
+      id: '20260102T000000000Z-abcdef',
+      startedAt: '2026-01-02T00:00:00.000Z',
+      finishedAt: undefined,
+      status: 'running' as const,
+      engine: 'embedded',
+      mode: 'embedded',
+      model: 'tiny.gguf',
+      modelSha256: undefined,
+      modelSizeBytes: 1234,
+      hardwareFingerprint: 'f'.repeat(64),
+      hardware: { cpu: { model: 'x' } },
+      config: { run: { apiKey: 'hunter2' } },
+      limits: undefined,
+      metrics: undefined,
+      resultPath: undefined,
+      error: undefined,
+      owner: undefined,
+    };
+    const created = await store.importRun(running);
+    assert.equal(created.outcome, 'created', name);
+    assert.deepEqual((created.run.config as { run: { apiKey: string } }).run.apiKey, SECRET_MASK, `${name}: masked`);
+    assert.equal((await store.importRun(running)).outcome, 'replaced', `${name}: the same state again`);
+    const finished = {
+      ...running,
+      status: 'succeeded' as const,
+      finishedAt: '2026-01-02T00:01:00.000Z',
+      metrics: { requests: 32 },
+      resultPath: '/srv/kitt/runs/x',
+    };
+    const replaced = await store.importRun(finished);
+    assert.equal(replaced.outcome, 'replaced', name);
+    assert.deepEqual(replaced.run.metrics, { requests: 32 });
+    assert.equal(replaced.run.resultPath, '/srv/kitt/runs/x');
+    const kept = await store.importRun(running);
+    assert.equal(kept.outcome, 'kept', `${name}: a running row does not overwrite a finished one`);
+    assert.equal(kept.run.status, 'succeeded');
+    assert.equal(kept.run.finishedAt, '2026-01-02T00:01:00.000Z');
+    const all = await Promise.all([store.importRun(finished), store.importRun(finished)]);
+    assert.deepEqual(
+      all.map((r) => r.outcome),
+      ['replaced', 'replaced'],
+    );
+    assert.equal((await store.listRuns()).length, 1, `${name}: one row, however often it is imported`);
   }
 });

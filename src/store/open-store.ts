@@ -12,7 +12,7 @@ import { campaignStore, guardedCampaigns } from './campaign-store.js';
 import { migrationProvider, type StoreDialect } from './migrations.js';
 import { listCalibrations, listHosts, queryRuns } from './run-queries.js';
 import { type RunsTable, type StoreSchema, toCalibration, toConfigJson, toJson, toRun } from './store-schema.js';
-import type { ApiTokenStore, CalibrationRecord, RunFinished, RunStarted, Store } from './store-types.js';
+import type { ApiTokenStore, CalibrationRecord, RunFinished, RunStarted, Store, StoredRun } from './store-types.js';
 
 /** `<kitt home>/kitt.db`: the default store. */
 export function defaultStorePath(home: string): string {
@@ -187,6 +187,24 @@ function createStore(db: Kysely<StoreSchema>, dialect: StoreDialect, location: s
         }
         return (await getRun(id))!;
       }),
+    importRun: (run) =>
+      guard('write', async () => {
+        const row = toRunRow(run);
+        const inserted = await db
+          .insertInto('runs')
+          .values(row)
+          .onConflict((conflict) => conflict.column('id').doNothing())
+          .returning('id')
+          .executeTakeFirst();
+        if (inserted) return { outcome: 'created' as const, run: (await getRun(run.id))! };
+        const { id, ...columns } = row;
+        let update = db.updateTable('runs').set(columns).where('id', '=', id);
+        // a pushed `running` row replaces only a `running` one: a finished run never goes back
+        if (run.status === 'running') update = update.where('status', '=', 'running');
+        const updated = await update.executeTakeFirst();
+        const outcome = Number(updated.numUpdatedRows) === 1 ? ('replaced' as const) : ('kept' as const);
+        return { outcome, run: (await getRun(id))! };
+      }),
     listRuns: (options = {}) =>
       guard('read', async () => {
         let query = db.selectFrom('runs').selectAll();
@@ -234,6 +252,29 @@ function createStore(db: Kysely<StoreSchema>, dialect: StoreDialect, location: s
     ...guardedCampaigns(campaignStore(db), guard),
     close,
     [Symbol.asyncDispose]: close,
+  };
+}
+
+/** A stored run as its row: the inverse of toRun, with the config masked and the error redacted as on every write. */
+function toRunRow(run: StoredRun): RunsTable {
+  return {
+    id: run.id,
+    started_at: new Date(run.startedAt).toISOString(),
+    finished_at: run.finishedAt === undefined ? null : new Date(run.finishedAt).toISOString(),
+    status: run.status,
+    engine: run.engine,
+    mode: run.mode,
+    model: run.model,
+    model_sha256: run.modelSha256 ?? null,
+    model_size_bytes: run.modelSizeBytes ?? null,
+    hardware_fingerprint: run.hardwareFingerprint ?? null,
+    hardware: toJson(run.hardware),
+    config: toConfigJson(run.config),
+    limits: toJson(run.limits),
+    metrics: toJson(run.metrics),
+    result_path: run.resultPath ?? null,
+    error: run.error === undefined ? null : redactUrl(run.error),
+    owner: run.owner ?? null,
   };
 }
 

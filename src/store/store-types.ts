@@ -138,6 +138,12 @@ export interface ApiTokenStore {
   touchApiToken(id: string, at?: Date): Promise<void>;
 }
 
+/**
+ * What importing a whole row did: `created` a new row, `replaced` the one there, or `kept` it because
+ * the incoming row is an earlier state (a `running` row never overwrites a finished one).
+ */
+export type RunImportOutcome = 'created' | 'replaced' | 'kept';
+
 /** The results store: SQLite or PostgreSQL behind one API. `await using` closes it. */
 export interface Store extends ApiTokenStore, CampaignStore, AsyncDisposable {
   readonly dialect: 'sqlite' | 'postgres';
@@ -145,6 +151,12 @@ export interface Store extends ApiTokenStore, CampaignStore, AsyncDisposable {
   readonly location: string;
   recordRunStarted(run: RunStarted): Promise<StoredRun>;
   recordRunFinished(id: string, finished: RunFinished): Promise<StoredRun>;
+  /**
+   * Writes a whole row by its id, as another store recorded it (kitt server receiving a pushed run):
+   * inserted when new, else replaced unless that would take a finished run back to `running`. Safe
+   * to repeat and to race: the insert and the conditional update are one statement each.
+   */
+  importRun(run: StoredRun): Promise<{ outcome: RunImportOutcome; run: StoredRun }>;
   /** Newest first; `limit` defaults to 20. */
   listRuns(options?: { limit?: number; engine?: string; status?: RunStatus }): Promise<StoredRun[]>;
   getRun(id: string): Promise<StoredRun | undefined>;

@@ -14,6 +14,7 @@ import { defaultStorePath } from '../../store/open-store.js';
 import type { Store, StoredRun } from '../../store/store-types.js';
 import type { CliContext } from '../cli-context.js';
 import { plainTable as table } from '../plain-table.js';
+import { registerResultsPush } from './results-push.js';
 
 async function openConfiguredStore(context: CliContext, configPath: string | undefined): Promise<Store> {
   const { config, home } = loadConfig({ env: context.env, explicitPath: configPath });
@@ -34,9 +35,11 @@ function durationOf(run: StoredRun): string {
   return `${seconds.toFixed(1)}s`;
 }
 
-/** `kitt results list|show`: the runs recorded in the store (SQLite under kitt's home, or PostgreSQL). */
+/** `kitt results list|show|export|push`: the runs recorded in the store (SQLite under kitt's home, or PostgreSQL). */
 export function registerResultsCommand(program: Command, context: CliContext): void {
-  const results = program.command('results').description('list and show recorded runs from the results store');
+  const results = program
+    .command('results')
+    .description('list, show, export and push recorded runs from the results store');
 
   results
     .command('list')
@@ -133,6 +136,7 @@ export function registerResultsCommand(program: Command, context: CliContext): v
       const files = await writeRunCsv(resolve(options.out), { records, stages });
       context.stdout.write(`${files.join('\n')}\n`);
     });
+  registerResultsPush(results, context, (configPath) => openConfiguredStore(context, configPath));
 }
 
 const figure = (value: number | null) =>

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { DEFAULT_TOKEN_ENV, pushTargetFrom } from '../../app/push/push-target.js';
 import { runBenchmark } from '../../app/run/run-benchmark.js';
 import { planRun, type RunFlags } from '../../app/run/run-plan.js';
 import { createRunPorts } from '../../app/run/run-ports.js';
@@ -6,6 +7,7 @@ import { runRepeats } from '../../app/run/run-repeats.js';
 import type { TargetRecord } from '../../app/shared/attach-target.js';
 import type { KittConfig } from '../../config/config-schema.js';
 import { loadConfig } from '../../config/load-config.js';
+import { KittError } from '../../core/errors.js';
 import { newRunId } from '../../core/ids.js';
 import { catalogModes, DEFAULT_ENGINE, ENGINE_NAMES } from '../../engines/catalog.js';
 import { LOAD_KINDS } from '../../load/load-spec.js';
@@ -15,6 +17,7 @@ import type { CliContext } from '../cli-context.js';
 import { renderRepeatsOutcome, repeatsOutcomeJson } from '../render-repeats.js';
 import { renderRunOutcome, runOutcomeError, runOutcomeJson } from '../render-run.js';
 import { readPackageVersion } from '../version.js';
+import { uploadRecordedRuns } from './results-push.js';
 
 interface Flags extends RunFlags {
   readonly output?: string;
@@ -22,6 +25,8 @@ interface Flags extends RunFlags {
   readonly json?: boolean;
   readonly pull?: boolean;
   readonly prometheusHost?: string;
+  readonly upload?: string;
+  readonly uploadTokenEnv?: string;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -120,6 +125,8 @@ export function registerRunCommand(program: Command, context: CliContext): void 
       '--repeat <n>',
       'run the benchmark n times (at most 100) and report mean, CV and a 95 % interval per metric',
     )
+    .option('--upload <url>', 'push the recorded run to this kitt server, whatever its end (token: KITT_SERVER_TOKEN)')
+    .option('--upload-token-env <var>', 'with --upload: the variable holding the token (default KITT_SERVER_TOKEN)')
     .option('--pull', 'pull the engine image if it is missing')
     .option('--json', 'print the metrics as JSON instead of a table')
     .addHelpText(
@@ -141,6 +148,11 @@ Examples:
   kitt run --repeat 5 --requests 64
   kitt run --target http://127.0.0.1:8000 --load sweep --levels 1,2,4 --duration 30s
   kitt run --target https://llm.example.com --api chat --served-model my-model --api-key-env MY_KEY
+  KITT_SERVER_TOKEN=kitt_… kitt run --upload http://kitt.example.com:8080
+
+With --upload URL, the run is pushed once recorded, succeeded, interrupted or failed (docs/server.md,
+"A team's results"). A server that cannot be reached costs a warning naming the kitt results push
+command for later; the run stays in the local store and the exit code is the run's own.
 
 With --target, nothing is started: kitt measures the server there, reads its model from
 GET /v1/models, and recognises vLLM, SGLang, TGI, llama.cpp or Ollama to cross-check its token
@@ -157,7 +169,17 @@ Every problem with the options is reported at once, before anything starts.
     .action(async (flags: Flags) => {
       const loaded = loadConfig({ env: context.env, explicitPath: flags.config });
       const { config } = loaded;
-      const plan = await planRun(flags, config, { runId: newRunId(), env: context.env });
+      if (flags.uploadTokenEnv && !flags.upload) {
+        throw new KittError('USAGE', '--upload-token-env names the token of --upload, which is not given', {
+          hint: 'add --upload URL, or drop --upload-token-env',
+        });
+      }
+      // checked before the run, so a missing token is not found out after a ten-minute benchmark
+      const upload = flags.upload
+        ? pushTargetFrom(flags.upload, context.env, flags.uploadTokenEnv ?? DEFAULT_TOKEN_ENV)
+        : undefined;
+      const runId = newRunId();
+      const plan = await planRun(flags, config, { runId, env: context.env });
       if (plan.rateNote) context.progress.info(plan.rateNote);
       const { attached, engine } = await attachPlannedTarget(plan, context);
       const openPorts = () =>
@@ -190,6 +212,13 @@ Every problem with the options is reported at once, before anything starts.
           context.stdout.write(`\nrepeat ${mark.index}/${mark.of}\n${renderRunOutcome(outcome)}`);
         });
         context.stdout.write(flags.json ? repeatsOutcomeJson(series) : renderRepeatsOutcome(series));
+        if (upload)
+          await uploadRecordedRuns(
+            series.runs.map((run) => run.runId),
+            upload,
+            loaded,
+            context,
+          );
         const last = series.runs.at(-1);
         const interrupted = last ? runOutcomeError(last) : undefined;
         if (interrupted) throw interrupted;
@@ -198,12 +227,17 @@ Every problem with the options is reported at once, before anything starts.
       }
       const ports = await openPorts();
       context.onClose(() => ports.close());
-      const outcome = await runBenchmark(request, ports, runContext);
+      const outcome = await runBenchmark(request, ports, runContext).catch(async (error: unknown) => {
+        // a run that failed after it was recorded is pushed as failed; one never recorded is skipped
+        if (upload) await uploadRecordedRuns([runId], upload, loaded, context);
+        throw error;
+      });
       if (flags.json) context.stdout.write(runOutcomeJson(outcome));
       else {
         for (const warning of outcome.warnings) context.progress.warn(warning);
         context.stdout.write(renderRunOutcome(outcome));
       }
+      if (upload) await uploadRecordedRuns([outcome.runId], upload, loaded, context);
       const failed = runOutcomeError(outcome);
       if (failed) throw failed;
     });

@@ -3,6 +3,7 @@ import { openRunStore } from '../../app/shared/open-run-store.js';
 import { loadConfig } from '../../config/load-config.js';
 import { KittError } from '../../core/errors.js';
 import { Secret } from '../../core/secret.js';
+import { readBytes, SIZE_EXAMPLES } from '../../core/units.js';
 import { createApiToken, describeToken, revokeApiToken, TOKEN_SCOPES } from '../../server/auth/api-tokens.js';
 import { serveKitt } from '../../server/serve-kitt.js';
 import { defaultStorePath } from '../../store/open-store.js';
@@ -17,6 +18,8 @@ interface ServerFlags {
   store?: string;
   trustProxy?: boolean;
   config?: string;
+  data?: string;
+  maxUpload?: string;
 }
 
 interface StoreFlags {
@@ -38,6 +41,8 @@ export function registerServerCommand(program: Command, context: CliContext): vo
     .option('--port <port>', 'port to listen on (0 picks a free one)', '8080')
     .option('--host <address>', 'address to bind; anything but loopback needs an API token to exist', '127.0.0.1')
     .option('--store <url>', 'results store to serve: a SQLite path or postgres://… (default: the config store.url)')
+    .option('--data <dir>', "where pushed runs' files go, as <dir>/runs/<id>/ (default: KITT_HOME/server)")
+    .option('--max-upload <size>', 'largest pushed file once decompressed, e.g. 512m or 4g', '1g')
     .option('--trust-proxy', 'trust X-Forwarded-Proto from a TLS proxy in front (marks session cookies Secure)')
     .option('--config <path>', 'config file (its store.url says which results store to serve)')
     .addHelpText(
@@ -51,6 +56,7 @@ Examples:
   kitt server                                         # http://127.0.0.1:8080
   kitt server token create --name ci --scope write    # prints the token once
   kitt server --host 0.0.0.0 --port 8080 --store postgres://kitt@db/kitt
+  kitt server --host 0.0.0.0 --data /srv/kitt        # pushed runs in /srv/kitt/runs/<id>/
   curl -H "Authorization: Bearer $KITT_TOKEN" http://127.0.0.1:8080/api/v1/runs?engine=llamacpp`,
     )
     .action(async (flags: ServerFlags) => {
@@ -63,13 +69,17 @@ Examples:
         version: readPackageVersion(),
         storeUrl: flags.store ? Secret.url(flags.store) : undefined,
         trustProxy: flags.trustProxy ?? false,
+        dataDir: flags.data,
+        maxUploadBytes: parseMaxUpload(flags.maxUpload ?? '1g'),
         log: (line) => context.stderr.write(`[kitt server] ${line}\n`),
       });
       context.onClose(() => started.close());
       const access = (await started.readsOpen())
         ? 'reads open on loopback until a token is created'
         : 'API tokens required';
-      context.stdout.write(`kitt server listening on ${started.url} (store ${started.storeLocation}; ${access})\n`);
+      context.stdout.write(
+        `kitt server listening on ${started.url} (store ${started.storeLocation}; ${access}; pushed runs in ${started.dataDir})\n`,
+      );
       await untilAborted(context.signal);
       await started.close();
     });
@@ -131,6 +141,14 @@ function parsePort(text: string): number {
     throw new KittError('USAGE', `--port ${text} is not a port`, { hint: 'pass a number from 0 to 65535' });
   }
   return port;
+}
+
+function parseMaxUpload(text: string): number {
+  const bytes = readBytes(text);
+  if (bytes === undefined || bytes < 1) {
+    throw new KittError('USAGE', `--max-upload ${text} is not a size`, { hint: `write e.g. ${SIZE_EXAMPLES}` });
+  }
+  return bytes;
 }
 
 function untilAborted(signal: AbortSignal): Promise<void> {

@@ -6,13 +6,20 @@ import { addCatalogRoutes } from './catalog-api.js';
 import { addCompareRoutes } from './compare-api.js';
 import { addRunRoutes } from './runs-api.js';
 import { addTokenRoutes } from './tokens-api.js';
+import { addUploadRoutes, type UploadOptions } from './upload-api.js';
 
 /**
  * /api/v1: every route is declared with its zod schemas, which both validate the request and make
  * the OpenAPI document at /api/v1/openapi.json. A request that fails validation gets the one error
  * shape, code VALIDATION, with every problem in the message.
  */
-export function createApi(options: { store: Store; gate: AuthGate; version: string }): OpenAPIHono<ServerEnv> {
+export function createApi(options: {
+  store: Store;
+  gate: AuthGate;
+  version: string;
+  /** Where pushed runs land; without it the server takes no uploads. */
+  upload?: UploadOptions | undefined;
+}): OpenAPIHono<ServerEnv> {
   const api = new OpenAPIHono<ServerEnv>({
     defaultHook: (result, c) => {
       if (result.success) return;
@@ -28,6 +35,8 @@ export function createApi(options: { store: Store; gate: AuthGate; version: stri
     scheme: 'bearer',
     description: 'a token from `kitt server token create` (the dashboard uses a session cookie instead)',
   });
+  // before the run routes: their read gate on /runs/* would otherwise answer a PUT first
+  if (options.upload) addUploadRoutes(api, options.store, options.gate, options.upload);
   addRunRoutes(api, options.store, options.gate);
   addCatalogRoutes(api, options.store, options.gate);
   addCompareRoutes(api, options.store, options.gate);

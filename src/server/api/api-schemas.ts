@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { PUSHED_FILE_NAMES, PUSHED_RUN_ID } from '../../app/push/pushed-files.js';
 import { LOAD_KINDS } from '../../load/load-spec.js';
 import { RUN_STATUSES } from '../../store/store-types.js';
 import { TOKEN_SCOPES } from '../auth/api-tokens.js';
@@ -185,3 +186,55 @@ export const TokenIdParamSchema = z.object({
     .max(64)
     .openapi({ param: { name: 'id', in: 'path' }, description: 'token id or name' }),
 });
+
+const pushedRunId = z
+  .string()
+  .regex(PUSHED_RUN_ID, 'a run id: letters, digits, - and _ (at most 128)')
+  .openapi({ param: { name: 'id', in: 'path' }, example: '20260101T000000000Z-abcdef' });
+
+export const RunUploadParamSchema = z.object({ id: pushedRunId });
+
+export const FileUploadParamSchema = RunUploadParamSchema.extend({
+  name: z
+    .enum(PUSHED_FILE_NAMES)
+    .openapi({ param: { name: 'name', in: 'path' }, description: "a file of the run's result folder" }),
+});
+
+const optionalPart = (description: string) => z.unknown().optional().openapi({ description });
+
+/** A run's stored row as another kitt recorded it: StoredRun without resultPath and owner, which are the server's. */
+export const RunUploadSchema = z
+  .object({
+    id: z.string(),
+    startedAt: isoInstant,
+    finishedAt: isoInstant.nullish(),
+    status: z.enum(RUN_STATUSES),
+    engine: z.string().min(1).max(200),
+    mode: z.string().min(1).max(200),
+    model: z.string().min(1).max(4096),
+    modelSha256: z.string().max(128).nullish(),
+    modelSizeBytes: z.number().int().min(0).nullish(),
+    hardwareFingerprint: z.string().max(200).nullish(),
+    hardware: optionalPart('the host as kitt fingerprinted it'),
+    config: optionalPart('the run configuration (secrets are masked again as it is stored)'),
+    limits: optionalPart('CPU and memory limits of the engine'),
+    metrics: optionalPart("the run's metrics document, as kitt results show --json prints it"),
+    error: z.string().max(65_536).nullish(),
+  })
+  .openapi('RunUpload');
+
+export const RunUploadAnswerSchema = z
+  .object({
+    id: z.string(),
+    status: z.enum(RUN_STATUSES),
+    outcome: z.enum(['created', 'replaced', 'kept']).openapi({
+      description: 'kept: the server has a later state of the run (a finished run is never set back to running)',
+    }),
+    url: z.string().openapi({ example: '/api/v1/runs/20260101T000000000Z-abcdef' }),
+    page: z.string().openapi({ description: "the run's dashboard page", example: '/runs/20260101T000000000Z-abcdef' }),
+  })
+  .openapi('RunUploadAnswer');
+
+export const FileUploadAnswerSchema = z
+  .object({ name: z.string(), bytes: z.number().openapi({ description: 'bytes stored, after decompression' }) })
+  .openapi('FileUploadAnswer');
