@@ -1,6 +1,8 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Store } from '../../store/store-types.js';
 import type { AuthGate, ServerEnv } from '../auth/auth-gate.js';
+import { addLiveRoutes } from '../live/live-api.js';
+import { liveHubOf } from '../live/live-hub.js';
 import { HttpError, sendApiError } from './api-errors.js';
 import { addCatalogRoutes } from './catalog-api.js';
 import { addCompareRoutes } from './compare-api.js';
@@ -12,7 +14,12 @@ import { addTokenRoutes } from './tokens-api.js';
  * the OpenAPI document at /api/v1/openapi.json. A request that fails validation gets the one error
  * shape, code VALIDATION, with every problem in the message.
  */
-export function createApi(options: { store: Store; gate: AuthGate; version: string }): OpenAPIHono<ServerEnv> {
+export function createApi(options: {
+  store: Store;
+  gate: AuthGate;
+  version: string;
+  log?: (line: string) => void;
+}): OpenAPIHono<ServerEnv> {
   const api = new OpenAPIHono<ServerEnv>({
     defaultHook: (result, c) => {
       if (result.success) return;
@@ -32,6 +39,7 @@ export function createApi(options: { store: Store; gate: AuthGate; version: stri
   addCatalogRoutes(api, options.store, options.gate);
   addCompareRoutes(api, options.store, options.gate);
   addTokenRoutes(api, options.store, options.gate);
+  addLiveRoutes(api, { gate: options.gate, hub: liveHubOf(options.store), log: options.log ?? (() => {}) });
   api.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {
