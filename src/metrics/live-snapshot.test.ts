@@ -12,13 +12,15 @@ const request = (id: number, sentAtMs: number, ttftMs: number, tokens = 4) =>
 /** The slow, exact reference: every record kept, the window's figures recomputed from scratch. */
 function exactWindow(records: readonly RequestRecord[], nowMs: number, windowMs: number) {
   const inside = records.filter((r) => r.endAtMs > nowMs - windowMs);
+  // the load started with the first record's schedule: before W has passed, the window is that long
+  const spanS = Math.min(windowMs, nowMs - (records[0]?.scheduledAtMs ?? 0)) / 1000;
   const ttfts = inside
     .filter((r) => r.firstContentAtMs !== null && r.sentAtMs !== null)
     .map((r) => (r.firstContentAtMs as number) - (r.sentAtMs as number))
     .sort((a, b) => a - b);
   return {
-    requestsPerS: inside.length / (windowMs / 1000),
-    outputTokensPerS: inside.reduce((sum, r) => sum + r.outputTokens, 0) / (windowMs / 1000),
+    requestsPerS: inside.length / spanS,
+    outputTokensPerS: inside.reduce((sum, r) => sum + r.outputTokens, 0) / spanS,
     ttftP50Ms: ttfts.length ? quantileOfSorted(ttfts, 0.5) : null,
     ttftP99Ms: ttfts.length ? quantileOfSorted(ttfts, 0.99) : null,
   };
@@ -46,6 +48,17 @@ test('the window counts only the requests that ended in the last 10 s, as the ex
   const last = live.snapshot();
   assert.equal(last.completed, 90);
   assert.ok(Math.abs(last.requestsPerS - 3) < 0.11, `about 3 req/s, got ${last.requestsPerS}`);
+});
+
+test("in the load's first seconds the rates are over the time since it started, not the whole window", () => {
+  let now = 0;
+  const live = new LiveWindow({ runId: 'r', nowMs: () => now });
+  live.observeStage({ index: 0, count: 1, label: 'constant-rate 4/s' }, 1_000, null);
+  for (let i = 0; i < 8; i++) live.observeRecord(request(i, 1_000 + i * 250, 10, 3));
+  now = 3_000;
+  const snapshot = live.snapshot();
+  assert.equal(snapshot.requestsPerS, 4, '8 requests in the 2 s since the load started');
+  assert.equal(snapshot.outputTokensPerS, 12);
 });
 
 test('a quiet window reports zero rates and no TTFT, but keeps the totals', () => {

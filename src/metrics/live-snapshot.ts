@@ -178,8 +178,13 @@ export class LiveWindow {
       if (!Number.isNaN(ttft)) ttfts.push(ttft);
     }
     if (count === 0) return { requestsPerS: 0, outputTokensPerS: 0, ttftP50Ms: null, ttftP99Ms: null };
-    // a full ring all inside the window holds only its latest part: the rate over the span it holds
-    const spanMs = count === this.#endMs.length ? Math.max(1, now - earliestEndMs) : this.#windowMs;
+    // a full ring all inside the window holds only its latest part: the rate over the span it holds;
+    // in the load's first seconds the window is as long as the load so far, not yet W
+    const loadSoFarMs = this.#loadStartMs === null ? this.#windowMs : now - this.#loadStartMs;
+    const spanMs =
+      count === this.#endMs.length
+        ? Math.max(1, now - earliestEndMs)
+        : Math.max(1, Math.min(this.#windowMs, loadSoFarMs));
     ttfts.sort((a, b) => a - b);
     return {
       requestsPerS: (count * 1000) / spanMs,

@@ -71,6 +71,8 @@ test('a real run publishes to a real server and its live page updates in place, 
     live: { url: server.url, token: tokens.write },
   });
   t.after(() => ports.close());
+  const started = performance.now();
+  const mark = (what: string) => t.diagnostic(`${what} at ${((performance.now() - started) / 1000).toFixed(1)} s`);
   const running = runBenchmark({ engine: plan.engine, load: plan.load, home, kittVersion: 't' }, ports, {
     progress,
     signal: new AbortController().signal,
@@ -97,6 +99,7 @@ test('a real run publishes to a real server and its live page updates in place, 
     },
     { timeoutMs: 60_000, intervalMs: 200, what: 'the run to publish its first snapshot' },
   );
+  mark('first snapshot');
   await page.goto(`${server.url}/live`);
   await page.locator(`a[href="/runs/${runId}/live"]`).click();
   await page.waitForURL(new RegExp(`/runs/${runId}/live$`));
@@ -120,7 +123,9 @@ test('a real run publishes to a real server and its live page updates in place, 
     new Set(updatesBeforeDone.map((s) => s.completed)).size >= 2,
     `the completed count moved: ${JSON.stringify(seen)}`,
   );
+  mark('page showed done');
   const outcome = await running;
+  mark('run returned');
   assert.equal(outcome.status, 'succeeded');
   await page.locator('#live-done').waitFor({ state: 'visible' });
   assert.equal(await page.locator('#live-status').textContent(), 'succeeded');

@@ -33,7 +33,6 @@ export const LIVE_RUN_SCRIPT = String.raw`(() => {
 
   const xs = [];
   const tokens = [];
-  const requests = [];
   const p50 = [];
   let chart = null;
   const chartBox = byId('live-chart');
@@ -46,12 +45,15 @@ export const LIVE_RUN_SCRIPT = String.raw`(() => {
         series: [
           { label: 'elapsed s' },
           { label: 'output tok/s', stroke: '#0b5cad', width: 2, scale: 'tok' },
-          { label: 'req/s', stroke: '#1a7f37', width: 1.5, scale: 'req' },
           { label: 'TTFT p50 ms', stroke: '#c62828', width: 1.5, scale: 'ms' },
         ],
-        axes: [{}, { scale: 'tok', size: 50 }, { scale: 'ms', side: 1, size: 50, grid: { show: false } }],
+        axes: [
+          { label: 'elapsed s', size: 36 },
+          { scale: 'tok', label: 'tok/s', size: 56 },
+          { scale: 'ms', label: 'TTFT ms', side: 1, size: 56, grid: { show: false } },
+        ],
       },
-      [xs, tokens, requests, p50],
+      [xs, tokens, p50],
       chartBox,
     );
   window.addEventListener('resize', () => chart && chart.setSize({ width: chartBox.clientWidth, height: CHART_HEIGHT }));
@@ -64,7 +66,7 @@ export const LIVE_RUN_SCRIPT = String.raw`(() => {
     const root = byId('live');
     root.dataset.seq = String(s.seq);
     set('live-phase', s.stage && s.stage.count > 1 ? s.phase + ' (stage ' + (s.stage.index + 1) + ' of ' + s.stage.count + ')' : s.phase);
-    set('live-elapsed', seconds(s.elapsedS) + (s.plannedDurationS ? ' of ' + seconds(s.plannedDurationS) : ''));
+    set('live-elapsed', seconds(s.elapsedS) + (s.plannedDurationS ? ' (plan ' + seconds(s.plannedDurationS) + ')' : ''));
     set('live-completed', String(s.completed));
     set('live-failed', String(s.failed));
     set('live-in-flight', s.inFlight === null ? '–' : String(s.inFlight));
@@ -77,11 +79,10 @@ export const LIVE_RUN_SCRIPT = String.raw`(() => {
     set('live-window', 'the last ' + s.windowS + ' s');
     xs.push(s.elapsedS);
     tokens.push(s.outputTokensPerS);
-    requests.push(s.requestsPerS);
     p50.push(s.ttftP50Ms);
-    if (xs.length > POINTS) [xs, tokens, requests, p50].forEach((column) => column.shift());
+    if (xs.length > POINTS) [xs, tokens, p50].forEach((column) => column.shift());
     if (!chart) chart = makeChart();
-    else chart.setData([xs, tokens, requests, p50]);
+    else chart.setData([xs, tokens, p50]);
     if (s.done) {
       set('live-state', 'finished');
       const done = byId('live-done');
