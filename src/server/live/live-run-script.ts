@@ -74,8 +74,8 @@ export const LIVE_RUN_SCRIPT = String.raw`(() => {
     set('live-tokens', rate(s.outputTokensPerS, 'tok/s'));
     set('live-ttft-p50', latency(s.ttftP50Ms));
     set('live-ttft-p99', latency(s.ttftP99Ms));
-    set('live-cpu', s.container ? s.container.cpuPercentOfLimit.toFixed(0) + ' % of its limit' : '–');
-    set('live-memory', s.container ? bytes(s.container.memoryBytes) + ' of ' + bytes(s.container.memoryLimitBytes) : '–');
+    set('live-cpu', s.container ? s.container.cpuPercentOfLimit.toFixed(0) + ' % of its limit' : 'not sampled');
+    set('live-memory', s.container ? bytes(s.container.memoryBytes) + ' of ' + bytes(s.container.memoryLimitBytes) : 'not sampled');
     set('live-window', 'the last ' + s.windowS + ' s');
     xs.push(s.elapsedS);
     tokens.push(s.outputTokensPerS);
