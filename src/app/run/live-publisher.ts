@@ -16,6 +16,8 @@ export interface LivePublisherOptions {
   readonly intervalMs?: number;
   /** The most one POST may take, from the send to the answer's last byte. Default 2,000 ms. */
   readonly deadlineMs?: number;
+  /** The same for the final snapshot, which the run's end waits for. Default 1,000 ms. */
+  readonly finalDeadlineMs?: number;
 }
 
 /** What a publisher did, for its owner and its tests. */
@@ -27,7 +29,10 @@ export interface LivePublisherCounts {
 }
 
 export interface LivePublisher {
-  /** Stops the ticks, waits for a POST in flight, then sends the final snapshot (`done: true`). */
+  /**
+   * Stops the ticks, waits for a POST in flight, then sends the final snapshot (`done: true`): at
+   * most deadlineMs + finalDeadlineMs (3 s) when the server hangs, at once when it refuses.
+   */
   stop(final: { status: string }): Promise<LivePublisherCounts>;
   readonly counts: LivePublisherCounts;
 }
@@ -45,13 +50,13 @@ export function startLivePublisher(options: LivePublisherOptions): LivePublisher
   let warned = false;
   let inFlight: Promise<void> | null = null;
 
-  const post = async (snapshot: LiveSnapshot): Promise<void> => {
+  const post = async (snapshot: LiveSnapshot, deadlineMs: number): Promise<void> => {
     try {
       const response = await requestBounded(endpoint, {
         method: 'POST',
         headers,
         body: JSON.stringify(snapshot),
-        deadlineMs: options.deadlineMs ?? 2_000,
+        deadlineMs,
         maxBytes: 16 * 1024,
       });
       if (response.statusCode >= 300) throw new Error(refusal(response.statusCode, response.body));
@@ -70,7 +75,7 @@ export function startLivePublisher(options: LivePublisherOptions): LivePublisher
       counts.skipped++;
       return;
     }
-    inFlight = post(options.snapshot()).finally(() => {
+    inFlight = post(options.snapshot(), options.deadlineMs ?? 2_000).finally(() => {
       inFlight = null;
     });
   };
@@ -84,7 +89,7 @@ export function startLivePublisher(options: LivePublisherOptions): LivePublisher
     stop: async (final) => {
       clearInterval(timer);
       await inFlight;
-      await post(options.snapshot(final));
+      await post(options.snapshot(final), options.finalDeadlineMs ?? 1_000);
       return { ...counts };
     },
   };

@@ -92,7 +92,7 @@ export function addLiveRoutes(
         'post to its own run',
       );
     }
-    const first = hub.list().every((run) => run.runId !== id);
+    const first = !hub.holds(id);
     hub.publish(id, snapshot);
     if (first && principal.kind === 'token') {
       const { name, id: tokenId } = principal.token;

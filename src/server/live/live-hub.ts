@@ -108,6 +108,11 @@ export class LiveHub {
       }));
   }
 
+  /** Whether the run has published here (and is not yet dropped). */
+  holds(runId: string): boolean {
+    return this.#runs.has(runId);
+  }
+
   /** Viewers listening now, all runs together (for tests and the server's own accounting). */
   get subscribers(): number {
     let count = 0;
