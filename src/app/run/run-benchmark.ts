@@ -226,18 +226,19 @@ export async function runBenchmark(request: RunRequest, ports: RunPorts, context
     await sinks.log.close();
     // an error while a signal stops the start or the load comes from the stop: interrupted, not failed
     const interrupted = stage === 'measuring' && (isInterruption(error) || context.signal.aborted);
-    await live?.finish(interrupted ? 'interrupted' : isEngineEnd(error) ? 'engine-failed' : 'failed');
+    const endStatus = interrupted ? 'interrupted' : isEngineEnd(error) ? 'engine-failed' : 'failed';
     const message = error instanceof Error ? error.message : String(error);
     const measuredSome = sinks.accumulator.requests > 0;
     await ports.store
       .recordRunFinished(runId, {
-        status: interrupted ? 'interrupted' : isEngineEnd(error) ? 'engine-failed' : 'failed',
+        status: endStatus,
         resultPath: resultDir,
         error: message,
         // what was measured before the error still counts: requests.jsonl holds the records
         ...(measuredSome ? { metrics: { runId, metrics: sinks.accumulator.summarize(), partial: true } } : {}),
       })
       .catch(() => undefined);
+    await live?.finish(endStatus);
     if (!interrupted) throw error;
     const reason = interruptionOf(context.signal, error);
     throw new KittError(reason.code, `run ${runId} was ${reason.message} before it had measured anything`, {
