@@ -14,9 +14,12 @@ export interface LivePublisherOptions {
   readonly warn: (line: string) => void;
   /** Default 1,000 ms. */
   readonly intervalMs?: number;
-  /** The most one POST may take, from the send to the answer's last byte. Default 2,000 ms. */
+  /**
+   * The most one POST may take, from the send to the answer's last byte. Default 5,000 ms: the
+   * run never waits for it, and a server's first check of a token (scrypt) is slow on a busy host.
+   */
   readonly deadlineMs?: number;
-  /** The same for the final snapshot, which the run's end waits for. Default 1,000 ms. */
+  /** What the run's end waits, at most, for a POST still in flight and then for the final one. Default 1,000 ms. */
   readonly finalDeadlineMs?: number;
 }
 
@@ -30,8 +33,9 @@ export interface LivePublisherCounts {
 
 export interface LivePublisher {
   /**
-   * Stops the ticks, waits for a POST in flight, then sends the final snapshot (`done: true`): at
-   * most deadlineMs + finalDeadlineMs (3 s) when the server hangs, at once when it refuses.
+   * Stops the ticks, waits a moment for a POST in flight, then sends the final snapshot (`done:
+   * true`): at most 2 × finalDeadlineMs (2 s) when the server hangs, at once when it refuses. A
+   * POST that was still in flight may land after the final one; the server ignores it then.
    */
   stop(final: { status: string }): Promise<LivePublisherCounts>;
   readonly counts: LivePublisherCounts;
@@ -75,7 +79,7 @@ export function startLivePublisher(options: LivePublisherOptions): LivePublisher
       counts.skipped++;
       return;
     }
-    inFlight = post(options.snapshot(), options.deadlineMs ?? 2_000).finally(() => {
+    inFlight = post(options.snapshot(), options.deadlineMs ?? 5_000).finally(() => {
       inFlight = null;
     });
   };
@@ -88,11 +92,19 @@ export function startLivePublisher(options: LivePublisherOptions): LivePublisher
     counts,
     stop: async (final) => {
       clearInterval(timer);
-      await inFlight;
-      await post(options.snapshot(final), options.finalDeadlineMs ?? 1_000);
+      const finalDeadlineMs = options.finalDeadlineMs ?? 1_000;
+      if (inFlight) await settledWithin(inFlight, finalDeadlineMs);
+      await post(options.snapshot(final), finalDeadlineMs);
       return { ...counts };
     },
   };
+}
+
+/** Waits for `promise` (which never rejects) at most `ms`. */
+async function settledWithin(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 /** The server's own one-line reason (its error shape has `message`), or the status alone. */
