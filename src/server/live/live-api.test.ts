@@ -148,6 +148,23 @@ test('a run publishes its snapshots with a write token and a viewer reads them a
     await open.body?.cancel();
   });
 
+  await t.test('a quiet stream says `: keepalive` every 15 s, so proxies keep it open', async () => {
+    assert.equal((await post('r3', snapshot('r3', 1), tokens.write)).status, 204);
+    const response = await fetch(`${server.url}/api/v1/runs/r3/live`, { headers: bearer(tokens.read) });
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    const started = performance.now();
+    while (!text.includes(': keepalive') && performance.now() - started < 20_000) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value);
+    }
+    await reader.cancel();
+    assert.match(text, /^: keepalive$/m);
+    assert.ok(performance.now() - started > 14_000, 'not before 15 s of quiet');
+  });
+
   await t.test('the OpenAPI document describes the live routes', async () => {
     const doc = (await (await fetch(`${server.url}/api/v1/openapi.json`)).json()) as {
       paths: Record<string, Record<string, unknown>>;
