@@ -9,6 +9,7 @@ import { createAuthGate } from './auth/auth-gate.js';
 import { createSessions } from './auth/sessions.js';
 import { checkBindAllowed, isLoopbackHost } from './bind-policy.js';
 import { listen, type StartedListener } from './http-listener.js';
+import { liveHubOf } from './live/live-hub.js';
 import { createServerApp } from './server-app.js';
 
 export interface ServeKittOptions {
@@ -76,6 +77,7 @@ export async function serveKitt(options: ServeKittOptions): Promise<StartedKittS
   }
   let closing: Promise<void> | undefined;
   const close = () => {
+    liveHubOf(store).closeViewers();
     closing ??= listener.close().finally(() => store.close());
     return closing;
   };

@@ -32,6 +32,7 @@ import type { Store } from '../../store/store-types.js';
 import { engineCounterDeltas } from '../shared/engine-counters.js';
 import type { ModelToServe } from '../shared/prepare-model.js';
 import { recordRunStart } from '../shared/record-run-start.js';
+import type { LiveFeed } from './live-feed.js';
 import { observeRecord, publishRun } from './publish-run.js';
 import { openRecordSinks, type RecordSinks, sinkRecord } from './record-sinks.js';
 import { stageInputs } from './stage-inputs.js';
@@ -87,6 +88,8 @@ export interface RunPorts {
   readonly store: Store;
   /** Live Prometheus series for this run, when enabled; stopped by the caller of runBenchmark. */
   startMonitoring?(labels: RunLabels): Promise<RunMetricsExporter | undefined>;
+  /** Publishes the run's live snapshot to a kitt server, when one was given; finished by runBenchmark. */
+  startLive?(run: { runId: string; load: LoadSpec }): LiveFeed | undefined;
   readonly influx?: InfluxWriter;
 }
 
@@ -178,11 +181,14 @@ export async function runBenchmark(request: RunRequest, ports: RunPorts, context
   });
   const labels: RunLabels = { engine: engineRequest.engine, model: model.label, runId, mode: engineRequest.mode };
   let stage: 'measuring' | 'writing' | 'recorded' = 'measuring';
+  const live = ports.startLive?.({ runId, load: request.load });
   try {
     const exporter = await ports.startMonitoring?.(labels);
     const measured = await measure(engineRequest, request.load, ports, sinks, {
       ...context,
+      progress: live?.tap(progress) ?? progress,
       exporter,
+      live,
       sampleGpus: hardware.gpu.available && hardware.gpu.gpus.length > 0,
     });
     stage = 'writing';
@@ -202,6 +208,7 @@ export async function runBenchmark(request: RunRequest, ports: RunPorts, context
       ...(failure ? { error: failure.message } : {}),
     });
     stage = 'recorded';
+    await live?.finish(status);
     await publishRun(labels, { path: join(resultDir, 'requests.jsonl'), origin }, written.metrics, ports, progress);
     return {
       runId,
@@ -219,17 +226,19 @@ export async function runBenchmark(request: RunRequest, ports: RunPorts, context
     await sinks.log.close();
     // an error while a signal stops the start or the load comes from the stop: interrupted, not failed
     const interrupted = stage === 'measuring' && (isInterruption(error) || context.signal.aborted);
+    const endStatus = interrupted ? 'interrupted' : isEngineEnd(error) ? 'engine-failed' : 'failed';
     const message = error instanceof Error ? error.message : String(error);
     const measuredSome = sinks.accumulator.requests > 0;
     await ports.store
       .recordRunFinished(runId, {
-        status: interrupted ? 'interrupted' : isEngineEnd(error) ? 'engine-failed' : 'failed',
+        status: endStatus,
         resultPath: resultDir,
         error: message,
         // what was measured before the error still counts: requests.jsonl holds the records
         ...(measuredSome ? { metrics: { runId, metrics: sinks.accumulator.summarize(), partial: true } } : {}),
       })
       .catch(() => undefined);
+    await live?.finish(endStatus);
     if (!interrupted) throw error;
     const reason = interruptionOf(context.signal, error);
     throw new KittError(reason.code, `run ${runId} was ${reason.message} before it had measured anything`, {
@@ -299,9 +308,9 @@ async function measure(
   spec: LoadSpec,
   ports: RunPorts,
   sinks: RecordSinks,
-  context: RunContext & { exporter: RunMetricsExporter | undefined; sampleGpus: boolean },
+  context: RunContext & { exporter: RunMetricsExporter | undefined; live: LiveFeed | undefined; sampleGpus: boolean },
 ): Promise<Measured> {
-  const { exporter } = context;
+  const { exporter, live } = context;
   const engine = await ports.startEngine(request, context);
   let watch: ResourceWatch | null = null;
   const gpus = context.sampleGpus ? (ports.watchGpus?.() ?? null) : null;
@@ -320,10 +329,19 @@ async function measure(
   // a getter, so the compiler does not narrow `ended` to the null it was when the callback was set
   const endedNow = (): { exit: EngineExit; during: Moment } | null => ended;
   try {
-    watch = ports.watchResources(engine, exporter ? (sample) => exporter.observeContainer(sample) : undefined);
+    watch = ports.watchResources(
+      engine,
+      exporter || live
+        ? (sample) => {
+            exporter?.observeContainer(sample);
+            live?.observeContainer(sample);
+          }
+        : undefined,
+    );
     const onRecord = (record: RequestRecord) => {
       sinkRecord(sinks, record);
       if (exporter) observeRecord(exporter, record);
+      live?.observeRecord(record);
     };
     let load: LoadResult;
     try {

@@ -19,6 +19,7 @@ import type { AttachedTarget } from '../shared/attach-target.js';
 import { openRunStore } from '../shared/open-run-store.js';
 import { prepareModel } from '../shared/prepare-model.js';
 import { createEngineStarter, type EngineStarter } from '../shared/start-engine.js';
+import { startLiveFeed } from './live-feed.js';
 import type { ResourceWatch, RunPorts } from './run-benchmark.js';
 
 export interface RunPortsOptions {
@@ -34,6 +35,8 @@ export interface RunPortsOptions {
   readonly kittVersion: string;
   /** A server that runs already (--target): the run measures it instead of starting an engine. */
   readonly attached?: AttachedTarget | undefined;
+  /** A kitt server to publish the run's live snapshot to (docs/server.md, "Live runs"). */
+  readonly live?: { readonly url: string; readonly token: string | undefined } | undefined;
 }
 
 /** The real parts of a run, wired once; close() releases the store, servers and clients. */
@@ -61,6 +64,8 @@ export async function createRunPorts(options: RunPortsOptions): Promise<Closable
         }),
     runLoad: (spec, target, context) => runLoad(spec, target, context),
     collectHardware: () => collectHardware({ env, dockerTimeoutMs: 1_000 }),
+    startLive: ({ runId, load }) =>
+      options.live ? startLiveFeed({ ...options.live, runId, load, warn: (line) => progress.warn(line) }) : undefined,
     startMonitoring: async (labels: RunLabels) => {
       const port =
         options.prometheusPort ?? (config.export.prometheus.enabled ? config.export.prometheus.port : undefined);

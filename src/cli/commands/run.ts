@@ -193,6 +193,8 @@ Every problem with the options is reported at once, before anything starts.
           prometheusHost: flags.prometheusHost,
           progress: context.progress,
           kittVersion: readPackageVersion(),
+          // the server that takes the run at its end shows it while it runs too (/runs/<id>/live)
+          ...(upload ? { live: { url: upload.server, token: upload.token.reveal() } } : {}),
         });
       const request = {
         engine,

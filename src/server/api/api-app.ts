@@ -1,6 +1,8 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Store } from '../../store/store-types.js';
 import type { AuthGate, ServerEnv } from '../auth/auth-gate.js';
+import { addLiveRoutes } from '../live/live-api.js';
+import { liveHubOf } from '../live/live-hub.js';
 import { HttpError, sendApiError } from './api-errors.js';
 import { addCatalogRoutes } from './catalog-api.js';
 import { addCompareRoutes } from './compare-api.js';
@@ -19,6 +21,7 @@ export function createApi(options: {
   version: string;
   /** Where pushed runs land; without it the server takes no uploads. */
   upload?: UploadOptions | undefined;
+  log?: (line: string) => void;
 }): OpenAPIHono<ServerEnv> {
   const api = new OpenAPIHono<ServerEnv>({
     defaultHook: (result, c) => {
@@ -41,6 +44,7 @@ export function createApi(options: {
   addCatalogRoutes(api, options.store, options.gate);
   addCompareRoutes(api, options.store, options.gate);
   addTokenRoutes(api, options.store, options.gate);
+  addLiveRoutes(api, { gate: options.gate, hub: liveHubOf(options.store), log: options.log ?? (() => {}) });
   api.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {

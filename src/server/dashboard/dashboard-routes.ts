@@ -13,6 +13,8 @@ import { readRunPage, runOrNotFound } from '../api/runs-api.js';
 import type { VerifyApiToken } from '../auth/api-tokens.js';
 import type { AuthGate, ServerEnv } from '../auth/auth-gate.js';
 import { SESSION_COOKIE, SESSION_TTL_MS, type Sessions } from '../auth/sessions.js';
+import { liveHubOf } from '../live/live-hub.js';
+import { addLivePages } from '../live/live-pages.js';
 import { renderCalibrationsBody, renderHostsBody } from './catalog-pages.js';
 import { type CompareAsk, type CompareRefusal, renderCompareBody } from './compare-page.js';
 import { DASHBOARD_CSP, type Html, renderPage } from './page-layout.js';
@@ -100,6 +102,7 @@ export function addDashboard(app: Hono<ServerEnv>, options: DashboardOptions): v
   };
 
   app.get('/', (c) => c.redirect('/runs', 303));
+  addLivePages(app, { hub: liveHubOf(options.store), page, readOrSignIn });
   app.get('/sign-in', (c) => page(c, 'Sign in', signInBody()));
   app.post('/sign-in', async (c) => {
     const form = await c.req.parseBody();

@@ -49,7 +49,7 @@ export function renderPage(options: { title: string; body: Html; signedIn: boole
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${options.title} · kitt</title><link rel="stylesheet" href="/assets/dashboard.css"><link rel="stylesheet" href="/assets/uplot.css"></head>
 <body>
-<header><h1><a href="/runs">kitt</a></h1><nav><a href="/runs">Runs</a><a href="/compare">Compare</a><a href="/calibrations">Calibrations</a><a href="/hosts">Hosts</a><a href="/api/v1/openapi.json">API</a></nav>${signOut}</header>
+<header><h1><a href="/runs">kitt</a></h1><nav><a href="/runs">Runs</a><a href="/live">Live</a><a href="/compare">Compare</a><a href="/calibrations">Calibrations</a><a href="/hosts">Hosts</a><a href="/api/v1/openapi.json">API</a></nav>${signOut}</header>
 <main>
 ${options.body}
 </main>

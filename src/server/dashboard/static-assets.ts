@@ -3,6 +3,8 @@ import type { Hono } from 'hono';
 import { CHART_RENDERER_JS } from '../../export/report/chart-renderer-script.js';
 import { loadChartLibrary } from '../../export/report/uplot-assets.js';
 import type { ServerEnv } from '../auth/auth-gate.js';
+import { LIVE_CSS } from '../live/live-pages.js';
+import { LIVE_RUN_SCRIPT } from '../live/live-run-script.js';
 import { DASHBOARD_CSS } from './page-layout.js';
 
 /**
@@ -33,7 +35,7 @@ const asset = (body: string, contentType: string): Asset => ({
   etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`,
 });
 
-/** The dashboard's static files by URL: uPlot as installed, the report's renderer and the stylesheet. */
+/** The dashboard's static files by URL: uPlot as installed, the report's renderer, the live page's script and the stylesheets. */
 function dashboardAssets(): ReadonlyMap<string, Asset> {
   const library = loadChartLibrary();
   return new Map([
@@ -41,6 +43,8 @@ function dashboardAssets(): ReadonlyMap<string, Asset> {
     ['/assets/uplot.css', asset(library.css, 'text/css; charset=utf-8')],
     ['/assets/charts.js', asset(`${CHART_RENDERER_JS}${BOOT_JS}`, 'text/javascript; charset=utf-8')],
     ['/assets/dashboard.css', asset(DASHBOARD_CSS, 'text/css; charset=utf-8')],
+    ['/assets/live-run.js', asset(LIVE_RUN_SCRIPT, 'text/javascript; charset=utf-8')],
+    ['/assets/live.css', asset(LIVE_CSS, 'text/css; charset=utf-8')],
   ]);
 }
 
