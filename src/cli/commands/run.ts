@@ -15,8 +15,9 @@ import type { CliContext } from '../cli-context.js';
 import { renderRepeatsOutcome, repeatsOutcomeJson } from '../render-repeats.js';
 import { renderRunOutcome, runOutcomeError, runOutcomeJson } from '../render-run.js';
 import { readPackageVersion } from '../version.js';
+import { addKubernetesOptions, type KubernetesRunFlags, runOnKubernetes, wantsKubernetes } from './run-kubernetes.js';
 
-interface Flags extends RunFlags {
+interface Flags extends RunFlags, KubernetesRunFlags {
   readonly output?: string;
   readonly config?: string;
   readonly json?: boolean;
@@ -79,7 +80,7 @@ export function registerRunCommand(program: Command, context: CliContext): void 
   const command = program
     .command('run')
     .description('start an engine, run a load against it, print and store what was measured');
-  addTargetOptions(addEngineOptions(command))
+  addKubernetesOptions(addTargetOptions(addEngineOptions(command)))
     .option('--load <kind>', `load kind: ${LOAD_KINDS.join(', ')} (default fixed-concurrency)`)
     .option('--load-file <path>', 'a whole load spec as YAML/JSON (docs/load.md); takes no other load flag')
     .option('--requests <n>', 'measured requests (default 32; with a ramp, a cap on them)')
@@ -157,6 +158,7 @@ Every problem with the options is reported at once, before anything starts.
     .action(async (flags: Flags) => {
       const loaded = loadConfig({ env: context.env, explicitPath: flags.config });
       const { config } = loaded;
+      if (wantsKubernetes(flags)) return runOnKubernetes(flags, config, context);
       const plan = await planRun(flags, config, { runId: newRunId(), env: context.env });
       if (plan.rateNote) context.progress.info(plan.rateNote);
       const { attached, engine } = await attachPlannedTarget(plan, context);
