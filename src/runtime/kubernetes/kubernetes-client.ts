@@ -1,0 +1,271 @@
+import {
+  ApiException,
+  BatchV1Api,
+  CoreV1Api,
+  KubeConfig,
+  type V1ConfigMap,
+  type V1Job,
+  type V1Pod,
+  type V1Service,
+  Watch,
+} from '@kubernetes/client-node';
+import { KittError } from '../../core/errors.js';
+import { LABELS } from '../container-runtime.js';
+import { isOwnerAlive, type OwnerIdentity, parseOwner } from '../owner.js';
+import type { RunManifests } from './build-manifests.js';
+import { MANAGED_SELECTOR } from './kubernetes-spec.js';
+import { judgePod } from './pod-verdict.js';
+
+/** The root of a run as the API server knows it: deleting it deletes the rest. */
+export interface CreatedRoot {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+}
+
+/** A run kitt created, found by its label. */
+export interface ManagedRun {
+  readonly namespace: string;
+  readonly root: string;
+  readonly runId: string | undefined;
+  readonly owner: string | undefined;
+}
+
+/**
+ * The only code that speaks to the Kubernetes API: creates a run's objects in order, watches the
+ * engine Pod until it is Ready or fails for good, deletes the root (the garbage collector takes
+ * the rest) and lists what kitt left behind. Speaks kitt's manifests and errors outward; the
+ * client library's types stay inside.
+ */
+export class KubernetesClient {
+  private readonly core: CoreV1Api;
+  private readonly batch: BatchV1Api;
+
+  constructor(private readonly config: KubeConfig) {
+    this.core = config.makeApiClient(CoreV1Api);
+    this.batch = config.makeApiClient(BatchV1Api);
+  }
+
+  /** The current context of the usual kubeconfig ($KUBECONFIG, ~/.kube/config, or in-cluster). */
+  static fromDefaultKubeconfig(): KubernetesClient {
+    const config = new KubeConfig();
+    config.loadFromDefault();
+    return new KubernetesClient(config);
+  }
+
+  describeEndpoint(): string {
+    return `${this.config.getCurrentCluster()?.server ?? 'no cluster'} (context ${this.config.getCurrentContext()})`;
+  }
+
+  /** Creates the root ConfigMap; its uid is what every other object's ownerReference names. */
+  async createRoot(manifests: RunManifests): Promise<CreatedRoot> {
+    const namespace = manifests.root.metadata!.namespace!;
+    const created = await this.call('create the run ConfigMap', () =>
+      this.core.createNamespacedConfigMap({ namespace, body: manifests.root as V1ConfigMap }),
+    );
+    return { namespace, name: created.metadata!.name!, uid: created.metadata!.uid! };
+  }
+
+  /** Creates the engine Pod and its Service (built with the root's uid); returns the Pod's resourceVersion. */
+  async createEngine(manifests: RunManifests): Promise<string> {
+    const namespace = manifests.pod.metadata!.namespace!;
+    const pod = await this.call('create the engine Pod', () =>
+      this.core.createNamespacedPod({ namespace, body: manifests.pod as V1Pod }),
+    );
+    await this.call('create the engine Service', () =>
+      this.core.createNamespacedService({ namespace, body: manifests.service as V1Service }),
+    );
+    return pod.metadata!.resourceVersion!;
+  }
+
+  /** Creates the load Job once the engine is Ready. */
+  async createLoad(manifests: RunManifests): Promise<void> {
+    const namespace = manifests.job.metadata!.namespace!;
+    await this.call('create the load Job', () =>
+      this.batch.createNamespacedJob({ namespace, body: manifests.job as V1Job }),
+    );
+  }
+
+  /**
+   * Watches the engine Pod from `resourceVersion` (the create response's, so no event is missed)
+   * until its Ready condition is True, or a failure that will not heal: one-line KittError naming
+   * the cause. A watch the server closes is resumed from the last event's resourceVersion.
+   */
+  async waitForReady(
+    namespace: string,
+    podName: string,
+    resourceVersion: string,
+    options: { readonly timeoutMs: number; readonly signal?: AbortSignal },
+  ): Promise<void> {
+    const deadline = AbortSignal.timeout(options.timeoutMs);
+    const stop = options.signal ? AbortSignal.any([deadline, options.signal]) : deadline;
+    let from = resourceVersion;
+    let last = 'Pending';
+    while (!stop.aborted) {
+      const outcome = await this.watchPodOnce(namespace, podName, from, stop, (pod, detail) => {
+        from = pod.metadata?.resourceVersion ?? from;
+        last = detail;
+      });
+      if (outcome === 'ready') return;
+    }
+    if (options.signal?.aborted) throw new KittError('INTERRUPTED', `stopped while ${podName} was starting`);
+    throw new KittError(
+      'ENGINE_NOT_READY',
+      `${podName} was not Ready within ${Math.round(options.timeoutMs / 1000)} s (last: ${last})`,
+      {
+        hint: `kubectl describe pod ${podName} -n ${namespace}`,
+      },
+    );
+  }
+
+  private async watchPodOnce(
+    namespace: string,
+    podName: string,
+    resourceVersion: string,
+    stop: AbortSignal,
+    seen: (pod: V1Pod, detail: string) => void,
+  ): Promise<'ready' | 'closed'> {
+    return new Promise<'ready' | 'closed'>((resolve, reject) => {
+      let controller: AbortController | undefined;
+      let settled = false;
+      // settle before aborting: the abort makes the library report the closed stream at once
+      const finish = (settle: () => void) => {
+        if (settled) return;
+        settled = true;
+        stop.removeEventListener('abort', onAbort);
+        settle();
+        controller?.abort();
+      };
+      const onAbort = () => finish(() => resolve('closed'));
+      stop.addEventListener('abort', onAbort, { once: true });
+      const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`;
+      const query = { fieldSelector: `metadata.name=${podName}`, resourceVersion, allowWatchBookmarks: true };
+      new Watch(this.config)
+        .watch(
+          path,
+          query,
+          (type, object: V1Pod) => {
+            if (type === 'BOOKMARK') return seen(object, 'Pending');
+            if (type === 'ERROR') {
+              const status = object as unknown as { message?: string; code?: number };
+              // 410 Gone: the resourceVersion is too old; the next watch starts from now
+              return finish(() => (status.code === 410 ? resolve('closed') : reject(this.watchError(status.message))));
+            }
+            if (type === 'DELETED') {
+              return finish(() =>
+                reject(
+                  new KittError('ENGINE_FAILED', `${podName} was deleted while it started`, {
+                    hint: 'someone or something deleted it: kubectl get events',
+                  }),
+                ),
+              );
+            }
+            const verdict = judgePod(object);
+            seen(object, verdict.state === 'pending' ? verdict.detail : verdict.state);
+            if (verdict.state === 'ready') finish(() => resolve('ready'));
+            else if (verdict.state === 'failed') finish(() => reject(verdict.error));
+          },
+          (error: unknown) => finish(() => (error ? reject(this.watchError(String(error))) : resolve('closed'))),
+        )
+        .then(
+          (c) => {
+            controller = c;
+            if (settled) c.abort();
+          },
+          (error: unknown) => finish(() => reject(this.watchError(String(error)))),
+        );
+    });
+  }
+
+  /**
+   * Deletes the run's root with propagationPolicy Foreground: the ConfigMap stays (with a
+   * deletionTimestamp) until the garbage collector has deleted every object that names it as
+   * owner (blockOwnerDeletion), so nothing kitt created outlives it. Idempotent: a root already
+   * gone (404) is not an error.
+   */
+  async deleteRun(namespace: string, root: string): Promise<void> {
+    try {
+      await this.core.deleteNamespacedConfigMap({ name: root, namespace, propagationPolicy: 'Foreground' });
+    } catch (error) {
+      if (error instanceof ApiException && error.code === 404) return;
+      throw this.apiError('delete the run ConfigMap', error);
+    }
+  }
+
+  /** Runs kitt created (their roots, labelled kitt.managed=true), in one namespace. */
+  async listManaged(namespace: string): Promise<ManagedRun[]> {
+    const list = await this.call('list kitt runs', () =>
+      this.core.listNamespacedConfigMap({ namespace, labelSelector: MANAGED_SELECTOR }),
+    );
+    return list.items.map((item) => ({
+      namespace,
+      root: item.metadata!.name!,
+      runId: item.metadata?.labels?.[LABELS.runId],
+      owner: item.metadata?.annotations?.[LABELS.owner],
+    }));
+  }
+
+  /**
+   * Deletes the runs whose kitt is gone: an owner on this host whose process ended (another
+   * host's kitt cannot be seen, so it is left alone), as runtime/reapOrphans does for containers.
+   */
+  async reapLeftovers(
+    namespace: string,
+    alive: (owner: OwnerIdentity) => boolean = (owner) => isOwnerAlive(owner),
+  ): Promise<ManagedRun[]> {
+    const reaped: ManagedRun[] = [];
+    for (const run of await this.listManaged(namespace)) {
+      const owner = parseOwner(run.owner);
+      if (!owner || alive(owner)) continue;
+      await this.deleteRun(namespace, run.root);
+      reaped.push(run);
+    }
+    return reaped;
+  }
+
+  private async call<T>(what: string, request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (error) {
+      throw this.apiError(what, error);
+    }
+  }
+
+  /** The API server's Status as one line: its message, and the fix its reason points to. */
+  private apiError(what: string, error: unknown): KittError {
+    if (error instanceof ApiException) {
+      const status = parseStatus(error.body);
+      const message = `could not ${what}: ${status?.message ?? `HTTP ${error.code}`}`;
+      if (status?.reason === 'AlreadyExists') {
+        return new KittError('USAGE', message, {
+          hint: 'a run of this id exists: kitt deletes its own; kubectl delete configmap NAME --cascade=foreground',
+        });
+      }
+      if (error.code === 401 || error.code === 403) {
+        return new KittError('RUNTIME_UNREACHABLE', message, {
+          hint: "check the kubeconfig's user and its RBAC rights in the namespace",
+        });
+      }
+      if (status?.reason === 'NotFound') return new KittError('USAGE', message, { hint: 'check --namespace' });
+      return new KittError('RUNTIME_UNREACHABLE', message, {
+        hint: `the API server at ${this.describeEndpoint()} refused it`,
+      });
+    }
+    return this.watchError(`could not ${what}: ${(error as Error)?.message ?? String(error)}`);
+  }
+
+  private watchError(message: string | undefined): KittError {
+    return new KittError('RUNTIME_UNREACHABLE', message ?? 'the watch failed', {
+      hint: `is the cluster at ${this.describeEndpoint()} reachable? kubectl cluster-info`,
+    });
+  }
+}
+
+function parseStatus(body: unknown): { message?: string; reason?: string } | undefined {
+  try {
+    const status = typeof body === 'string' ? JSON.parse(body) : body;
+    return status && typeof status === 'object' ? (status as { message?: string; reason?: string }) : undefined;
+  } catch {
+    return undefined;
+  }
+}
