@@ -9,8 +9,14 @@ import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Pod } from 'kubernetes-models/v1/Pod';
 import { Service } from 'kubernetes-models/v1/Service';
 import { parseAllDocuments } from 'yaml';
+import { planKubernetesRun } from '../../app/run/kubernetes-run-plan.js';
+import { runOnCluster } from '../../app/run/run-on-cluster.js';
+import { DEFAULT_CONFIG } from '../../config/config-schema.js';
 import { KittError } from '../../core/errors.js';
+import { silentProgress } from '../../core/progress.js';
+import { emptyHistograms, encodeHistograms } from '../../metrics/metric-histograms.js';
 import type { RunManifests } from './build-manifests.js';
+import { buildManifests } from './build-manifests.js';
 import { KubernetesClient } from './kubernetes-client.js';
 
 /**
@@ -27,7 +33,7 @@ interface Sent {
   readonly query: Record<string, string>;
   readonly body: unknown;
 }
-type Answer = { status: number; body: string; stream?: boolean };
+type Answer = { status: number; body: string; stream?: boolean; text?: boolean };
 
 async function apiServer(t: TestContext, answer: (request: Sent) => Answer) {
   const sent: Sent[] = [];
@@ -45,8 +51,10 @@ async function apiServer(t: TestContext, answer: (request: Sent) => Answer) {
         body: text === '' ? undefined : JSON.parse(text),
       };
       sent.push(request);
-      const { status, body, stream } = answer(request);
-      res.writeHead(status, { 'content-type': stream ? 'application/json;stream=watch' : 'application/json' });
+      const { status, body, stream, text: plain } = answer(request);
+      // the content types the API server sends: a watch stream, a log (plain text), or an object
+      const type = stream ? 'application/json;stream=watch' : plain ? 'text/plain' : 'application/json';
+      res.writeHead(status, { 'content-type': type });
       if (!stream) return res.end(body);
       // a watch: one event per line, as the API server flushes them, then the server closes it
       const lines = body.trimEnd().split('\n');
@@ -231,4 +239,123 @@ test('the recorded responses themselves follow the published schemas of their ki
   }
   for (const item of JSON.parse(fixture('configmap-list.json')).items)
     new ConfigMap({ apiVersion: 'v1', kind: 'ConfigMap', ...item }).validate();
+});
+
+async function clusterPlan() {
+  return planKubernetesRun(
+    {
+      engine: 'llamacpp',
+      model: 'models/qwen2.5-0.5b-q4_k_m.gguf',
+      modelPvc: 'models',
+      cpus: '4',
+      memory: '16g',
+      namespace: 'bench',
+      workers: '3',
+      load: 'fixed-concurrency',
+      concurrency: '8',
+      requests: '100',
+      promptSalt: 'f1x7',
+    },
+    DEFAULT_CONFIG,
+    { runId: '20261202T031045123Z-a1b2c3', env: {}, owner: 'kitt@bench-host:4242:1764645045' },
+  );
+}
+
+/** Worker i's log: its `kitt run --json` outcome with `counts[i]` requests of ttft = i + 1 … */
+function workerLogs(counts: readonly number[]) {
+  const single = emptyHistograms();
+  const logs = counts.map((count, worker) => {
+    const histograms = emptyHistograms();
+    for (let k = 0; k < count; k++) {
+      const ttft = 10 + worker * 100 + k * 3.7;
+      histograms.ttftMs.record(ttft);
+      single.ttftMs.record(ttft);
+    }
+    const requests = { total: count, succeeded: count, failed: 0, dropped: 0 };
+    return `${JSON.stringify({ status: 'succeeded', metrics: { requests, histograms: encodeHistograms(histograms) } }, null, 2)}\n`;
+  });
+  return { logs, single };
+}
+
+/** The whole recorded cluster: every call a run makes, answered from fixtures/api. */
+function recordedCluster(logs: readonly string[], overrides: { podWatch?: string; jobWatch?: string } = {}) {
+  return (r: Sent): Answer => {
+    const ns = '/api/v1/namespaces/bench';
+    if (r.method === 'GET' && r.path === `${ns}/configmaps`)
+      return { status: 200, body: fixture('configmap-list.json') };
+    if (r.method === 'DELETE') return { status: 200, body: fixture('configmap-delete-foreground.json') };
+    if (r.method === 'POST' && r.path === `${ns}/configmaps`)
+      return { status: 201, body: fixture('configmap-create.json') };
+    if (r.method === 'POST' && r.path === `${ns}/pods`) return { status: 201, body: fixture('pod-create.json') };
+    if (r.method === 'POST' && r.path === `${ns}/services`)
+      return { status: 201, body: fixture('service-create.json') };
+    if (r.method === 'GET' && r.path === `${ns}/pods` && r.query.watch === 'true')
+      return { status: 200, body: fixture(overrides.podWatch ?? 'pod-watch-ready.jsonl'), stream: true };
+    if (r.method === 'POST' && r.path === '/apis/batch/v1/namespaces/bench/jobs')
+      return { status: 201, body: fixture('job-create.json') };
+    if (r.method === 'GET' && r.path === '/apis/batch/v1/namespaces/bench/jobs')
+      return { status: 200, body: fixture(overrides.jobWatch ?? 'job-watch-complete.jsonl'), stream: true };
+    if (r.method === 'GET' && r.path === `${ns}/pods`) return { status: 200, body: fixture('pod-list-workers.json') };
+    const log = /^\/api\/v1\/namespaces\/bench\/pods\/kitt-a1b2c3-load-(\d)-\w+\/log$/.exec(r.path);
+    if (r.method === 'GET' && log) return { status: 200, body: logs[Number(log[1])]!, text: true };
+    return { status: 404, body: fixture('status-404-not-found.json') };
+  };
+}
+
+test('a cluster run creates, waits, loads, merges every worker exactly and deletes its root, in that order', async (t) => {
+  const plan = await clusterPlan();
+  const { logs, single } = workerLogs([34, 33, 33]);
+  const { client, sent } = await apiServer(t, recordedCluster(logs));
+  const merged = await runOnCluster(plan, client, { progress: silentProgress });
+  assert.deepEqual(merged.distributions.ttftMs, single.ttftMs.summarize());
+  assert.equal(merged.requests.succeeded, 100);
+  assert.deepEqual(
+    sent.map((r) => `${r.method} ${r.path}${r.query.watch ? ' (watch)' : ''}`),
+    [
+      // the leftovers are another host's (bench-host): their kitt cannot be seen from here, so they stay
+      'GET /api/v1/namespaces/bench/configmaps',
+      'POST /api/v1/namespaces/bench/configmaps',
+      'POST /api/v1/namespaces/bench/pods',
+      'POST /api/v1/namespaces/bench/services',
+      'GET /api/v1/namespaces/bench/pods (watch)',
+      'POST /apis/batch/v1/namespaces/bench/jobs',
+      'GET /apis/batch/v1/namespaces/bench/jobs (watch)',
+      'GET /api/v1/namespaces/bench/pods',
+      'GET /api/v1/namespaces/bench/pods/kitt-a1b2c3-load-0-q9m4d/log',
+      'GET /api/v1/namespaces/bench/pods/kitt-a1b2c3-load-1-b3n8s/log',
+      'GET /api/v1/namespaces/bench/pods/kitt-a1b2c3-load-2-x7k2p/log',
+      'DELETE /api/v1/namespaces/bench/configmaps/kitt-a1b2c3',
+    ],
+  );
+  const owned = buildManifests(plan.spec, ROOT_UID);
+  assert.deepEqual(sent[1]!.body, plan.manifests.root);
+  assert.deepEqual(sent[2]!.body, owned.pod, 'the Pod names the uid the API server gave the root');
+  assert.deepEqual(sent[5]!.body, owned.job);
+  assert.deepEqual(sent[6]!.query, {
+    watch: 'true',
+    fieldSelector: 'metadata.name=kitt-a1b2c3-load',
+    resourceVersion: '48250',
+    allowWatchBookmarks: 'true',
+  });
+  assert.deepEqual(sent[7]!.query, { labelSelector: 'batch.kubernetes.io/job-name=kitt-a1b2c3-load' });
+  assert.deepEqual(sent[8]!.query, { container: 'load' });
+});
+
+test('an engine that is OOM-killed ends the run with its cause, and the root is deleted all the same', async (t) => {
+  const plan = await clusterPlan();
+  const { client, sent } = await apiServer(t, recordedCluster([], { podWatch: 'pod-watch-oom-killed.jsonl' }));
+  const error = await runOnCluster(plan, client, { progress: silentProgress }).catch((e: unknown) => e);
+  assert.ok(error instanceof KittError && error.code === 'OOM_KILLED', String(error));
+  assert.equal(sent.at(-1)!.method, 'DELETE');
+  assert.equal(sent.at(-1)!.path, '/api/v1/namespaces/bench/configmaps/kitt-a1b2c3');
+  assert.ok(!sent.some((r) => r.path.includes('/jobs')), 'no load against an engine that never was ready');
+});
+
+test('a failed load Job fails the run in one line naming the Job, and the root is deleted', async (t) => {
+  const plan = await clusterPlan();
+  const { client, sent } = await apiServer(t, recordedCluster([], { jobWatch: 'job-watch-failed.jsonl' }));
+  const error = await runOnCluster(plan, client, { progress: silentProgress }).catch((e: unknown) => e);
+  assert.ok(error instanceof KittError && error.code === 'LOAD_FAILED', String(error));
+  assert.equal(error.message, 'load Job kitt-a1b2c3-load failed: Job has reached the specified backoff limit');
+  assert.equal(sent.at(-1)!.path, '/api/v1/namespaces/bench/configmaps/kitt-a1b2c3');
 });

@@ -23,6 +23,16 @@ export interface CreatedRoot {
   readonly uid: string;
 }
 
+/** How long to wait, and the signal that stops waiting (Ctrl-C). */
+export interface WaitOptions {
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** Set by the Job controller on each worker Pod. */
+const JOB_NAME_LABEL = 'batch.kubernetes.io/job-name';
+const COMPLETION_INDEX_ANNOTATION = 'batch.kubernetes.io/job-completion-index';
+
 /** A run kitt created, found by its label. */
 export interface ManagedRun {
   readonly namespace: string;
@@ -78,54 +88,109 @@ export class KubernetesClient {
     return pod.metadata!.resourceVersion!;
   }
 
-  /** Creates the load Job once the engine is Ready. */
-  async createLoad(manifests: RunManifests): Promise<void> {
+  /** Creates the load Job once the engine is Ready; returns its resourceVersion to watch from. */
+  async createLoad(manifests: RunManifests): Promise<string> {
     const namespace = manifests.job.metadata!.namespace!;
-    await this.call('create the load Job', () =>
+    const job = await this.call('create the load Job', () =>
       this.batch.createNamespacedJob({ namespace, body: manifests.job as V1Job }),
     );
+    return job.metadata!.resourceVersion!;
   }
 
   /**
    * Watches the engine Pod from `resourceVersion` (the create response's, so no event is missed)
    * until its Ready condition is True, or a failure that will not heal: one-line KittError naming
-   * the cause. A watch the server closes is resumed from the last event's resourceVersion.
+   * the cause.
    */
-  async waitForReady(
-    namespace: string,
-    podName: string,
+  async waitForReady(namespace: string, podName: string, resourceVersion: string, options: WaitOptions): Promise<void> {
+    const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`;
+    await this.watchUntil(path, podName, resourceVersion, options, (pod: V1Pod) => {
+      const verdict = judgePod(pod);
+      if (verdict.state === 'failed') return verdict.error;
+      return verdict.state === 'ready' ? 'done' : verdict.detail;
+    });
+  }
+
+  /** Watches the load Job until every worker completed, or one failed (backoffLimit 0 fails the Job). */
+  async waitForLoad(namespace: string, jobName: string, resourceVersion: string, options: WaitOptions): Promise<void> {
+    const path = `/apis/batch/v1/namespaces/${encodeURIComponent(namespace)}/jobs`;
+    await this.watchUntil(path, jobName, resourceVersion, options, (job: V1Job) => {
+      const conditions = job.status?.conditions ?? [];
+      if (conditions.some((c) => c.type === 'Complete' && c.status === 'True')) return 'done';
+      const failed = conditions.find((c) => c.type === 'Failed' && c.status === 'True');
+      if (failed) {
+        return new KittError(
+          'LOAD_FAILED',
+          `load Job ${jobName} failed: ${failed.message ?? failed.reason ?? 'a worker failed'}`,
+          {
+            hint: `kubectl logs -n ${namespace} -l batch.kubernetes.io/job-name=${jobName}`,
+          },
+        );
+      }
+      return `${job.status?.succeeded ?? 0} of ${job.spec?.completions ?? '?'} workers done`;
+    });
+  }
+
+  /** Each worker's log, in completion-index order: what `kitt run --json` printed there. */
+  async workerLogs(namespace: string, jobName: string): Promise<string[]> {
+    const pods = await this.call('list the load workers', () =>
+      this.core.listNamespacedPod({ namespace, labelSelector: `${JOB_NAME_LABEL}=${jobName}` }),
+    );
+    const index = (pod: V1Pod) => Number(pod.metadata?.annotations?.[COMPLETION_INDEX_ANNOTATION] ?? 0);
+    const sorted = [...pods.items].sort((a, b) => index(a) - index(b));
+    return Promise.all(
+      sorted.map((pod) =>
+        this.call(`read the log of ${pod.metadata!.name!}`, () =>
+          this.core.readNamespacedPodLog({ namespace, name: pod.metadata!.name!, container: 'load' }),
+        ),
+      ),
+    );
+  }
+
+  /**
+   * Watches one object by name from `resourceVersion` until `judge` says done (or returns an
+   * error). A watch the server closes is resumed from the last event's resourceVersion; a 410
+   * (the version is too old) resumes from now.
+   */
+  private async watchUntil<T extends { metadata?: { resourceVersion?: string } }>(
+    path: string,
+    name: string,
     resourceVersion: string,
-    options: { readonly timeoutMs: number; readonly signal?: AbortSignal },
+    options: WaitOptions,
+    judge: (object: T) => 'done' | string | KittError,
   ): Promise<void> {
     const deadline = AbortSignal.timeout(options.timeoutMs);
     const stop = options.signal ? AbortSignal.any([deadline, options.signal]) : deadline;
     let from = resourceVersion;
-    let last = 'Pending';
+    let last = 'no event yet';
     while (!stop.aborted) {
-      const outcome = await this.watchPodOnce(namespace, podName, from, stop, (pod, detail) => {
-        from = pod.metadata?.resourceVersion ?? from;
-        last = detail;
+      const outcome = await this.watchOnce<T>(path, name, from, stop, (object) => {
+        from = object.metadata?.resourceVersion ?? from;
+        const verdict = judge(object);
+        if (typeof verdict === 'string' && verdict !== 'done') last = verdict;
+        return verdict;
       });
-      if (outcome === 'ready') return;
+      if (outcome === 'done') return;
+      if (outcome === 'gone') from = '';
     }
-    if (options.signal?.aborted) throw new KittError('INTERRUPTED', `stopped while ${podName} was starting`);
+    if (options.signal?.aborted) throw new KittError('INTERRUPTED', `stopped while waiting for ${name}`);
     throw new KittError(
       'ENGINE_NOT_READY',
-      `${podName} was not Ready within ${Math.round(options.timeoutMs / 1000)} s (last: ${last})`,
+      `${name} was not done within ${Math.round(options.timeoutMs / 1000)} s (last: ${last})`,
       {
-        hint: `kubectl describe pod ${podName} -n ${namespace}`,
+        hint: `kubectl describe ${path.includes('/jobs') ? 'job' : 'pod'} ${name}`,
       },
     );
   }
 
-  private async watchPodOnce(
-    namespace: string,
-    podName: string,
+  private watchOnce<T>(
+    path: string,
+    name: string,
     resourceVersion: string,
     stop: AbortSignal,
-    seen: (pod: V1Pod, detail: string) => void,
-  ): Promise<'ready' | 'closed'> {
-    return new Promise<'ready' | 'closed'>((resolve, reject) => {
+    judge: (object: T) => 'done' | string | KittError,
+  ): Promise<'done' | 'closed' | 'gone'> {
+    return new Promise((resolve, reject) => {
       let controller: AbortController | undefined;
       let settled = false;
       // settle before aborting: the abort makes the library report the closed stream at once
@@ -138,34 +203,30 @@ export class KubernetesClient {
       };
       const onAbort = () => finish(() => resolve('closed'));
       stop.addEventListener('abort', onAbort, { once: true });
-      const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`;
-      const query = { fieldSelector: `metadata.name=${podName}`, resourceVersion, allowWatchBookmarks: true };
+      const query = {
+        fieldSelector: `metadata.name=${name}`,
+        ...(resourceVersion === '' ? {} : { resourceVersion }),
+        allowWatchBookmarks: true,
+      };
+      const onEvent = (type: string, object: T) => {
+        if (type === 'BOOKMARK') return void judge(object);
+        if (type === 'ERROR') {
+          const status = object as { message?: string; code?: number };
+          return finish(() => (status.code === 410 ? resolve('gone') : reject(this.watchError(status.message))));
+        }
+        if (type === 'DELETED') {
+          const gone = new KittError('ENGINE_FAILED', `${name} was deleted while kitt waited for it`, {
+            hint: 'someone or something deleted it: kubectl get events',
+          });
+          return finish(() => reject(gone));
+        }
+        const verdict = judge(object);
+        if (verdict instanceof KittError) finish(() => reject(verdict));
+        else if (verdict === 'done') finish(() => resolve('done'));
+      };
       new Watch(this.config)
-        .watch(
-          path,
-          query,
-          (type, object: V1Pod) => {
-            if (type === 'BOOKMARK') return seen(object, 'Pending');
-            if (type === 'ERROR') {
-              const status = object as unknown as { message?: string; code?: number };
-              // 410 Gone: the resourceVersion is too old; the next watch starts from now
-              return finish(() => (status.code === 410 ? resolve('closed') : reject(this.watchError(status.message))));
-            }
-            if (type === 'DELETED') {
-              return finish(() =>
-                reject(
-                  new KittError('ENGINE_FAILED', `${podName} was deleted while it started`, {
-                    hint: 'someone or something deleted it: kubectl get events',
-                  }),
-                ),
-              );
-            }
-            const verdict = judgePod(object);
-            seen(object, verdict.state === 'pending' ? verdict.detail : verdict.state);
-            if (verdict.state === 'ready') finish(() => resolve('ready'));
-            else if (verdict.state === 'failed') finish(() => reject(verdict.error));
-          },
-          (error: unknown) => finish(() => (error ? reject(this.watchError(String(error))) : resolve('closed'))),
+        .watch(path, query, onEvent, (error: unknown) =>
+          finish(() => (error ? reject(this.watchError(String(error))) : resolve('closed'))),
         )
         .then(
           (c) => {
