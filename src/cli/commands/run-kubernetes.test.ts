@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
@@ -27,14 +27,34 @@ test('kitt run --runtime kubernetes refuses bad values in one usage line each, e
     [['--runtime', 'nomad'], /unknown --runtime "nomad" \(use one of: local, kubernetes\)/],
     [['--dry-run'], /apply to a cluster \(add --runtime kubernetes\)/],
     [['--runtime', 'kubernetes', '--dry-run', '-e', 'vllm', '-m', 'm', '--cpus', '1'], /needs --cpus and --memory/],
-    [
-      ['--runtime', 'kubernetes', '-e', 'llamacpp', '-m', '/m.gguf', '--cpus', '1', '--memory', '1g'],
-      /only --dry-run is available/,
-    ],
   ];
   for (const [args, expected] of cases) {
     const result = kittSync(['run', ...args], { KITT_HOME: home });
     assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
     assert.match(result.stderr, expected, args.join(' '));
   }
+});
+
+test('kitt run --runtime kubernetes without a reachable cluster says so in one line, exit 4, and leaves nothing', (t) => {
+  const home = tempHome(t);
+  const kubeconfig = join(home, 'kubeconfig');
+  // a context whose API server is a closed port on loopback
+  writeFileSync(
+    kubeconfig,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters: [{name: gone, cluster: {server: "http://127.0.0.1:9", insecure-skip-tls-verify: true}}]',
+      'users: [{name: bench, user: {}}]',
+      'contexts: [{name: gone, context: {cluster: gone, user: bench}}]',
+      'current-context: gone',
+      '',
+    ].join('\n'),
+  );
+  const args = ['run', '--runtime', 'kubernetes', '-e', 'llamacpp', '-m', '/m.gguf', '--cpus', '1', '--memory', '1g'];
+  const result = kittSync(args, { KITT_HOME: home, KUBECONFIG: kubeconfig });
+  assert.equal(result.code, 4, result.stderr);
+  assert.match(result.stderr, /could not list kitt runs: .*ECONNREFUSED/);
+  assert.match(result.stderr, /http:\/\/127\.0\.0\.1:9 \(context gone\)/);
+  assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
 });

@@ -1,9 +1,13 @@
 import type { Command } from 'commander';
 import { type KubernetesFlags, planKubernetesRun, RUNTIMES } from '../../app/run/kubernetes-run-plan.js';
+import type { MergedWorkerLoad } from '../../app/run/merge-worker-outcomes.js';
+import { runOnCluster } from '../../app/run/run-on-cluster.js';
 import type { RunFlags } from '../../app/run/run-plan.js';
 import type { KittConfig } from '../../config/config-schema.js';
 import { KittError } from '../../core/errors.js';
 import { newRunId } from '../../core/ids.js';
+import { encodeHistograms, type LatencyMetricName } from '../../metrics/metric-histograms.js';
+import { KubernetesClient } from '../../runtime/kubernetes/kubernetes-client.js';
 import { manifestsYaml, validateManifests } from '../../runtime/kubernetes/validate-manifests.js';
 import type { CliContext } from '../cli-context.js';
 
@@ -40,21 +44,51 @@ export function wantsKubernetes(flags: KubernetesRunFlags): boolean {
 }
 
 /**
- * `kitt run --runtime kubernetes`: plans the run for the cluster and, with --dry-run, prints its
- * manifests (schema-validated) as one multi-document YAML stream. Creating them is not wired yet:
- * without --dry-run the run is refused before anything is contacted.
+ * `kitt run --runtime kubernetes`: plans the run for the cluster; with --dry-run prints its
+ * manifests (schema-validated) as one multi-document YAML stream, otherwise runs it on the
+ * current context of the usual kubeconfig and prints the workers' merged distributions.
  */
 export async function runOnKubernetes(
-  flags: RunFlags & KubernetesRunFlags,
+  flags: RunFlags & KubernetesRunFlags & { readonly json?: boolean },
   config: KittConfig,
   context: CliContext,
 ): Promise<void> {
   const plan = await planKubernetesRun(flags, config, { runId: newRunId(), env: context.env });
   validateManifests(plan.manifests);
-  if (!flags.dryRun) {
-    throw new KittError('USAGE', 'kitt run --runtime kubernetes creates nothing yet: only --dry-run is available', {
-      hint: 'add --dry-run and apply the manifests with kubectl apply -f -',
-    });
+  if (flags.dryRun) {
+    context.stdout.write(manifestsYaml(plan.manifests));
+    return;
   }
-  context.stdout.write(manifestsYaml(plan.manifests));
+  const merged = await runOnCluster(plan, KubernetesClient.fromDefaultKubeconfig(), {
+    progress: context.progress,
+    signal: context.signal,
+  });
+  context.stdout.write(flags.json ? mergedLoadJson(plan.spec.runId, merged) : renderMergedLoad(merged));
+}
+
+const SHOWN: ReadonlyArray<[LatencyMetricName, string]> = [
+  ['ttftMs', 'TTFT'],
+  ['tpotMs', 'TPOT'],
+  ['itlMs', 'ITL'],
+  ['e2eMs', 'E2E'],
+];
+
+function renderMergedLoad(merged: MergedWorkerLoad): string {
+  const { requests } = merged;
+  const ms = (v: number | null) => (v === null ? '-' : v.toFixed(1));
+  const rows = SHOWN.map(([name, label]) => {
+    const d = merged.distributions[name];
+    return `${label.padEnd(5)} ${String(d.count).padStart(7)} ${[d.p50, d.p90, d.p99, d.max].map((v) => ms(v).padStart(9)).join(' ')}`;
+  });
+  return [
+    `${merged.workers} worker(s): ${requests.succeeded} succeeded, ${requests.failed} failed, ${requests.dropped} dropped`,
+    `ms      count       p50       p90       p99       max`,
+    ...rows,
+    '',
+  ].join('\n');
+}
+
+function mergedLoadJson(runId: string, merged: MergedWorkerLoad): string {
+  const { histograms, ...data } = merged;
+  return `${JSON.stringify({ runId, ...data, histograms: encodeHistograms(histograms) }, null, 2)}\n`;
 }
