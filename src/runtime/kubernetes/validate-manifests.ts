@@ -25,6 +25,6 @@ export function manifestList(manifests: RunManifests): readonly object[] {
 /** A multi-document YAML stream (`kubectl apply -f -` reads it), in creation order. */
 export function manifestsYaml(manifests: RunManifests): string {
   return manifestList(manifests)
-    .map((manifest) => `---\n${stringify(manifest, { lineWidth: 0 })}`)
+    .map((manifest) => `---\n${stringify(manifest, { lineWidth: 0, aliasDuplicateObjects: false })}`)
     .join('');
 }
