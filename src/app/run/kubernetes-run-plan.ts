@@ -33,6 +33,16 @@ const WORKER_MEMORY_BYTES = 2 ** 30;
 /** The most workers one Job gets: beyond this the API server's log reads, not the load, dominate. */
 const MAX_WORKERS = 64;
 
+/**
+ * Flags of a local run that a cluster run cannot honour yet: SLO, repeats and the live Prometheus endpoint are judged or served by the
+ * local run's use case, which the merged workers do not go through.
+ */
+const UNSUPPORTED: ReadonlyArray<readonly [string, 'slo' | 'repeat' | 'prometheusPort']> = [
+  ['--slo', 'slo'],
+  ['--repeat', 'repeat'],
+  ['--prometheus-port', 'prometheusPort'],
+];
+
 /** A planned Kubernetes run: the spec and its manifests (root uid unassigned until created). */
 export interface KubernetesRunPlan {
   readonly spec: KubernetesRunSpec;
@@ -65,6 +75,13 @@ export async function planKubernetesRun(
       '--target measures a server that runs already: nothing to start on Kubernetes',
       'drop --runtime kubernetes, or drop --target',
     );
+  for (const [flag, given] of UNSUPPORTED.map(([flag, key]) => [flag, flags[key]] as const)) {
+    if (given !== undefined)
+      issues.add(
+        `${flag} is not available with --runtime kubernetes yet`,
+        `drop ${flag}, or run without --runtime kubernetes`,
+      );
+  }
   // --workers names the Job's Pods here; each Pod's load runs on one thread of its own
   const run = await planRun({ ...flags, workers: undefined, mode: undefined }, config, context).catch(
     (error: unknown) => {
@@ -74,6 +91,12 @@ export async function planKubernetesRun(
   );
   if (!run) issues.throwIfAny();
   const plan = planEngine(run!.engine, flags, config, context, issues);
+  if (run!.load.prompts?.kind === 'dataset') {
+    issues.add(
+      "a dataset is a file on this host, not in the load workers' Pods",
+      'use synthetic prompts (--prompt-tokens, --output-tokens) with --runtime kubernetes',
+    );
+  }
   if (run!.load.kind === 'synchronous' && workers > 1) {
     issues.add(
       '--load synchronous sends one request at a time: it does not split over workers',

@@ -23,25 +23,25 @@ function modelFor(definition: EngineDefinition): string {
   return definition.modelKind === 'file' ? 'models/qwen2.5-0.5b-q4_k_m.gguf' : 'models/qwen2.5-0.5b';
 }
 
+function flagsOf(definition: EngineDefinition, gpus = false, pvc = true) {
+  return {
+    engine: definition.name,
+    model: pvc ? modelFor(definition) : `/srv/${modelFor(definition)}`,
+    cpus: '4',
+    memory: '16g',
+    ...(gpus ? { gpus: '0,1' } : {}),
+    ...(pvc ? { modelPvc: 'models' } : {}),
+    namespace: 'bench',
+    workers: '3',
+    load: 'fixed-concurrency',
+    concurrency: '8',
+    requests: '100',
+    promptSalt: 'f1x7',
+  };
+}
+
 async function planFor(definition: EngineDefinition, gpus: boolean, pvc: boolean) {
-  return planKubernetesRun(
-    {
-      engine: definition.name,
-      model: pvc ? modelFor(definition) : `/srv/${modelFor(definition)}`,
-      cpus: '4',
-      memory: '16g',
-      ...(gpus ? { gpus: '0,1' } : {}),
-      ...(pvc ? { modelPvc: 'models' } : {}),
-      namespace: 'bench',
-      workers: '3',
-      load: 'fixed-concurrency',
-      concurrency: '8',
-      requests: '100',
-      promptSalt: 'f1x7',
-    },
-    DEFAULT_CONFIG,
-    { runId: RUN_ID, env: {}, owner: OWNER },
-  );
+  return planKubernetesRun(flagsOf(definition, gpus, pvc), DEFAULT_CONFIG, { runId: RUN_ID, env: {}, owner: OWNER });
 }
 
 test('every engine that runs in a container has manifests that pass Kubernetes schema validation and match the fixtures', async () => {
@@ -165,4 +165,15 @@ test('an engine that runs no container is refused with the engines that do', asy
   ).catch((e: unknown) => e);
   assert.ok(error instanceof KittError);
   assert.match(error.message, /runs no container/);
+});
+
+test('what a cluster run cannot honour yet is refused by name rather than dropped', async () => {
+  const error = await planKubernetesRun(
+    { ...flagsOf(containerEngines[0]!), slo: 'ttft=1s', repeat: '3' },
+    DEFAULT_CONFIG,
+    { runId: RUN_ID, env: {}, owner: OWNER },
+  ).catch((e: unknown) => e);
+  assert.ok(error instanceof KittError);
+  assert.match(error.message, /--slo is not available with --runtime kubernetes yet/);
+  assert.match(error.message, /--repeat is not available with --runtime kubernetes yet/);
 });
