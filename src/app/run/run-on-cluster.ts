@@ -20,6 +20,8 @@ export type ClusterPort = Pick<
   | 'deleteRun'
 >;
 
+/** Pulling an engine image (vLLM's is ~10 GB) comes before the startup probe's budget starts. */
+const IMAGE_PULL_BUDGET_MS = 15 * 60 * 1000;
 /** A load generous enough for a share of a long run: the workers' own deadlines end it first. */
 const LOAD_BUDGET_MS = 24 * 3600 * 1000;
 
@@ -45,7 +47,7 @@ export async function runOnCluster(
     progress.info(`starting ${engineName(spec)} in ${spec.namespace} on ${cluster.describeEndpoint()}`);
     const podVersion = await cluster.createEngine(manifests);
     await cluster.waitForReady(spec.namespace, engineName(spec), podVersion, {
-      timeoutMs: spec.readiness.timeoutMs,
+      timeoutMs: spec.readiness.timeoutMs + IMAGE_PULL_BUDGET_MS,
       signal,
     });
     progress.info(`${engineName(spec)} is ready; ${spec.load.workers} load worker(s) start`);

@@ -58,3 +58,14 @@ test('kitt run --runtime kubernetes without a reachable cluster says so in one l
   assert.match(result.stderr, /http:\/\/127\.0\.0\.1:9 \(context gone\)/);
   assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
 });
+
+test('kitt run --runtime kubernetes with no kubeconfig at all refuses rather than try localhost:8080', (t) => {
+  const home = tempHome(t);
+  const args = ['run', '--runtime', 'kubernetes', '-e', 'llamacpp', '-m', '/m.gguf', '--cpus', '1', '--memory', '1g'];
+  const result = kittSync(args, { KITT_HOME: home, HOME: home, KUBECONFIG: '', KUBERNETES_SERVICE_HOST: '' });
+  assert.equal(result.code, 4, result.stderr);
+  assert.match(
+    result.stderr,
+    /no kubeconfig: neither \$KUBECONFIG, ~\/\.kube\/config nor an in-cluster service account/,
+  );
+});

@@ -59,7 +59,7 @@ export async function runOnKubernetes(
     context.stdout.write(manifestsYaml(plan.manifests));
     return;
   }
-  const merged = await runOnCluster(plan, KubernetesClient.fromDefaultKubeconfig(), {
+  const merged = await runOnCluster(plan, KubernetesClient.fromDefaultKubeconfig(context.env), {
     progress: context.progress,
     signal: context.signal,
   });

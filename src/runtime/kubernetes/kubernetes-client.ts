@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import {
   ApiException,
   BatchV1Api,
@@ -56,8 +59,24 @@ export class KubernetesClient {
     this.batch = config.makeApiClient(BatchV1Api);
   }
 
-  /** The current context of the usual kubeconfig ($KUBECONFIG, ~/.kube/config, or in-cluster). */
-  static fromDefaultKubeconfig(): KubernetesClient {
+  /**
+   * The current context of the usual kubeconfig ($KUBECONFIG, ~/.kube/config, or the in-cluster
+   * service account). Without any of them the library would fall back to http://localhost:8080,
+   * which is never the cluster a person meant: that is refused in one line instead.
+   */
+  static fromDefaultKubeconfig(env: NodeJS.ProcessEnv = process.env): KubernetesClient {
+    const home = env.HOME ?? homedir();
+    const found =
+      Boolean(env.KUBECONFIG) || existsSync(join(home, '.kube', 'config')) || Boolean(env.KUBERNETES_SERVICE_HOST);
+    if (!found) {
+      throw new KittError(
+        'RUNTIME_UNREACHABLE',
+        'no kubeconfig: neither $KUBECONFIG, ~/.kube/config nor an in-cluster service account',
+        {
+          hint: "set KUBECONFIG to your cluster's config, or use --dry-run to print the manifests",
+        },
+      );
+    }
     const config = new KubeConfig();
     config.loadFromDefault();
     return new KubernetesClient(config);
