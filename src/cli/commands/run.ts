@@ -18,8 +18,9 @@ import { renderRepeatsOutcome, repeatsOutcomeJson } from '../render-repeats.js';
 import { renderRunOutcome, runOutcomeError, runOutcomeJson } from '../render-run.js';
 import { readPackageVersion } from '../version.js';
 import { uploadRecordedRuns } from './results-push.js';
+import { addKubernetesOptions, type KubernetesRunFlags, runOnKubernetes, wantsKubernetes } from './run-kubernetes.js';
 
-interface Flags extends RunFlags {
+interface Flags extends RunFlags, KubernetesRunFlags {
   readonly output?: string;
   readonly config?: string;
   readonly json?: boolean;
@@ -84,7 +85,7 @@ export function registerRunCommand(program: Command, context: CliContext): void 
   const command = program
     .command('run')
     .description('start an engine, run a load against it, print and store what was measured');
-  addTargetOptions(addEngineOptions(command))
+  addKubernetesOptions(addTargetOptions(addEngineOptions(command)))
     .option('--load <kind>', `load kind: ${LOAD_KINDS.join(', ')} (default fixed-concurrency)`)
     .option('--load-file <path>', 'a whole load spec as YAML/JSON (docs/load.md); takes no other load flag')
     .option('--requests <n>', 'measured requests (default 32; with a ramp, a cap on them)')
@@ -169,6 +170,18 @@ Every problem with the options is reported at once, before anything starts.
     .action(async (flags: Flags) => {
       const loaded = loadConfig({ env: context.env, explicitPath: flags.config });
       const { config } = loaded;
+      if (wantsKubernetes(flags)) {
+        if (flags.upload) {
+          throw new KittError(
+            'USAGE',
+            '--upload does not apply to --runtime kubernetes: a cluster run is not recorded in the store yet',
+            {
+              hint: 'drop --upload, or run locally',
+            },
+          );
+        }
+        return runOnKubernetes(flags, config, context);
+      }
       if (flags.uploadTokenEnv && !flags.upload) {
         throw new KittError('USAGE', '--upload-token-env names the token of --upload, which is not given', {
           hint: 'add --upload URL, or drop --upload-token-env',
