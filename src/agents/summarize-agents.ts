@@ -46,6 +46,8 @@ export interface AgentsMetrics {
   readonly agents: number;
   readonly durationS: number;
   readonly stepsPerS: number | null;
+  /** Prompt + output tokens of the thinks that succeeded, over the run's duration. */
+  readonly tokensPerS: number | null;
   readonly thinks: {
     readonly succeeded: number;
     readonly failed: number;
@@ -103,6 +105,10 @@ export function summarizeAgents(
     agents: options.agents,
     durationS,
     stepsPerS: durationS > 0 ? records.length / durationS : null,
+    tokensPerS:
+      durationS > 0
+        ? ok.reduce((sum, r) => sum + (r.think.promptTokens ?? 0) + r.think.outputTokens, 0) / durationS
+        : null,
     thinks: { succeeded: ok.length, failed: records.length - ok.length, errors },
     thinkTtftMs: distribution(ok.flatMap((r) => (r.think.ttftMs === null ? [] : [r.think.ttftMs]))),
     thinkE2eMs: distribution(ok.map((r) => r.think.e2eMs)),
