@@ -48,12 +48,21 @@ export interface ContextBudget {
   readonly margin: number;
   /** Never more than this many (probing thousands of tiny contexts proves nothing more). */
   readonly ceiling: number;
+  /**
+   * Memory each further context took, measured (peak at k filled contexts less peak at one, over
+   * k − 1): the KV plus what the engine keeps per slot besides (llama.cpp: a logits row of
+   * n_vocab floats, sampling state). The larger of it and the model's KV is used.
+   */
+  readonly measuredPerContextBytes?: number;
 }
 
 export interface ContextEstimate {
   /** The largest count that fits, at least 0, at most the ceiling. */
   readonly contexts: number;
+  /** KV of one context from the model's shape. */
   readonly kvBytesPerContext: number;
+  /** What one context is counted at: the larger of its KV and the measured per-context memory. */
+  readonly perContextBytes: number;
   /** (limit × (1 − margin)) − baseline: what the contexts may fill. */
   readonly budgetBytes: number;
   /** The estimated total at `contexts`: baseline + their KV. */
@@ -63,20 +72,23 @@ export interface ContextEstimate {
 }
 
 /**
- * The largest n with baseline + KV(n contexts) ≤ limit × (1 − margin), by counting down from the
- * linear solution (padding makes KV(n) a staircase, not a line).
+ * The largest n with baseline + max(KV(n), n × per-context) ≤ limit × (1 − margin), counting
+ * down from the linear solution (padding makes KV(n) a staircase, not a line).
  */
 export function estimateMaxContexts(shape: KvShape, budget: ContextBudget): ContextEstimate {
-  const perContext = kvBytesPerToken(shape) * budget.contextTokens;
+  const kvPerContext = kvBytesPerToken(shape) * budget.contextTokens;
+  const perContext = Math.max(kvPerContext, budget.measuredPerContextBytes ?? 0);
   const budgetBytes = budget.limitBytes * (1 - budget.margin) - budget.baselineBytes;
+  const used = (n: number) => (n === 0 ? 0 : Math.max(kvBytesFor(shape, n, budget.contextTokens), n * perContext));
   const linear = perContext > 0 ? Math.floor(budgetBytes / perContext) : budget.ceiling;
   let contexts = Math.max(0, Math.min(budget.ceiling, linear));
-  while (contexts > 0 && kvBytesFor(shape, contexts, budget.contextTokens) > budgetBytes) contexts -= 1;
+  while (contexts > 0 && used(contexts) > budgetBytes) contexts -= 1;
   return {
     contexts,
-    kvBytesPerContext: perContext,
+    kvBytesPerContext: kvPerContext,
+    perContextBytes: perContext,
     budgetBytes,
-    totalBytes: budget.baselineBytes + (contexts > 0 ? kvBytesFor(shape, contexts, budget.contextTokens) : 0),
+    totalBytes: budget.baselineBytes + used(contexts),
     capped: linear > budget.ceiling && contexts === budget.ceiling,
   };
 }

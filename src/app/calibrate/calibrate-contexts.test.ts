@@ -18,7 +18,8 @@ const MIB = 1024 ** 2;
 
 /**
  * A llama.cpp container whose memory is its baseline plus the KV of its slots plus a per-slot cost
- * the estimate does not know (buffers per sequence): above the limit it is OOM-killed as it starts.
+ * the model's KV does not show (buffers per sequence), and past 32 slots more again (what a
+ * two-point line cannot foresee): above the limit it is OOM-killed as it starts.
  */
 function simulatedEngine(options: { limitBytes: number; baselineBytes: number; hiddenPerSlotBytes: number }) {
   const started: number[] = [];
@@ -32,7 +33,11 @@ function simulatedEngine(options: { limitBytes: number; baselineBytes: number; h
       const shape = await readKvShape(request.modelPath);
       assert.ok('shape' in shape);
       started.push(slots);
-      memoryBytes = options.baselineBytes + kvBytesFor(shape.shape, 1, ctx) + slots * options.hiddenPerSlotBytes;
+      memoryBytes =
+        options.baselineBytes +
+        kvBytesFor(shape.shape, 1, ctx) +
+        slots * options.hiddenPerSlotBytes +
+        Math.max(0, slots - 32) * 512 * 1024;
       if (memoryBytes > options.limitBytes) {
         throw new KittError('OOM_KILLED', `llamacpp was OOM-killed at ${options.limitBytes} while starting`);
       }
@@ -76,7 +81,7 @@ async function request(memoryBytes: number | undefined, engine = 'llamacpp'): Pr
 
 const options = { signal: new AbortController().signal, progress: silentProgress };
 
-test('the estimate is verified on the engine and stepped down after an OOM until every slot answers', async () => {
+test('the estimate from the measured cost of a context is verified on the engine and stepped down after an OOM until every slot answers', async () => {
   const sim = simulatedEngine({ limitBytes: 64 * MIB, baselineBytes: 40 * MIB, hiddenPerSlotBytes: 96 * 1024 });
   const saved: number[] = [];
   const result = await calibrateContexts(
@@ -86,20 +91,21 @@ test('the estimate is verified on the engine and stepped down after an OOM until
   );
   assert.equal(result.status, 'measured');
   if (result.status !== 'measured') return;
-  // baseline fill at 1 slot, then the estimate (70 from 17.6 MiB / 256 KiB), which OOMs with the hidden cost
-  assert.equal(result.estimate.contexts, 70);
-  assert.deepEqual(sim.started.slice(0, 2), [1, 70]);
-  assert.equal(result.verifications[0]?.outcome, 'oom');
-  const answered = result.verifications.find((v) => v.outcome === 'answered');
-  assert.ok(answered, JSON.stringify(result.verifications));
-  assert.equal(result.maxContexts, answered.contexts);
-  assert.ok(result.maxContexts < 70 && result.maxContexts > 1);
-  // what answered really fits: baseline + KV + hidden cost under the limit
-  assert.ok(40 * MIB + result.maxContexts * (256 * 1024 + 96 * 1024) <= 64 * MIB);
+  // one context, then eight: each further one costs its 256 KiB of KV and the 96 KiB it hides
+  assert.equal(result.estimate.measuredPerContextBytes, 352 * 1024);
+  assert.equal(result.baseline.baselineBytes, 40 * MIB);
+  // (64 MiB × 0.9 − 40 MiB) / 352 KiB = 51.2; 51 OOMs past 32 slots, ¾ of it, 38, answers
+  assert.equal(result.estimate.contexts, 51);
+  assert.deepEqual(sim.started, [1, 8, 51, 38]);
+  assert.deepEqual(
+    result.verifications.map((v) => `${v.contexts} ${v.outcome}`),
+    ['8 answered', '51 oom', '38 answered'],
+  );
+  assert.equal(result.maxContexts, 38);
   assert.equal(result.kvBytesPerToken, 512);
-  assert.deepEqual(saved, [result.maxContexts]);
-  assert.equal(sim.stoppedCount(), sim.started.length - result.verifications.filter((v) => v.outcome === 'oom').length);
-  assert.match(formatContextsResult(result), /max contexts for llamacpp\/1cpu-64MiB: \d+ × 512 tokens \(estimated 70/);
+  assert.deepEqual(saved, [38]);
+  assert.equal(sim.stoppedCount(), 3, 'every engine that started was stopped');
+  assert.match(formatContextsResult(result), /max contexts for llamacpp\/1cpu-64MiB: 38 × 512 tokens \(estimated 51/);
 });
 
 test('without a memory limit, or for an engine whose slots kitt does not size, nothing is measured or written', async () => {

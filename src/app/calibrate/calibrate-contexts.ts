@@ -60,7 +60,12 @@ export interface MeasuredContexts {
   readonly kvBytesPerToken: number;
   /** One context filled: its peak memory, and that less its KV (weights, buffers, the process). */
   readonly baseline: ContextsVerification & { readonly baselineBytes: number };
-  readonly estimate: ContextEstimate & { readonly limitBytes: number; readonly margin: number };
+  readonly estimate: ContextEstimate & {
+    readonly limitBytes: number;
+    readonly margin: number;
+    /** From the probe fill; null when it did not answer. */
+    readonly measuredPerContextBytes: number | null;
+  };
   readonly verifications: readonly ContextsVerification[];
   readonly calibratedAt: string;
 }
@@ -75,7 +80,12 @@ const DEFAULT_CONTEXT_CAP = 4096;
 const FILL_OUTPUT_TOKENS = 8;
 /** Room for the BOS token and tokenizer round-off, so prompt + answer never pass the slot's context. */
 const FILL_SLACK_TOKENS = 8;
-const MAX_VERIFICATIONS = 4;
+/** The probe for the per-context slope: enough contexts that their cost stands out of the stats' noise. */
+const SLOPE_PROBE_CONTEXTS = 8;
+/** The probe and at most four fills at the estimate and below. */
+const MAX_VERIFICATIONS = 5;
+/** llama.cpp refuses more parallel sequences than this (LLAMA_MAX_SEQ): the server exits at start. */
+const LLAMA_MAX_SEQUENCES = 256;
 /** A stats reading comes about once a second: the filled engine is held this long so one lands. */
 const HOLD_FILLED_MS = 1500;
 
@@ -98,9 +108,10 @@ export function contextsUnsupported(request: EngineRequest): string | undefined 
 
 /**
  * The largest number of full contexts that fit the container's memory limit, measured: fill one
- * context to measure the baseline (peak memory less that context's KV), estimate the count from
- * the model's KV size (estimateMaxContexts), then start the engine with that many slots, fill
- * every one at once and step down (¾) after each OOM or failure until one answers whole.
+ * context, then eight, to read the memory one takes and what each further one adds (never less than
+ * its KV from the model's shape); estimate the count (estimateMaxContexts); then start the engine
+ * with that many slots, fill every one at once and step down (¾) after each OOM or failure until
+ * one answers whole.
  */
 export async function calibrateContexts(
   request: ContextsRequest,
@@ -116,6 +127,7 @@ export async function calibrateContexts(
   const contextTokens =
     request.contextTokens ?? Math.min(shape.trainedContext ?? DEFAULT_CONTEXT_CAP, DEFAULT_CONTEXT_CAP);
   const limitBytes = request.engine.limits.memoryBytes!;
+  const ceiling = Math.min(request.ceiling, LLAMA_MAX_SEQUENCES);
   const verify = (contexts: number) => verifyContexts(request.engine, contexts, contextTokens, ports, options);
   const one = await verify(1);
   if (one.outcome !== 'answered' || one.peakMemoryBytes === undefined) {
@@ -128,23 +140,37 @@ export async function calibrateContexts(
           : `one context of ${contextTokens} tokens: ${one.reason}`,
     };
   }
-  const baselineBytes = Math.max(0, one.peakMemoryBytes - kvBytesFor(shape, 1, contextTokens));
-  const estimate = estimateMaxContexts(shape, {
+  // a second fill measures what each further context costs, KV and per-slot buffers together
+  const probeContexts = Math.min(SLOPE_PROBE_CONTEXTS, ceiling);
+  const probe = probeContexts > 1 ? await verify(probeContexts) : undefined;
+  const probed = probe?.outcome === 'answered' && probe.peakMemoryBytes !== undefined;
+  const measuredPerContextBytes = probed
+    ? Math.max(0, (probe.peakMemoryBytes! - one.peakMemoryBytes) / (probeContexts - 1))
+    : undefined;
+  const perContext = Math.max(kvBytesFor(shape, 1, contextTokens), measuredPerContextBytes ?? 0);
+  // memory(n) = baseline + n × per-context, through the one-context reading
+  const baselineBytes = Math.max(0, one.peakMemoryBytes - perContext);
+  const estimated = estimateMaxContexts(shape, {
     limitBytes,
     baselineBytes,
     contextTokens,
     margin: request.margin,
-    ceiling: request.ceiling,
+    ceiling,
+    ...(measuredPerContextBytes === undefined ? {} : { measuredPerContextBytes }),
   });
+  // a failed probe bounds the estimate from above, whatever the arithmetic says
+  const estimate =
+    probe && !probed ? { ...estimated, contexts: Math.min(estimated.contexts, probeContexts - 1) } : estimated;
   options.progress.info(
-    `contexts: baseline ${formatBytes(baselineBytes)}, ${formatBytes(estimate.kvBytesPerContext)} KV a context of ${contextTokens} tokens: ` +
-      `${estimate.contexts} estimated to fit ${Math.round((1 - request.margin) * 100)} % of ${formatBytes(limitBytes)}${estimate.capped ? ` (the ceiling)` : ''}`,
+    `contexts: baseline ${formatBytes(baselineBytes)}, ${formatBytes(estimate.perContextBytes)} a context of ${contextTokens} tokens ` +
+      `(KV ${formatBytes(estimate.kvBytesPerContext)}${measuredPerContextBytes === undefined ? '' : `, measured ${formatBytes(measuredPerContextBytes)}`}): ` +
+      `${estimate.contexts} estimated to fit ${Math.round((1 - request.margin) * 100)} % of ${formatBytes(limitBytes)}${estimate.capped ? ' (the ceiling)' : ''}`,
   );
-  const verifications: ContextsVerification[] = [];
+  const verifications: ContextsVerification[] = probe ? [probe] : [];
+  // the fills so far proved one context fits, and the probe's count when it answered
+  let verified = probed ? probeContexts : 1;
   let contexts = estimate.contexts;
-  // the baseline fill proved one context fits, whatever the estimate says
-  let verified = 1;
-  while (contexts > 1 && verifications.length < MAX_VERIFICATIONS) {
+  while (contexts > verified && verifications.length < MAX_VERIFICATIONS) {
     const attempt = await verify(contexts);
     verifications.push(attempt);
     if (attempt.outcome === 'answered') {
@@ -160,7 +186,12 @@ export async function calibrateContexts(
     maxContexts: verified,
     kvBytesPerToken: estimate.kvBytesPerContext / contextTokens,
     baseline: { ...one, baselineBytes },
-    estimate: { ...estimate, limitBytes, margin: request.margin },
+    estimate: {
+      ...estimate,
+      limitBytes,
+      margin: request.margin,
+      measuredPerContextBytes: measuredPerContextBytes ?? null,
+    },
     verifications,
     calibratedAt: new Date().toISOString(),
   };
@@ -272,6 +303,6 @@ export function formatContextsResult(result: ContextsResult): string {
   return (
     `max contexts for ${result.key}: ${result.maxContexts} × ${result.contextTokens} tokens ` +
     `(estimated ${result.estimate.contexts}${result.estimate.capped ? ', the ceiling' : ''} from a ${formatBytes(result.baseline.baselineBytes)} baseline + ` +
-    `${formatBytes(result.estimate.kvBytesPerContext)} KV a context under ${formatBytes(result.estimate.limitBytes)} less ${Math.round(result.estimate.margin * 100)} %; verified: ${tried || 'by the baseline fill'})`
+    `${formatBytes(result.estimate.perContextBytes)} a context (KV ${formatBytes(result.estimate.kvBytesPerContext)}) under ${formatBytes(result.estimate.limitBytes)} less ${Math.round(result.estimate.margin * 100)} %; verified: ${tried || 'by the baseline fill'})`
   );
 }
