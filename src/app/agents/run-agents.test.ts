@@ -13,6 +13,7 @@ import { parseResultFiles, REPORT_INPUT_FILES } from '../../export/report/report
 import { openStore } from '../../store/open-store.js';
 import { RecordingProgress } from '../../testing/recording-progress.js';
 import { ensureTestModel } from '../../testing/test-model.js';
+import { toRunListing } from '../shared/run-listing.js';
 import { type AgentsCommandFlags, planAgents } from './agents-plan.js';
 import { createAgentsPorts, memoryPath } from './agents-ports.js';
 import { type AgentsOutcome, runAgents } from './run-agents.js';
@@ -84,6 +85,18 @@ describe('kitt agents on the embedded engine', () => {
       const stored = await store.getRun(outcome.runId);
       assert.equal(stored?.status, 'succeeded');
       assert.equal((stored!.metrics as { load: { kind: string } }).load.kind, 'agents');
+      // kitt results list and the server's list show its figures, not blanks
+      const listing = toRunListing(stored!);
+      assert.deepEqual([listing.loadKind, listing.levels, listing.agents?.steps], ['agents', '2 agents', 6]);
+      assert.equal(listing.requestsPerS, outcome.metrics.stepsPerS);
+      assert.equal(listing.ttftP50Ms, outcome.metrics.thinkTtftMs.p50);
+      assert.equal(listing.ttftP99Ms, outcome.metrics.thinkTtftMs.p99);
+      assert.ok(listing.agents!.tokensPerS! > 0 && listing.outputTokensPerS! > 0);
+      assert.ok(listing.outputTokensPerS! < listing.agents!.tokensPerS!);
+      assert.match(
+        listing.headline ?? '',
+        /^6 steps by 2 agents, \d+\.\d\d steps\/s, think TTFT p50 \d+\.\d ms p99 \d+\.\d ms, \d+\.\d tokens\/s$/,
+      );
     } finally {
       await store.close();
     }

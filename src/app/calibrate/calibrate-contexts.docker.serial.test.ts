@@ -73,8 +73,9 @@ test('finds how many full 512-token contexts fit 96 MiB, verified by filling eve
     result.estimate.contexts > 1 && !result.estimate.capped,
     'the memory, not the ceiling, bounds the estimate',
   );
-  const answered = result.verifications.find((v) => v.outcome === 'answered');
+  const answered = result.verifications.findLast((v) => v.outcome === 'answered');
   assert.ok(answered, 'a verification answered');
+  assert.equal(result.verifications[0]?.contexts, 8, 'the probe of eight measured the cost of a context');
   assert.equal(answered.contexts, result.maxContexts);
   assert.equal(answered.answered, result.maxContexts, 'every slot answered its full-context request');
   assert.ok(answered.peakMemoryBytes !== undefined && answered.peakMemoryBytes <= memoryBytes);
