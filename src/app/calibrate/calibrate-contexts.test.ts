@@ -121,7 +121,7 @@ test('without a memory limit, or for an engine whose slots kitt does not size, n
     reason: 'there is no memory limit to fit (--memory)',
   });
   assert.equal(sim.started.length, 0);
-  assert.match(contextsUnsupported(await request(MIB, 'vllm')) ?? '', /not vllm's/);
+  assert.match(contextsUnsupported(await request(MIB, 'vllm')) ?? '', /\(llama\.cpp\), not vllm's/);
   const own = { ...(await request(MIB)), engineArgs: ['--ctx-size', '8192'] };
   assert.match(contextsUnsupported(own) ?? '', /--engine-arg --ctx-size/);
   assert.match(formatContextsResult(none), /^max contexts for llamacpp\/1cpu: not measured: there is no memory limit/);

@@ -9,6 +9,7 @@ import type { ContainerSample } from '../../calibrate/summarize-window.js';
 import { KittError } from '../../core/errors.js';
 import type { Progress } from '../../core/progress.js';
 import { formatBytes } from '../../core/units.js';
+import { engineDefinition } from '../../engines/catalog.js';
 import type { EngineExit, EngineRequest, RunningEngine } from '../../engines/engine.js';
 import type { RequestRecord } from '../../metrics/request-record.js';
 import { rateKey } from '../shared/calibrated-rate.js';
@@ -84,24 +85,22 @@ const FILL_SLACK_TOKENS = 8;
 const SLOPE_PROBE_CONTEXTS = 8;
 /** The probe and at most four fills at the estimate and below. */
 const MAX_VERIFICATIONS = 5;
-/** llama.cpp refuses more parallel sequences than this (LLAMA_MAX_SEQ): the server exits at start. */
-const LLAMA_MAX_SEQUENCES = 256;
 /** A stats reading comes about once a second: the filled engine is held this long so one lands. */
 const HOLD_FILLED_MS = 1500;
 
-const CONTEXT_FLAGS = ['--ctx-size', '-c', '--parallel', '-np', '--kv-unified', '-kvu'];
-
 /**
- * Why this engine's contexts cannot be sized here, or undefined. kitt sizes llama.cpp's slots
- * (`--parallel` × `--ctx-size`) under a container memory limit; other engines manage their KV
- * cache themselves (vLLM's gpu-memory-utilization, Ollama's num_parallel).
+ * Why this engine's contexts cannot be sized here, or undefined. kitt sizes the slots of engines
+ * whose definition says how (`contextSlots`: llama.cpp's `--parallel` × `--ctx-size`) under a
+ * container memory limit; other engines manage their KV cache themselves (vLLM's
+ * gpu-memory-utilization, Ollama's num_parallel).
  */
 export function contextsUnsupported(request: EngineRequest): string | undefined {
-  if (request.engine !== 'llamacpp')
-    return `kitt sizes llama.cpp's slots (--parallel × --ctx-size), not ${request.engine}'s`;
+  const slots = engineDefinition(request.engine).contextSlots;
+  if (!slots)
+    return `kitt sizes the slots of engines with parallel slots × context (llama.cpp), not ${request.engine}'s`;
   if (request.mode !== 'docker') return `the memory limit is enforced in --mode docker only, not ${request.mode}`;
   if (request.limits.memoryBytes === undefined) return 'there is no memory limit to fit (--memory)';
-  const flag = request.engineArgs.find((arg) => CONTEXT_FLAGS.includes(arg.split('=')[0]!));
+  const flag = request.engineArgs.find((arg) => slots.ownFlags.includes(arg.split('=')[0]!));
   if (flag) return `--engine-arg ${flag} sets the slots or context itself`;
   return undefined;
 }
@@ -127,7 +126,7 @@ export async function calibrateContexts(
   const contextTokens =
     request.contextTokens ?? Math.min(shape.trainedContext ?? DEFAULT_CONTEXT_CAP, DEFAULT_CONTEXT_CAP);
   const limitBytes = request.engine.limits.memoryBytes!;
-  const ceiling = Math.min(request.ceiling, LLAMA_MAX_SEQUENCES);
+  const ceiling = Math.min(request.ceiling, engineDefinition(request.engine.engine).contextSlots!.maxSlots);
   const verify = (contexts: number) => verifyContexts(request.engine, contexts, contextTokens, ports, options);
   const one = await verify(1);
   if (one.outcome !== 'answered' || one.peakMemoryBytes === undefined) {
@@ -210,7 +209,11 @@ async function verifyContexts(
   const request: EngineRequest = {
     ...base,
     parallel: contexts,
-    engineArgs: [...base.engineArgs, '--ctx-size', String(contexts * contextTokens)],
+    engineArgs: [
+      ...base.engineArgs,
+      engineDefinition(base.engine).contextSlots!.contextFlag,
+      String(contexts * contextTokens),
+    ],
   };
   options.progress.phase(`contexts: ${contexts} × ${contextTokens} tokens`);
   const outcome = (partial: Omit<ContextsVerification, 'contexts'>): ContextsVerification => {
