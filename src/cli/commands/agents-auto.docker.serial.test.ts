@@ -20,7 +20,6 @@ import { autoCalibration } from './agents-calibrate.js';
  * Tier 2, serial: `kitt agents --rate auto` against the llama.cpp container: the calibration of
  * kitt calibrate first (short windows), then the agents at its rate and under its contexts.
  */
-const MiB = 1024 * 1024;
 
 function scratch(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'kitt-agents-auto-'));
