@@ -1,6 +1,7 @@
 import type { Clock } from '../core/clock.js';
 import { acquire, type LimiterReservation, type RateLimiter } from '../load/token-bucket.js';
 import type { AgentsSpec, ToolSpec } from './agents-spec.js';
+import type { ContextSlots } from './context-slots.js';
 import { type AgentMessage, Conversation } from './conversation.js';
 import { type StepRecord, type ThinkOutcome, thinkTokens } from './step-record.js';
 import { parseToolCall, seededToolCall, stepActs, type ToolCall, toolLatencyMs, toolResult } from './tool-choice.js';
@@ -27,6 +28,8 @@ export interface AgentPorts {
   think(messages: readonly AgentMessage[], signal: AbortSignal): Promise<ThinkOutcome>;
   /** The bucket(s) this agent's thinks wait for; absent: unpaced. */
   readonly limiter?: RateLimiter;
+  /** The cap on thinks in flight across agents (compute.maxContexts); absent: uncapped. */
+  readonly slots?: ContextSlots;
   onPhase?(agent: number, phase: AgentPhase): void;
   onStep(record: StepRecord): void;
 }
@@ -97,8 +100,17 @@ async function runStep(
   const releasedAtMs = clock.nowMs();
   // a reservation the bucket covered at once waited for nothing: the microtask hop is not a wait
   const bucketWaitMs = reservation && reservation.readyAtMs > reservedAtMs ? releasedAtMs - reservedAtMs : 0;
+  // the bucket first, then a slot: a think holds a context only once its tokens are granted
+  const slotAskedAtMs = clock.nowMs();
+  const release = ports.slots ? await ports.slots.acquire(signal).catch(() => null) : null;
+  const contextWaitMs = release ? clock.nowMs() - slotAskedAtMs : 0;
   ports.onPhase?.(agent, 'thinking');
-  const think = await ports.think(request.messages, signal);
+  let think: ThinkOutcome;
+  try {
+    think = await ports.think(request.messages, signal);
+  } finally {
+    release?.();
+  }
   if (think.promptTokens !== null) conversation.observe(request.messages, think.promptTokens);
   const charged = thinkTokens(think, think.error ? 0 : request.estimatedTokens);
   if (reservation) ports.limiter!.settle(reservation, charged);
@@ -130,6 +142,7 @@ async function runStep(
     recall: { ms: recalledAtMs - startedAtMs, hits: memories.length, bestScore: memories[0]?.score ?? null },
     bucketWaitMs,
     bucketTokens: reservation ? { reserved, charged } : null,
+    contextWaitMs,
     think: {
       sentAtMs: think.sentAtMs,
       ttftMs: think.firstTokenAtMs === null ? null : think.firstTokenAtMs - think.sentAtMs,

@@ -41,6 +41,8 @@ export interface AgentsSpec {
   readonly rate: RateChoice;
   /** Optional budget of each agent, tokens/s, on top of the global bucket. */
   readonly agentTokensPerS: number | undefined;
+  /** `--max-contexts N`: thinks in flight at most, over compute.maxContexts; undefined: the calibrated cap, if any. */
+  readonly maxContexts: number | undefined;
   readonly topK: number;
   readonly systemPrompt: string;
   readonly goals: readonly string[];
@@ -60,6 +62,7 @@ export interface AgentsFlags {
   readonly rate?: string;
   readonly agentRate?: string;
   readonly topK?: string;
+  readonly maxContexts?: string;
 }
 
 export const AGENTS_DEFAULTS = {
@@ -116,6 +119,7 @@ export function readAgentsSpec(
   const seed = read.integer('--seed', flags.seed ?? asText(scenario.seed), '7') ?? AGENTS_DEFAULTS.seed;
   const rate = readRate(flags.rate ?? asText(scenario.rate), issues);
   const agentTokensPerS = read.positiveNumber('--agent-rate', flags.agentRate ?? asText(scenario.agentRate), '50');
+  const maxContexts = read.positiveInt('--max-contexts', flags.maxContexts ?? asText(scenario.maxContexts), '4');
   const topK = read.count('--top-k', flags.topK ?? asText(scenario.topK), '3') ?? AGENTS_DEFAULTS.topK;
   const tools = readTools(scenario.tools, toolLatencyMs, issues);
   if (issues.list.length > before || !stop || !mix || !rate || !tools) return undefined;
@@ -129,6 +133,7 @@ export function readAgentsSpec(
     seed,
     rate,
     agentTokensPerS,
+    maxContexts,
     topK,
     systemPrompt: scenario.systemPrompt ?? DEFAULT_SYSTEM_PROMPT,
     goals: scenario.goals ?? DEFAULT_GOALS,

@@ -33,6 +33,7 @@ export const scenarioSchema = z.strictObject({
   seed: z.number().int().optional(),
   rate: rateValue.optional(),
   agentRate: z.number().positive().optional(),
+  maxContexts: z.number().int().positive().optional(),
   topK: z.number().int().nonnegative().optional(),
   systemPrompt: z.string().min(1).optional(),
   goals: z.array(z.string().min(1)).min(1).optional(),

@@ -33,6 +33,8 @@ export interface StepRecord {
   readonly recall: { readonly ms: number; readonly hits: number; readonly bestScore: number | null };
   /** Time the think waited for the token bucket (0 without one). */
   readonly bucketWaitMs: number;
+  /** Time the think then waited for a free context slot (0 without a cap, or when one was free). */
+  readonly contextWaitMs: number;
   /** Tokens reserved before the think (the estimate) and charged after (the engine's count). */
   readonly bucketTokens: { readonly reserved: number; readonly charged: number } | null;
   readonly think: {

@@ -30,12 +30,24 @@ export interface BucketSummary {
   readonly chargedTokens: number;
 }
 
+/** The cap on thinks in flight (compute.maxContexts or --max-contexts) and what it cost. */
+export interface ContextCapSummary {
+  readonly cap: number;
+  /** The most thinks in flight at once, measured from the thinks' send and end times. */
+  readonly peakInFlight: number;
+  /** Share of thinks that waited for a slot at all. */
+  readonly waitedShare: number;
+  readonly waitMs: DistributionSummary;
+}
+
 /** The figures of an agents run, all functions of its step records. */
 export interface AgentsMetrics {
   readonly steps: number;
   readonly agents: number;
   readonly durationS: number;
   readonly stepsPerS: number | null;
+  /** Prompt + output tokens of the thinks that succeeded, over the run's duration. */
+  readonly tokensPerS: number | null;
   readonly thinks: {
     readonly succeeded: number;
     readonly failed: number;
@@ -59,6 +71,8 @@ export interface AgentsMetrics {
   readonly recallMs: DistributionSummary;
   readonly rememberMs: DistributionSummary;
   readonly bucket: BucketSummary | null;
+  /** Null when thinks were not capped. */
+  readonly contexts: ContextCapSummary | null;
 }
 
 function distribution(values: Iterable<number>): DistributionSummary {
@@ -75,6 +89,8 @@ export function summarizeAgents(
     readonly startMs: number;
     readonly endMs: number;
     readonly configuredTokensPerS?: number;
+    /** The cap on thinks in flight, when there was one. */
+    readonly contextCap?: number;
   },
 ): AgentsMetrics {
   const durationS = Math.max(0, options.endMs - options.startMs) / 1000;
@@ -89,6 +105,10 @@ export function summarizeAgents(
     agents: options.agents,
     durationS,
     stepsPerS: durationS > 0 ? records.length / durationS : null,
+    tokensPerS:
+      durationS > 0
+        ? ok.reduce((sum, r) => sum + (r.think.promptTokens ?? 0) + r.think.outputTokens, 0) / durationS
+        : null,
     thinks: { succeeded: ok.length, failed: records.length - ok.length, errors },
     thinkTtftMs: distribution(ok.flatMap((r) => (r.think.ttftMs === null ? [] : [r.think.ttftMs]))),
     thinkE2eMs: distribution(ok.map((r) => r.think.e2eMs)),
@@ -116,7 +136,35 @@ export function summarizeAgents(
     recallMs: distribution(records.map((r) => r.recall.ms)),
     rememberMs: distribution(records.map((r) => r.remember.ms)),
     bucket: options.configuredTokensPerS === undefined ? null : summarizeBucket(records, options.configuredTokensPerS),
+    contexts:
+      options.contextCap === undefined
+        ? null
+        : {
+            cap: options.contextCap,
+            peakInFlight: peakThinksInFlight(records),
+            waitedShare: records.length === 0 ? 0 : records.filter((r) => r.contextWaitMs > 0).length / records.length,
+            waitMs: distribution(records.map((r) => r.contextWaitMs)),
+          },
   };
+}
+
+/**
+ * The most thinks open at once: a sweep over sends (+1) and ends (−1), an end before a send at the
+ * same instant (a slot released and taken again is one in flight, not two).
+ */
+export function peakThinksInFlight(records: readonly StepRecord[]): number {
+  const events = records.flatMap((r) => [
+    { atMs: r.think.sentAtMs, delta: 1 },
+    { atMs: r.think.sentAtMs + r.think.e2eMs, delta: -1 },
+  ]);
+  events.sort((a, b) => a.atMs - b.atMs || a.delta - b.delta);
+  let open = 0;
+  let peak = 0;
+  for (const event of events) {
+    open += event.delta;
+    peak = Math.max(peak, open);
+  }
+  return peak;
 }
 
 function contextSeries(records: readonly StepRecord[]): ContextPoint[] {

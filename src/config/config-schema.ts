@@ -81,6 +81,14 @@ export const rateSchema = z.strictObject({
   calibratedAt: z.string().optional(),
 });
 
+/** `compute.maxContexts["<engine>/<limits>"]`: how many full contexts of `contextTokens` fit the memory limit at once. */
+export const maxContextsSchema = z.strictObject({
+  value: z.number().int().positive(),
+  /** The context length each of them holds, tokens (prompt + answer). */
+  contextTokens: z.number().int().positive().optional(),
+  calibratedAt: z.string().optional(),
+});
+
 export const configSchema = z.strictObject({
   run: z
     .strictObject({
@@ -142,6 +150,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** Calibrated rates by `<engine>/<limits key>`, written by `kitt calibrate`. */
       rates: z.record(z.string(), rateSchema).optional(),
+      /** Concurrent contexts that fit the memory limit, by the same key, written by `kitt calibrate`. */
+      maxContexts: z.record(z.string(), maxContextsSchema).optional(),
     })
     .optional(),
   /** Where `kitt agents` keeps memories: a Qdrant server when url is set, else a SQLite file under KITT_HOME. */
@@ -170,6 +180,7 @@ export type EngineName = string;
 export type EngineMode = string;
 export type RateUnit = (typeof RATE_UNITS)[number];
 export type ConfiguredRate = z.infer<typeof rateSchema>;
+export type ConfiguredMaxContexts = z.infer<typeof maxContextsSchema>;
 export type EngineConfig = z.infer<typeof engineConfigSchema>;
 export type EngineProfileConfig = z.infer<typeof engineProfileSchema>;
 export type LimitsConfig = z.infer<typeof limitsSchema>;
@@ -222,6 +233,7 @@ export interface KittConfig {
   };
   readonly compute: {
     readonly rates: Readonly<Record<string, ConfiguredRate>>;
+    readonly maxContexts: Readonly<Record<string, ConfiguredMaxContexts>>;
   };
   /** url: a Qdrant server (a Secret: it may carry credentials); unset, memories go to KITT_HOME/agents/memory.db. */
   readonly memory: {
@@ -246,7 +258,7 @@ export const DEFAULT_CONFIG: KittConfig = {
     prometheus: { enabled: false, port: 9464, host: '127.0.0.1' },
     influx: { version: 2 },
   },
-  compute: { rates: {} },
+  compute: { rates: {}, maxContexts: {} },
   memory: { collection: 'kitt_agent_memories' },
 };
 

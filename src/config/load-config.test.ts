@@ -246,3 +246,26 @@ test("keys kitt would not act on are refused, and sizes and durations use the fl
   assert.match(byPath['limits.memory'] ?? '', /a size such as 512m/);
   assert.equal(byPath['engines.vllm.startupTimeout'], undefined, '1h is a duration');
 });
+
+test('calibrated max contexts load by their key, and a count that is not a whole number is refused', (t) => {
+  const dir = tempDir(t);
+  writeFileSync(
+    join(dir, 'kitt.yaml'),
+    'compute:\n  maxContexts:\n    "llamacpp/1cpu-64MiB": { value: 12, contextTokens: 512, calibratedAt: "2026-12-02T00:00:00Z" }\n',
+  );
+  const loaded = loadConfig({ cwd: dir, env: { KITT_HOME: dir } });
+  assert.deepEqual(loaded.config.compute.maxContexts['llamacpp/1cpu-64MiB'], {
+    value: 12,
+    contextTokens: 512,
+    calibratedAt: '2026-12-02T00:00:00Z',
+  });
+  assert.deepEqual(loaded.config.compute.rates, {});
+  writeFileSync(
+    join(dir, 'kitt.yaml'),
+    'compute:\n  maxContexts:\n    "llamacpp/1cpu-64MiB": { value: 1.5, slots: 2 }\n',
+  );
+  const error = configError(() => loadConfig({ cwd: dir, env: { KITT_HOME: dir } }));
+  const paths = ((error.details?.issues ?? []) as Array<{ keyPath: string }>).map((issue) => issue.keyPath);
+  assert.ok(paths.includes('compute.maxContexts["llamacpp/1cpu-64MiB"].value'), paths.join(', '));
+  assert.ok(paths.includes('compute.maxContexts["llamacpp/1cpu-64MiB"].slots'), paths.join(', '));
+});

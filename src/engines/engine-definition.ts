@@ -159,6 +159,16 @@ export interface EngineDefinition {
   readonly images: readonly ImageChoice[];
   /** Executable the native mode runs (looked up on PATH). */
   readonly nativeExecutable?: string;
+  /**
+   * Set for engines whose concurrent contexts kitt sizes (`kitt calibrate`'s contexts phase): N
+   * parallel slots (EngineRequest.parallel) of `flags.context` = N × tokens, at most `maxSlots`;
+   * `ownFlags` are pass-through flags that would size them instead.
+   */
+  readonly contextSlots?: {
+    readonly contextFlag: string;
+    readonly maxSlots: number;
+    readonly ownFlags: readonly string[];
+  };
   /** The model name requests must carry (unless prepareModel says otherwise). */
   servedModelName(model: DetectedModel): string;
   /** The container's command, for docker mode. */

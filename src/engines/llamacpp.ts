@@ -85,6 +85,12 @@ export const llamacppEngine: EngineDefinition = {
     { image: LLAMACPP_CPU_IMAGE, buildScript: 'scripts/build-llamacpp-image.sh' },
   ],
   nativeExecutable: 'llama-server',
+  // llama.cpp refuses more parallel sequences than LLAMA_MAX_SEQ (256): the server exits at start
+  contextSlots: {
+    contextFlag: '--ctx-size',
+    maxSlots: 256,
+    ownFlags: ['--ctx-size', '-c', '--parallel', '-np', '--kv-unified', '-kvu'],
+  },
   servedModelName: servedName,
   containerPlan: (launch) => ({ cmd: serverArgs(launch) }),
   hostCommand: (launch) => ({ command: 'llama-server', args: serverArgs(launch), env: launch.env }),

@@ -48,13 +48,42 @@ export function planAgents(
   const planned = readEngineOrTarget(flags, config, context, issues);
   const timeoutMs = flagValues(issues).durationMs('--timeout', flags.timeout, 's') ?? DEFAULT_THINK_TIMEOUT_MS;
   issues.throwIfAny();
+  const engine = plannedEngineRequest(planned, context.runId, () => Math.min(spec!.agents, 8));
+  if (spec!.rate.kind === 'auto') checkAutoRate(engine, planned.target !== undefined, issues);
+  issues.throwIfAny();
   return {
     spec: spec!,
-    engine: plannedEngineRequest(planned, context.runId, () => Math.min(spec!.agents, 8)),
+    engine,
     ...(planned.target ? { target: planned.target } : {}),
     resetMemory: flags.resetMemory ?? false,
     timeoutMs,
   };
+}
+
+/**
+ * `--rate auto` calibrates first, as kitt calibrate does: a container kitt starts (--mode docker)
+ * with both limits, since a calibrated rate belongs to an engine and its limits.
+ */
+function checkAutoRate(engine: EngineRequest, target: boolean, issues: OptionIssues): void {
+  const where = target ? 'a --target server' : `${engine.engine} in ${engine.mode} mode`;
+  if (target || engine.mode !== 'docker') {
+    issues.add(
+      `--rate auto calibrates a container kitt starts, not ${where}`,
+      'give --rate N (tokens/s), or use --mode docker with --cpus and --memory',
+    );
+    return;
+  }
+  const missing = [
+    engine.limits.cpus === undefined ? '--cpus' : '',
+    engine.limits.memoryBytes === undefined ? '--memory' : '',
+  ]
+    .filter(Boolean)
+    .join(' and ');
+  if (missing)
+    issues.add(
+      `--rate auto calibrates under limits: it needs ${missing}`,
+      'e.g. --cpus 1 --memory 2g, or give --rate N (tokens/s)',
+    );
 }
 
 function readScenarioFile(path: string, issues: OptionIssues): ScenarioFile | undefined {

@@ -16,6 +16,8 @@ export function agentsDocument(outcome: AgentsOutcome): Record<string, unknown> 
     load: { kind: 'agents', agents: outcome.spec.agents, scenario: outcome.spec.scenario },
     engine: outcome.engine,
     rate: outcome.rate,
+    contexts: outcome.contexts,
+    calibration: outcome.calibration,
     embedder: outcome.embedder,
     memory: outcome.memory,
     agents: outcome.metrics,
@@ -89,6 +91,10 @@ export function renderAgentsMarkdown(outcome: AgentsOutcome): string {
     '',
     `- steps: ${m.steps} in ${m.durationS.toFixed(1)} s = ${num(m.stepsPerS, 2)} steps/s; thinks failed: ${m.thinks.failed}`,
     `- rate: ${outcome.rate.tokensPerS === undefined ? 'unpaced (--rate off)' : `${outcome.rate.tokensPerS} tokens/s (${outcome.rate.source}, key ${outcome.rate.key})`}`,
+    `- contexts: ${outcome.contexts.note}${m.contexts ? `; peak ${m.contexts.peakInFlight} in flight, ${(m.contexts.waitedShare * 100).toFixed(0)} % of thinks waited for a slot` : ''}`,
+    ...(outcome.calibration
+      ? [`- calibrated first (--rate auto): run ${outcome.calibration.runId}, ${outcome.calibration.resultDir}`]
+      : []),
     ...(bucket
       ? [
           `- bucket: measured ${num(bucket.measuredTokensPerS)} tokens/s (${bucket.relativeError === null ? '–' : `${(bucket.relativeError * 100).toFixed(1)} %`} off the configured rate); ${(bucket.waitedShare * 100).toFixed(0)} % of thinks waited${bucket.waitedShare < 0.8 ? ', so the engine, not the bucket, set the pace' : ''}`,
@@ -119,6 +125,7 @@ export function renderAgentsMarkdown(outcome: AgentsOutcome): string {
     row('recall', m.recallMs),
     row('remember', m.rememberMs),
     ...(bucket ? [row('bucket wait', bucket.waitMs)] : []),
+    ...(m.contexts ? [row('slot wait', m.contexts.waitMs)] : []),
     '',
     '## Context over steps',
     '',

@@ -15,7 +15,7 @@ export const DEFAULT_TOKENS_PER_S = 5;
 /** The rate the global bucket runs at, and where it came from; undefined tokensPerS: unpaced (`--rate off`). */
 export interface ResolvedRate {
   readonly tokensPerS: number | undefined;
-  readonly source: 'flag' | 'calibrated' | 'default' | 'off';
+  readonly source: 'flag' | 'calibrated' | 'auto' | 'default' | 'off';
   /** The compute.rates key looked up (`embedded/nolimit`). */
   readonly key: string;
   readonly note?: string;
@@ -39,8 +39,9 @@ export function resolveRate(
         note: 'no token bucket: thinks go as fast as the engine answers',
       };
     case 'auto':
-      throw new KittError('USAGE', '--rate auto (calibrate first) is not part of kitt agents yet', {
-        hint: `run kitt calibrate with the same engine and limits first (it writes compute.rates["${key}"]), then kitt agents --rate calibrated`,
+      // runAgents calibrates first and never asks for it here
+      throw new KittError('USAGE', '--rate auto needs a calibration run before the agents', {
+        hint: `give --rate N (tokens/s), or run kitt calibrate (it writes compute.rates["${key}"]) and then kitt agents --rate calibrated`,
       });
     case 'calibrated': {
       const configured = rates[key];

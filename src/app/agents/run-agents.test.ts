@@ -5,11 +5,15 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { StepRecord } from '../../agents/step-record.js';
 import { DEFAULT_CONFIG } from '../../config/config-schema.js';
+import { KittError } from '../../core/errors.js';
 import { newRunId } from '../../core/ids.js';
 import type { RunningEngine } from '../../engines/engine.js';
+import { buildReport } from '../../export/report/build-report.js';
+import { parseResultFiles, REPORT_INPUT_FILES } from '../../export/report/report-data.js';
 import { openStore } from '../../store/open-store.js';
 import { RecordingProgress } from '../../testing/recording-progress.js';
 import { ensureTestModel } from '../../testing/test-model.js';
+import { toRunListing } from '../shared/run-listing.js';
 import { type AgentsCommandFlags, planAgents } from './agents-plan.js';
 import { createAgentsPorts, memoryPath } from './agents-ports.js';
 import { type AgentsOutcome, runAgents } from './run-agents.js';
@@ -81,6 +85,18 @@ describe('kitt agents on the embedded engine', () => {
       const stored = await store.getRun(outcome.runId);
       assert.equal(stored?.status, 'succeeded');
       assert.equal((stored!.metrics as { load: { kind: string } }).load.kind, 'agents');
+      // kitt results list and the server's list show its figures, not blanks
+      const listing = toRunListing(stored!);
+      assert.deepEqual([listing.loadKind, listing.levels, listing.agents?.steps], ['agents', '2 agents', 6]);
+      assert.equal(listing.requestsPerS, outcome.metrics.stepsPerS);
+      assert.equal(listing.ttftP50Ms, outcome.metrics.thinkTtftMs.p50);
+      assert.equal(listing.ttftP99Ms, outcome.metrics.thinkTtftMs.p99);
+      assert.ok(listing.agents!.tokensPerS! > 0 && listing.outputTokensPerS! > 0);
+      assert.ok(listing.outputTokensPerS! < listing.agents!.tokensPerS!);
+      assert.match(
+        listing.headline ?? '',
+        /^6 steps by 2 agents, \d+\.\d\d steps\/s, think TTFT p50 \d+\.\d ms p99 \d+\.\d ms, \d+\.\d tokens\/s$/,
+      );
     } finally {
       await store.close();
     }
@@ -133,5 +149,67 @@ describe('kitt agents on the embedded engine', () => {
     assert.ok(steps.length >= 1 && steps.length < 100, `${steps.length} steps`);
     const stored = JSON.parse(readFileSync(join(outcome.resultDir, 'metrics.json'), 'utf8'));
     assert.equal(stored.status, 'engine-failed');
+  });
+
+  test('--max-contexts 2 keeps at most 2 of 4 agents thinking at once, the others waiting for a slot; the report draws the run', async (t) => {
+    const { outcome, steps } = await run({
+      agents: '4',
+      steps: '3',
+      rate: 'off',
+      maxContexts: '2',
+      toolLatency: '5ms',
+    });
+    assert.equal(outcome.status, 'succeeded');
+    assert.deepEqual([outcome.contexts.cap, outcome.contexts.source], [2, 'flag']);
+    const capped = outcome.metrics.contexts;
+    assert.ok(capped);
+    // measured from the thinks' own send and end times, not from the semaphore's count
+    assert.equal(capped.peakInFlight, 2, 'the cap is reached and never passed');
+    const waited = steps.filter((s) => s.contextWaitMs > 0);
+    assert.ok(waited.length >= 2, 'unpaced, four agents start together: two wait for a slot');
+    for (const step of waited) assert.ok(step.contextWaitMs < step.think.e2eMs * 3 + 1000);
+    assert.equal(capped.waitMs.count, 12);
+    const stored = JSON.parse(readFileSync(join(outcome.resultDir, 'metrics.json'), 'utf8'));
+    assert.deepEqual([stored.contexts.cap, stored.agents.contexts.peakInFlight], [2, 2]);
+
+    const html = readFileSync(join(outcome.resultDir, 'report.html'), 'utf8');
+    const files = Object.fromEntries(
+      REPORT_INPUT_FILES.map((name) => {
+        try {
+          return [name, readFileSync(join(outcome.resultDir, name), 'utf8')];
+        } catch {
+          return [name, undefined];
+        }
+      }),
+    );
+    const model = buildReport(parseResultFiles(files, 'agents'));
+    const charts = new Map(model.sections.flatMap((section) => section.charts).map((chart) => [chart.id, chart]));
+    const latency = charts.get('agents-think-latency');
+    assert.ok(latency, [...charts.keys()].join(', '));
+    assert.equal(latency.data[0]!.length, 12, 'one point per think');
+    assert.ok(latency.data[1]!.every((ttft) => ttft !== null && ttft > 0));
+    assert.deepEqual(charts.get('agents-context-length')?.data[0], [1, 2, 3]);
+    const slotWaits = charts.get('agents-pacing-wait')!.data[2]!;
+    assert.equal(slotWaits.filter((ms) => (ms ?? 0) > 0).length, waited.length);
+    assert.ok(charts.get('agents-tokens-per-step')!.data[1]!.every((n) => (n ?? 0) > 0));
+    assert.equal(
+      model.headline.rows.find(([key]) => key === 'contexts')?.[1],
+      'at most 2 thinks in flight (flag), peak 2',
+    );
+    for (const id of charts.keys()) assert.ok(html.includes(id), `report.html carries ${id}`);
+    t.diagnostic(
+      `slot waits: ${waited.map((s) => s.contextWaitMs.toFixed(0)).join(', ')} ms; ${outcome.metrics.stepsPerS?.toFixed(2)} steps/s`,
+    );
+  });
+
+  test('--rate auto on the embedded engine is one usage line naming --rate N, before anything starts', () => {
+    assert.throws(
+      () => planAgents({ model, rate: 'auto' }, DEFAULT_CONFIG, { runId: newRunId(), env: {} }),
+      (error: unknown) =>
+        error instanceof KittError &&
+        error.code === 'USAGE' &&
+        /--rate auto calibrates a container kitt starts, not embedded in embedded mode/.test(error.message) &&
+        /--rate N/.test(error.hint ?? ''),
+    );
   });
 });

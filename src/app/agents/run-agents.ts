@@ -1,17 +1,19 @@
 import { join } from 'node:path';
 import { type AgentPhase, goalOf, runAgent } from '../../agents/agent-loop.js';
 import type { AgentsSpec } from '../../agents/agents-spec.js';
+import { ContextSlots } from '../../agents/context-slots.js';
 import type { MemoryStore } from '../../agents/memory-store.js';
 import type { StepRecord } from '../../agents/step-record.js';
 import { type AgentsMetrics, summarizeAgents } from '../../agents/summarize-agents.js';
 import { toolSchemas } from '../../agents/tool-choice.js';
-import type { ConfiguredRate } from '../../config/config-schema.js';
+import type { ConfiguredMaxContexts, ConfiguredRate } from '../../config/config-schema.js';
 import { anchorWallClock, monotonicClock, sleepMs, type WallAnchor } from '../../core/clock.js';
 import { isInterruption, KittError } from '../../core/errors.js';
 import { ensureWritableDir } from '../../core/kitt-home.js';
 import type { Progress } from '../../core/progress.js';
 import { formatBytes } from '../../core/units.js';
 import type { EngineExit, EngineRequest, RunningEngine } from '../../engines/engine.js';
+import { writeReport } from '../../export/report/write-report.js';
 import type { HardwareInfo } from '../../hardware/fingerprint.js';
 import { AllBuckets, type RateLimiter, TokenBucket } from '../../load/token-bucket.js';
 import type { StatsSeries, StatsSummary } from '../../runtime/sample-stats.js';
@@ -24,6 +26,7 @@ import { writeAgentsResult } from './agents-result.js';
 import { type ChatEndpoint, createThinkClient, type ThinkClient } from './chat-think.js';
 import { type CpuVerdict, calibrationBand, judgeCpu } from './cpu-band.js';
 import { chooseEmbedder, type Embedder } from './embedder.js';
+import { type ResolvedContextCap, resolveContextCap } from './resolve-max-contexts.js';
 import { type ResolvedRate, resolveRate } from './resolve-rate.js';
 
 /** The parts an agents run is made of; the CLI wires the real ones, tests may swap one. */
@@ -37,12 +40,30 @@ export interface AgentsPorts {
   /** Samples the engine's container or process; null when its mode has nothing to sample. */
   watchResources(engine: RunningEngine): { stop(): Promise<StatsSeries> } | null;
   collectHardware(): Promise<HardwareInfo>;
+  /**
+   * `--rate auto`: calibrates the engine with these limits as `kitt calibrate` does and answers
+   * the rate (and the contexts) it found; absent where kitt cannot calibrate from here.
+   */
+  calibrate?(engine: EngineRequest, context: { progress: Progress; signal: AbortSignal }): Promise<AutoCalibration>;
+}
+
+/** What `--rate auto` found before the agents ran. */
+export interface AutoCalibration {
+  readonly runId: string;
+  readonly tokensPerS: number;
+  /** How the calibration's requests/s became tokens/s. */
+  readonly note: string;
+  /** The contexts verified to fit the memory limit; undefined when not measured. */
+  readonly maxContexts?: ConfiguredMaxContexts;
+  readonly resultDir: string;
 }
 
 export interface AgentsRequest {
   readonly plan: AgentsPlan;
   /** compute.rates from the config. */
   readonly rates: Readonly<Record<string, ConfiguredRate>>;
+  /** compute.maxContexts from the config. */
+  readonly maxContexts?: Readonly<Record<string, ConfiguredMaxContexts>>;
   readonly home: string;
   readonly resultDir?: string;
   /** The effective configuration, stored with the run. */
@@ -72,6 +93,10 @@ export interface AgentsOutcome {
   };
   readonly metrics: AgentsMetrics;
   readonly rate: ResolvedRate;
+  /** The cap on thinks in flight and its source. */
+  readonly contexts: ResolvedContextCap;
+  /** The calibration `--rate auto` ran first; null otherwise. */
+  readonly calibration: { readonly runId: string; readonly resultDir: string } | null;
   readonly embedder: { readonly name: string; readonly source: Embedder['source'] };
   readonly memory: {
     readonly kind: MemoryStore['kind'];
@@ -115,7 +140,17 @@ export async function runAgents(
   const resultDir = ensureWritableDir(request.resultDir ?? join(request.home, 'results', runId));
   const model = await ports.prepareModel(plan.engine, context.progress);
   const engineRequest: EngineRequest = { ...plan.engine, modelPath: model.path };
-  const rate = resolveRate(plan.spec.rate, request.rates, rateKey(engineRequest.engine, engineRequest.limits));
+  const key = rateKey(engineRequest.engine, engineRequest.limits);
+  const auto = plan.spec.rate.kind === 'auto' ? await calibrateFirst(engineRequest, ports, context) : undefined;
+  const rate = auto
+    ? { tokensPerS: auto.tokensPerS, source: 'auto' as const, key, note: auto.note }
+    : resolveRate(plan.spec.rate, request.rates, key);
+  const contexts = resolveContextCap(
+    plan.spec.maxContexts,
+    auto ? (auto.maxContexts ? { [key]: auto.maxContexts } : {}) : (request.maxContexts ?? {}),
+    key,
+    plan.spec.contextLimit,
+  );
   const hardware = await ports.collectHardware();
   await recordRunStart(ports.store, {
     engine: engineRequest,
@@ -125,13 +160,14 @@ export async function runAgents(
     resultDir,
   });
   try {
-    const simulated = await simulate(request, engineRequest, rate, ports, context);
+    const simulated = await simulate(request, engineRequest, { rate, contexts }, ports, context);
     const status = simulated.engineEnd ? 'engine-failed' : context.signal.aborted ? 'interrupted' : 'succeeded';
     const metrics = summarizeAgents(simulated.records, {
       agents: plan.spec.agents,
       startMs: simulated.startMs,
       endMs: simulated.endMs,
       ...(rate.tokensPerS === undefined ? {} : { configuredTokensPerS: rate.tokensPerS }),
+      ...(contexts.cap === undefined ? {} : { contextCap: contexts.cap }),
     });
     const outcome: AgentsOutcome = {
       runId,
@@ -146,6 +182,8 @@ export async function runAgents(
       },
       metrics,
       rate,
+      contexts: auto && contexts.source === 'calibrated' ? { ...contexts, source: 'auto' } : contexts,
+      calibration: auto ? { runId: auto.runId, resultDir: auto.resultDir } : null,
       embedder: { name: simulated.embedder.name, source: simulated.embedder.source },
       memory: simulated.memory,
       resources: simulated.stats?.summary ?? null,
@@ -159,6 +197,9 @@ export async function runAgents(
       failure: simulated.engineEnd,
     };
     const document = await writeAgentsResult(outcome, simulated, { request, engineRequest });
+    await writeReport(resultDir).catch((error: unknown) =>
+      simulated.warnings.push(`report.html not written: ${error instanceof Error ? error.message : String(error)}`),
+    );
     await ports.store.recordRunFinished(runId, {
       status,
       metrics: document,
@@ -177,6 +218,25 @@ export async function runAgents(
       .catch(() => undefined);
     throw error;
   }
+}
+
+/** `--rate auto`: the calibration first, as kitt calibrate runs it; a one-line error where it cannot. */
+async function calibrateFirst(
+  engine: EngineRequest,
+  ports: AgentsPorts,
+  context: AgentsContext,
+): Promise<AutoCalibration> {
+  if (!ports.calibrate) {
+    throw new KittError('USAGE', `--rate auto cannot calibrate ${engine.engine} in ${engine.mode} mode`, {
+      hint: 'give --rate N (tokens/s), or calibrate a container: -e llamacpp --mode docker --cpus N --memory SIZE',
+    });
+  }
+  context.progress.info(`--rate auto: calibrating ${rateKey(engine.engine, engine.limits)} first (as kitt calibrate)`);
+  const found = await ports.calibrate(engine, { progress: context.progress, signal: context.signal });
+  context.progress.info(
+    `--rate auto: ${found.note}; the agents run at ${Number(found.tokensPerS.toPrecision(4))} tokens/s`,
+  );
+  return found;
 }
 
 function recordedConfig(
@@ -210,14 +270,16 @@ function recordedConfig(
 async function simulate(
   request: AgentsRequest,
   engineRequest: EngineRequest,
-  rate: ResolvedRate,
+  pacing: { readonly rate: ResolvedRate; readonly contexts: ResolvedContextCap },
   ports: AgentsPorts,
   context: AgentsContext,
 ): Promise<Simulated> {
   const { spec } = request.plan;
   const { progress } = context;
+  const { rate } = pacing;
   const warnings: string[] = [];
   if (rate.warning) warnings.push(rate.warning);
+  if (pacing.contexts.warning) warnings.push(pacing.contexts.warning);
   const engine = await ports.startEngine(engineRequest, { progress, signal: context.signal });
   const stop = new AbortController();
   const onSignal = () => stop.abort(context.signal.reason);
@@ -257,6 +319,7 @@ async function simulate(
         embedder,
         client,
         rate,
+        ...(pacing.contexts.cap === undefined ? {} : { slots: new ContextSlots(pacing.contexts.cap) }),
         startMs,
         signal: stop.signal,
         onStep: (record) => {
@@ -336,6 +399,8 @@ interface Crew {
   readonly embedder: Embedder;
   readonly client: ThinkClient;
   readonly rate: ResolvedRate;
+  /** Shared by every agent: at most its capacity thinks in flight. */
+  readonly slots?: ContextSlots;
   readonly startMs: number;
   readonly signal: AbortSignal;
   onStep(record: StepRecord): void;
@@ -363,6 +428,7 @@ async function runAllAgents(crew: Crew): Promise<void> {
             memory.remember({ scenario: spec.scenario, agent: n }, { ...entry, runId, embedder: embedder.name }),
           think: (messages, abort) => client.think(messages, abort),
           ...(limiter ? { limiter } : {}),
+          ...(crew.slots ? { slots: crew.slots } : {}),
           ...(crew.onPhase ? { onPhase: crew.onPhase } : {}),
           onStep: crew.onStep,
         },

@@ -13,6 +13,13 @@ import type { EngineExit, EngineRequest, ResourceLimits, RunningEngine } from '.
 import { writeReport } from '../../export/report/write-report.js';
 import type { RequestRecord } from '../../metrics/request-record.js';
 import { limitsKey, rateKey } from '../shared/calibrated-rate.js';
+import {
+  type ContextsPorts,
+  type ContextsRequest,
+  type ContextsResult,
+  calibrateContexts,
+  formatContextsResult,
+} from './calibrate-contexts.js';
 import { type HostResponsiveness, startHostProbe } from './calibrate-host-probe.js';
 
 /**
@@ -40,6 +47,8 @@ export interface CalibrationPorts {
   startSampling(engine: RunningEngine, intervalMs: number): { stop(): Promise<ContainerSample[]> };
   /** Writes the calibrated rate to config and the store; `resultDir` holds the report. */
   saveCalibration?(result: CalibrationResult, resultDir: string): Promise<void>;
+  /** The contexts phase's parts (calibrate-contexts.ts); without them it is not run. */
+  readonly contexts?: Pick<ContextsPorts, 'fillContexts' | 'readKvShape' | 'saveMaxContexts'>;
 }
 
 export interface CalibrationRequest {
@@ -50,6 +59,8 @@ export interface CalibrationRequest {
   readonly soakMs: number;
   readonly sampleIntervalMs?: number;
   readonly resultDir: string;
+  /** After the rate: the most full contexts that fit the memory limit (calibrate-contexts.ts); absent: not sized. */
+  readonly contexts?: Omit<ContextsRequest, 'engine'>;
 }
 
 export interface CalibrationWindowReport {
@@ -95,6 +106,8 @@ export interface CalibrationResult {
   readonly windows: readonly CalibrationWindowReport[];
   readonly host: HostResponsiveness | undefined;
   readonly calibratedAt: string;
+  /** The contexts phase: the count verified, its estimate and every verification, or why none was measured. */
+  readonly contexts?: ContextsResult;
 }
 
 export { limitsKey };
@@ -161,11 +174,13 @@ export async function calibrateContainer(
     await engine.stop();
   }
   final ??= { action: 'fail', reason: 'the controller did not finish' };
-  const result = buildResult(request, final, windows, host);
+  const oomKilled = windows.some((w) => w.measurement.oomKilled);
+  const contexts = oomKilled ? undefined : await sizeContexts(request, ports, options);
+  const result = { ...buildResult(request, final, windows, host), ...(contexts ? { contexts } : {}) };
   await writeCalibrationReport(request.resultDir, result);
   await writeReport(request.resultDir);
   if (result.outcome === 'calibrated') await ports.saveCalibration?.(result, request.resultDir);
-  if (windows.some((w) => w.measurement.oomKilled)) {
+  if (oomKilled) {
     const limit = request.engine.limits.memoryBytes;
     throw new KittError(
       'OOM_KILLED',
@@ -182,6 +197,26 @@ export async function calibrateContainer(
       details: { resultDir: request.resultDir },
     });
   }
+  return result;
+}
+
+/** The contexts phase, when asked for and wired; its one line goes to the progress log. */
+async function sizeContexts(
+  request: CalibrationRequest,
+  ports: CalibrationPorts,
+  options: { readonly signal: AbortSignal; readonly progress: Progress },
+): Promise<ContextsResult | undefined> {
+  if (!request.contexts || !ports.contexts) return undefined;
+  const result = await calibrateContexts(
+    { ...request.contexts, engine: withQuotaThreads(request.engine) },
+    {
+      startEngine: (engine, signal) => ports.startEngine(engine, signal),
+      startSampling: (engine, intervalMs) => ports.startSampling(engine, intervalMs),
+      ...ports.contexts,
+    },
+    options,
+  );
+  options.progress.info(formatContextsResult(result));
   return result;
 }
 
@@ -312,6 +347,7 @@ export async function writeCalibrationReport(resultDir: string, result: Calibrat
           (result.held === undefined ? '' : result.held ? ', soak held' : ', soak did not hold')),
     `- why: ${result.reason}`,
     `- interval: ${formatRateEstimate(result.estimate, result.precision.asked)}`,
+    ...(result.contexts ? [`- ${formatContextsResult(result.contexts)}`] : []),
     '',
     formatCalibrationTable(result, 'markdown'),
     '',

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { KittError } from '../../core/errors.js';
 import { OptionIssues } from '../../core/option-issues.js';
-import { calibrationSettingsFrom, planCalibrationRun, readCpuBand, readLatencySlo } from './calibrate-options.js';
+import {
+  calibrationSettingsFrom,
+  planCalibrationRun,
+  readContextsSettings,
+  readCpuBand,
+  readLatencySlo,
+} from './calibrate-options.js';
 
 const defaults = {
   targetCpu: '80-90',
@@ -114,4 +120,18 @@ test('the calibration plan reports every problem at once, the missing required f
     [plan.prompts.kind === 'synthetic' && plan.prompts.inputTokens, plan.prompts.outputTokens],
     [32, 16],
   );
+});
+
+test('the contexts phase runs by default after the rate, --no-contexts skips it, and a context too short to fill is refused', () => {
+  const issues = new OptionIssues();
+  assert.deepEqual(readContextsSettings({}, issues), { margin: 0.1, ceiling: 64 });
+  assert.deepEqual(readContextsSettings({ contextTokens: '1024', contextsCeiling: '200' }, issues), {
+    margin: 0.1,
+    ceiling: 200,
+    contextTokens: 1024,
+  });
+  assert.equal(readContextsSettings({ contexts: false }, issues), undefined);
+  assert.deepEqual(issues.list, []);
+  readContextsSettings({ contextTokens: '16', contextsCeiling: 'many' }, issues);
+  assert.equal(issues.list.length, 2, JSON.stringify(issues.list));
 });

@@ -7,6 +7,7 @@ import type { PromptSpec } from '../../load/prompt-spec.js';
 import { readSlo, SLO_EXAMPLE, SLO_PERCENTILE_EXAMPLE, type SloTerm } from '../../metrics/slo.js';
 import { type EngineFlags, readEngineRequest } from '../shared/engine-options.js';
 import { readTargetPlan, type TargetFlags, type TargetPlan, targetEngineRequest } from '../shared/target-options.js';
+import type { ContextsRequest } from './calibrate-contexts.js';
 import { CALIBRATION_PROMPTS } from './calibrate-ports.js';
 
 /** `80-90` → { low: 80, high: 90 }: percent of the container's CPU limit; undefined (and an issue) otherwise. */
@@ -125,6 +126,38 @@ export function calibrationSettingsFrom(flags: CalibrateFlags): CalibrationSetti
 export interface CalibrateCommandFlags extends CalibrateFlags, EngineFlags, TargetFlags {
   readonly promptTokens: string;
   readonly outputTokens: string;
+  /** commander's `--no-contexts`: false skips the contexts phase. */
+  readonly contexts?: boolean;
+  readonly contextTokens?: string;
+  readonly contextsCeiling?: string;
+}
+
+/** Share of the memory limit the contexts phase keeps free: the estimate fills at most 90 % of it. */
+export const CONTEXTS_MARGIN = 0.1;
+/** Most contexts estimated or verified unless --contexts-ceiling says otherwise. */
+export const CONTEXTS_CEILING = 64;
+
+/** The contexts phase's settings, or undefined with `--no-contexts`. */
+export function readContextsSettings(
+  flags: Pick<CalibrateCommandFlags, 'contexts' | 'contextTokens' | 'contextsCeiling'>,
+  issues: OptionIssues,
+): Omit<ContextsRequest, 'engine'> | undefined {
+  const read = flagValues(issues);
+  const contextTokens =
+    flags.contextTokens === undefined ? undefined : read.positiveInt('--context-tokens', flags.contextTokens, '1024');
+  if (contextTokens !== undefined && contextTokens < 64) {
+    issues.add(`--context-tokens must be at least 64, got ${contextTokens}`, 'e.g. --context-tokens 1024');
+  }
+  const ceiling =
+    flags.contextsCeiling === undefined
+      ? CONTEXTS_CEILING
+      : read.positiveInt('--contexts-ceiling', flags.contextsCeiling, String(CONTEXTS_CEILING));
+  if (flags.contexts === false) return undefined;
+  return {
+    margin: CONTEXTS_MARGIN,
+    ceiling: ceiling ?? CONTEXTS_CEILING,
+    ...(contextTokens === undefined ? {} : { contextTokens }),
+  };
 }
 
 /** What `kitt calibrate` runs, validated whole before any engine starts. */
@@ -133,6 +166,8 @@ export interface CalibrationPlan extends CalibrationSettings {
   readonly prompts: PromptSpec;
   /** A server that runs already: calibrated on the SLO alone, nothing started or limited. */
   readonly target?: TargetPlan;
+  /** The contexts phase after the rate; absent with --no-contexts or --target. */
+  readonly contexts?: Omit<ContextsRequest, 'engine'>;
 }
 
 /**
@@ -186,10 +221,12 @@ export function planCalibrationRun(
   const engine = readEngineRequest(flags, context, issues);
   const inputTokens = read.positiveInt('--prompt-tokens', flags.promptTokens, '128');
   const outputTokens = read.positiveInt('--output-tokens', flags.outputTokens, '64');
+  const contexts = readContextsSettings(flags, issues);
   issues.throwIfAny();
   return {
     ...settings!,
     engine: engine!,
+    ...(contexts ? { contexts } : {}),
     prompts: { ...CALIBRATION_PROMPTS, inputTokens: inputTokens!, outputTokens: outputTokens! },
   };
 }

@@ -15,12 +15,15 @@ import { type PreparedPrompts, preparePrompts } from '../../load/prompt-source.j
 import type { PromptSpec } from '../../load/prompt-spec.js';
 import { runLoad, scrapeMetrics } from '../../load/run-load.js';
 import { tokenizeClient } from '../../load/tokenize-client.js';
+import type { RequestRecord } from '../../metrics/request-record.js';
 import type { StatsSample } from '../../runtime/container-runtime.js';
 import { type StatsSource, sampleStats } from '../../runtime/sample-stats.js';
 import type { AttachedTarget } from '../shared/attach-target.js';
 import { CALIBRATION_REQUEST } from '../shared/calibrated-rate.js';
 import { createEngineStarter, type EngineStarter } from '../shared/start-engine.js';
 import { type CalibrationPorts, type CalibrationResult, limitsKey } from './calibrate-container.js';
+import type { ContextsPorts, MeasuredContexts } from './calibrate-contexts.js';
+import { readKvShape } from './model-kv-shape.js';
 
 /** What calibration sends by default: short requests, so short windows still hold many of them. */
 export const CALIBRATION_PROMPTS = {
@@ -159,6 +162,17 @@ export async function createCalibrationPorts(
       if (!sampler) throw new Error('startSampling needs an engine started by these ports');
       return sampler.window(intervalMs);
     },
+    ...(attached
+      ? {}
+      : {
+          contexts: {
+            fillContexts: (engine, fill, signal) => fillContexts(loadTargetFor(engine), fill, clock, signal),
+            readKvShape,
+            async saveMaxContexts(result) {
+              saveMaxContextsToConfig(options.configPath ?? configFileFor(options, loaded.file), result);
+            },
+          } satisfies CalibrationPorts['contexts'],
+        }),
     async saveCalibration(result, resultDir) {
       if (!attached) saveRateToConfig(options.configPath ?? configFileFor(options, loaded.file), result);
       const storeUrl = options.storeUrl ?? loaded.config.store.url ?? homePaths(options.home).store;
@@ -189,6 +203,51 @@ export function saveRateToConfig(path: string, result: CalibrationResult): void 
     unit: result.unit,
     calibratedAt: result.calibratedAt,
   });
+}
+
+/** Writes compute.maxContexts["<engine>/<limits>"] = { value, contextTokens, calibratedAt }, comments kept. */
+export function saveMaxContextsToConfig(path: string, result: MeasuredContexts): void {
+  updateConfigFile(path, ['compute', 'maxContexts', result.key], {
+    value: result.maxContexts,
+    contextTokens: result.contextTokens,
+    calibratedAt: result.calibratedAt,
+  });
+}
+
+/**
+ * `contexts` requests at once (a closed loop of that many users, one request each), every prompt
+ * measured with the engine's tokenizer to `promptTokens`, distinct so no slot shares another's cache.
+ */
+async function fillContexts(
+  target: LoadTarget,
+  fill: Parameters<ContextsPorts['fillContexts']>[1],
+  clock: Clock,
+  signal: AbortSignal,
+): Promise<readonly RequestRecord[]> {
+  const spec: PromptSpec = {
+    kind: 'synthetic',
+    inputTokens: fill.promptTokens,
+    outputTokens: fill.outputTokens,
+    cacheBust: true,
+    seed: 1,
+  };
+  const countTokens = target.supports.tokenize
+    ? tokenizeClient(target.baseUrl, target.model, signal, undefined, target.headers)
+    : undefined;
+  const prompts = await preparePrompts(spec, { count: fill.contexts, ...(countTokens ? { countTokens } : {}) });
+  const result = await runLoad(
+    {
+      kind: 'fixed-concurrency',
+      concurrency: fill.contexts,
+      requests: fill.contexts,
+      timeoutS: 600,
+      workers: 1,
+      drainS: 60,
+    },
+    target,
+    { signal, clock, prompts, keepRecords: true },
+  );
+  return result.records ?? [];
 }
 
 /** The calibration as a finished run (so `kitt results` lists it) and its calibration row. */

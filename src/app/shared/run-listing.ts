@@ -22,8 +22,27 @@ export interface RunListing {
   readonly failureReason: string | null;
   readonly error: string | null;
   readonly resultPath: string | null;
+  /** The figures of a `kitt agents` run (its requests are thinks: requestsPerS is thinks/s); null for other runs. */
+  readonly agents: AgentsListing | null;
+  /** One line of the run's figures for lists and `kitt results show`, whatever its kind. */
+  readonly headline: string | null;
   readonly [field: string]: unknown;
 }
+
+/** What a list shows of an agents run. */
+export interface AgentsListing {
+  readonly agents: number | null;
+  readonly steps: number | null;
+  readonly stepsPerS: number | null;
+  readonly thinkTtftP50Ms: number | null;
+  readonly thinkTtftP99Ms: number | null;
+  /** Prompt + output tokens of the thinks per second. */
+  readonly tokensPerS: number | null;
+  readonly thinksFailed: number | null;
+  readonly maxContexts: number | null;
+}
+
+const AGENTS_SCHEMA = 'kitt.agents-metrics.v1';
 
 const numberAt = (value: unknown, ...path: string[]): number | null => {
   let current = value;
@@ -36,8 +55,10 @@ const numberAt = (value: unknown, ...path: string[]): number | null => {
 
 /** Headline figures from the stored metrics document (written by the run use case). */
 export function toRunListing(run: StoredRun): RunListing {
-  const metrics = (run.metrics as { metrics?: unknown } | undefined)?.metrics;
-  return {
+  const document = run.metrics as { metrics?: unknown; schema?: unknown } | undefined;
+  if (document?.schema === AGENTS_SCHEMA) return toAgentsListing(run, document);
+  const metrics = document?.metrics;
+  const listing = {
     id: run.id,
     startedAt: run.startedAt,
     status: run.status,
@@ -53,6 +74,76 @@ export function toRunListing(run: StoredRun): RunListing {
     failureReason: failureReason(run, metrics),
     error: run.error ?? null,
     resultPath: run.resultPath ?? null,
+    agents: null,
+  };
+  return { ...listing, headline: runHeadline(listing) };
+}
+
+const shown = (value: number | null, digits: number, unit = '') =>
+  value === null ? '–' : `${value.toFixed(digits)}${unit}`;
+
+function runHeadline(
+  listing: Pick<RunListing, 'requestsPerS' | 'outputTokensPerS' | 'ttftP50Ms' | 'ttftP99Ms'>,
+): string | null {
+  if (listing.requestsPerS === null && listing.ttftP50Ms === null) return null;
+  return `${shown(listing.requestsPerS, 2)} req/s, ${shown(listing.outputTokensPerS, 1)} output tokens/s, TTFT p50 ${shown(listing.ttftP50Ms, 1, ' ms')} p99 ${shown(listing.ttftP99Ms, 1, ' ms')}`;
+}
+
+/** Output tokens of the thinks over the run: the mean answer × the answers ÷ the duration. */
+function outputTokensPerS(document: unknown): number | null {
+  const mean = numberAt(document, 'agents', 'outputTokens', 'mean');
+  const count = numberAt(document, 'agents', 'outputTokens', 'count');
+  const durationS = numberAt(document, 'agents', 'durationS');
+  return mean === null || count === null || !durationS ? null : (mean * count) / durationS;
+}
+
+/**
+ * An agents run as a list shows it: each step sends one think, so thinks/s stand in the requests/s
+ * column and think TTFT in the TTFT columns; its load is `agents`, its level the agent count.
+ */
+function toAgentsListing(run: StoredRun, document: unknown): RunListing {
+  const at = (...path: string[]) => numberAt(document, 'agents', ...path);
+  const agents: AgentsListing = {
+    agents: at('agents'),
+    steps: at('steps'),
+    stepsPerS: at('stepsPerS'),
+    thinkTtftP50Ms: at('thinkTtftMs', 'p50'),
+    thinkTtftP99Ms: at('thinkTtftMs', 'p99'),
+    tokensPerS: at('tokensPerS'),
+    thinksFailed: at('thinks', 'failed'),
+    maxContexts: numberAt(document, 'contexts', 'cap'),
+  };
+  const headline =
+    agents.steps === null
+      ? null
+      : `${agents.steps} steps by ${agents.agents ?? '?'} agents, ${shown(agents.stepsPerS, 2)} steps/s, ` +
+        `think TTFT p50 ${shown(agents.thinkTtftP50Ms, 1, ' ms')} p99 ${shown(agents.thinkTtftP99Ms, 1, ' ms')}, ` +
+        `${shown(agents.tokensPerS, 1)} tokens/s${agents.maxContexts === null ? '' : `, at most ${agents.maxContexts} in flight`}`;
+  return {
+    id: run.id,
+    startedAt: run.startedAt,
+    status: run.status,
+    engine: run.engine,
+    mode: run.mode,
+    model: run.model,
+    requestsPerS: agents.stepsPerS,
+    outputTokensPerS: outputTokensPerS(document),
+    ttftP50Ms: agents.thinkTtftP50Ms,
+    ttftP99Ms: agents.thinkTtftP99Ms,
+    tpotP50Ms: null,
+    loadKind: 'agents',
+    levels: agents.agents === null ? null : `${agents.agents} agents`,
+    failureReason:
+      run.error ??
+      (run.status === 'interrupted'
+        ? 'interrupted'
+        : agents.thinksFailed
+          ? `${agents.thinksFailed} of ${agents.steps} thinks failed`
+          : null),
+    error: run.error ?? null,
+    resultPath: run.resultPath ?? null,
+    agents,
+    headline,
   };
 }
 

@@ -27,13 +27,13 @@ test('kitt agents reports every bad option at once, before anything starts', (t)
   assert.match(result.stderr, /--steps and --duration both set/);
 });
 
-test('kitt agents --rate auto is refused with the way round it', async (t) => {
+test('kitt agents --rate auto on the embedded engine, which kitt cannot calibrate, is one usage line naming --rate N', async (t) => {
   const home = tempHome(t);
   const model = await ensureTestModel();
   const result = kittSync(['agents', '-m', model, '--rate', 'auto'], { KITT_HOME: home });
   assert.equal(result.code, EXIT_CODES.USAGE, result.stderr);
-  assert.match(result.stderr, /--rate auto .* not part of kitt agents yet/);
-  assert.match(result.stderr, /kitt calibrate/);
+  assert.match(result.stderr, /--rate auto calibrates a container kitt starts, not embedded in embedded mode/);
+  assert.match(result.stderr, /--rate N/);
 });
 
 test('kitt agents paces by the calibrated rate in the config and logs one line per step', async (t) => {
@@ -61,11 +61,17 @@ test('kitt agents paces by the calibrated rate in the config and logs one line p
   const id = /run (\S+): succeeded/.exec(result.stdout)![1]!;
   const shown = kittSync(['results', 'show', id], { KITT_HOME: home });
   assert.equal(shown.code, 0, shown.stderr);
-  assert.match(shown.stdout, /load\s+agents/);
-  assert.match(shown.stdout, /kitt\.agents-metrics\.v1 document: its summary is .*summary\.md/);
+  assert.match(shown.stdout, /load\s+agents 2 agents/);
+  assert.match(shown.stdout, /kitt\.agents-metrics\.v1 document: its summary is .*report\.html/);
+  // the list shows its figures: thinks/s and think TTFT in the request columns
+  const listed = kittSync(['results', 'list'], { KITT_HOME: home });
+  const row = listed.stdout.split('\n').find((line) => line.startsWith(id)) ?? '';
+  assert.match(row, /agents\s+2 agents\s+\d+(\.\d+)?\s+\d+(\.\d+)?\s+\d+(\.\d+)?/, listed.stdout);
+  // the run wrote its report; kitt report rebuilds it from the stored run
   const report = kittSync(['report', id], { KITT_HOME: home });
-  assert.equal(report.code, EXIT_CODES.USAGE, report.stderr);
-  assert.match(report.stderr, /not a run's request metrics.*read summary\.md/);
+  assert.equal(report.code, 0, report.stderr);
+  assert.equal(report.stdout.trim(), join(dir, 'report.html'));
+  assert.match(readFileSync(join(dir, 'report.html'), 'utf8'), /agents-think-latency/);
 });
 
 test('Ctrl-C stops the agents after their steps in flight, keeps what they did and exits 130', async (t) => {

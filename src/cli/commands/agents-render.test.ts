@@ -11,6 +11,7 @@ const step: StepRecord = {
   recall: { ms: 2, hits: 3, bestScore: 0.8 },
   bucketWaitMs: 300,
   bucketTokens: { reserved: 400, charged: 412 },
+  contextWaitMs: 0,
   think: {
     sentAtMs: 302,
     ttftMs: 200,

@@ -18,6 +18,7 @@ export function formatStepLine(record: StepRecord): string {
     : ' → no act';
   const extras = [
     record.bucketWaitMs > 0 ? `waited ${seconds(record.bucketWaitMs)}` : undefined,
+    record.contextWaitMs > 0 ? `slot ${seconds(record.contextWaitMs)}` : undefined,
     record.recall.hits > 0 ? `recalled ${record.recall.hits}` : undefined,
     record.context.droppedTurns > 0 ? `dropped ${record.context.droppedTurns} turns` : undefined,
   ].filter((part): part is string => part !== undefined);
@@ -78,6 +79,7 @@ export function renderAgentsOutcome(outcome: AgentsOutcome): string {
   const head = [
     `run ${outcome.runId}: ${outcome.status} — ${m.steps} steps by ${m.agents} agents in ${m.durationS.toFixed(1)} s (${m.stepsPerS?.toFixed(2) ?? '–'} steps/s)`,
     `rate ${rate}${bucket ? bucketLine(bucket) : ''}`,
+    `contexts: ${outcome.contexts.cap === undefined ? 'not capped' : `at most ${outcome.contexts.cap} thinks in flight (${outcome.contexts.source})`}${m.contexts ? `, peak ${m.contexts.peakInFlight}, ${Math.round(m.contexts.waitedShare * 100)} % waited for a slot` : ''}`,
     `tool calls: ${m.toolCalls.model} from answers, ${m.toolCalls.seeded} seeded, ${m.toolCalls.none} without act; thinks failed: ${m.thinks.failed}`,
     ...(outcome.cpu
       ? [
@@ -94,6 +96,7 @@ export function renderAgentsOutcome(outcome: AgentsOutcome): string {
     row('act', m.actMs),
     row('recall', m.recallMs),
     ...(bucket ? [row('bucket wait', bucket.waitMs)] : []),
+    ...(m.contexts ? [row('slot wait', m.contexts.waitMs)] : []),
   ]);
   return `${head.join('\n')}\n\n${table}\n`;
 }

@@ -9,6 +9,7 @@ import { newRunId } from '../../core/ids.js';
 import { attachPlannedTarget } from '../attach-planned-target.js';
 import type { CliContext } from '../cli-context.js';
 import { readPackageVersion } from '../version.js';
+import { autoCalibration } from './agents-calibrate.js';
 import { AgentPhases, formatStepLine, renderAgentsOutcome } from './agents-render.js';
 import { addEngineOptions } from './run.js';
 
@@ -50,9 +51,13 @@ export function registerAgentsCommand(program: Command, context: CliContext): vo
     .option('--seed <n>', `seed of tool choices, latencies and the mix (default ${AGENTS_DEFAULTS.seed})`)
     .option(
       '--rate <tokens/s>',
-      'global token bucket, prompt + output tokens/s: a number, calibrated (default), auto or off',
+      'global token bucket, prompt + output tokens/s: a number, calibrated (default), auto (calibrate first) or off',
     )
     .option('--agent-rate <tokens/s>', "each agent's own budget, tokens/s, on top of the global bucket")
+    .option(
+      '--max-contexts <n>',
+      'thinks in flight at most (default: compute.maxContexts["<engine>/<limits>"] from kitt calibrate, else uncapped)',
+    )
     .option('--top-k <n>', `memories recalled per step (default ${AGENTS_DEFAULTS.topK})`)
     .option(
       '--scenario <file>',
@@ -74,7 +79,9 @@ gets a seeded stand-in (random-weight models answer nonsense); results count bot
 
 Thinks wait for a global token bucket (prompt + output tokens/s). Its rate: --rate N, or the
 calibrated compute.rates["<engine>/<limits>"] from kitt calibrate, else a conservative 5 tokens/s
-with a warning. Memories persist per scenario in KITT_HOME/agents/memory.db (or Qdrant at
+with a warning; --rate auto runs kitt calibrate's calibration first (a --mode docker container with
+--cpus and --memory) and paces at what it found. At most compute.maxContexts["<engine>/<limits>"]
+thinks are in flight (--max-contexts N overrides). Memories persist per scenario in KITT_HOME/agents/memory.db (or Qdrant at
 memory.url); --reset-memory forgets them.
 
 Examples:
@@ -99,6 +106,14 @@ Examples:
         attached,
       });
       context.onClose(() => ports.close());
+      const calibrate =
+        plan.spec.rate.kind === 'auto'
+          ? autoCalibration({
+              home: loaded.home,
+              env: context.env,
+              ...(loaded.file ? { configPath: loaded.file } : {}),
+            })
+          : undefined;
       const phases = new AgentPhases();
       let steps = 0;
       const total = plan.spec.stop.kind === 'steps' ? plan.spec.stop.steps * plan.spec.agents : undefined;
@@ -107,12 +122,13 @@ Examples:
         {
           plan: { ...plan, engine },
           rates: config.compute.rates,
+          maxContexts: config.compute.maxContexts,
           home: loaded.home,
           ...(flags.output ? { resultDir: flags.output } : {}),
           config,
           kittVersion: readPackageVersion(),
         },
-        ports,
+        calibrate ? { ...ports, calibrate } : ports,
         {
           progress: context.progress,
           signal: context.signal,

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { calibrateContainer, formatCalibrationTable } from '../../app/calibrate/calibrate-container.js';
+import { formatContextsResult } from '../../app/calibrate/calibrate-contexts.js';
 import { type CalibrateCommandFlags, planCalibrationRun } from '../../app/calibrate/calibrate-options.js';
 import { CALIBRATION_PROMPTS, createCalibrationPorts } from '../../app/calibrate/calibrate-ports.js';
 import { attachTarget } from '../../app/shared/attach-target.js';
@@ -52,6 +53,9 @@ export function registerCalibrateCommand(program: Command, context: CliContext):
     .option('--threads <n>', 'CPU threads of the engine')
     .option('--prompt-tokens <n>', 'prompt length of every request, tokens', String(CALIBRATION_PROMPTS.inputTokens))
     .option('--output-tokens <n>', 'output length of every request, tokens', String(CALIBRATION_PROMPTS.outputTokens))
+    .option('--no-contexts', 'skip the phase after the rate that finds how many full contexts fit the memory limit')
+    .option('--context-tokens <n>', "tokens of each context sized (default: the model's context, at most 4096)")
+    .option('--contexts-ceiling <n>', 'never estimate or verify more contexts than this', '64')
     .option('-o, --output <dir>', 'result folder (default: KITT_HOME/results/<run id>)')
     .addHelpText(
       'after',
@@ -61,6 +65,10 @@ limit), throttling and memory, and the engine's queue, and judges it: under-band
 slo-violated, saturated (throughput below 95 % of offered, or latency/queue growing), oom or
 error-rate. The rate grows until a window is bad, then the bracket narrows to 2.5 %; the best
 good rate is soaked, then written to config as compute.rates["<engine>/<limits>"] and to the store.
+Then (llama.cpp under --memory; --no-contexts skips it) the largest number of full contexts that
+fit the memory limit: one context filled measures the baseline, the model's KV size gives the
+estimate, and the engine is started with that many --parallel slots, every slot filled at once,
+stepping down after an OOM; written as compute.maxContexts["<engine>/<limits>"].
 Writes calibration.json and calibration.md (every window and why) to the result folder.
 
 Examples:
@@ -96,6 +104,7 @@ Every problem with the options is reported at once, before the container starts.
           windowMs: plan.windowMs,
           soakMs: plan.soakMs,
           resultDir,
+          ...(plan.contexts ? { contexts: plan.contexts } : {}),
         },
         ports,
         { signal: context.signal, progress: context.progress },
@@ -104,7 +113,9 @@ Every problem with the options is reported at once, before the container starts.
       context.stdout.write(
         `${result.rateKey}: ${result.rate!.toFixed(3)} requests/s (${result.tokensPerS?.toFixed(1) ?? '?'} output tokens/s), ` +
           `${result.held === false ? 'soak did not hold' : 'soak held'}\n${result.reason}\n` +
-          `${formatRateEstimate(result.estimate, result.precision.asked)}\nreport: ${resultDir}\n`,
+          `${formatRateEstimate(result.estimate, result.precision.asked)}\n` +
+          (result.contexts ? `${formatContextsResult(result.contexts)}\n` : '') +
+          `report: ${resultDir}\n`,
       );
     });
 }

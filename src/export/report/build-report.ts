@@ -1,3 +1,4 @@
+import { agentsCharts, agentsHeadlineRows, cpuBandThresholds } from './agents-charts.js';
 import type { ChartSection, ChartSpec } from './chart-spec.js';
 import { crossCheckChart } from './cross-check-chart.js';
 import { distributionCharts } from './distribution-charts.js';
@@ -28,6 +29,7 @@ export function buildReport(data: ReportData): ReportModel {
   const slo = data.metrics?.slo;
   const { requests } = data;
   const sections: ChartSection[] = [
+    { title: 'Agents', charts: data.agents ? agentsCharts(data.agents) : [] },
     // a sweep's curves first: where the engine bends is what a sweep is run to see
     { title: 'Per level', charts: sweepCharts(requests.stages, slo) },
     {
@@ -35,7 +37,13 @@ export function buildReport(data: ReportData): ReportModel {
       charts: present(latencyOverTime(requests.latency, slo), throughputOverTime(requests.throughput)),
     },
     { title: 'Latency distributions', charts: distributionCharts(requests.samples, slo) },
-    { title: 'Resources', charts: [...resourceCharts(data.stats), ...present(gpuPowerChart(data.gpu))] },
+    {
+      title: 'Resources',
+      charts: [
+        ...resourceCharts(data.stats, cpuBandThresholds(data.agents?.document ?? null)),
+        ...present(gpuPowerChart(data.gpu)),
+      ],
+    },
     { title: 'Client vs engine', charts: present(crossCheckChart(requests.crossCheck)) },
     { title: 'Calibration', charts: present(calibrationChart(data.calibration)) },
   ].filter((section) => section.charts.length > 0);
@@ -57,6 +65,7 @@ const fixed = (value: number | null | undefined, digits = 1) =>
   value === null || value === undefined ? '–' : value.toFixed(digits);
 
 function headlineTable(data: ReportData): FactTable {
+  if (data.agents) return { title: 'Headline', rows: agentsHeadlineRows(data.agents.document) };
   const m = data.metrics;
   if (!m) return { title: 'Headline', rows: [] };
   const rows: Array<[string, string]> = [

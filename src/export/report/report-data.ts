@@ -1,6 +1,7 @@
 import type { EngineCrossCheck } from '../../metrics/engine-cross-check.js';
 import { parseRecordLine } from '../../metrics/serialize-record.js';
 import type { RunMetrics } from '../../metrics/summarize-run.js';
+import { type AgentStepRow, type AgentsData, type AgentsDocument, isAgentsDocument } from './agents-charts.js';
 import { collectRequests, type RequestColumns } from './request-columns.js';
 
 /** One stats.jsonl row: a container (or process) reading, `tMs` since the run's start. */
@@ -50,6 +51,8 @@ export interface ReportData {
   readonly run: Record<string, unknown> | null;
   readonly hardware: Record<string, unknown> | null;
   readonly calibration: CalibrationData | null;
+  /** A `kitt agents` run: its document and steps.jsonl; null for other runs. */
+  readonly agents: AgentsData | null;
 }
 
 /** The result directory's text files by name; a missing file is undefined. */
@@ -66,6 +69,7 @@ export const REPORT_INPUT_FILES = [
   'run.json',
   'hardware.json',
   'calibration.json',
+  'steps.jsonl',
 ] as const;
 
 const jsonLines = <T>(text: string | undefined, parse: (line: string) => T = (line) => JSON.parse(line) as T): T[] =>
@@ -85,11 +89,15 @@ const jsonObject = (text: string | undefined): Record<string, unknown> | null =>
 export function parseResultFiles(files: ResultFiles, fallbackTitle: string, requests?: RequestColumns): ReportData {
   const document = jsonObject(files['metrics.json']);
   // a run document embeds the metrics; an older or foreign metrics.json may be the metrics themselves
-  const metrics = (document?.metrics ?? (document?.schema ? document : null)) as RunMetrics | null;
+  const agents = isAgentsDocument(document)
+    ? { document: document as unknown as AgentsDocument, steps: jsonLines<AgentStepRow>(files['steps.jsonl']) }
+    : null;
+  const metrics = (agents ? null : (document?.metrics ?? (document?.schema ? document : null))) as RunMetrics | null;
   const calibration = jsonObject(files['calibration.json']) as CalibrationData | null;
   const runId = (document?.runId as string | undefined) ?? (calibration as { runId?: string } | null)?.runId;
   return {
-    title: runId ? `kitt run ${runId}` : fallbackTitle,
+    title: runId ? `kitt ${agents ? 'agents' : 'run'} ${runId}` : fallbackTitle,
+    agents,
     document,
     metrics,
     crossCheck: (document?.crossCheck as EngineCrossCheck | undefined) ?? null,

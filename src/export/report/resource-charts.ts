@@ -1,11 +1,14 @@
-import type { ChartSpec } from './chart-spec.js';
+import type { ChartSpec, ThresholdSpec } from './chart-spec.js';
 import type { CalibrationData, GpuRowData, StatsRowData } from './report-data.js';
 
 const seconds = (ms: number) => Math.round(ms) / 1000;
 const MIB = 1024 ** 2;
 
-/** CPU of the limit, throttling and memory, one point per stats.jsonl sample. */
-export function resourceCharts(stats: readonly StatsRowData[]): ChartSpec[] {
+/**
+ * CPU of the limit, throttling and memory, one point per stats.jsonl sample; `cpuBand` (an agents
+ * run's calibration band) adds its lines to the CPU chart.
+ */
+export function resourceCharts(stats: readonly StatsRowData[], cpuBand: readonly ThresholdSpec[] = []): ChartSpec[] {
   if (stats.length === 0) return [];
   const rows = [...stats].sort((a, b) => a.tMs - b.tMs);
   const t = rows.map((r) => seconds(r.tMs));
@@ -19,7 +22,7 @@ export function resourceCharts(stats: readonly StatsRowData[]): ChartSpec[] {
       y: { label: '% of limit' },
       series: [{ label: 'CPU % of limit', style: 'line' }],
       data: [t, rows.map((r) => r.cpuPercentOfLimit)],
-      thresholds: [{ label: 'limit', value: 100, axis: 'y' }],
+      thresholds: [{ label: 'limit', value: 100, axis: 'y' }, ...cpuBand],
     },
     {
       id: 'throttling-over-time',

@@ -2,6 +2,7 @@ import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { KittError } from '../../core/errors.js';
 import { readRequestLogLines } from '../request-log-reader.js';
+import { AGENTS_SCHEMA } from './agents-charts.js';
 import { buildReport } from './build-report.js';
 import { renderReportHtml } from './render-report-html.js';
 import {
@@ -44,8 +45,9 @@ async function collectRequestColumns(dir: string): Promise<RequestColumns> {
 }
 
 /**
- * A metrics.json of another kind (`kitt agents` writes `kitt.agents-metrics.v1`, steps instead of
- * requests) has nothing the report's charts draw: say so instead of failing inside them.
+ * A metrics.json of a kind the report does not know has nothing its charts draw: say so instead of
+ * failing inside them. `kitt agents` runs (`kitt.agents-metrics.v1`, steps instead of requests)
+ * have their own section (agents-charts.ts).
  */
 function assertRequestMetrics(dir: string, text: string | undefined): void {
   if (text === undefined) return;
@@ -55,9 +57,9 @@ function assertRequestMetrics(dir: string, text: string | undefined): void {
   } catch {
     return;
   }
-  if (typeof document.schema === 'string' && document.metrics === undefined) {
+  if (typeof document.schema === 'string' && document.metrics === undefined && document.schema !== AGENTS_SCHEMA) {
     throw new KittError('USAGE', `${dir} holds a ${document.schema} document, not a run's request metrics`, {
-      hint: 'kitt report draws runs of kitt run and calibrations; read summary.md in that directory',
+      hint: 'kitt report draws runs of kitt run and kitt agents, and calibrations; read summary.md in that directory',
     });
   }
 }
