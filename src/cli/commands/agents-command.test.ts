@@ -62,6 +62,10 @@ test('kitt agents paces by the calibrated rate in the config and logs one line p
   const shown = kittSync(['results', 'show', id], { KITT_HOME: home });
   assert.equal(shown.code, 0, shown.stderr);
   assert.match(shown.stdout, /load\s+agents 2 agents/);
+  assert.match(
+    shown.stdout,
+    /^4 steps by 2 agents, [\d.]+ steps\/s, think TTFT p50 [\d.]+ ms p99 [\d.]+ ms, [\d.]+ tokens\/s/m,
+  );
   assert.match(shown.stdout, /kitt\.agents-metrics\.v1 document: its summary is .*report\.html/);
   // the list shows its figures: thinks/s and think TTFT in the request columns
   const listed = kittSync(['results', 'list'], { KITT_HOME: home });

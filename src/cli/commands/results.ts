@@ -172,7 +172,8 @@ function renderStoredRun(run: StoredRun): string {
   const document = run.metrics as { metrics?: RunMetrics; stages?: StagesSummary; schema?: unknown } | undefined;
   if (typeof document?.schema === 'string' && document.metrics === undefined) {
     // another kind of run (kitt agents: kitt.agents-metrics.v1) keeps its own summary beside its results
-    return `${head}\na ${document.schema} document: its summary is ${scalar(report)}; kitt results show ${run.id} --json has all of it\n`;
+    const headline = listing.headline ? `${listing.headline}\n` : '';
+    return `${head}\n${headline}a ${document.schema} document: its summary is ${scalar(report)}; kitt results show ${run.id} --json has all of it\n`;
   }
   if (document?.metrics?.schema !== RUN_METRICS_SCHEMA) {
     return `${head}\nno summary stored (the run did not finish measuring); kitt results show ${run.id} --json has all that was recorded\n`;
