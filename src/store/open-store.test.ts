@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { KittError } from '../core/errors.js';
 import { SECRET_MASK, Secret } from '../core/secret.js';
-import { postgresStoreUrl } from '../testing/test-postgres.js';
+import { postgresStoreUrl, postgresTestSchema } from '../testing/test-postgres.js';
 import { storeMigrations } from './migrations.js';
 import { migrateStore, openStore } from './open-store.js';
 import type { Store } from './store-types.js';
@@ -278,9 +278,16 @@ test('a store made before engine-failed and abandoned keeps its runs and calibra
         db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url }) }) });
       }
       const first = storeMigrations(dialect)['0001_runs_and_calibrations']!;
+      const { sql: query } = await import('kysely');
+      // its own schema named, as kitt names it: other schemas in the test database hold Kysely's tables too
+      const schema =
+        dialect === 'postgres'
+          ? (await query<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]?.s
+          : undefined;
       const v1 = new Migrator({
         db,
         provider: { getMigrations: async () => ({ '0001_runs_and_calibrations': first }) },
+        ...(schema ? { migrationTableSchema: schema } : {}),
       });
       assert.equal((await v1.migrateToLatest()).error, undefined);
       const { sql } = await import('kysely');
@@ -358,4 +365,24 @@ test('importRun creates a row, replaces it with the same or a later state, and n
     );
     assert.equal((await store.listRuns()).length, 1, `${name}: one row, however often it is imported`);
   }
+});
+
+test('two kitt stores in one PostgreSQL database, each in its own schema, migrate and keep their runs apart', async (t) => {
+  const first = await postgresTestSchema(t);
+  const second = await postgresTestSchema(t);
+  if (!first || !second) return;
+  for (const [pgSchema, id] of [
+    [first, 'run-in-first'],
+    [second, 'run-in-second'],
+  ] as const) {
+    await using store = await openStore(pgSchema.url.toString());
+    await store.recordRunStarted({ id, engine: 'llamacpp', mode: 'docker', model: 'm' });
+  }
+  await using reopened = await openStore(second.url.toString());
+  assert.deepEqual(
+    (await reopened.listRuns()).map((run) => run.id),
+    ['run-in-second'],
+  );
+  const { rows } = await first.admin.query(`select count(*)::int as n from ${first.schema}.kysely_migration`);
+  assert.ok(rows[0].n >= 4, 'the first schema has its own migration table');
 });

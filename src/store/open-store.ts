@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import { KittError } from '../core/errors.js';
 import { newRunId } from '../core/ids.js';
@@ -89,7 +89,18 @@ function openPostgres(url: string): Kysely<StoreSchema> {
 
 /** Brings the schema to the latest migration; safe to run every time (applied ones are skipped). */
 export async function migrateStore(db: Kysely<unknown>, dialect: StoreDialect): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: migrationProvider(dialect) });
+  // Kysely looks for its bookkeeping tables in every schema it can see: another schema's
+  // kysely_migration (a second kitt store in the same database) would pass for this one's, and
+  // the migrations then fail on a table that is not in the search path. Name the schema in use.
+  const schema =
+    dialect === 'postgres'
+      ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
+      : undefined;
+  const migrator = new Migrator({
+    db,
+    provider: migrationProvider(dialect),
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error;
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
