@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatBytes } from '../../core/units.js';
+import { AGENTS_SCHEMA } from '../../export/report/agents-charts.js';
 import { buildReport } from '../../export/report/build-report.js';
 import type { ChartSection } from '../../export/report/chart-spec.js';
 import { REQUEST_LOG_FILE } from '../../export/report/report-data.js';
@@ -46,6 +47,9 @@ async function buildRunCharts(run: StoredRun, hasRequestLog: boolean): Promise<R
   } catch (error) {
     return { sections: [], note: `No charts: the result folder could not be read (${(error as Error).message}).` };
   }
+  // a kitt agents run has steps, not requests: its charts come from steps.jsonl
+  const agentsRun = (run.metrics as { schema?: unknown } | undefined)?.schema === AGENTS_SCHEMA;
+  if (agentsRun) return { sections, note: sections.length === 0 ? 'No charts: the run recorded no step.' : null };
   if (!hasRequestLog)
     return { sections, note: `No request charts: the result folder has no ${REQUEST_LOG_FILE} (kitt run writes it).` };
   return { sections, note: sections.length === 0 ? `No charts: ${REQUEST_LOG_FILE} holds no sent request.` : null };
