@@ -159,25 +159,23 @@ function createStore(db: Kysely<StoreSchema>, dialect: StoreDialect, location: s
     recordRunStarted: (run: RunStarted) =>
       guard('write', async () => {
         const startedAt = run.startedAt ?? new Date();
-        const row: RunsTable = {
+        const row = toRunRow({
+          ...run,
           id: run.id ?? newRunId(startedAt),
-          started_at: startedAt.toISOString(),
-          finished_at: null,
+          startedAt: startedAt.toISOString(),
+          finishedAt: undefined,
           status: 'running',
-          engine: run.engine,
-          mode: run.mode,
-          model: run.model,
-          model_sha256: run.modelSha256 ?? null,
-          model_size_bytes: run.modelSizeBytes ?? null,
-          hardware_fingerprint: run.hardwareFingerprint ?? null,
-          hardware: toJson(run.hardware),
-          config: toConfigJson(run.config),
-          limits: toJson(run.limits),
-          metrics: null,
-          result_path: run.resultPath ?? null,
-          error: null,
-          owner: run.owner ?? null,
-        };
+          modelSha256: run.modelSha256,
+          modelSizeBytes: run.modelSizeBytes,
+          hardwareFingerprint: run.hardwareFingerprint,
+          hardware: run.hardware,
+          config: run.config,
+          limits: run.limits,
+          metrics: undefined,
+          error: undefined,
+          resultPath: run.resultPath,
+          owner: run.owner,
+        });
         await db.insertInto('runs').values(row).execute();
         return toRun({ ...row, hardware: run.hardware ?? null, limits: run.limits ?? null });
       }),
