@@ -43,6 +43,16 @@ test('an agents window the engine paces: offered is the bucket rate, achieved th
   assert.equal(m.meanBucketWaitMs, 25);
 });
 
+test("an agents window's CPU leaves out the reading that covers the idle gap before it", () => {
+  const samples = [400, 1_300, 2_300, 3_300].map((atMs, i) => ({ atMs, cpuPercentOfLimit: i === 0 ? 10 : 90 }));
+  const stats = {
+    samples,
+    summary: { sampleCount: 4, cpuPercentOfLimit: { mean: 70, max: 90 } },
+  } as unknown as StatsSeries;
+  const m = measureAgentsWindow({ records: [], stats, tokensPerS: 100, startMs: 0, durationMs: 4_000 });
+  assert.equal(m.cpuPercentOfLimit, 90);
+});
+
 test('an agents window the bucket paces achieved the offered rate, however few whole thinks fit in it', () => {
   // 5 tokens/s: the first 300-token think waits a minute, past the window's end
   const records = [step(61_000, 300, 60_000)];
