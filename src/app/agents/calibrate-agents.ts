@@ -120,7 +120,7 @@ const SAMPLE_INTERVAL_MS = 1000;
 /**
  * The engine's mean CPU over the samples whose second lies inside the window: the first reading
  * of a fresh watch covers the gap between windows, when the agents restart and the engine idles,
- * and pulled a 5 s window's mean 4 points below the run's at the same rate.
+ * and pulled a 10 s soak's mean 3.3 points below the 30 s run's at the same rate.
  */
 function windowCpu(stats: StatsSeries | null, startMs: number): number | undefined {
   if (!stats || stats.summary.sampleCount === 0) return undefined;
