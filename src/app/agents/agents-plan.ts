@@ -7,15 +7,22 @@ import type { KittConfig } from '../../config/config-schema.js';
 import { flagValues } from '../../core/flag-values.js';
 import { OptionIssues } from '../../core/option-issues.js';
 import type { EngineRequest } from '../../engines/engine.js';
+import { readCpuBand } from '../calibrate/calibrate-options.js';
 import type { EngineFlags } from '../shared/engine-options.js';
 import { plannedEngineRequest, readEngineOrTarget } from '../shared/engine-plan.js';
 import type { TargetFlags, TargetPlan } from '../shared/target-options.js';
+import { AGENTS_CALIBRATION_DEFAULTS, type AgentsCalibrationSettings } from './calibrate-agents.js';
 
 /** The flags of `kitt agents`, as commander hands them over. */
 export interface AgentsCommandFlags extends AgentsFlags, EngineFlags, TargetFlags {
   readonly scenario?: string;
   readonly resetMemory?: boolean;
   readonly timeout?: string;
+  /** `--rate auto`: the agents' calibration windows. */
+  readonly calibrateWindow?: string;
+  readonly calibrateWindows?: string;
+  readonly soak?: string;
+  readonly targetCpu?: string;
 }
 
 /** An agents run, validated whole before any engine starts. */
@@ -27,6 +34,8 @@ export interface AgentsPlan {
   readonly resetMemory: boolean;
   /** Deadline of one think. */
   readonly timeoutMs: number;
+  /** How `--rate auto` calibrates by the agents' own traffic. */
+  readonly agentsCalibration: AgentsCalibrationSettings;
 }
 
 const DEFAULT_THINK_TIMEOUT_MS = 300_000;
@@ -47,6 +56,7 @@ export function planAgents(
   const spec = readAgentsSpec(flags, file, fileName, issues);
   const planned = readEngineOrTarget(flags, config, context, issues);
   const timeoutMs = flagValues(issues).durationMs('--timeout', flags.timeout, 's') ?? DEFAULT_THINK_TIMEOUT_MS;
+  const agentsCalibration = readAgentsCalibration(flags, issues);
   issues.throwIfAny();
   const engine = plannedEngineRequest(planned, context.runId, () => Math.min(spec!.agents, 8));
   if (spec!.rate.kind === 'auto') checkAutoRate(engine, planned.target !== undefined, issues);
@@ -57,6 +67,18 @@ export function planAgents(
     ...(planned.target ? { target: planned.target } : {}),
     resetMemory: flags.resetMemory ?? false,
     timeoutMs,
+    agentsCalibration,
+  };
+}
+
+function readAgentsCalibration(flags: AgentsCommandFlags, issues: OptionIssues): AgentsCalibrationSettings {
+  const values = flagValues(issues);
+  const defaults = AGENTS_CALIBRATION_DEFAULTS;
+  return {
+    windowMs: values.durationMs('--calibrate-window', flags.calibrateWindow, 's') ?? defaults.windowMs,
+    soakMs: values.durationMs('--soak', flags.soak, 's') ?? defaults.soakMs,
+    maxWindows: values.positiveInt('--calibrate-windows', flags.calibrateWindows, '10') ?? defaults.maxWindows,
+    cpuBand: (flags.targetCpu === undefined ? undefined : readCpuBand(flags.targetCpu, issues)) ?? defaults.cpuBand,
   };
 }
 

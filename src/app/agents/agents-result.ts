@@ -93,7 +93,16 @@ export function renderAgentsMarkdown(outcome: AgentsOutcome): string {
     `- rate: ${outcome.rate.tokensPerS === undefined ? 'unpaced (--rate off)' : `${outcome.rate.tokensPerS} tokens/s (${outcome.rate.source}, key ${outcome.rate.key})`}`,
     `- contexts: ${outcome.contexts.note}${m.contexts ? `; peak ${m.contexts.peakInFlight} in flight, ${(m.contexts.waitedShare * 100).toFixed(0)} % of thinks waited for a slot` : ''}`,
     ...(outcome.calibration
-      ? [`- calibrated first (--rate auto): run ${outcome.calibration.runId}, ${outcome.calibration.resultDir}`]
+      ? [
+          ...(outcome.calibration.runId
+            ? [`- calibrated first (--rate auto): run ${outcome.calibration.runId}, ${outcome.calibration.resultDir}`]
+            : []),
+          ...(outcome.calibration.agents
+            ? [
+                `- calibrated by the agents' own traffic: ${outcome.calibration.agents.windows.length} windows, ${Number(outcome.calibration.agents.tokensPerS.toPrecision(4))} tokens/s (${outcome.calibration.agents.reason})`,
+              ]
+            : []),
+        ]
       : []),
     ...(bucket
       ? [

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { KittError } from '../../core/errors.js';
 import { rateKey } from '../shared/calibrated-rate.js';
-import { DEFAULT_TOKENS_PER_S, resolveRate } from './resolve-rate.js';
+import { agentsRateKey, DEFAULT_TOKENS_PER_S, resolveRate } from './resolve-rate.js';
 
 const key = rateKey('llamacpp', { cpus: 1, memoryBytes: 2 * 1024 ** 3 });
 
@@ -32,4 +32,14 @@ test('a number is taken as it is, off means no bucket, auto is refused with the 
     () => resolveRate({ kind: 'auto' }, {}, key),
     (error: unknown) => error instanceof KittError && error.code === 'USAGE' && /kitt calibrate/.test(error.hint ?? ''),
   );
+});
+
+test('--rate calibrated prefers the rate the agents calibrated by their own traffic, apart from the completions one', () => {
+  const rates = {
+    [key]: { value: 15, unit: 'requests/s' as const },
+    [agentsRateKey(key)]: { value: 900, unit: 'tokens/s' as const },
+  };
+  const rate = resolveRate({ kind: 'calibrated' }, rates, key);
+  assert.deepEqual([rate.tokensPerS, rate.source, rate.key], [900, 'calibrated', 'llamacpp/1cpu-2GiB:agents']);
+  assert.equal(resolveRate({ kind: 'calibrated' }, { [key]: rates[key]! }, key).tokensPerS, 15 * 192);
 });

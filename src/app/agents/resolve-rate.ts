@@ -12,6 +12,15 @@ import { tokenRateOf } from '../shared/calibrated-rate.js';
  */
 export const DEFAULT_TOKENS_PER_S = 5;
 
+/**
+ * Where `kitt agents --rate auto` keeps the rate the agents' own traffic found, apart from the
+ * completions rate of kitt calibrate under `<engine>/<limits>`: a chat think with tools costs an
+ * engine more CPU per token than a plain completion, so the two rates differ (docs/agents.md).
+ */
+export function agentsRateKey(key: string): string {
+  return `${key}:agents`;
+}
+
 /** The rate the global bucket runs at, and where it came from; undefined tokensPerS: unpaced (`--rate off`). */
 export interface ResolvedRate {
   readonly tokensPerS: number | undefined;
@@ -44,6 +53,16 @@ export function resolveRate(
         hint: `give --rate N (tokens/s), or run kitt calibrate (it writes compute.rates["${key}"]) and then kitt agents --rate calibrated`,
       });
     case 'calibrated': {
+      const agents = rates[agentsRateKey(key)];
+      if (agents) {
+        const rate = tokenRateOf(agents);
+        return {
+          tokensPerS: rate.tokensPerS,
+          source: 'calibrated',
+          key: agentsRateKey(key),
+          note: `rate calibrated by agents compute.rates["${agentsRateKey(key)}"] = ${Number(rate.tokensPerS.toPrecision(4))} tokens/s`,
+        };
+      }
       const configured = rates[key];
       if (!configured) {
         return {

@@ -23,11 +23,17 @@ import type { ModelToServe } from '../shared/prepare-model.js';
 import { recordRunStart } from '../shared/record-run-start.js';
 import type { AgentsPlan } from './agents-plan.js';
 import { writeAgentsResult } from './agents-result.js';
+import {
+  type AgentsCalibration,
+  calibrateByAgents,
+  type RunWindow,
+  SEED_START_TOKENS_PER_S,
+} from './calibrate-agents.js';
 import { type ChatEndpoint, createThinkClient, type ThinkClient } from './chat-think.js';
 import { type CpuVerdict, calibrationBand, judgeCpu } from './cpu-band.js';
 import { chooseEmbedder, type Embedder } from './embedder.js';
 import { type ResolvedContextCap, resolveContextCap } from './resolve-max-contexts.js';
-import { type ResolvedRate, resolveRate } from './resolve-rate.js';
+import { agentsRateKey, type ResolvedRate, resolveRate } from './resolve-rate.js';
 
 /** The parts an agents run is made of; the CLI wires the real ones, tests may swap one. */
 export interface AgentsPorts {
@@ -45,6 +51,8 @@ export interface AgentsPorts {
    * the rate (and the contexts) it found; absent where kitt cannot calibrate from here.
    */
   calibrate?(engine: EngineRequest, context: { progress: Progress; signal: AbortSignal }): Promise<AutoCalibration>;
+  /** `--rate auto`: keeps the rate the agents' own traffic found (compute.rates["<key>:agents"]). */
+  saveAgentsRate?(calibration: AgentsCalibration): void;
 }
 
 /** What `--rate auto` found before the agents ran. */
@@ -95,8 +103,15 @@ export interface AgentsOutcome {
   readonly rate: ResolvedRate;
   /** The cap on thinks in flight and its source. */
   readonly contexts: ResolvedContextCap;
-  /** The calibration `--rate auto` ran first; null otherwise. */
-  readonly calibration: { readonly runId: string; readonly resultDir: string } | null;
+  /**
+   * `--rate auto`: the completions calibration run first (null without one) and the windows of the
+   * agents' own traffic that found the rate; null for other rates.
+   */
+  readonly calibration: {
+    readonly runId: string | null;
+    readonly resultDir: string | null;
+    readonly agents: AgentsCalibration | undefined;
+  } | null;
   readonly embedder: { readonly name: string; readonly source: Embedder['source'] };
   readonly memory: {
     readonly kind: MemoryStore['kind'];
@@ -123,6 +138,9 @@ export interface Simulated {
   readonly stats: StatsSeries | null;
   readonly engineEnd: KittError | undefined;
   readonly warnings: string[];
+  /** The rate the run went at: the resolved one, or what `--rate auto`'s windows found. */
+  readonly rate: ResolvedRate;
+  readonly agentsCalibration: AgentsCalibration | undefined;
 }
 
 /**
@@ -141,10 +159,9 @@ export async function runAgents(
   const model = await ports.prepareModel(plan.engine, context.progress);
   const engineRequest: EngineRequest = { ...plan.engine, modelPath: model.path };
   const key = rateKey(engineRequest.engine, engineRequest.limits);
-  const auto = plan.spec.rate.kind === 'auto' ? await calibrateFirst(engineRequest, ports, context) : undefined;
-  const rate = auto
-    ? { tokensPerS: auto.tokensPerS, source: 'auto' as const, key, note: auto.note }
-    : resolveRate(plan.spec.rate, request.rates, key);
+  const isAuto = plan.spec.rate.kind === 'auto';
+  const auto = isAuto && ports.calibrate ? await calibrateFirst(engineRequest, ports, context) : undefined;
+  const rate = isAuto ? autoStart(auto, request.rates, key) : resolveRate(plan.spec.rate, request.rates, key);
   const contexts = resolveContextCap(
     plan.spec.maxContexts,
     auto ? (auto.maxContexts ? { [key]: auto.maxContexts } : {}) : (request.maxContexts ?? {}),
@@ -161,12 +178,13 @@ export async function runAgents(
   });
   try {
     const simulated = await simulate(request, engineRequest, { rate, contexts }, ports, context);
+    if (simulated.agentsCalibration) ports.saveAgentsRate?.(simulated.agentsCalibration);
     const status = simulated.engineEnd ? 'engine-failed' : context.signal.aborted ? 'interrupted' : 'succeeded';
     const metrics = summarizeAgents(simulated.records, {
       agents: plan.spec.agents,
       startMs: simulated.startMs,
       endMs: simulated.endMs,
-      ...(rate.tokensPerS === undefined ? {} : { configuredTokensPerS: rate.tokensPerS }),
+      ...(simulated.rate.tokensPerS === undefined ? {} : { configuredTokensPerS: simulated.rate.tokensPerS }),
       ...(contexts.cap === undefined ? {} : { contextCap: contexts.cap }),
     });
     const outcome: AgentsOutcome = {
@@ -181,16 +199,20 @@ export async function runAgents(
         limits: engineRequest.limits,
       },
       metrics,
-      rate,
+      rate: simulated.rate,
       contexts: auto && contexts.source === 'calibrated' ? { ...contexts, source: 'auto' } : contexts,
-      calibration: auto ? { runId: auto.runId, resultDir: auto.resultDir } : null,
+      calibration: isAuto
+        ? { runId: auto?.runId ?? null, resultDir: auto?.resultDir ?? null, agents: simulated.agentsCalibration }
+        : null,
       embedder: { name: simulated.embedder.name, source: simulated.embedder.source },
       memory: simulated.memory,
       resources: simulated.stats?.summary ?? null,
       cpu: simulated.stats
         ? (judgeCpu(
             simulated.stats.summary,
-            await calibrationBand(ports.store, engineRequest.engine, limitsKey(engineRequest.limits)),
+            simulated.agentsCalibration
+              ? { ...simulated.agentsCalibration.cpuBand, from: "the agents' own calibration" }
+              : await calibrationBand(ports.store, engineRequest.engine, limitsKey(engineRequest.limits)),
           ) ?? null)
         : null,
       warnings: simulated.warnings,
@@ -220,23 +242,39 @@ export async function runAgents(
   }
 }
 
-/** `--rate auto`: the calibration first, as kitt calibrate runs it; a one-line error where it cannot. */
+/** `--rate auto`: the completions calibration first, as kitt calibrate runs it (its contexts and a first guess of the rate). */
 async function calibrateFirst(
   engine: EngineRequest,
   ports: AgentsPorts,
   context: AgentsContext,
 ): Promise<AutoCalibration> {
-  if (!ports.calibrate) {
-    throw new KittError('USAGE', `--rate auto cannot calibrate ${engine.engine} in ${engine.mode} mode`, {
-      hint: 'give --rate N (tokens/s), or calibrate a container: -e llamacpp --mode docker --cpus N --memory SIZE',
-    });
-  }
   context.progress.info(`--rate auto: calibrating ${rateKey(engine.engine, engine.limits)} first (as kitt calibrate)`);
-  const found = await ports.calibrate(engine, { progress: context.progress, signal: context.signal });
+  const found = await ports.calibrate!(engine, { progress: context.progress, signal: context.signal });
   context.progress.info(
-    `--rate auto: ${found.note}; the agents run at ${Number(found.tokensPerS.toPrecision(4))} tokens/s`,
+    `--rate auto: ${found.note}; the agents' own windows start at ${Number(found.tokensPerS.toPrecision(4))} tokens/s`,
   );
   return found;
+}
+
+/**
+ * Where the agents' own windows start: the completions rate just calibrated, else the one stored
+ * (both upper-ish guesses: a chat think costs more CPU per token than a completion), else the
+ * seed's 5 tokens/s, grown by the controller.
+ */
+function autoStart(
+  auto: AutoCalibration | undefined,
+  rates: Readonly<Record<string, ConfiguredRate>>,
+  key: string,
+): ResolvedRate {
+  if (auto) return { tokensPerS: auto.tokensPerS, source: 'auto', key, note: auto.note };
+  const stored = resolveRate({ kind: 'calibrated' }, rates, key);
+  if (stored.source === 'calibrated') return { ...stored, source: 'auto' };
+  return {
+    tokensPerS: SEED_START_TOKENS_PER_S,
+    source: 'auto',
+    key,
+    note: `no calibrated rate for ${key}: the windows start at ${SEED_START_TOKENS_PER_S} tokens/s`,
+  };
 }
 
 function recordedConfig(
@@ -276,7 +314,7 @@ async function simulate(
 ): Promise<Simulated> {
   const { spec } = request.plan;
   const { progress } = context;
-  const { rate } = pacing;
+  let { rate } = pacing;
   const warnings: string[] = [];
   if (rate.warning) warnings.push(rate.warning);
   if (pacing.contexts.warning) warnings.push(pacing.contexts.warning);
@@ -289,7 +327,7 @@ async function simulate(
     ended = exit;
     stop.abort(new KittError('ENGINE_EXITED', `the engine ended during the run: ${exit.reason}`));
   });
-  const watch = ports.watchResources(engine);
+  let watch: ReturnType<AgentsPorts['watchResources']> = null;
   try {
     const endpoint = ports.endpointFor(engine);
     const embedder = await chooseEmbedder(endpoint, stop.signal);
@@ -308,18 +346,62 @@ async function simulate(
         progress.warn(warning);
       },
     });
+    const slots = pacing.contexts.cap === undefined ? undefined : new ContextSlots(pacing.contexts.cap);
+    const crew = { spec, runId: request.plan.engine.runId, memory: ports.memory, embedder, client };
+    let agentsCalibration: AgentsCalibration | undefined;
+    if (spec.rate.kind === 'auto') {
+      const runWindow: RunWindow = async (tokensPerS, durationMs) => {
+        const windowWatch = ports.watchResources(engine);
+        const windowRecords: StepRecord[] = [];
+        const windowStartMs = monotonicClock.nowMs();
+        // CPU over the window itself, not the thinks still draining after its end
+        const stats = sleepMs(durationMs).then(() => windowWatch?.stop() ?? null);
+        try {
+          await runAllAgents({
+            ...crew,
+            spec: { ...spec, stop: { kind: 'duration', durationMs } },
+            rate: { ...rate, tokensPerS },
+            ...(slots ? { slots } : {}),
+            startMs: windowStartMs,
+            signal: stop.signal,
+            onStep: (record) => windowRecords.push(record),
+          });
+        } catch (error) {
+          await windowWatch?.stop().catch(() => undefined);
+          throw error;
+        }
+        return { records: windowRecords, stats: await stats, startMs: windowStartMs };
+      };
+      agentsCalibration = await calibrateByAgents(
+        {
+          key: agentsRateKey(rate.key),
+          settings: request.plan.agentsCalibration,
+          startTokensPerS: rate.tokensPerS ?? SEED_START_TOKENS_PER_S,
+          startFrom: rate.note ?? '',
+          runWindow,
+          signal: stop.signal,
+        },
+        progress,
+      );
+      rate = {
+        tokensPerS: agentsCalibration.tokensPerS,
+        source: 'auto',
+        key: agentsCalibration.key,
+        note: `calibrated by the agents' own traffic: ${agentsCalibration.reason}`,
+      };
+      progress.info(
+        `--rate auto: the agents run at ${Number(rate.tokensPerS!.toPrecision(4))} tokens/s (${rate.note})`,
+      );
+    }
+    watch = ports.watchResources(engine);
     const origin = anchorWallClock(monotonicClock);
     const records: StepRecord[] = [];
     const startMs = monotonicClock.nowMs();
     try {
       await runAllAgents({
-        spec,
-        runId: request.plan.engine.runId,
-        memory: ports.memory,
-        embedder,
-        client,
+        ...crew,
         rate,
-        ...(pacing.contexts.cap === undefined ? {} : { slots: new ContextSlots(pacing.contexts.cap) }),
+        ...(slots ? { slots } : {}),
         startMs,
         signal: stop.signal,
         onStep: (record) => {
@@ -347,6 +429,8 @@ async function simulate(
       stats: (await watch?.stop()) ?? null,
       engineEnd: ended ? await engineEndError(engine, ended) : undefined,
       warnings,
+      rate,
+      agentsCalibration,
     };
   } finally {
     context.signal.removeEventListener('abort', onSignal);

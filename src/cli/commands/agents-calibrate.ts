@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { AgentsCalibration } from '../../app/agents/calibrate-agents.js';
 import type { AgentsPorts, AutoCalibration } from '../../app/agents/run-agents.js';
 import { calibrateContainer } from '../../app/calibrate/calibrate-container.js';
 import {
@@ -9,6 +10,7 @@ import {
 } from '../../app/calibrate/calibrate-options.js';
 import { createCalibrationPorts } from '../../app/calibrate/calibrate-ports.js';
 import { tokenRateOf } from '../../app/shared/calibrated-rate.js';
+import { updateConfigFile } from '../../config/update-config-file.js';
 import { newRunId } from '../../core/ids.js';
 import { homePaths } from '../../core/kitt-home.js';
 import { OptionIssues } from '../../core/option-issues.js';
@@ -82,4 +84,14 @@ export function autoCalibration(options: {
       await ports.close();
     }
   };
+}
+
+/** Writes compute.rates["<engine>/<limits>:agents"] = { value, unit: tokens/s, calibratedAt }, comments kept. */
+export function agentsRateSaver(configPath: string): NonNullable<AgentsPorts['saveAgentsRate']> {
+  return (calibration: AgentsCalibration) =>
+    updateConfigFile(configPath, ['compute', 'rates', calibration.key], {
+      value: Number(calibration.tokensPerS.toPrecision(4)),
+      unit: 'tokens/s',
+      calibratedAt: new Date().toISOString(),
+    });
 }

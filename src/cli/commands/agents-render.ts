@@ -1,5 +1,6 @@
 import type { AgentPhase } from '../../agents/agent-loop.js';
 import type { StepRecord } from '../../agents/step-record.js';
+import type { AgentsCalibration } from '../../app/agents/calibrate-agents.js';
 import type { AgentsOutcome } from '../../app/agents/run-agents.js';
 import type { DistributionSummary } from '../../metrics/latency-histogram.js';
 import { plainTable } from '../plain-table.js';
@@ -98,5 +99,27 @@ export function renderAgentsOutcome(outcome: AgentsOutcome): string {
     ...(bucket ? [row('bucket wait', bucket.waitMs)] : []),
     ...(m.contexts ? [row('slot wait', m.contexts.waitMs)] : []),
   ]);
-  return `${head.join('\n')}\n\n${table}\n`;
+  const windows = outcome.calibration?.agents ? `\n${renderAgentsWindows(outcome.calibration.agents)}` : '';
+  return `${head.join('\n')}\n\n${table}\n${windows}`;
+}
+
+/** The windows `--rate auto` ran with the agents' own traffic, as kitt calibrate prints its windows. */
+export function renderAgentsWindows(calibration: AgentsCalibration): string {
+  const fmt = (n: number | undefined, digits = 0) => (n === undefined ? '–' : n.toFixed(digits));
+  const rows = calibration.windows.map((w, i) => [
+    `${i + 1}`,
+    w.kind,
+    fmt(w.tokensPerS, 1),
+    fmt(w.achievedTokensPerS, 1),
+    fmt(w.cpuPercentOfLimit, 1),
+    fmt(w.meanBucketWaitMs),
+    `${w.steps}`,
+    w.verdict,
+  ]);
+  const head = `agents calibration ${calibration.key}: ${Number(calibration.tokensPerS.toPrecision(4))} tokens/s, band ${calibration.cpuBand.low}–${calibration.cpuBand.high} %, windows ${calibration.windowMs / 1000} s, soak ${calibration.soakMs / 1000} s (${calibration.reason})`;
+  const table = plainTable([
+    ['#', 'kind', 'tokens/s', 'achieved', 'CPU %', 'bucket wait ms', 'steps', 'verdict'],
+    ...rows,
+  ]);
+  return `${head}\n${table}\n`;
 }

@@ -6,10 +6,11 @@ import { runAgents } from '../../app/agents/run-agents.js';
 import { loadConfig } from '../../config/load-config.js';
 import { KittError } from '../../core/errors.js';
 import { newRunId } from '../../core/ids.js';
+import { homePaths } from '../../core/kitt-home.js';
 import { attachPlannedTarget } from '../attach-planned-target.js';
 import type { CliContext } from '../cli-context.js';
 import { readPackageVersion } from '../version.js';
-import { autoCalibration } from './agents-calibrate.js';
+import { agentsRateSaver, autoCalibration } from './agents-calibrate.js';
 import { AgentPhases, formatStepLine, renderAgentsOutcome } from './agents-render.js';
 import { addEngineOptions } from './run.js';
 
@@ -53,6 +54,10 @@ export function registerAgentsCommand(program: Command, context: CliContext): vo
       '--rate <tokens/s>',
       'global token bucket, prompt + output tokens/s: a number, calibrated (default), auto (calibrate first) or off',
     )
+    .option('--calibrate-window <time>', '--rate auto: length of each window of the agents at one rate (default 10s)')
+    .option('--calibrate-windows <n>', '--rate auto: windows at most before the soak (default 10)')
+    .option('--soak <time>', '--rate auto: the window at the found rate that must hold before the run (default 30s)')
+    .option('--target-cpu <low-high>', "--rate auto: the engine's CPU band, percent of its limit (default 80-90)")
     .option('--agent-rate <tokens/s>', "each agent's own budget, tokens/s, on top of the global bucket")
     .option(
       '--max-contexts <n>',
@@ -80,7 +85,9 @@ gets a seeded stand-in (random-weight models answer nonsense); results count bot
 Thinks wait for a global token bucket (prompt + output tokens/s). Its rate: --rate N, or the
 calibrated compute.rates["<engine>/<limits>"] from kitt calibrate, else a conservative 5 tokens/s
 with a warning; --rate auto runs kitt calibrate's calibration first (a --mode docker container with
---cpus and --memory) and paces at what it found. At most compute.maxContexts["<engine>/<limits>"]
+--cpus and --memory), then runs the agents in windows (--calibrate-window, --calibrate-windows) at
+the rates calibrate's controller picks until the engine's CPU sits in --target-cpu, soaks (--soak),
+writes compute.rates["<engine>/<limits>:agents"] and paces the run at that rate. At most compute.maxContexts["<engine>/<limits>"]
 thinks are in flight (--max-contexts N overrides). Memories persist per scenario in KITT_HOME/agents/memory.db (or Qdrant at
 memory.url); --reset-memory forgets them.
 
@@ -106,14 +113,15 @@ Examples:
         attached,
       });
       context.onClose(() => ports.close());
-      const calibrate =
-        plan.spec.rate.kind === 'auto'
-          ? autoCalibration({
-              home: loaded.home,
-              env: context.env,
-              ...(loaded.file ? { configPath: loaded.file } : {}),
-            })
-          : undefined;
+      const auto = plan.spec.rate.kind === 'auto';
+      const calibrate = auto
+        ? autoCalibration({
+            home: loaded.home,
+            env: context.env,
+            ...(loaded.file ? { configPath: loaded.file } : {}),
+          })
+        : undefined;
+      const saveAgentsRate = auto ? agentsRateSaver(loaded.file ?? homePaths(loaded.home).config) : undefined;
       const phases = new AgentPhases();
       let steps = 0;
       const total = plan.spec.stop.kind === 'steps' ? plan.spec.stop.steps * plan.spec.agents : undefined;
@@ -128,7 +136,7 @@ Examples:
           config,
           kittVersion: readPackageVersion(),
         },
-        calibrate ? { ...ports, calibrate } : ports,
+        calibrate && saveAgentsRate ? { ...ports, calibrate, saveAgentsRate } : ports,
         {
           progress: context.progress,
           signal: context.signal,

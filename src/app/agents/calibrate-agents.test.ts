@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { StepRecord } from '../../agents/step-record.js';
+import type { StatsSeries } from '../../runtime/sample-stats.js';
+import { RecordingProgress } from '../../testing/recording-progress.js';
+import {
+  AGENTS_CALIBRATION_DEFAULTS,
+  calibrateByAgents,
+  measureAgentsWindow,
+  type RunWindow,
+} from './calibrate-agents.js';
+
+function step(sentAtMs: number, charged: number, bucketWaitMs: number): StepRecord {
+  return {
+    startedAtMs: sentAtMs - bucketWaitMs,
+    bucketWaitMs,
+    bucketTokens: { reserved: charged, charged },
+    context: { estimatedTokens: charged - 64, turns: 1, droppedTurns: 0 },
+    think: {
+      sentAtMs,
+      ttftMs: 10,
+      e2eMs: 100,
+      promptTokens: charged - 64,
+      outputTokens: 64,
+      cachedTokens: null,
+      error: null,
+      answer: '',
+    },
+  } as unknown as StepRecord;
+}
+
+function cpuSeries(mean: number): StatsSeries {
+  return { samples: [], summary: { sampleCount: 5, cpuPercentOfLimit: { mean, max: mean } } } as unknown as StatsSeries;
+}
+
+test('an agents window the engine paces: offered is the bucket rate, achieved the tokens of thinks sent inside it, CPU the mean sample', () => {
+  const records = [step(1_050, 300, 50), step(2_950, 300, 0), step(6_500, 300, 0)];
+  const m = measureAgentsWindow({ records, stats: cpuSeries(72), tokensPerS: 200, startMs: 1_000, durationMs: 5_000 });
+  assert.equal(m.offeredRate, 200);
+  assert.equal(m.achievedRate, 120); // 600 tokens in 5 s: the think sent after the window is not its own
+  assert.equal(m.cpuPercentOfLimit, 72);
+  assert.equal(m.requests, 2);
+  assert.equal(m.meanBucketWaitMs, 25);
+});
+
+test("an agents window's CPU leaves out the reading that covers the idle gap before it", () => {
+  const samples = [400, 1_300, 2_300, 3_300].map((atMs, i) => ({ atMs, cpuPercentOfLimit: i === 0 ? 10 : 90 }));
+  const stats = {
+    samples,
+    summary: { sampleCount: 4, cpuPercentOfLimit: { mean: 70, max: 90 } },
+  } as unknown as StatsSeries;
+  const m = measureAgentsWindow({ records: [], stats, tokensPerS: 100, startMs: 0, durationMs: 4_000 });
+  assert.equal(m.cpuPercentOfLimit, 90);
+});
+
+test('an agents window the bucket paces achieved the offered rate, however few whole thinks fit in it', () => {
+  // 5 tokens/s: the first 300-token think waits a minute, past the window's end
+  const records = [step(61_000, 300, 60_000)];
+  const m = measureAgentsWindow({ records, stats: cpuSeries(3), tokensPerS: 5, startMs: 0, durationMs: 5_000 });
+  assert.equal(m.achievedRate, 5);
+  assert.equal(m.requests, 0);
+});
+
+/**
+ * A synthetic engine: CPU proportional to the tokens/s it serves (0.05 % per token/s), and it
+ * serves at most 1700 tokens/s (85 %): the controller must land between 1600 tokens/s (80 %) and the knee (1700 / 0.95, achieved / offered).
+ */
+const engineAt: RunWindow = async (tokensPerS, durationMs) => {
+  const served = Math.min(tokensPerS, 1700);
+  const thinks = Math.max(1, Math.floor((served * durationMs) / 1000 / 300));
+  const wait = tokensPerS < 1700 ? 20 : 0;
+  const records = Array.from({ length: thinks }, (_, i) => step((i * durationMs) / thinks + wait, 300, wait));
+  return { records, stats: cpuSeries(Math.min(100, served * 0.05)), startMs: 0 };
+};
+
+test('the agents calibration steers calibrate’s controller into the band from a start above it, then soaks', async () => {
+  const found = await calibrateByAgents(
+    {
+      key: 'llamacpp/1cpu-1GiB:agents',
+      settings: { ...AGENTS_CALIBRATION_DEFAULTS, windowMs: 10_000, maxWindows: 10 },
+      startTokensPerS: 2895,
+      startFrom: 'completions',
+      runWindow: engineAt,
+      signal: new AbortController().signal,
+    },
+    new RecordingProgress(),
+  );
+  assert.ok(found.tokensPerS >= 1600 && found.tokensPerS <= 1790, `found ${found.tokensPerS}`);
+  assert.equal(found.windows[0]!.verdict, 'saturated');
+  assert.equal(found.windows.at(-1)!.kind, 'soak');
+  assert.ok(found.windows.length <= 11);
+});
+
+test('from the seed’s 5 tokens/s the controller grows into the band', async () => {
+  const found = await calibrateByAgents(
+    {
+      key: 'k:agents',
+      settings: { ...AGENTS_CALIBRATION_DEFAULTS, windowMs: 10_000, maxWindows: 10 },
+      startTokensPerS: 5,
+      startFrom: 'seed',
+      runWindow: engineAt,
+      signal: new AbortController().signal,
+    },
+    new RecordingProgress(),
+  );
+  assert.ok(found.tokensPerS >= 1600 && found.tokensPerS <= 1790, `found ${found.tokensPerS}`);
+  assert.equal(found.windows[0]!.tokensPerS, 5);
+});
+
+test('a band above what the engine reaches settles at the highest rate it serves, as calibrate keeps CPU below the band', async () => {
+  const found = await calibrateByAgents(
+    {
+      key: 'k:agents',
+      settings: { ...AGENTS_CALIBRATION_DEFAULTS, cpuBand: { low: 95, high: 99 } },
+      startTokensPerS: 2895,
+      startFrom: 'completions',
+      runWindow: engineAt,
+      signal: new AbortController().signal,
+    },
+    new RecordingProgress(),
+  );
+  assert.ok(found.tokensPerS <= 1790 && found.tokensPerS > 1600, `found ${found.tokensPerS}`);
+});
