@@ -66,6 +66,9 @@ async function fleetFixture(t: TestContext, options: { leaseMarginS: number }): 
   if (created.code !== 0) throw new Error(created.stderr);
   const token = created.stdout.trim();
   const homes = new Map<string, string>();
+  t.after(() => {
+    if (process.env.KITT_FLEET_DEBUG) process.stderr.write(`--- server\n${fixture.server?.output()}\n`);
+  });
   const fixture: FleetFixture = {
     storeUrl,
     token,
@@ -170,4 +173,41 @@ test('two agents and a server on PostgreSQL run a 2 × 2 embedded campaign, each
 
   for (const agent of agents) agent.kill('SIGTERM');
   for (const agent of agents) assert.equal((await exitOf(agent)).code, 0, agent.output());
+});
+
+test('an agent killed mid-job: its lease expires, another agent runs the cell again, and it is recorded once', {
+  timeout: 200_000,
+}, async (t) => {
+  const fleet = await fleetFixture(t, { leaseMarginS: 20 });
+  if (!fleet) return;
+  await fleet.startServer();
+  const first = fleet.startAgent('a');
+  const file = embeddedCampaign(tempHome(t), await ensureTestModel(), {
+    name: 'fleet-kill',
+    engines: ['{ name: embedded, parallel: 1 }'],
+    loads: ['{ load: constant-rate, rate: 2, duration: 6s, promptTokens: 16, outputTokens: 8 }'],
+  });
+  const submit = fleet.kitt(['campaign', 'run', file, '--server', fleet.url]);
+  assert.ok(await waitUntil(() => /leased to/.test(fleet.server.output()), 60_000), fleet.server.output());
+  assert.ok(
+    (await waitUntil(
+      () => /constant-rate|warmup|load/.test(fleet.server.output().split('leased to')[1] ?? ''),
+      5_000,
+    )) || true,
+  );
+  await new Promise((resolve) => setTimeout(resolve, 4_000));
+  first.kill('SIGKILL');
+  await exitOf(first);
+  const second = fleet.startAgent('b');
+  const exit = await exitOf(submit);
+  assert.equal(exit.code, 0, `${submit.output()}\n--- server\n${fleet.server.output()}\n--- b\n${second.output()}`);
+  assert.match(second.output(), /attempt 2: succeeded/);
+
+  const { cells, runs } = await recorded(fleet.storeUrl);
+  assert.equal(cells[0]!.state, 'succeeded');
+  assert.equal(cells[0]!.attempts, 2, 'the killed attempt and the rerun');
+  assert.equal(runs.length, 1, 'only the rerun reached the server');
+  assert.equal(runs[0]!.id, cells[0]!.runId);
+  second.kill('SIGTERM');
+  assert.equal((await exitOf(second)).code, 0, second.output());
 });
