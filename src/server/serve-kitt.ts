@@ -1,13 +1,14 @@
 import { join, resolve } from 'node:path';
 import { openRunStore } from '../app/shared/open-run-store.js';
 import type { KittConfig } from '../config/config-schema.js';
-import type { Secret } from '../core/secret.js';
+import { revealed, type Secret } from '../core/secret.js';
 import { defaultStorePath } from '../store/open-store.js';
 import { DEFAULT_MAX_UPLOAD_BYTES } from './api/upload-api.js';
 import { createTokenVerifier } from './auth/api-tokens.js';
 import { createAuthGate } from './auth/auth-gate.js';
 import { createSessions } from './auth/sessions.js';
 import { checkBindAllowed, isLoopbackHost } from './bind-policy.js';
+import { type StartedFleet, startFleet } from './fleet/start-fleet.js';
 import { listen, type StartedListener } from './http-listener.js';
 import { liveHubOf } from './live/live-hub.js';
 import { createServerApp } from './server-app.js';
@@ -28,6 +29,8 @@ export interface ServeKittOptions {
   readonly dataDir?: string | undefined;
   /** The largest pushed file, decompressed; default 1 GiB. */
   readonly maxUploadBytes?: number | undefined;
+  /** Seconds added to twice a cell's estimate to make a fleet job's lease; default 60. */
+  readonly leaseMarginS?: number | undefined;
   /** Where sign-ins and write/admin actions are logged (with the token's name, never the token). */
   readonly log: (line: string) => void;
 }
@@ -46,8 +49,10 @@ export interface StartedKittServer extends StartedListener {
  * gate, the API and the dashboard over it, and closes the store when it closes.
  */
 export async function serveKitt(options: ServeKittOptions): Promise<StartedKittServer> {
-  const store = await openRunStore(options.storeUrl ?? options.config.store.url ?? defaultStorePath(options.home));
+  const storeUrl = options.storeUrl ?? options.config.store.url ?? defaultStorePath(options.home);
+  const store = await openRunStore(storeUrl);
   let listener: StartedListener;
+  let fleet: StartedFleet | undefined;
   const dataDir = resolve(options.dataDir ?? join(options.home, 'server'));
   const verify = createTokenVerifier(store);
   const sessions = createSessions();
@@ -60,6 +65,7 @@ export async function serveKitt(options: ServeKittOptions): Promise<StartedKittS
   });
   try {
     await checkBindAllowed(options.host, store);
+    fleet = await startFleet(store, revealed(storeUrl), options);
     const app = createServerApp({
       store,
       gate,
@@ -69,16 +75,21 @@ export async function serveKitt(options: ServeKittOptions): Promise<StartedKittS
       trustProxy: options.trustProxy ?? false,
       log: options.log,
       upload: { dataDir, maxFileBytes: options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES },
+      fleet: fleet?.fleet,
     });
     listener = await listen(app.fetch, options.host, options.port);
   } catch (error) {
+    await fleet?.close();
     await store.close();
     throw error;
   }
   let closing: Promise<void> | undefined;
   const close = () => {
     liveHubOf(store).closeViewers();
-    closing ??= listener.close().finally(() => store.close());
+    closing ??= listener
+      .close()
+      .then(() => fleet?.close())
+      .finally(() => store.close());
     return closing;
   };
   return {

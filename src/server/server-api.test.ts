@@ -231,9 +231,18 @@ for (const kind of STORES) {
       const doc = (await get('/api/v1/openapi.json')).json();
       assert.equal(doc.openapi, '3.1.0');
       assert.deepEqual(Object.keys(doc.paths).sort(), [
+        '/agents',
+        '/agents/{id}/heartbeat',
+        '/agents/{id}/next',
         '/calibrations',
+        '/campaigns',
+        '/campaigns/{id}',
+        '/campaigns/{id}/cancel',
         '/compare',
         '/hosts',
+        '/jobs/{jobId}/complete',
+        '/jobs/{jobId}/fail',
+        '/jobs/{jobId}/progress',
         '/live',
         '/runs',
         '/runs/{id}',

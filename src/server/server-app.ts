@@ -5,6 +5,7 @@ import { HttpError, sendApiError } from './api/api-errors.js';
 import { isUploadRequest, type UploadOptions } from './api/upload-api.js';
 import type { ServerEnv } from './auth/auth-gate.js';
 import { addDashboard, type DashboardOptions } from './dashboard/dashboard-routes.js';
+import type { Fleet } from './fleet/fleet-service.js';
 
 /** The largest request body: JSON bodies of a few fields (the upload routes set their own limits). */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -12,7 +13,10 @@ export const MAX_BODY_BYTES = 64 * 1024;
 export const MAX_URL_BYTES = 8 * 1024;
 
 /** What the server needs: all the dashboard does (the API takes a part of it). */
-export type ServerAppOptions = DashboardOptions & { readonly upload?: UploadOptions | undefined };
+export type ServerAppOptions = DashboardOptions & {
+  readonly upload?: UploadOptions | undefined;
+  readonly fleet?: Fleet | undefined;
+};
 
 /**
  * Everything kitt server answers: /health, the API under /api/v1 and the dashboard. Nothing else is

@@ -4,9 +4,18 @@ import { fromJson, orUndefined, type StoreSchema, toIso, toJson } from './store-
 /**
  * A cell's state: `pending` until a `kitt campaign run` starts it, `running` while it runs (or
  * until a later run finds the kitt that ran it gone), then how it ended. Only `succeeded` is final:
- * a rerun of the campaign runs every other cell again.
+ * a rerun of the campaign runs every other cell again. On the fleet, `dead` is a cell whose every
+ * retry failed (its job is in the dead-letter queue) and `cancelled` one whose campaign was cancelled.
  */
-export const CAMPAIGN_CELL_STATES = ['pending', 'running', 'succeeded', 'failed', 'interrupted'] as const;
+export const CAMPAIGN_CELL_STATES = [
+  'pending',
+  'running',
+  'succeeded',
+  'failed',
+  'interrupted',
+  'dead',
+  'cancelled',
+] as const;
 export type CampaignCellState = (typeof CAMPAIGN_CELL_STATES)[number];
 
 /** A campaign as `kitt campaign run` records it before its first cell starts. */

@@ -117,6 +117,15 @@ export function readCampaign(path: string, config: KittConfig): CampaignPlan {
       hint: 'give the path of a campaign YAML file (docs/campaign.md)',
     });
   }
+  return readCampaignText(text, path, config);
+}
+
+/**
+ * A campaign file's content into its plan, as {@link readCampaign} reads a file: `path` is where the
+ * content came from (paths in it are taken relative to its folder) and names it in problems.
+ * kitt server plans a campaign submitted to the fleet with it.
+ */
+export function readCampaignText(text: string, path: string, config: KittConfig): CampaignPlan {
   const issues = new OptionIssues();
   const read = readCampaignFile(text, path, issues);
   if (!read) issues.throwIfAny();

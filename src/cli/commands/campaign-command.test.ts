@@ -74,6 +74,8 @@ test('a 2 × 2 campaign interrupted by Ctrl-C and run again runs no finished cel
     succeeded: 1,
     failed: 0,
     interrupted: 1,
+    dead: 0,
+    cancelled: 0,
   });
   const table = kittSync(['campaign', 'status', 'grid'], { KITT_HOME: home });
   assert.match(

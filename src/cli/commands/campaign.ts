@@ -6,6 +6,7 @@ import { allCampaignStatuses, campaignStatus } from '../../app/campaign/campaign
 import { createLocalCellRunner } from '../../app/campaign/local-cell-runner.js';
 import { readCampaign } from '../../app/campaign/read-campaign.js';
 import { campaignFolder, runCampaign } from '../../app/campaign/run-campaign.js';
+import { DEFAULT_TOKEN_ENV } from '../../app/push/push-target.js';
 import { openRunStore } from '../../app/shared/open-run-store.js';
 import { type LoadedConfig, loadConfig } from '../../config/load-config.js';
 import { KittError } from '../../core/errors.js';
@@ -14,6 +15,7 @@ import { defaultStorePath } from '../../store/open-store.js';
 import type { Store } from '../../store/store-types.js';
 import type { CliContext } from '../cli-context.js';
 import { readPackageVersion } from '../version.js';
+import { runCampaignOnFleet } from './campaign-fleet.js';
 import { planJson, renderPlan, renderRunOutcome, renderStatus, renderStatuses, statusJson } from './campaign-render.js';
 
 interface CommonFlags {
@@ -89,6 +91,8 @@ function registerRun(campaign: Command, context: CliContext): void {
     campaign.command('run <file>').description('run the cells of a campaign one at a time; resumes where it stopped'),
   )
     .option('--pull', 'pull engine images that are missing')
+    .option('--server <url>', "run it on a kitt server's fleet of kitt-agents instead of here, and follow it")
+    .option('--token-env <var>', 'with --server: the variable holding a token with the write scope', DEFAULT_TOKEN_ENV)
     .addHelpText(
       'after',
       `
@@ -97,12 +101,16 @@ and the state of each cell (pending, running, succeeded, failed, interrupted) ar
 store. Run the same file again and the cells that succeeded are skipped; the others run again.
 Ctrl-C stops the current cell as kitt run does (recorded as interrupted) and exits 130.
 At the end: KITT_HOME/campaigns/<campaign id>/campaign.html.
+With --server, the cells are jobs on the server's queue, run by kitt-agent run on the team's
+hosts (docs/campaign.md, Fleet); kitt follows them and prints the status table at the end.
 
 Examples:
   kitt campaign run campaign.yaml
-  kitt campaign run campaign.yaml --home /data/kitt`,
+  kitt campaign run campaign.yaml --home /data/kitt
+  KITT_SERVER_TOKEN=… kitt campaign run campaign.yaml --server http://kitt.example.com:8080`,
     )
-    .action(async (file: string, flags: CommonFlags & { pull?: boolean }) => {
+    .action(async (file: string, flags: CommonFlags & { pull?: boolean; server?: string; tokenEnv?: string }) => {
+      if (flags.server) return runCampaignOnFleet(file, { server: flags.server, tokenEnv: flags.tokenEnv }, context);
       const { loaded, env } = configFor(flags, context);
       const plan = readCampaign(file, loaded.config);
       context.progress.info(`campaign ${plan.id}: ${plan.cells.length} cells`);

@@ -20,6 +20,7 @@ interface ServerFlags {
   config?: string;
   data?: string;
   maxUpload?: string;
+  leaseMargin?: string;
 }
 
 interface StoreFlags {
@@ -43,6 +44,7 @@ export function registerServerCommand(program: Command, context: CliContext): vo
     .option('--store <url>', 'results store to serve: a SQLite path or postgres://… (default: the config store.url)')
     .option('--data <dir>', "where pushed runs' files go, as <dir>/runs/<id>/ (default: KITT_HOME/server)")
     .option('--max-upload <size>', 'largest pushed file once decompressed, e.g. 512m or 4g', '1g')
+    .option('--lease-margin <seconds>', "seconds added to twice a fleet cell's estimate to make its job's lease", '60')
     .option('--trust-proxy', 'trust X-Forwarded-Proto from a TLS proxy in front (marks session cookies Secure)')
     .option('--config <path>', 'config file (its store.url says which results store to serve)')
     .addHelpText(
@@ -71,6 +73,7 @@ Examples:
         trustProxy: flags.trustProxy ?? false,
         dataDir: flags.data,
         maxUploadBytes: parseMaxUpload(flags.maxUpload ?? '1g'),
+        leaseMarginS: parseLeaseMargin(flags.leaseMargin ?? '60'),
         log: (line) => context.stderr.write(`[kitt server] ${line}\n`),
       });
       context.onClose(() => started.close());
@@ -154,4 +157,14 @@ function parseMaxUpload(text: string): number {
 function untilAborted(signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}
+
+function parseLeaseMargin(text: string): number {
+  const seconds = Number(text);
+  if (!Number.isInteger(seconds) || seconds < 1) {
+    throw new KittError('USAGE', `--lease-margin ${text} is not a whole number of seconds`, {
+      hint: 'e.g. --lease-margin 60',
+    });
+  }
+  return seconds;
 }

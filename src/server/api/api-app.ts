@@ -1,6 +1,8 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Store } from '../../store/store-types.js';
 import type { AuthGate, ServerEnv } from '../auth/auth-gate.js';
+import { addFleetRoutes } from '../fleet/fleet-api.js';
+import type { Fleet } from '../fleet/fleet-service.js';
 import { addLiveRoutes } from '../live/live-api.js';
 import { liveHubOf } from '../live/live-hub.js';
 import { HttpError, sendApiError } from './api-errors.js';
@@ -22,6 +24,8 @@ export function createApi(options: {
   /** Where pushed runs land; without it the server takes no uploads. */
   upload?: UploadOptions | undefined;
   log?: (line: string) => void;
+  /** Campaigns run by agents; only on a PostgreSQL store (its routes say so otherwise). */
+  fleet?: Fleet | undefined;
 }): OpenAPIHono<ServerEnv> {
   const api = new OpenAPIHono<ServerEnv>({
     defaultHook: (result, c) => {
@@ -40,6 +44,7 @@ export function createApi(options: {
   });
   // before the run routes: their read gate on /runs/* would otherwise answer a PUT first
   if (options.upload) addUploadRoutes(api, options.store, options.gate, options.upload);
+  addFleetRoutes(api, options.fleet, options.gate);
   addRunRoutes(api, options.store, options.gate);
   addCatalogRoutes(api, options.store, options.gate);
   addCompareRoutes(api, options.store, options.gate);
