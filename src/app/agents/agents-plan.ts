@@ -7,7 +7,7 @@ import type { KittConfig } from '../../config/config-schema.js';
 import { flagValues } from '../../core/flag-values.js';
 import { OptionIssues } from '../../core/option-issues.js';
 import type { EngineRequest } from '../../engines/engine.js';
-import { readCpuBand } from '../calibrate/calibrate-options.js';
+import { readCpuBand } from '../shared/cpu-band-option.js';
 import type { EngineFlags } from '../shared/engine-options.js';
 import { plannedEngineRequest, readEngineOrTarget } from '../shared/engine-plan.js';
 import type { TargetFlags, TargetPlan } from '../shared/target-options.js';

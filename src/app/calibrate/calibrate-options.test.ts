@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { KittError } from '../../core/errors.js';
 import { OptionIssues } from '../../core/option-issues.js';
+import { readCpuBand } from '../shared/cpu-band-option.js';
 import {
   calibrationSettingsFrom,
   planCalibrationRun,
   readContextsSettings,
-  readCpuBand,
   readLatencySlo,
 } from './calibrate-options.js';
 

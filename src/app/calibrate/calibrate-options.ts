@@ -5,22 +5,11 @@ import { OptionIssues } from '../../core/option-issues.js';
 import type { EngineRequest } from '../../engines/engine.js';
 import type { PromptSpec } from '../../load/prompt-spec.js';
 import { readSlo, SLO_EXAMPLE, SLO_PERCENTILE_EXAMPLE, type SloTerm } from '../../metrics/slo.js';
+import { readCpuBand } from '../shared/cpu-band-option.js';
 import { type EngineFlags, readEngineRequest } from '../shared/engine-options.js';
 import { readTargetPlan, type TargetFlags, type TargetPlan, targetEngineRequest } from '../shared/target-options.js';
 import type { ContextsRequest } from './calibrate-contexts.js';
 import { CALIBRATION_PROMPTS } from './calibrate-ports.js';
-
-/** `80-90` → { low: 80, high: 90 }: percent of the container's CPU limit; undefined (and an issue) otherwise. */
-export function readCpuBand(text: string, issues: OptionIssues): { low: number; high: number } | undefined {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*%?\s*-\s*(\d+(?:\.\d+)?)\s*%?\s*$/.exec(text);
-  const low = Number(match?.[1]);
-  const high = Number(match?.[2]);
-  if (match && low > 0 && high > low && high <= 100) return { low, high };
-  return issues.add(
-    `--target-cpu "${text}" is not a CPU band`,
-    'write LOW-HIGH in percent of the CPU limit, e.g. --target-cpu 80-90',
-  );
-}
 
 /** Which calibration judgement each SLO term feeds: windows are judged on p95 or p99 of TTFT and TPOT. */
 const LATENCY_KEYS: Record<string, keyof LatencySlo> = {
