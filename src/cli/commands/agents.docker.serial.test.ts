@@ -34,20 +34,35 @@ test('kitt agents with --memory too small: the OOM is reported with the limit, t
   );
   const output = child.output();
   assert.equal(code, EXIT_CODES.OOM_KILLED, output);
-  assert.match(output, /error: the engine was OOM-killed during the run under its 16\.0 MiB memory limit/);
-  assert.match(output, /give it more --memory/);
-  const runId = /run (\S+): engine-failed/.exec(output)?.[1];
-  assert.ok(runId, output);
-  const steps = readFileSync(join(home, 'results', runId, 'steps.jsonl'), 'utf8')
-    .trim()
-    .split('\n');
-  assert.equal(steps.length, 8, 'every step is recorded, each with its failed think');
+  // 16 MiB is right at the edge: the kernel kills the engine while it loads or at its first
+  // requests, by the timing of the host. Either way the OOM is named with the limit.
+  assert.match(
+    output,
+    /error: (the engine|llamacpp) was OOM-killed (during the run under its|at the) 16\.0 MiB memory limit/,
+  );
+  assert.match(output, /(give it more|raise) --memory/);
   await using store = await openStore(join(home, 'kitt.db'));
-  const stored = await store.getRun(runId);
-  assert.equal(stored?.status, 'engine-failed');
-  assert.match(stored?.error ?? '', /OOM-killed .* 16\.0 MiB memory limit/);
-  assert.ok(existsSync(join(home, 'results', runId, 'metrics.json')));
-  assert.deepEqual(containersOf(runId), [], 'the OOM-killed container is removed');
+  const [stored] = await store.listRuns({ limit: 1 });
+  assert.ok(stored, 'the run is in the store');
+  assert.match(stored.error ?? '', /OOM-killed .* 16\.0 MiB memory limit/);
+  assert.deepEqual(containersOf(stored.id), [], 'the OOM-killed container is removed');
+  const ended = /run (\S+): engine-failed — (\d+) steps by 2 agents/.exec(output);
+  if (ended) {
+    assert.equal(stored.status, 'engine-failed');
+    // how many steps ran before the OOM ended the run depends on when the kernel killed the engine
+    const steps = readFileSync(join(home, 'results', stored.id, 'steps.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { think?: { error?: unknown } });
+    assert.equal(steps.length, Number(ended[2]), 'every step that ran is recorded');
+    assert.ok(
+      steps.some((step) => step.think?.error),
+      'the think the OOM cut short is recorded with its error',
+    );
+    assert.ok(existsSync(join(home, 'results', stored.id, 'metrics.json')));
+  } else {
+    assert.equal(stored.status, 'failed', 'killed while starting: no step ran');
+  }
   // A host process sleeping 10 ms at a time fired on time through the OOM: the limit held it in.
   assert.ok(host.probeSamples > 50, `the probe ran (${host.probeSamples} samples)`);
   assert.ok((host.probeDriftP99Ms ?? Number.POSITIVE_INFINITY) < 250, `timer drift p99 ${host.probeDriftP99Ms} ms`);
