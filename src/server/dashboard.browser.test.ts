@@ -5,18 +5,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { DEFAULT_CONFIG } from '../config/config-schema.js';
 import { openStore } from '../store/open-store.js';
-import { openOfflinePage, requireBrowser } from '../testing/offline-browser.js';
+import { openOfflinePage, requireBrowser, sidewaysOverflow } from '../testing/offline-browser.js';
 import { HOST_A, seedRuns } from '../testing/seed-runs.js';
 import { createApiToken } from './auth/api-tokens.js';
 import { serveKitt } from './serve-kitt.js';
-
-/** How far the page scrolls sideways, run in the browser (kitt compiles without the DOM's types). */
-const sidewaysOverflow = () => {
-  const root = (
-    globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }
-  ).document.documentElement;
-  return root.scrollWidth - root.clientWidth;
-};
 
 test('a person signs in, filters the runs, opens one and its report, in a wide and a narrow window, offline', async (t) => {
   const playwright = requireBrowser(t);

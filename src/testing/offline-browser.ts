@@ -60,3 +60,11 @@ export async function openOfflinePage(
   });
   return { context, page: await context.newPage(), blocked };
 }
+
+/** How far the page scrolls sideways, run in the browser (kitt compiles without the DOM's types). */
+export const sidewaysOverflow = () => {
+  const root = (
+    globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }
+  ).document.documentElement;
+  return root.scrollWidth - root.clientWidth;
+};

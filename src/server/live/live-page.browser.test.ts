@@ -11,20 +11,12 @@ import { newRunId } from '../../core/ids.js';
 import { type Progress, silentProgress } from '../../core/progress.js';
 import { openStore } from '../../store/open-store.js';
 import { waitFor } from '../../testing/free-port.js';
-import { openOfflinePage, requireBrowser } from '../../testing/offline-browser.js';
+import { openOfflinePage, requireBrowser, sidewaysOverflow } from '../../testing/offline-browser.js';
 import { ensureTestModel } from '../../testing/test-model.js';
 import { createApiToken } from '../auth/api-tokens.js';
 import { serveKitt } from '../serve-kitt.js';
 
 const DOCS = resolve(import.meta.dirname, '..', '..', '..', 'docs');
-
-/** How far the page scrolls sideways, run in the browser (kitt compiles without the DOM's types). */
-const sidewaysOverflow = () => {
-  const root = (
-    globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }
-  ).document.documentElement;
-  return root.scrollWidth - root.clientWidth;
-};
 
 test('a real run publishes to a real server and its live page updates in place, then shows it done, in a 390 px window', async (t) => {
   const playwright = requireBrowser(t);
