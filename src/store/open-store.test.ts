@@ -386,3 +386,38 @@ test('two kitt stores in one PostgreSQL database, each in its own schema, migrat
   const { rows } = await first.admin.query(`select count(*)::int as n from ${first.schema}.kysely_migration`);
   assert.ok(rows[0].n >= 4, 'the first schema has its own migration table');
 });
+
+test('a store opens while other schemas of the same database are created and dropped around it', async (t) => {
+  const base = await postgresTestSchema(t);
+  if (!base) return;
+  // other tests' stores come and go in the shared test database; opening must not look at them
+  let churning = true;
+  const churn = (async () => {
+    let dropped = 0;
+    for (let i = 0; churning; i++) {
+      const other = `${base.schema}_churn_${i}`;
+      await base.admin.query(`CREATE SCHEMA ${other}; CREATE TABLE ${other}.t (id serial primary key, v text)`);
+      await base.admin.query(`DROP SCHEMA ${other} CASCADE`);
+      dropped++;
+    }
+    return dropped;
+  })();
+  try {
+    for (let i = 0; i < 20; i++) {
+      const schema = `${base.schema}_s${i}`;
+      await base.admin.query(`CREATE SCHEMA ${schema}`);
+      try {
+        const url = new URL(base.url);
+        url.searchParams.set('options', `-c search_path=${schema}`);
+        await using store = await openStore(url.toString());
+        assert.deepEqual(await store.listRuns(), []);
+      } finally {
+        await base.admin.query(`DROP SCHEMA ${schema} CASCADE`);
+      }
+    }
+  } finally {
+    churning = false;
+    await churn.catch(() => 0);
+  }
+  assert.ok((await churn) > 0, 'schemas were dropped while the stores opened');
+});

@@ -11,6 +11,7 @@ import { apiTokenStore } from './api-tokens.js';
 import { campaignStore, guardedCampaigns } from './campaign-store.js';
 import { migrationProvider, type StoreDialect } from './migrations.js';
 import { listCalibrations, listHosts, queryRuns } from './run-queries.js';
+import { schemaScopedMigrator } from './schema-scoped-migrator.js';
 import { type RunsTable, type StoreSchema, toCalibration, toConfigJson, toJson, toRun } from './store-schema.js';
 import type { ApiTokenStore, CalibrationRecord, RunFinished, RunStarted, Store, StoredRun } from './store-types.js';
 
@@ -89,6 +90,7 @@ function openPostgres(url: string): Kysely<StoreSchema> {
 
 /** Brings the schema to the latest migration; safe to run every time (applied ones are skipped). */
 export async function migrateStore(db: Kysely<unknown>, dialect: StoreDialect): Promise<string[]> {
+  const provider = migrationProvider(dialect);
   // Kysely looks for its bookkeeping tables in every schema it can see: another schema's
   // kysely_migration (a second kitt store in the same database) would pass for this one's, and
   // the migrations then fail on a table that is not in the search path. Name the schema in use.
@@ -96,11 +98,7 @@ export async function migrateStore(db: Kysely<unknown>, dialect: StoreDialect): 
     dialect === 'postgres'
       ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
       : undefined;
-  const migrator = new Migrator({
-    db,
-    provider: migrationProvider(dialect),
-    ...(schema ? { migrationTableSchema: schema } : {}),
-  });
+  const migrator = schema ? schemaScopedMigrator(db, schema, provider) : new Migrator({ db, provider });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error;
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
