@@ -37,7 +37,7 @@ export interface ExactSchedule {
   readonly serviceTimeMs: number;
   /** Requests served at once; the rest wait. Infinity = no limit. */
   readonly parallel: number;
-  /** Keep each chunk's write time per x-request-id (GET /_log). */
+  /** Keep each chunk's write time per x-request-id (GET /_log), and when its body was received (GET /_received). */
   readonly log: boolean;
 }
 
@@ -74,7 +74,7 @@ export async function startExactScheduleServer(
 ): Promise<ExactScheduleServer> {
   const config: ExactSchedule = { ...DEFAULT_SCHEDULE, ...schedule };
   const counters: Counters = { requests: 0, promptTokens: 0, predictedTokens: 0 };
-  const log = new Map<string, number[]>();
+  const log: RequestLog = { writes: new Map(), received: new Map() };
   const waiting: Array<() => void> = [];
   let busy = 0;
   const release = () => {
@@ -115,7 +115,7 @@ export async function startExactScheduleServer(
     url: `http://127.0.0.1:${port}`,
     port,
     served: () => counters.requests,
-    writeLog: () => log,
+    writeLog: () => log.writes,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -144,10 +144,16 @@ function countWords(text: string): number {
   return trimmed === '' ? 0 : trimmed.split(/\s+/).length;
 }
 
+/** Per x-request-id: each chunk's write time, and when the request's body was received. */
+interface RequestLog {
+  readonly writes: Map<string, number[]>;
+  readonly received: Map<string, number>;
+}
+
 function route(
   config: ExactSchedule,
   counters: Counters,
-  log: Map<string, number[]>,
+  log: RequestLog,
   exchange: Exchange,
   admit: (serve: () => void) => void,
   release: () => void,
@@ -172,7 +178,10 @@ function route(
     );
   } else if (req.method === 'GET' && path === '/_log') {
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(Object.fromEntries(log)));
+    res.end(JSON.stringify(Object.fromEntries(log.writes)));
+  } else if (req.method === 'GET' && path === '/_received') {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(Object.fromEntries(log.received)));
   } else if (req.method === 'POST' && path === '/tokenize') {
     const json = JSON.parse(body) as { content?: string };
     const n = countWords(json.content ?? '');
@@ -206,7 +215,7 @@ function promptText(request: Record<string, unknown>, chat: boolean): string {
 function generate(
   config: ExactSchedule,
   counters: Counters,
-  log: Map<string, number[]>,
+  log: RequestLog,
   generation: Generation,
   release: () => void,
 ): void {
@@ -221,7 +230,10 @@ function generate(
   const start = Math.max(t0, performance.now());
   const writes: number[] = [];
   const requestId = generation.req.headers['x-request-id'];
-  if (config.log && typeof requestId === 'string') log.set(requestId, writes);
+  if (config.log && typeof requestId === 'string') {
+    log.writes.set(requestId, writes);
+    log.received.set(requestId, generation.t0);
+  }
   const id = `cmpl-${counters.requests}`;
   const object = chat ? 'chat.completion.chunk' : 'text_completion';
   let sent = 0;

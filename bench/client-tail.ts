@@ -1,0 +1,173 @@
+/**
+ * The client's tail: how far kitt's measured TTFT and ITL are from what the server really did.
+ * Against the exact-schedule server in its own process (loopback), at 10, 50, 100 and 200 streams
+ * of 64 tokens, 50 ms TTFT and 10 ms ITL (the shape of vllm-bench's published overhead runs):
+ *
+ *   TTFT error = |(first token stamped − sent) − (server's first write − server's receipt)|
+ *   ITL error  = |client's gap between two tokens − the server's gap between writing them|
+ *
+ * Both compare differences on one clock each (the client's, the server's), so no cross-process
+ * clock is needed. Also printed: client CPU-seconds and token events per client CPU-second.
+ *
+ * Measures the compiled build (dist/, what `kitt` runs).
+ * Usage: cd bench && npm run bench:client-tail [-- --streams 10,100] [--workers 2] [--seconds 6] [--json out.json]
+ */
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { request } from 'undici';
+import type { LoadTarget } from '../src/load/load-target.js';
+import type { RequestRecord } from '../src/metrics/request-record.js';
+import { spawnExactScheduleServer } from '../src/testing/spawn-exact-schedule-server.js';
+
+const dist = '../dist/load';
+const { parseLoadSpec } = (await import(`${dist}/load-spec.js`)) as typeof import('../src/load/load-spec.js');
+const { runLoad } = (await import(`${dist}/run-load.js`)) as typeof import('../src/load/run-load.js');
+const { quantileSorted } = (await import(`${dist}/self-check.js`)) as typeof import('../src/load/self-check.js');
+
+const TOKENS = 64;
+const TTFT_MS = 50;
+const ITL_MS = 10;
+
+/** Goals of the issue, by streams: ITL error p99 and TTFT error p99, ms. */
+const GOALS: Record<number, { itlP99?: number; ttftP99?: number }> = {
+  10: { itlP99: 0.5 },
+  100: { itlP99: 1, ttftP99: 5 },
+};
+
+/** vllm-bench's bench-overhead README, same mock shape, 4-core VM: TTFT error by streams, ms. */
+const ANCHORS: Record<number, string> = {
+  100: 'Rust client 3.5 ms, Python asyncio 23 ms (4-core VM)',
+};
+
+function flag(name: string): string | undefined {
+  const at = process.argv.indexOf(name);
+  return at === -1 ? undefined : process.argv[at + 1];
+}
+
+interface TailRow {
+  streams: number;
+  workers: number;
+  requests: number;
+  eventsPerS: number;
+  eventsPerCpuS: number;
+  cpuSeconds: number;
+  ttft: { p50: number; p99: number; max: number };
+  itl: { p50: number; p99: number; max: number };
+}
+
+function spread(errors: number[]): { p50: number; p99: number; max: number } {
+  errors.sort((a, b) => a - b);
+  return { p50: quantileSorted(errors, 0.5), p99: quantileSorted(errors, 0.99), max: errors.at(-1) ?? Number.NaN };
+}
+
+async function tailAt(streams: number, workers: number, seconds: number): Promise<TailRow> {
+  const server = await spawnExactScheduleServer([
+    '--ttft-ms',
+    String(TTFT_MS),
+    '--itl-ms',
+    String(ITL_MS),
+    '--no-role-chunk',
+    '--log',
+  ]);
+  try {
+    const tag = `tail${streams}`;
+    const spec = parseLoadSpec({
+      kind: 'fixed-concurrency',
+      concurrency: streams,
+      durationS: seconds,
+      warmup: { durationS: 1 },
+      workers,
+      prompts: { kind: 'synthetic', inputTokens: 16, outputTokens: TOKENS, cacheBust: false },
+    });
+    const target: LoadTarget = {
+      baseUrl: server.url,
+      api: 'openai-chat',
+      model: 'bench',
+      supports: { ignoreEos: true, tokenize: false, usage: 'final' },
+      metricsPath: null,
+    };
+    const cpu = process.cpuUsage();
+    const result = await runLoad(spec, target, { requestTag: tag, keepRecords: true });
+    const used = process.cpuUsage(cpu);
+    const writes = (await (await request(`${server.url}/_log`)).body.json()) as Record<string, number[]>;
+    const received = (await (await request(`${server.url}/_received`)).body.json()) as Record<string, number>;
+    const ttftErrors: number[] = [];
+    const itlErrors: number[] = [];
+    let events = 0;
+    let requests = 0;
+    for (const r of result.records) {
+      const key = `${tag}-${r.id}`;
+      const log = writes[key];
+      const at = received[key];
+      if (r.phase !== 'measure' || r.error || !log || at === undefined || log.length !== r.arrivals.length) continue;
+      requests++;
+      events += r.arrivals.length;
+      ttftErrors.push(Math.abs(firstTokenMs(r) - (log[0]! - at)));
+      for (let i = 1; i < log.length; i++) {
+        itlErrors.push(Math.abs(r.arrivals[i]!.atMs - r.arrivals[i - 1]!.atMs - (log[i]! - log[i - 1]!)));
+      }
+    }
+    const cpuSeconds = (used.user + used.system) / 1e6;
+    const windowS = (result.window!.endMs - result.window!.startMs) / 1000;
+    return {
+      streams,
+      workers,
+      requests,
+      eventsPerS: events / windowS,
+      // the whole run's events over the whole run's CPU, warmup included in both
+      eventsPerCpuS: result.records.reduce((n, r) => n + r.arrivals.length, 0) / cpuSeconds,
+      cpuSeconds,
+      ttft: spread(ttftErrors),
+      itl: spread(itlErrors),
+    };
+  } finally {
+    await server.close();
+  }
+}
+
+function firstTokenMs(record: RequestRecord): number {
+  return record.firstContentAtMs! - record.sentAtMs!;
+}
+
+function goalText(row: TailRow): string {
+  const goal = GOALS[row.streams];
+  if (!goal) return '';
+  const parts: string[] = [];
+  if (goal.itlP99 !== undefined)
+    parts.push(`ITL p99 < ${goal.itlP99}: ${row.itl.p99 < goal.itlP99 ? 'met' : 'MISSED'}`);
+  if (goal.ttftP99 !== undefined)
+    parts.push(`TTFT p99 < ${goal.ttftP99}: ${row.ttft.p99 < goal.ttftP99 ? 'met' : 'MISSED'}`);
+  return parts.join(', ');
+}
+
+const streamCounts = (flag('--streams') ?? '10,50,100,200').split(',').map(Number);
+const workers = Number(flag('--workers') ?? '1');
+const seconds = Number(flag('--seconds') ?? '6');
+const rows: TailRow[] = [];
+for (const streams of streamCounts) rows.push(await tailAt(streams, workers, seconds));
+
+const ms = (v: number) => v.toFixed(3).padStart(7);
+console.log(
+  `kitt client tail — Node ${process.version}, ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, loopback, ` +
+    `${TOKENS} tokens at ${ITL_MS} ms ITL after ${TTFT_MS} ms TTFT, ${workers} worker${workers === 1 ? '' : 's'}`,
+);
+console.log(
+  'streams  requests  events/s  events/CPU-s  CPU-s   TTFT err p50     p99     max   ITL err p50     p99     max  goals',
+);
+for (const row of rows) {
+  console.log(
+    `${String(row.streams).padStart(7)}  ${String(row.requests).padStart(8)}  ${row.eventsPerS.toFixed(0).padStart(8)}  ` +
+      `${row.eventsPerCpuS.toFixed(0).padStart(12)}  ${row.cpuSeconds.toFixed(2).padStart(5)}  ` +
+      `${ms(row.ttft.p50)} ${ms(row.ttft.p99)} ${ms(row.ttft.max)}  ` +
+      `${ms(row.itl.p50)} ${ms(row.itl.p99)} ${ms(row.itl.max)}  ${goalText(row)}`,
+  );
+}
+for (const row of rows) {
+  const anchor = ANCHORS[row.streams];
+  if (anchor)
+    console.log(
+      `published TTFT error at ${row.streams} streams: ${anchor}; kitt p50 ${row.ttft.p50.toFixed(2)} ms, p99 ${row.ttft.p99.toFixed(2)} ms`,
+    );
+}
+const out = flag('--json');
+if (out) writeFileSync(out, `${JSON.stringify(rows, null, 2)}\n`);
