@@ -51,9 +51,12 @@ export function planLoad(spec: LoadSpec): LoadPlan {
 /** A sweep becomes one stage per level; any other kind is one stage. */
 export function stageSpecs(spec: LoadSpec): StageSpec[] {
   if (spec.kind !== 'sweep') return [spec];
-  const { kind: _kind, of, levels, seed, maxInFlight, overflow, spinMs, ...common } = spec;
+  const { kind: _kind, of, levels, seed, maxInFlight, overflow, spinMs, startSpreadS, ...common } = spec;
   return levels.map((level, index): StageSpec => {
-    if (of === 'fixed-concurrency') return { ...common, kind: of, concurrency: Math.round(level) };
+    if (of === 'fixed-concurrency') {
+      const spread = startSpreadS === undefined ? {} : { startSpreadS };
+      return { ...common, ...spread, kind: of, concurrency: Math.round(level) };
+    }
     const open = { ...common, maxInFlight, overflow, spinMs, rate: level };
     return of === 'poisson' ? { ...open, kind: of, seed: seed + index } : { ...open, kind: of };
   });

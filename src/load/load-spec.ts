@@ -55,9 +55,21 @@ const openLoopFields = {
   spinMs: z.number().nonnegative().max(5).default(1),
 };
 
+/**
+ * Seconds over which a fixed concurrency's users make their first sends (0: all in one tick).
+ * Streams opened together stay in step, answer by answer, and their tokens then arrive in bursts
+ * that the client stamps late; by default they are spread over 5 ms a user, at most 1 s.
+ */
+const startSpreadS = z.number().nonnegative().max(60).optional();
+
 const synchronous = z.object({ kind: z.literal('synchronous'), ...commonFields }).strict();
 const fixedConcurrency = z
-  .object({ kind: z.literal('fixed-concurrency'), concurrency: z.number().int().positive(), ...commonFields })
+  .object({
+    kind: z.literal('fixed-concurrency'),
+    concurrency: z.number().int().positive(),
+    startSpreadS,
+    ...commonFields,
+  })
   .strict();
 const constantRate = z.object({ kind: z.literal('constant-rate'), rate: positive, ...openLoopFields }).strict();
 const poisson = z
@@ -88,6 +100,7 @@ const sweep = z
     /** Rates (req/s) or concurrencies, one stage each, in the order given. */
     levels: z.array(positive).min(1),
     seed: z.number().int().default(1),
+    startSpreadS,
     ...openLoopFields,
   })
   .strict();

@@ -268,3 +268,25 @@ test('worker shards stream their records to this thread’s onRecord, and the ea
     Math.min(...sinks.records.filter((r) => r.phase === 'measure').map((r) => r.scheduledAtMs)),
   );
 });
+
+test('a fixed concurrency opens its streams over startSpreadS instead of in one tick', async (t) => {
+  // each answer takes longer than the spread, so every user's first send is one of the 8
+  const server = await startExactScheduleServer({ ttftMs: 400, itlMs: 1 });
+  t.after(() => server.close());
+  const firstSends = async (startSpreadS: number) => {
+    const spec = parseLoadSpec({
+      kind: 'fixed-concurrency',
+      concurrency: 8,
+      requests: 8,
+      startSpreadS,
+      prompts: { kind: 'synthetic', inputTokens: 16, outputTokens: 2 },
+    });
+    const { records } = await runLoad(spec, targetFor(server.url), { keepRecords: true });
+    const sent = records.map((r) => r.sentAtMs!).sort((a, b) => a - b);
+    return sent.at(-1)! - sent[0]!;
+  };
+  const spread = await firstSends(0.3);
+  assert.ok(spread > 150 && spread < 400, `8 first sends over ${spread.toFixed(1)} ms, spread 300 ms`);
+  const together = await firstSends(0);
+  assert.ok(together < 50, `8 first sends within ${together.toFixed(1)} ms`);
+});

@@ -260,6 +260,28 @@ function concurrencyAt(spec: ClosedSpec, tracker: PhaseTracker, offsetMs: number
   return Math.round(spec.from + (spec.to - spec.from) * progress);
 }
 
+/** The default spread of a fixed concurrency's first sends: 5 ms a user, at most 1 s. */
+const SPREAD_MS_PER_USER = 5;
+const MAX_DEFAULT_SPREAD_MS = 1000;
+/** The golden ratio's fraction: i × this mod 1 spreads any number of users evenly over [0, 1). */
+const GOLDEN_FRACTION = (Math.sqrt(5) - 1) / 2;
+
+/**
+ * When each of this shard's users first sends, in ms after the stage starts. Users start in a
+ * low-discrepancy order (user i at frac(i·φ) of the spread) rather than at even steps: even steps
+ * that divide a server's token interval would put the streams back in a few lockstep groups.
+ * Numbered over all shards, so two workers' users interleave instead of starting together.
+ */
+export function startOffsets(spec: ClosedSpec, users: number, shard: StageContext['shard']): number[] {
+  const total = users * shard.count;
+  if (spec.kind !== 'fixed-concurrency' || total <= 1) return [];
+  const spreadMs = (spec.startSpreadS ?? Math.min(MAX_DEFAULT_SPREAD_MS, SPREAD_MS_PER_USER * total) / 1000) * 1000;
+  return Array.from({ length: users }, (_, index) => {
+    const global = index * shard.count + shard.index;
+    return ((global * GOLDEN_FRACTION) % 1) * spreadMs;
+  });
+}
+
 /**
  * Closed loop (under sharding each worker's spec already holds its share of users and requests;
  * the shard only keeps ids unique): each of `concurrency` users sends, waits for the answer, and sends again. A user's
@@ -274,7 +296,10 @@ async function runClosedLoop(spec: ClosedSpec, plan: StagePlan, ctx: StageContex
   const startMs = clock.nowMs();
   let next = 0;
   let finished = false;
+  const firstSendMs = startOffsets(spec, users, shard);
   const user = async (index: number) => {
+    const offsetMs = firstSendMs[index] ?? 0;
+    if (offsetMs > 0) await new Promise((resolve) => setTimeout(resolve, offsetMs));
     while (!finished && !signal?.aborted) {
       const offsetMs = clock.nowMs() - startMs;
       if (index >= concurrencyAt(spec, tracker, offsetMs)) {
