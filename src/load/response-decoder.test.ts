@@ -48,7 +48,7 @@ test('a recorded Ollama chat stream: content arrivals and the engine durations i
   decoder.end(9999);
   const { result } = decoder;
   assert.equal(result.complete, true);
-  assert.equal(result.arrivals[0]!.channel, 'content');
+  assert.equal(result.arrivals.toArrivals()[0]!.channel, 'content');
   assert.equal(result.engine?.completionTokens, 282);
   assert.equal(result.engine?.promptTokens, 26);
   assert.equal(result.engine?.generationMs, 4535.599);
@@ -66,7 +66,7 @@ test('a recorded llama.cpp answer: timings become the engine report', () => {
   assert.equal(engine.promptTokens, 6);
   assert.equal(engine.generationMs, 47212.818);
   assert.equal(engine.tpotMs, 78.68803);
-  assert.equal(decoder.result.arrivals[0]!.tokens, 600);
+  assert.equal(decoder.result.arrivals.toArrivals()[0]!.tokens, 600);
 });
 
 test('reasoning deltas get their own channel and do not start TTFT; a role-only chunk is no token', () => {
@@ -85,7 +85,7 @@ test('reasoning deltas get their own channel and do not start TTFT; a role-only 
   assert.equal(result.firstReasoningAtMs, 20);
   assert.equal(result.firstContentAtMs, 40);
   assert.deepEqual(
-    result.arrivals.map((a) => a.channel),
+    result.arrivals.toArrivals().map((a) => a.channel),
     ['reasoning', 'reasoning', 'content'],
   );
 });

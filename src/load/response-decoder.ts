@@ -1,4 +1,5 @@
-import type { EngineReport, TokenArrival } from '../metrics/request-record.js';
+import type { EngineReport } from '../metrics/request-record.js';
+import { ArrivalLog } from './arrival-log.js';
 import { createNdjsonSplitter, createSseSplitter, type FrameSplitter, MAX_FRAME_BYTES } from './frame-splitter.js';
 import type { EngineReportStyle, LoadApi } from './load-target.js';
 
@@ -16,7 +17,8 @@ import type { EngineReportStyle, LoadApi } from './load-target.js';
  *   llama.cpp `timings.predicted_n` stay the authoritative total (see DecodedResponse).
  */
 export interface DecodedResponse {
-  readonly arrivals: TokenArrival[];
+  /** The token-carrying chunks as stamped; `toArrivals()` once the response is done. */
+  readonly arrivals: ArrivalLog;
   firstContentAtMs: number | null;
   firstReasoningAtMs: number | null;
   lastContentAtMs: number | null;
@@ -50,7 +52,7 @@ type Json = Record<string, unknown>;
 
 function emptyResult(): DecodedResponse {
   return {
-    arrivals: [],
+    arrivals: new ArrivalLog(),
     firstContentAtMs: null,
     firstReasoningAtMs: null,
     lastContentAtMs: null,
@@ -358,12 +360,12 @@ abstract class BaseDecoder implements ResponseDecoder {
     if (!this.continuousUsage || completion === undefined) tokens = 1;
     if (view.reasoning !== undefined) {
       result.firstReasoningAtMs ??= atMs;
-      if (view.content === undefined && tokens > 0) result.arrivals.push({ atMs, tokens, channel: 'reasoning' });
+      if (view.content === undefined && tokens > 0) result.arrivals.push(atMs, tokens, 'reasoning');
     }
     if (view.content !== undefined) {
       result.firstContentAtMs ??= atMs;
       result.lastContentAtMs = atMs;
-      if (tokens > 0) result.arrivals.push({ atMs, tokens, channel: 'content' });
+      if (tokens > 0) result.arrivals.push(atMs, tokens, 'content');
     }
   }
 }
@@ -422,9 +424,6 @@ class BodyDecoder extends BaseDecoder {
     result.complete = true;
     // One arrival carrying the whole answer.
     const total = result.completionTokens ?? result.engine?.completionTokens;
-    const last = result.arrivals.at(-1);
-    if (last && total !== undefined && total !== null && result.invalidUsage === null) {
-      result.arrivals[result.arrivals.length - 1] = { ...last, tokens: total };
-    }
+    if (total !== undefined && total !== null && result.invalidUsage === null) result.arrivals.setLastTokens(total);
   }
 }

@@ -212,7 +212,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.finished = true;
     if (this.timer) clearTimeout(this.timer);
     const decoded = this.decoder.result;
-    const clientCountedTokens = decoded.arrivals.reduce((sum, arrival) => sum + arrival.tokens, 0);
+    const clientCountedTokens = decoded.arrivals.tokens();
     const engine = decoded.engine;
     let outputTokens = clientCountedTokens;
     let outputTokenSource: RequestRecord['outputTokenSource'] = 'chunks';
@@ -243,7 +243,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       outputTokens,
       outputTokenSource,
       clientCountedTokens,
-      arrivals: decoded.arrivals,
+      arrivals: decoded.arrivals.toArrivals(),
       engine,
       error,
       ...(invalidUsage === null ? {} : { invalidUsage }),
