@@ -128,6 +128,12 @@ test('each bad load flag is a problem naming its fix', () => {
     [{ dataset: 'p.jsonl', promptTokens: '64' }, /--prompt-tokens applies to synthetic prompts, not a --dataset/],
     [{ datasetFormat: 'sharegpt' }, /--dataset-format applies to a --dataset \(add --dataset PATH/],
     [{ load: 'sweep', levels: '1,,4' }, /--levels has an empty item/],
+    [{ load: 'constant-rate', rate: '1', startSpread: '1s' }, /--start-spread applies to fixed-concurrency, sweep/],
+    [
+      { load: 'sweep', levels: '1,2', startSpread: '1s' },
+      /spreads the first sends of a fixed concurrency \(drop it, or add --sweep-of fixed-concurrency/,
+    ],
+    [{ startSpread: 'slowly' }, /--start-spread must be a duration/],
     [{ overflow: 'spill', load: 'poisson', rate: '1' }, /--overflow "spill" is not one of queue, drop/],
   ];
   for (const [flags, expected] of cases) {
@@ -165,4 +171,16 @@ test('--prompt-salt and --shared-prefix reach the prompt spec; without a salt th
   assert.deepEqual(spec.prompts?.kind === 'synthetic' && spec.prompts.sharedPrefix, { tokens: 16, groups: 2 });
   const fresh = loadSpecFrom({}, DEFAULT_CONFIG);
   assert.match(String(fresh.prompts?.kind === 'synthetic' && fresh.prompts.salt), /^[0-9a-f]{8}$/);
+});
+
+test('--start-spread reaches a fixed concurrency and a sweep of it as startSpreadS', () => {
+  const fixed = loadSpecFrom({ load: 'fixed-concurrency', concurrency: '8', startSpread: '2s' }, DEFAULT_CONFIG);
+  assert.equal(fixed.kind === 'fixed-concurrency' && fixed.startSpreadS, 2);
+  const atOnce = loadSpecFrom({ load: 'fixed-concurrency', startSpread: '0' }, DEFAULT_CONFIG);
+  assert.equal(atOnce.kind === 'fixed-concurrency' && atOnce.startSpreadS, 0);
+  const sweep = loadSpecFrom(
+    { load: 'sweep', levels: '1,4', sweepOf: 'fixed-concurrency', startSpread: '500ms' },
+    DEFAULT_CONFIG,
+  );
+  assert.equal(sweep.kind === 'sweep' && sweep.startSpreadS, 0.5);
 });

@@ -31,6 +31,7 @@ export interface LoadFlags {
   readonly seed?: string;
   readonly promptSalt?: string;
   readonly sharedPrefix?: string;
+  readonly startSpread?: string;
 }
 
 type LoadDefaults = KittConfig['run']['load'];
@@ -48,6 +49,7 @@ const KIND_FLAGS: ReadonlyArray<{ key: keyof LoadFlags; flag: string; kinds: rea
   { key: 'sweepOf', flag: '--sweep-of', kinds: ['sweep'] },
   { key: 'maxInFlight', flag: '--max-in-flight', kinds: OPEN_LOOP },
   { key: 'overflow', flag: '--overflow', kinds: OPEN_LOOP },
+  { key: 'startSpread', flag: '--start-spread', kinds: ['fixed-concurrency', 'sweep'] },
 ];
 
 /** Every load flag by its option name: a --load-file is the whole spec and takes none of them. */
@@ -73,6 +75,7 @@ const LOAD_FLAG_NAMES: Readonly<Record<Exclude<keyof LoadFlags, 'loadFile'>, str
   seed: '--seed',
   promptSalt: '--prompt-salt',
   sharedPrefix: '--shared-prefix',
+  startSpread: '--start-spread',
 };
 
 function readSpecFile(path: string, issues: OptionIssues): unknown {
@@ -202,6 +205,15 @@ function kindFields(kind: LoadKind, flags: LoadFlags, defaults: LoadDefaults, is
         'drop --max-in-flight and --overflow, or use --sweep-of constant-rate',
       );
     }
+  }
+  if (kind === 'fixed-concurrency' || fields.of === 'fixed-concurrency') {
+    const spreadMs = read.durationMs('--start-spread', flags.startSpread, 's');
+    if (spreadMs !== undefined) fields.startSpreadS = spreadMs / 1000;
+  } else if (kind === 'sweep' && flags.startSpread !== undefined) {
+    issues.add(
+      '--start-spread spreads the first sends of a fixed concurrency',
+      'drop it, or add --sweep-of fixed-concurrency',
+    );
   }
   if (OPEN_LOOP.includes(kind)) {
     const maxInFlight = read.positiveInt('--max-in-flight', flags.maxInFlight, '16');

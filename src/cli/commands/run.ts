@@ -107,6 +107,10 @@ export function registerRunCommand(program: Command, context: CliContext): void 
     .option('--dataset <path>', 'prompts from a JSONL or ShareGPT file (checked before the engine starts)')
     .option('--dataset-format <format>', 'dataset format: jsonl (default) or sharegpt')
     .option('--workers <n>', 'worker threads for the load generator')
+    .option(
+      '--start-spread <time>',
+      "fixed concurrency: open the users' streams over this time, e.g. 2s or 0 for all at once (default 5 ms a user, at most 1s)",
+    )
     .option('--timeout <time>', 'per-request deadline, e.g. 300s or 5m (bare number: seconds)')
     .option('--seed <n>', 'seed of the synthetic prompts')
     .option('--prompt-salt <salt>', "replay a run's prompts: the salt recorded in its run.json (default: a fresh one)")
