@@ -1,14 +1,16 @@
 import type { Command } from 'commander';
 import { type KubernetesFlags, planKubernetesRun, RUNTIMES } from '../../app/run/kubernetes-run-plan.js';
 import type { MergedWorkerLoad } from '../../app/run/merge-worker-outcomes.js';
-import { runOnCluster } from '../../app/run/run-on-cluster.js';
+import { clusterLoadJson, runAndRecordOnCluster } from '../../app/run/record-cluster-run.js';
 import type { RunFlags } from '../../app/run/run-plan.js';
+import { openRunStore } from '../../app/shared/open-run-store.js';
 import type { KittConfig } from '../../config/config-schema.js';
 import { KittError } from '../../core/errors.js';
 import { newRunId } from '../../core/ids.js';
-import { encodeHistograms, type LatencyMetricName } from '../../metrics/metric-histograms.js';
+import type { LatencyMetricName } from '../../metrics/metric-histograms.js';
 import { KubernetesClient } from '../../runtime/kubernetes/kubernetes-client.js';
 import { manifestsYaml, validateManifests } from '../../runtime/kubernetes/validate-manifests.js';
+import { defaultStorePath } from '../../store/open-store.js';
 import type { CliContext } from '../cli-context.js';
 
 /** The flags `kitt run` takes for a cluster. */
@@ -43,14 +45,23 @@ export function wantsKubernetes(flags: KubernetesRunFlags): boolean {
   return runtime === 'kubernetes';
 }
 
+/** Where a cluster run is recorded: the home's store and result folders, as for a local run. */
+export interface ClusterRecording {
+  readonly home: string;
+  /** The config as it is recorded with a run (secrets masked). */
+  readonly recordedConfig: unknown;
+}
+
 /**
  * `kitt run --runtime kubernetes`: plans the run for the cluster; with --dry-run prints its
  * manifests (schema-validated) as one multi-document YAML stream, otherwise runs it on the
- * current context of the usual kubeconfig and prints the workers' merged distributions.
+ * current context of the usual kubeconfig, records it in the store and the result folder, and
+ * prints the workers' merged distributions.
  */
 export async function runOnKubernetes(
-  flags: RunFlags & KubernetesRunFlags & { readonly json?: boolean },
+  flags: RunFlags & KubernetesRunFlags & { readonly json?: boolean; readonly output?: string },
   config: KittConfig,
+  recording: ClusterRecording,
   context: CliContext,
 ): Promise<void> {
   const plan = await planKubernetesRun(flags, config, { runId: newRunId(), env: context.env });
@@ -59,11 +70,16 @@ export async function runOnKubernetes(
     context.stdout.write(manifestsYaml(plan.manifests));
     return;
   }
-  const merged = await runOnCluster(plan, KubernetesClient.fromDefaultKubeconfig(context.env), {
-    progress: context.progress,
-    signal: context.signal,
-  });
-  context.stdout.write(flags.json ? mergedLoadJson(plan.spec.runId, merged) : renderMergedLoad(merged));
+  const cluster = KubernetesClient.fromDefaultKubeconfig(context.env);
+  await using store = await openRunStore(config.store.url ?? defaultStorePath(recording.home));
+  const { runId, resultDir, merged } = await runAndRecordOnCluster(
+    plan,
+    cluster,
+    store,
+    { home: recording.home, resultDir: flags.output, config: recording.recordedConfig },
+    { progress: context.progress, signal: context.signal },
+  );
+  context.stdout.write(flags.json ? clusterLoadJson(runId, merged) : renderMergedLoad(merged, runId, resultDir));
 }
 
 const SHOWN: ReadonlyArray<[LatencyMetricName, string]> = [
@@ -73,7 +89,7 @@ const SHOWN: ReadonlyArray<[LatencyMetricName, string]> = [
   ['e2eMs', 'E2E'],
 ];
 
-function renderMergedLoad(merged: MergedWorkerLoad): string {
+function renderMergedLoad(merged: MergedWorkerLoad, runId: string, resultDir: string): string {
   const { requests } = merged;
   const ms = (v: number | null) => (v === null ? '-' : v.toFixed(1));
   const rows = SHOWN.map(([name, label]) => {
@@ -84,11 +100,7 @@ function renderMergedLoad(merged: MergedWorkerLoad): string {
     `${merged.workers} worker(s): ${requests.succeeded} succeeded, ${requests.failed} failed, ${requests.dropped} dropped`,
     `ms      count       p50       p90       p99       max`,
     ...rows,
+    `run ${runId}: ${resultDir}`,
     '',
   ].join('\n');
-}
-
-function mergedLoadJson(runId: string, merged: MergedWorkerLoad): string {
-  const { histograms, ...data } = merged;
-  return `${JSON.stringify({ runId, ...data, histograms: encodeHistograms(histograms) }, null, 2)}\n`;
 }

@@ -178,13 +178,18 @@ Every problem with the options is reported at once, before anything starts.
         if (flags.upload) {
           throw new KittError(
             'USAGE',
-            '--upload does not apply to --runtime kubernetes: a cluster run is not recorded in the store yet',
+            '--upload does not apply to --runtime kubernetes: a cluster run is recorded in the local store only',
             {
               hint: 'drop --upload, or run locally',
             },
           );
         }
-        return runOnKubernetes(flags, config, context);
+        return runOnKubernetes(
+          flags,
+          config,
+          { home: loaded.home, recordedConfig: recordedConfig(config, undefined) },
+          context,
+        );
       }
       if (flags.uploadTokenEnv && !flags.upload) {
         throw new KittError('USAGE', '--upload-token-env names the token of --upload, which is not given', {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -10,11 +11,13 @@ import { Pod } from 'kubernetes-models/v1/Pod';
 import { Service } from 'kubernetes-models/v1/Service';
 import { parseAllDocuments } from 'yaml';
 import { planKubernetesRun } from '../../app/run/kubernetes-run-plan.js';
+import { runAndRecordOnCluster } from '../../app/run/record-cluster-run.js';
 import { runOnCluster } from '../../app/run/run-on-cluster.js';
 import { DEFAULT_CONFIG } from '../../config/config-schema.js';
 import { KittError } from '../../core/errors.js';
 import { silentProgress } from '../../core/progress.js';
 import { emptyHistograms, encodeHistograms } from '../../metrics/metric-histograms.js';
+import { openStore } from '../../store/open-store.js';
 import type { RunManifests } from './build-manifests.js';
 import { buildManifests } from './build-manifests.js';
 import { KubernetesClient } from './kubernetes-client.js';
@@ -358,4 +361,61 @@ test('a failed load Job fails the run in one line naming the Job, and the root i
   assert.ok(error instanceof KittError && error.code === 'LOAD_FAILED', String(error));
   assert.equal(error.message, 'load Job kitt-a1b2c3-load failed: Job has reached the specified backoff limit');
   assert.equal(sent.at(-1)!.path, '/api/v1/namespaces/bench/configmaps/kitt-a1b2c3');
+});
+
+async function recordingHome(t: TestContext) {
+  const home = mkdtempSync(join(tmpdir(), 'kitt-cluster-run-'));
+  t.after(() => rmSync(home, { recursive: true, force: true }));
+  const store = await openStore(join(home, 'kitt.db'));
+  t.after(() => store.close());
+  return { home, store };
+}
+
+test('a cluster run is recorded like a local one: a store row, its manifests and the merged outcome in its folder', async (t) => {
+  const plan = await clusterPlan();
+  const { logs } = workerLogs([34, 33, 33]);
+  const { client } = await apiServer(t, recordedCluster(logs));
+  const { home, store } = await recordingHome(t);
+  const outcome = await runAndRecordOnCluster(
+    plan,
+    client,
+    store,
+    { home, config: { run: {} } },
+    { progress: silentProgress },
+  );
+  assert.equal(outcome.resultDir, join(home, 'results', plan.spec.runId));
+  const [run] = await store.listRuns();
+  assert.equal(run?.id, plan.spec.runId);
+  assert.equal(run?.status, 'succeeded');
+  assert.equal(run?.mode, 'kubernetes');
+  assert.equal(run?.engine, 'llamacpp');
+  assert.equal(run?.resultPath, outcome.resultDir);
+  const metrics = run?.metrics as { workers: number; requests: { succeeded: number }; distributions: unknown };
+  assert.equal(metrics.workers, 3);
+  assert.equal(metrics.requests.succeeded, 100);
+  assert.deepEqual(metrics.distributions, JSON.parse(JSON.stringify(outcome.merged.distributions)));
+  const saved = JSON.parse(readFileSync(join(outcome.resultDir, 'cluster-load.json'), 'utf8'));
+  assert.equal(saved.runId, plan.spec.runId);
+  assert.equal(saved.requests.succeeded, 100);
+  assert.ok(saved.histograms.ttftMs, 'the merged histograms, to merge again or re-read exactly');
+  assert.match(readFileSync(join(outcome.resultDir, 'manifests.yaml'), 'utf8'), /kind: Pod/);
+});
+
+test('a cluster run that fails is stored as failed with its one-line cause, and the error still reaches the caller', async (t) => {
+  const plan = await clusterPlan();
+  const { client } = await apiServer(t, recordedCluster([], { podWatch: 'pod-watch-oom-killed.jsonl' }));
+  const { home, store } = await recordingHome(t);
+  const error = await runAndRecordOnCluster(
+    plan,
+    client,
+    store,
+    { home, config: {} },
+    { progress: silentProgress },
+  ).catch((e: unknown) => e);
+  assert.ok(error instanceof KittError && error.code === 'OOM_KILLED', String(error));
+  const [run] = await store.listRuns();
+  assert.equal(run?.status, 'failed');
+  assert.equal(run?.error, error.message);
+  assert.ok(existsSync(join(home, 'results', plan.spec.runId, 'manifests.yaml')), 'what was applied is kept');
+  assert.ok(!existsSync(join(home, 'results', plan.spec.runId, 'cluster-load.json')));
 });
