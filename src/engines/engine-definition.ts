@@ -121,6 +121,12 @@ export interface EngineContainerPlan {
 export interface LaunchContext {
   readonly request: EngineRequest;
   readonly port: number;
+  /**
+   * The address the engine listens on: loopback here (host networking puts it on the host's
+   * loopback, where kitt's clients are); every address in a Pod, where probes and the Service
+   * arrive on the Pod's own address.
+   */
+  readonly bindAddress: string;
   readonly model: DetectedModel;
   /** The model's path as the engine sees it: in the container, or on the host. */
   readonly modelPath: string;

@@ -19,10 +19,10 @@ function servedName(model: DetectedModel): string {
  * so the model folder is mounted at /models/<name> and named here. Auth is off: the server listens
  * on the host's loopback only.
  */
-function serverArgs({ request, port, model }: LaunchContext): string[] {
+function serverArgs({ request, bindAddress, port, model }: LaunchContext): string[] {
   return withDefaults(
     [
-      [['--host'], ['--host', '127.0.0.1']],
+      [['--host'], ['--host', bindAddress]],
       [['--port'], ['--port', String(port)]],
       [['--disable-auth'], ['--disable-auth', 'true']],
       [['--model-dir'], ['--model-dir', CONTAINER_MODEL_DIR]],

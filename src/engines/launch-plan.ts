@@ -27,6 +27,9 @@ export interface PreflightCheck {
 }
 
 /** What the world looked like when the launch was planned; gathered once by gatherLaunchFacts. */
+/** Where engines listen unless told otherwise: kitt's clients are on this host. */
+export const LOOPBACK = '127.0.0.1';
+
 export interface LaunchFacts {
   readonly definition: EngineDefinition;
   readonly host: HostPlatform;
@@ -38,6 +41,8 @@ export interface LaunchFacts {
   readonly hostModelPath?: string;
   /** The port chosen for the engine (0: the engine picks one and reports it). */
   readonly port: number;
+  /** Where the engine listens (default {@link LOOPBACK}). */
+  readonly bindAddress?: string;
   /** NVIDIA GPUs on the host. */
   readonly gpuCount: number;
   /** CPUs kitt may use (for thread defaults). */
@@ -142,6 +147,7 @@ export function planLaunch(request: EngineRequest, facts: LaunchFacts): LaunchPl
   const command = definition.hostCommand({
     request: planned,
     port: facts.port,
+    bindAddress: facts.bindAddress ?? LOOPBACK,
     model,
     modelPath: model.servePath,
     env,
@@ -169,7 +175,14 @@ function planContainer(
   }
   if (!model || !image || !definition.containerPlan) return { ...base, ...(image ? { image } : {}) };
   const modelPathInEngine = containerModelPath(model);
-  const launch = { request: base.request, port: base.port, model, modelPath: modelPathInEngine, env: base.env };
+  const launch = {
+    request: base.request,
+    port: base.port,
+    bindAddress: facts.bindAddress ?? LOOPBACK,
+    model,
+    modelPath: modelPathInEngine,
+    env: base.env,
+  };
   const container = toContainerSpec(
     {
       engine: definition.name,

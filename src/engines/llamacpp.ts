@@ -16,7 +16,7 @@ function servedName(model: DetectedModel): string {
  * llama-server flags shared by container and native mode. The server binds 127.0.0.1 only: with
  * host networking that is the host's loopback, where kitt's load clients are.
  */
-function serverArgs({ request, modelPath, port, model }: LaunchContext): string[] {
+function serverArgs({ request, bindAddress, modelPath, port, model }: LaunchContext): string[] {
   const parallel = request.parallel ?? 1;
   return withDefaults(
     [
@@ -28,7 +28,7 @@ function serverArgs({ request, modelPath, port, model }: LaunchContext): string[
         ['--alias', '-a'],
         ['--alias', servedName(model)],
       ],
-      [['--host'], ['--host', '127.0.0.1']],
+      [['--host'], ['--host', bindAddress]],
       [['--port'], ['--port', String(port)]],
       [
         ['--parallel', '-np'],

@@ -15,9 +15,9 @@ export const OLLAMA_MODELS_VOLUME = 'kitt-ollama-models';
  * `ollama serve` takes no flags; it is configured by OLLAMA_* variables, so --engine-arg values for
  * Ollama are KEY=VALUE pairs (e.g. OLLAMA_FLASH_ATTENTION=1).
  */
-export function ollamaEnv(request: EngineRequest, port: number): Record<string, string> {
+export function ollamaEnv(request: EngineRequest, bindAddress: string, port: number): Record<string, string> {
   const env: Record<string, string> = {
-    OLLAMA_HOST: `127.0.0.1:${port}`,
+    OLLAMA_HOST: `${bindAddress}:${port}`,
     // keep the model loaded between requests, so load time never lands in a measured request
     OLLAMA_KEEP_ALIVE: '-1',
     OLLAMA_NUM_PARALLEL: String(request.parallel ?? 1),
@@ -52,15 +52,15 @@ export const ollamaEngine: EngineDefinition = {
   nativeExecutable: 'ollama',
   // the real name is content-addressed and known after registration (prepareModel)
   servedModelName: () => 'kitt-model',
-  containerPlan: ({ request, port }) => ({
+  containerPlan: ({ request, bindAddress, port }) => ({
     cmd: ['serve'],
-    env: ollamaEnv(request, port),
+    env: ollamaEnv(request, bindAddress, port),
     volumes: [{ name: OLLAMA_MODELS_VOLUME, target: '/root/.ollama' }],
   }),
-  hostCommand: ({ request, port, env }) => ({
+  hostCommand: ({ request, bindAddress, port, env }) => ({
     command: 'ollama',
     args: ['serve'],
-    env: { ...env, ...ollamaEnv(request, port) },
+    env: { ...env, ...ollamaEnv(request, bindAddress, port) },
   }),
   prepareModel: (context) => registerGgufWithOllama(context),
 };

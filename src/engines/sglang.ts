@@ -16,7 +16,7 @@ function servedName(model: DetectedModel): string {
 }
 
 /** launch_server flags; /metrics exists only with --enable-metrics. */
-function serverArgs({ request, modelPath, port, model }: LaunchContext): string[] {
+function serverArgs({ request, bindAddress, modelPath, port, model }: LaunchContext): string[] {
   return withDefaults(
     [
       [
@@ -24,7 +24,7 @@ function serverArgs({ request, modelPath, port, model }: LaunchContext): string[
         ['--model-path', modelPath],
       ],
       [['--served-model-name'], ['--served-model-name', servedName(model)]],
-      [['--host'], ['--host', '127.0.0.1']],
+      [['--host'], ['--host', bindAddress]],
       [['--port'], ['--port', String(port)]],
       [['--enable-metrics'], ['--enable-metrics']],
       [['--max-running-requests'], request.parallel ? ['--max-running-requests', String(request.parallel)] : []],

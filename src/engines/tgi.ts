@@ -12,11 +12,11 @@ function servedName(model: DetectedModel): string {
 }
 
 /** text-generation-launcher flags, the same in the image and on the host. */
-function launcherArgs({ request, modelPath, port }: LaunchContext): string[] {
+function launcherArgs({ request, bindAddress, modelPath, port }: LaunchContext): string[] {
   return withDefaults(
     [
       [['--model-id'], ['--model-id', modelPath]],
-      [['--hostname'], ['--hostname', '127.0.0.1']],
+      [['--hostname'], ['--hostname', bindAddress]],
       [
         ['--port', '-p'],
         ['--port', String(port)],

@@ -16,12 +16,12 @@ function servedName(model: DetectedModel): string {
   return basename(model.servePath);
 }
 
-function serverArgs({ request, modelPath, port, model }: LaunchContext): string[] {
+function serverArgs({ request, bindAddress, modelPath, port, model }: LaunchContext): string[] {
   return withDefaults(
     [
       [['--model'], ['--model', modelPath]],
       [['--served-model-name'], ['--served-model-name', servedName(model)]],
-      [['--host'], ['--host', '127.0.0.1']],
+      [['--host'], ['--host', bindAddress]],
       [['--port'], ['--port', String(port)]],
       [['--max-num-seqs'], request.parallel ? ['--max-num-seqs', String(request.parallel)] : []],
     ],

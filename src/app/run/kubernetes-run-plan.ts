@@ -8,7 +8,6 @@ import type { EngineDefinition } from '../../engines/engine-definition.js';
 import { type LaunchFacts, planLaunch } from '../../engines/launch-plan.js';
 import type { LoadSpec } from '../../load/load-spec.js';
 import { shardSpec } from '../../load/run-sharded.js';
-import type { ContainerSpec } from '../../runtime/container-runtime.js';
 import { buildManifests, type RunManifests } from '../../runtime/kubernetes/build-manifests.js';
 import type { KubernetesRunSpec, ModelSource } from '../../runtime/kubernetes/kubernetes-spec.js';
 import { engineSettingsFrom } from '../shared/start-engine.js';
@@ -156,7 +155,7 @@ function planEngine(
     runId: request.runId,
     engine: definition.name,
     owner: facts.owner,
-    container: listenOnPodAddress(plan.container),
+    container: plan.container,
     port: plan.port,
     readiness: { path: plan.readiness.path, timeoutMs: plan.readiness.timeoutMs },
     model: modelSource(request.modelPath, definition, flags.modelPvc),
@@ -183,6 +182,7 @@ function clusterFacts(
     },
     hostModelPath: request.modelPath,
     port: request.port ?? (definition.defaultPort || 8000),
+    bindAddress: ANY_ADDRESS,
     gpuCount: Number.MAX_SAFE_INTEGER,
     cpuCount: Math.max(1, Math.floor(request.limits.cpus ?? 1)),
     owner,
@@ -192,22 +192,7 @@ function clusterFacts(
   };
 }
 
-/**
- * Engines bind loopback for Docker's host networking, where kitt reaches them on 127.0.0.1; in a
- * Pod the kubelet's probes and the Service arrive on the Pod's address, so the engine must listen
- * on every address (its flag or its env, whichever the engine's plan used).
- * TODO: a bind address in the engines' LaunchContext replaces this once engines/ takes one.
- */
-function listenOnPodAddress(container: ContainerSpec): ContainerSpec {
-  const open = (text: string) => text.replaceAll(LOOPBACK, ANY_ADDRESS);
-  return {
-    ...container,
-    cmd: container.cmd.map(open),
-    env: Object.fromEntries(Object.entries(container.env).map(([name, value]) => [name, open(value)])),
-  };
-}
-
-const LOOPBACK = '127.0.0.1';
+/** In a Pod the kubelet's probes and the Service arrive on the Pod's address, not its loopback. */
 const ANY_ADDRESS = '0.0.0.0';
 
 function modelSource(path: string, definition: EngineDefinition, claim: string | undefined): ModelSource {
