@@ -223,8 +223,18 @@ test('comparability names each difference and refuses only different models', ()
   assert.equal(differing.refusal, null);
   assert.deepEqual(differing.warnings, [
     'hardware fingerprint: "hw1" vs "hw2"',
-    'limits: {"cpus":2,"memoryBytes":1} vs {"cpus":4,"memoryBytes":1}',
-    'prompt lengths: {"inputTokens":64,"kind":"synthetic"} vs {"inputTokens":128,"kind":"synthetic"}',
+    'limits: cpus 2 vs 4',
+    'prompt lengths: inputTokens 64 vs 128',
+  ]);
+  const loads = judgeComparability(
+    { ...facts, loadShape: { kind: 'fixed-concurrency', concurrency: 1, warmup: { requests: 1 } } },
+    { ...facts, id: 'B', loadShape: { kind: 'fixed-concurrency', concurrency: 4, warmup: { durationS: 2 } } },
+  );
+  assert.deepEqual(loads.warnings, [
+    'load shape: concurrency 1 vs 4, warmup.requests 1 vs none, warmup.durationS none vs 2',
+  ]);
+  assert.deepEqual(judgeComparability(facts, { ...facts, id: 'B', limits: undefined }).warnings, [
+    'limits: {"cpus":2,"memoryBytes":1} vs unknown',
   ]);
   const otherModel = judgeComparability(facts, { ...facts, id: 'B', model: 'llama.gguf', modelSha256: 'bb' });
   assert.match(otherModel.refusal ?? '', /different models \(qwen\.gguf sha256 aa vs llama\.gguf sha256 bb\)/);

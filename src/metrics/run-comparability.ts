@@ -24,7 +24,7 @@ export interface RunFacts {
 export interface Comparability {
   /** Set when the runs must not be compared without --force: the models differ. */
   readonly refusal: string | null;
-  /** One line per other difference, e.g. `limits: {"cpus":2} vs {"cpus":4}`. */
+  /** One line per other difference, naming the fields that differ, e.g. `limits: cpus 2 vs 4`. */
   readonly warnings: readonly string[];
 }
 
@@ -59,11 +59,43 @@ export function judgeComparability(baseline: RunFacts, candidate: RunFacts): Com
     : `runs ${baseline.id} and ${candidate.id} measured different models (${describeModel(baseline)} vs ${describeModel(candidate)})`;
   const warnings: string[] = [];
   for (const [label, pick] of FACTS) {
-    const b = canonical(pick(baseline));
-    const c = canonical(pick(candidate));
-    if (b !== c) warnings.push(`${label}: ${b} vs ${c}`);
+    const differences = differingFields(pick(baseline), pick(candidate));
+    if (differences.length > 0) warnings.push(`${label}: ${differences.join(', ')}`);
   }
   return { refusal, warnings };
+}
+
+type Fields = Map<string, string>;
+
+/** A plain object's leaves by dotted path (`warmup.requests`), each as canonical JSON. */
+function leaves(value: unknown, prefix = '', into: Fields = new Map()): Fields {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
+      leaves(inner, prefix ? `${prefix}.${key}` : key, into);
+    }
+  } else {
+    into.set(prefix, canonical(value));
+  }
+  return into;
+}
+
+/**
+ * What differs between two facts: for objects each differing field by its path, `rate 2 vs 4`
+ * (`none` where one side lacks it), in the baseline's field order then the candidate's extra
+ * ones; for anything else the two values.
+ */
+function differingFields(baseline: unknown, candidate: unknown): string[] {
+  const b = canonical(baseline);
+  const c = canonical(candidate);
+  if (b === c) return [];
+  const isObject = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (!isObject(baseline) || !isObject(candidate)) return [`${b} vs ${c}`];
+  const before = leaves(baseline);
+  const after = leaves(candidate);
+  const paths = [...new Set([...before.keys(), ...after.keys()])];
+  return paths
+    .filter((path) => before.get(path) !== after.get(path))
+    .map((path) => `${path} ${before.get(path) ?? 'none'} vs ${after.get(path) ?? 'none'}`);
 }
 
 function describeModel(facts: RunFacts): string {
