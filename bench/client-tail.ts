@@ -14,6 +14,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { request } from 'undici';
 import type { LoadTarget } from '../src/load/load-target.js';
 import type { RequestRecord } from '../src/metrics/request-record.js';
@@ -53,6 +54,32 @@ interface TailRow {
   cpuSeconds: number;
   ttft: { p50: number; p99: number; max: number };
   itl: { p50: number; p99: number; max: number };
+  /** This thread's garbage-collection pauses during the run: how many, their total and the longest, ms. */
+  gc: { count: number; totalMs: number; maxMs: number; major: number; majorMaxMs: number };
+}
+
+/** perf_hooks' constants.NODE_PERFORMANCE_GC_MAJOR: a mark-compact of the whole heap. */
+const GC_MAJOR = 4;
+
+/** Watches this thread's GC pauses until the returned function is called. */
+function watchGc(): () => TailRow['gc'] {
+  const gc = { count: 0, totalMs: 0, maxMs: 0, major: 0, majorMaxMs: 0 };
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gc.count++;
+      gc.totalMs += entry.duration;
+      gc.maxMs = Math.max(gc.maxMs, entry.duration);
+      if ((entry as { detail?: { kind?: number } }).detail?.kind === GC_MAJOR) {
+        gc.major++;
+        gc.majorMaxMs = Math.max(gc.majorMaxMs, entry.duration);
+      }
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return () => {
+    observer.disconnect();
+    return gc;
+  };
 }
 
 function spread(errors: number[]): { p50: number; p99: number; max: number } {
@@ -86,8 +113,23 @@ async function tailAt(streams: number, workers: number, seconds: number): Promis
       supports: { ignoreEos: true, tokenize: false, usage: 'final' },
       metricsPath: null,
     };
+    // As `kitt run` does, records are not kept: each measured one leaves only its stamps (a typed
+    // array), so the heap the collector walks is the client's own, not the bench's.
+    const measured = new Map<string, { sentAtMs: number; firstMs: number; arrivals: Float64Array }>();
+    let allEvents = 0;
+    const onRecord = (r: RequestRecord) => {
+      allEvents += r.arrivals.length;
+      if (r.phase !== 'measure' || r.error || r.sentAtMs === null || r.firstContentAtMs === null) return;
+      measured.set(`${tag}-${r.id}`, {
+        sentAtMs: r.sentAtMs,
+        firstMs: firstTokenMs(r),
+        arrivals: Float64Array.from(r.arrivals, (a) => a.atMs),
+      });
+    };
     const cpu = process.cpuUsage();
-    const result = await runLoad(spec, target, { requestTag: tag, keepRecords: true });
+    const gcDone = watchGc();
+    const result = await runLoad(spec, target, { requestTag: tag, onRecord });
+    const gc = gcDone();
     const used = process.cpuUsage(cpu);
     const writes = (await (await request(`${server.url}/_log`)).body.json()) as Record<string, number[]>;
     const received = (await (await request(`${server.url}/_received`)).body.json()) as Record<string, number>;
@@ -95,16 +137,15 @@ async function tailAt(streams: number, workers: number, seconds: number): Promis
     const itlErrors: number[] = [];
     let events = 0;
     let requests = 0;
-    for (const r of result.records) {
-      const key = `${tag}-${r.id}`;
+    for (const [key, r] of measured) {
       const log = writes[key];
       const at = received[key];
-      if (r.phase !== 'measure' || r.error || !log || at === undefined || log.length !== r.arrivals.length) continue;
+      if (!log || at === undefined || log.length !== r.arrivals.length) continue;
       requests++;
       events += r.arrivals.length;
-      ttftErrors.push(Math.abs(firstTokenMs(r) - (log[0]! - at)));
+      ttftErrors.push(Math.abs(r.firstMs - (log[0]! - at)));
       for (let i = 1; i < log.length; i++) {
-        itlErrors.push(Math.abs(r.arrivals[i]!.atMs - r.arrivals[i - 1]!.atMs - (log[i]! - log[i - 1]!)));
+        itlErrors.push(Math.abs(r.arrivals[i]! - r.arrivals[i - 1]! - (log[i]! - log[i - 1]!)));
       }
     }
     const cpuSeconds = (used.user + used.system) / 1e6;
@@ -115,10 +156,11 @@ async function tailAt(streams: number, workers: number, seconds: number): Promis
       requests,
       eventsPerS: events / windowS,
       // the whole run's events over the whole run's CPU, warmup included in both
-      eventsPerCpuS: result.records.reduce((n, r) => n + r.arrivals.length, 0) / cpuSeconds,
+      eventsPerCpuS: allEvents / cpuSeconds,
       cpuSeconds,
       ttft: spread(ttftErrors),
       itl: spread(itlErrors),
+      gc,
     };
   } finally {
     await server.close();
@@ -152,14 +194,14 @@ console.log(
     `${TOKENS} tokens at ${ITL_MS} ms ITL after ${TTFT_MS} ms TTFT, ${workers} worker${workers === 1 ? '' : 's'}`,
 );
 console.log(
-  'streams  requests  events/s  events/CPU-s  CPU-s   TTFT err p50     p99     max   ITL err p50     p99     max  goals',
+  'streams  requests  events/s  events/CPU-s  CPU-s   TTFT err p50     p99     max   ITL err p50     p99     max   GC n  max ms  major  max ms  goals',
 );
 for (const row of rows) {
   console.log(
     `${String(row.streams).padStart(7)}  ${String(row.requests).padStart(8)}  ${row.eventsPerS.toFixed(0).padStart(8)}  ` +
       `${row.eventsPerCpuS.toFixed(0).padStart(12)}  ${row.cpuSeconds.toFixed(2).padStart(5)}  ` +
       `${ms(row.ttft.p50)} ${ms(row.ttft.p99)} ${ms(row.ttft.max)}  ` +
-      `${ms(row.itl.p50)} ${ms(row.itl.p99)} ${ms(row.itl.max)}  ${goalText(row)}`,
+      `${ms(row.itl.p50)} ${ms(row.itl.p99)} ${ms(row.itl.max)}  ${String(row.gc.count).padStart(5)} ${ms(row.gc.maxMs)}  ${String(row.gc.major).padStart(5)} ${ms(row.gc.majorMaxMs)}  ${goalText(row)}`,
   );
 }
 for (const row of rows) {
