@@ -62,10 +62,16 @@ Examples:
 }
 
 function withPathFlags(command: Command): Command {
-  return command
-    .option('--name <name>', 'the unit is <name>.service', DEFAULT_SERVICE_NAME)
-    .option('--unit-dir <dir>', 'where systemd reads the unit from', SYSTEM_UNIT_DIR)
-    .option('--env-file <path>', 'the token file (default: /etc/kitt/<name>.env, or beside a unit elsewhere)');
+  return (
+    command
+      .option('--name <name>', 'the unit is <name>.service', DEFAULT_SERVICE_NAME)
+      .option('--unit-dir <dir>', 'where systemd reads the unit from', SYSTEM_UNIT_DIR)
+      // not --env-file: node 20 reads that flag even after the script's name, as its own
+      .option(
+        '--token-file <path>',
+        'the environment file holding the token (default: /etc/kitt/<name>.env, or beside a unit elsewhere)',
+      )
+  );
 }
 
 function installService(plan: InstallPlan, out: NodeJS.WritableStream): void {
@@ -79,7 +85,7 @@ function installService(plan: InstallPlan, out: NodeJS.WritableStream): void {
 /** Writes the token from the environment, or keeps or asks for the file; returns the line to print. */
 function writeTokenFile(plan: InstallPlan): string {
   if (plan.token) {
-    writableFolder(dirname(plan.envFile), '--env-file');
+    writableFolder(dirname(plan.envFile), '--token-file');
     writeAtomically(plan.envFile, environmentLine(plan.tokenEnv, plan.token.reveal()), 0o600);
     return `wrote ${plan.envFile} (mode 0600, ${plan.tokenEnv} from the environment)`;
   }
@@ -115,7 +121,7 @@ function uninstallService(flags: ServiceFlags, out: NodeJS.WritableStream): void
     });
   }
   const named = unitText === undefined ? undefined : envFileOfUnit(unitText);
-  const envFile = flags.envFile === undefined ? (named ?? paths.envFile) : paths.envFile;
+  const envFile = flags.tokenFile === undefined ? (named ?? paths.envFile) : paths.envFile;
   const wantsLink = join(paths.unitDir, 'multi-user.target.wants', paths.unitName);
   const removed = [wantsLink, paths.unitPath, envFile].filter(removeIfPresent);
   if (removed.length === 0) {

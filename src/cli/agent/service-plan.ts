@@ -19,7 +19,7 @@ export const DEFAULT_STOP_TIMEOUT = '1h';
 export interface ServiceFlags {
   readonly name: string;
   readonly unitDir: string;
-  readonly envFile?: string | undefined;
+  readonly tokenFile?: string | undefined;
 }
 
 export interface InstallFlags extends ServiceFlags {
@@ -49,7 +49,7 @@ export interface InstallPlan extends ServicePaths {
   readonly token: Secret | undefined;
 }
 
-/** The unit's name and its files' paths from --name, --unit-dir and --env-file. */
+/** The unit's name and its files' paths from --name, --unit-dir and --token-file. */
 export function servicePaths(flags: ServiceFlags): ServicePaths {
   if (!/^[A-Za-z0-9:_.@-]+$/.test(flags.name)) {
     throw new KittError('USAGE', `--name ${JSON.stringify(flags.name)} is not a unit name`, {
@@ -63,7 +63,7 @@ export function servicePaths(flags: ServiceFlags): ServicePaths {
     unitName: `${base}.service`,
     unitDir,
     unitPath: join(unitDir, `${base}.service`),
-    envFile: resolve(flags.envFile ?? join(envDir, `${base}.env`)),
+    envFile: resolve(flags.tokenFile ?? join(envDir, `${base}.env`)),
   };
 }
 

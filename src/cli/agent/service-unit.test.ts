@@ -81,7 +81,7 @@ test('a value that would break the unit is refused with the flag to fix', () => 
     );
   refused({ home: '/data/kitt\nExecStartPre=/bin/rm' }, /line break/);
   refused({ user: 'bench; rm' }, /--user/);
-  refused({ envFile: '/etc/my kitt/a.env' }, /--env-file/);
+  refused({ envFile: '/etc/my kitt/a.env' }, /--token-file/);
   refused({ server: 'http://bob:pw@kitt.example.com' }, /credentials/);
 });
 

@@ -101,7 +101,7 @@ function unitValue(text: string): string {
 function unitPath(path: string): string {
   if (/\s/.test(path)) {
     throw new KittError('USAGE', `${path} holds a space, which EnvironmentFile= cannot take`, {
-      hint: 'pass --env-file a path without spaces',
+      hint: 'pass --token-file a path without spaces',
     });
   }
   return unitValue(path);
