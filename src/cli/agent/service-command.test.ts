@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type TestContext, test } from 'node:test';
-import { cleanEnv, tempHome } from '../../testing/kitt-cli.js';
+import { freePort } from '../../testing/free-port.js';
+import { cleanEnv, exitOf, tempHome } from '../../testing/kitt-cli.js';
 
 const AGENT_ENTRY = resolve(import.meta.dirname, '..', 'agent-entry.ts');
 const TOKEN = 'kitt_w_0123456789abcdef';
@@ -56,6 +57,44 @@ test('systemd-analyze verify accepts the unit install wrote', {
   // verify exits 0 on settings it ignores, so its warnings count as failures too
   assert.equal(verified.status, 0, verified.stderr);
   assert.equal(`${verified.stdout}${verified.stderr}`.trim(), '');
+});
+
+test("the unit's command, with its environment and token file, runs the agent; SIGTERM stops it with exit 0", async (t) => {
+  // no server listens there: the agent, holding its token, waits for one with backoff
+  const server = `http://127.0.0.1:${await freePort()}`;
+  const dir = tempHome(t, 'kitt-units-');
+  const installed = agent(['service', 'install', '--server', server, '--unit-dir', dir, '--home', join(dir, 'home')], {
+    KITT_SERVER_TOKEN: TOKEN,
+  });
+  assert.equal(installed.code, 0, installed.stderr);
+  const unit = readFileSync(join(dir, 'kitt-agent.service'), 'utf8');
+  const setting = (key: string) => new RegExp(`^${key}=(.*)$`, 'm').exec(unit)?.[1] ?? '';
+  // what systemd does with these three lines, for paths without spaces or quotes
+  const [program, ...args] = setting('ExecStart').split(' ');
+  const [homeKey, home] = setting('Environment').split(/=(.*)/s);
+  const [tokenKey, quoted] = readFileSync(setting('EnvironmentFile'), 'utf8').trim().split(/=(.*)/s);
+  const child = spawn(program!, args, {
+    env: cleanEnv({ [homeKey!]: home!, [tokenKey!]: JSON.parse(quoted!) }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.after(() => child.kill('SIGKILL'));
+  let output = '';
+  child.stderr.on('data', (chunk) => {
+    output += chunk;
+  });
+  const waiting = await new Promise<boolean>((done) => {
+    const timer = setTimeout(() => done(false), 60_000);
+    child.stderr.on('data', () => {
+      if (!/kitt server unreachable .*; retrying/.test(output)) return;
+      clearTimeout(timer);
+      done(true);
+    });
+  });
+  assert.ok(waiting, output);
+  child.kill('SIGTERM');
+  assert.deepEqual(await exitOf(child), { code: 0, signal: null }, output);
+  assert.match(output, /stopped after 0 jobs/);
+  assert.ok(!output.includes(TOKEN));
 });
 
 test('without the token variable install keeps an existing 0600 file, or says how to create one', (t) => {
