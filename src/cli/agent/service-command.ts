@@ -22,7 +22,8 @@ export function registerServiceCommand(program: Command, context: CliContext): v
   const service = program
     .command('service')
     .description('run kitt-agent as a systemd service: install or uninstall its unit');
-  withPathFlags(service.command('install'))
+  const install = service
+    .command('install')
     .description('write a systemd unit that runs kitt-agent run, and its token file')
     .option('--server <url>', "kitt server's address, e.g. http://kitt.example.com:8080")
     .option('--home <dir>', "the agent's kitt home (default: KITT_HOME, or ~/.kitt of the user installing)")
@@ -33,7 +34,8 @@ export function registerServiceCommand(program: Command, context: CliContext): v
       '--stop-timeout <duration>',
       'how long a stop waits for the current cell to finish (bare: s)',
       DEFAULT_STOP_TIMEOUT,
-    )
+    );
+  withPathFlags(install)
     .option('--dry-run', 'print the unit and write nothing')
     .addHelpText(
       'after',
@@ -93,7 +95,7 @@ function writeTokenFile(plan: InstallPlan): string {
   if (mode === undefined) {
     return (
       `${plan.tokenEnv} is not set: before enabling, create ${plan.envFile} (mode 0600) holding ` +
-      `${plan.tokenEnv}=<a token with the write scope> (kitt server token create --scope write)`
+      `${plan.tokenEnv}=<a token with the write scope> (kitt server token create --name agents --scope write)`
     );
   }
   if ((mode & 0o077) !== 0) {
