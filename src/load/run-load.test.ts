@@ -290,3 +290,22 @@ test('a fixed concurrency opens its streams over startSpreadS instead of in one 
   const together = await firstSends(0);
   assert.ok(together < 50, `8 first sends within ${together.toFixed(1)} ms`);
 });
+
+test('a fixed concurrency split over workers keeps one connection a user: no request waits behind another', async (t) => {
+  const server = await startExactScheduleServer({ ttftMs: 100, itlMs: 5 });
+  t.after(() => server.close());
+  const spec = parseLoadSpec({
+    kind: 'fixed-concurrency',
+    concurrency: 4,
+    requests: 12,
+    workers: 2,
+    startSpreadS: 0,
+    prompts: { kind: 'synthetic', inputTokens: 16, outputTokens: 4 },
+  });
+  const { records } = await runLoad(spec, targetFor(server.url), { keepRecords: true });
+  const measured = records.filter((r) => r.phase === 'measure');
+  assert.equal(measured.length, 12);
+  const ttfts = measured.map((r) => r.firstContentAtMs! - r.sentAtMs!);
+  // 100 ms is the server's; a request queued behind another user's on a shared connection waits ~115 ms more
+  assert.ok(Math.max(...ttfts) < 180, `TTFTs ${ttfts.map((v) => v.toFixed(0)).join(', ')} ms`);
+});

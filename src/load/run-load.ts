@@ -94,6 +94,18 @@ export interface LoadResult {
  */
 const PROMPT_POOL = 512;
 
+/**
+ * The connections a shard may open: as many as it can have in flight. A closed loop's shard spec
+ * already holds its share of the users (shardSpec), so its plan's concurrency is this shard's own;
+ * an open loop's cap is the whole run's, divided as the stage runner divides it. (Dividing a
+ * closed loop's share again left half its users queued inside the pool behind the others.)
+ */
+function shardConnections(plan: LoadPlan, shards: number): number | null {
+  if (plan.maxConcurrency === null) return null;
+  const openLoop = plan.stages.some((stage) => stage.openLoop);
+  return openLoop ? Math.max(1, Math.round(plan.maxConcurrency / shards)) : plan.maxConcurrency;
+}
+
 export function runLoad(
   spec: LoadSpec,
   target: LoadTarget,
@@ -121,7 +133,7 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, options: RunLo
   const before = options.shard ? null : await scrapeEngineCounters(target, scrapeFailed);
   const { origin } = splitBaseUrl(target.baseUrl);
   const pool = new Pool(origin, {
-    connections: plan.maxConcurrency === null ? null : Math.ceil(plan.maxConcurrency / (options.shard?.count ?? 1)),
+    connections: shardConnections(plan, options.shard?.count ?? 1),
     pipelining: 1,
     keepAliveTimeout: 60_000,
     headersTimeout: 0,
