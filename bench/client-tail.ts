@@ -10,7 +10,8 @@
  * clock is needed. Also printed: client CPU-seconds and token events per client CPU-second.
  *
  * Measures the compiled build (dist/, what `kitt` runs).
- * Usage: cd bench && npm run bench:client-tail [-- --streams 10,100] [--workers 2] [--seconds 6] [--json out.json]
+ * Usage: cd bench && npm run bench:client-tail [-- --streams 10,100] [--workers 2] [--start-spread 0] [--seconds 6]
+ *   [--json out.json]
  */
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -87,7 +88,12 @@ function spread(errors: number[]): { p50: number; p99: number; max: number } {
   return { p50: quantileSorted(errors, 0.5), p99: quantileSorted(errors, 0.99), max: errors.at(-1) ?? Number.NaN };
 }
 
-async function tailAt(streams: number, workers: number, seconds: number): Promise<TailRow> {
+async function tailAt(
+  streams: number,
+  workers: number,
+  seconds: number,
+  startSpreadS: number | undefined,
+): Promise<TailRow> {
   const server = await spawnExactScheduleServer([
     '--ttft-ms',
     String(TTFT_MS),
@@ -104,6 +110,7 @@ async function tailAt(streams: number, workers: number, seconds: number): Promis
       durationS: seconds,
       warmup: { durationS: 1 },
       workers,
+      ...(startSpreadS === undefined ? {} : { startSpreadS }),
       prompts: { kind: 'synthetic', inputTokens: 16, outputTokens: TOKENS, cacheBust: false },
     });
     const target: LoadTarget = {
@@ -185,13 +192,16 @@ function goalText(row: TailRow): string {
 const streamCounts = (flag('--streams') ?? '10,50,100,200').split(',').map(Number);
 const workers = Number(flag('--workers') ?? '1');
 const seconds = Number(flag('--seconds') ?? '6');
+const spreadFlag = flag('--start-spread');
+const startSpreadS = spreadFlag === undefined ? undefined : Number(spreadFlag);
 const rows: TailRow[] = [];
-for (const streams of streamCounts) rows.push(await tailAt(streams, workers, seconds));
+for (const streams of streamCounts) rows.push(await tailAt(streams, workers, seconds, startSpreadS));
 
 const ms = (v: number) => v.toFixed(3).padStart(7);
 console.log(
   `kitt client tail — Node ${process.version}, ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, loopback, ` +
-    `${TOKENS} tokens at ${ITL_MS} ms ITL after ${TTFT_MS} ms TTFT, ${workers} worker${workers === 1 ? '' : 's'}`,
+    `${TOKENS} tokens at ${ITL_MS} ms ITL after ${TTFT_MS} ms TTFT, ${workers} worker${workers === 1 ? '' : 's'}, ` +
+    `start spread ${startSpreadS === undefined ? 'default' : `${startSpreadS} s`}`,
 );
 console.log(
   'streams  requests  events/s  events/CPU-s  CPU-s   TTFT err p50     p99     max   ITL err p50     p99     max   GC n  max ms  major  max ms  goals',
