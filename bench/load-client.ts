@@ -3,17 +3,18 @@
  * server in its own process (loopback):
  *
  *   1. SSE events per client CPU-second (one event per token, 256 streams)
- *   2. measured-vs-true ITL error p50/p99 at ~5k and ~20k events/s (true = the server's logged write times)
- *   3. pacing lateness p50/p99 at 1k and 5k requests/s (sentAt − scheduledAt, open loop)
- *   4. RSS at 1,000 concurrent streams
+ *   2. pacing lateness p50/p99 at 1k and 5k requests/s (sentAt − scheduledAt, open loop)
+ *   3. RSS at 1,000 concurrent streams
+ *
+ * The TTFT and ITL error against the server's write log, at 10–200 streams: bench/client-tail.ts.
  *
  * Measures the compiled build (dist/, what `kitt` runs); `npm run bench` builds it first.
  *
- * Usage: cd bench && npm run bench   (or: node --import tsx bench/load-client.ts [--only events,itl,pacing,rss] [--json out.json])
+ * Usage: cd bench && npm run bench   (or: node --import tsx bench/load-client.ts [--only events,pacing,rss] [--json out.json])
  */
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { Agent, type Dispatcher, request } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import type { LoadTarget } from '../src/load/load-target.js';
 import { spawnExactScheduleServer } from '../src/testing/spawn-exact-schedule-server.js';
 
@@ -29,7 +30,6 @@ interface Figure {
 const dist = '../dist/load';
 const { parseLoadSpec } = (await import(`${dist}/load-spec.js`)) as typeof import('../src/load/load-spec.js');
 const { runLoad } = (await import(`${dist}/run-load.js`)) as typeof import('../src/load/run-load.js');
-const { quantileSorted } = (await import(`${dist}/self-check.js`)) as typeof import('../src/load/self-check.js');
 
 const figures: Figure[] = [];
 const quiet = { ignoreEos: true, tokenize: false, usage: 'final' } as const;
@@ -164,54 +164,6 @@ async function eventsPerCpuSecond(): Promise<void> {
   figures.push({ name: '  kitt / that floor, paired rounds (median)', value: requests.ratio, unit: 'ratio' });
 }
 
-async function itlError(streams: number, label: string, withTarget: boolean): Promise<void> {
-  // 20 ms between tokens per stream: streams × 50 events/s.
-  const server = await spawnExactScheduleServer(['--ttft-ms', '20', '--itl-ms', '20', '--no-role-chunk', '--log']);
-  try {
-    const spec = parseLoadSpec({
-      kind: 'fixed-concurrency',
-      concurrency: streams,
-      durationS: 5,
-      warmup: { durationS: 1 },
-      prompts: { ...prompts, outputTokens: 50 },
-    });
-    const result = await runLoad(spec, target(server.url), { requestTag: label, keepRecords: true });
-    const log = (await (await request(`${server.url}/_log`)).body.json()) as Record<string, number[]>;
-    const errors: number[] = [];
-    let events = 0;
-    for (const r of result.records) {
-      if (r.phase !== 'measure' || r.error) continue;
-      const writes = log[`${label}-${r.id}`];
-      if (!writes || writes.length !== r.arrivals.length) continue;
-      events += r.arrivals.length;
-      for (let i = 1; i < writes.length; i++) {
-        errors.push(Math.abs(r.arrivals[i]!.atMs - r.arrivals[i - 1]!.atMs - (writes[i]! - writes[i - 1]!)));
-      }
-    }
-    errors.sort((a, b) => a - b);
-    const rate = events / ((result.window!.endMs - result.window!.startMs) / 1000);
-    figures.push({
-      name: `ITL error p50 at ${label} (${rate.toFixed(0)} events/s)`,
-      value: quantileSorted(errors, 0.5),
-      unit: 'ms',
-    });
-    figures.push({
-      name: `ITL error p99 at ${label} (${rate.toFixed(0)} events/s)`,
-      value: quantileSorted(errors, 0.99),
-      unit: 'ms',
-      ...(withTarget ? { target: { op: '<' as const, value: 0.5 } } : {}),
-    });
-    figures.push({ name: `  client CPU at ${label}`, value: result.selfCheck.cpuPercent, unit: '% of a core' });
-    figures.push({
-      name: `  client event-loop delay p99 at ${label}`,
-      value: result.selfCheck.eventLoopDelayP99Ms,
-      unit: 'ms',
-    });
-  } finally {
-    await server.close();
-  }
-}
-
 async function pacing(rate: number, withTarget: boolean): Promise<void> {
   const server = await spawnExactScheduleServer(['--ttft-ms', '0', '--itl-ms', '0', '--no-role-chunk']);
   try {
@@ -277,8 +229,6 @@ const only = process.argv.indexOf('--only');
 const selected = only === -1 ? null : new Set((process.argv[only + 1] ?? '').split(','));
 const wanted = (name: string) => selected === null || selected.has(name);
 if (wanted('events')) await eventsPerCpuSecond();
-if (wanted('itl')) await itlError(100, '5k', false);
-if (wanted('itl')) await itlError(400, '20k', true);
 if (wanted('pacing')) await pacing(1000, false);
 if (wanted('pacing')) await pacing(5000, true);
 if (wanted('rss')) await rssAtThousandStreams();
