@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { calibrateContainer } from '../src/app/calibrate/calibrate-container.js';
 import { estimateRate, formatPercent, type RateEstimate } from '../src/calibrate/estimate-rate.js';
+import { type AcrossRuns, acrossRuns, measureHostDrift } from '../src/calibrate/host-drift.js';
 import type { CalibrationPolicy, WindowRecord } from '../src/calibrate/plan-next-window.js';
 import { judgeWindow } from '../src/calibrate/window-verdict.js';
 import { silentProgress } from '../src/core/progress.js';
@@ -60,6 +61,8 @@ const policy: CalibrationPolicy = {
 interface Calibrated {
   readonly rate: number | undefined;
   readonly estimate: RateEstimate;
+  /** The interval for another run, from the calibrations before this one in this bench (two needed). */
+  readonly across?: AcrossRuns | undefined;
   readonly probes: number;
   /** The knee of this run's engine, known only in simulation. */
   readonly truth?: number;
@@ -121,12 +124,15 @@ function simulatedRunner(): Runner {
   };
 }
 
+/** The estimates of this bench's calibrations so far, newest first: the "store" the drift is read from. */
+const earlierEstimates: number[] = [];
+
 function summarize(history: readonly WindowRecord[], rate: number | undefined): Calibrated {
-  return {
-    rate,
-    estimate: estimateRate(history, policy),
-    probes: history.filter((w) => w.kind === 'probe').length,
-  };
+  const estimate = estimateRate(history, policy);
+  const drift = measureHostDrift(earlierEstimates);
+  const across = estimate.status === 'estimated' && drift ? acrossRuns(estimate, drift) : undefined;
+  if (estimate.status === 'estimated') earlierEstimates.unshift(estimate.rate);
+  return { rate, estimate, across, probes: history.filter((w) => w.kind === 'probe').length };
 }
 
 async function engineRunner(): Promise<Runner> {
@@ -211,22 +217,30 @@ const references = [
   ...sweepResults.map((s, j) => ({ name: `sweep ${j + 1} fitted`, rate: s.fitted })),
 ];
 console.log(
-  `| # | calibrated | band top (estimate) | 95 % interval | ± | probes | ${references.map((r) => `${r.name} inside`).join(' | ')} |`,
+  `| # | calibrated | band top (estimate) | 95 % interval | ± | across runs | ± | probes | ${references.map((r) => `${r.name} inside (across)`).join(' | ')} |`,
 );
-console.log(`| --- | --- | --- | --- | --- | --- | ${references.map(() => '---').join(' | ')} |`);
+console.log(`| --- | --- | --- | --- | --- | --- | --- | --- | ${references.map(() => '---').join(' | ')} |`);
 const inside = references.map(() => 0);
+const insideAcross = references.map(() => 0);
+const withAcross = results.filter((r) => r.across).length;
 results.forEach((r, i) => {
   const e = r.estimate;
+  const a = r.across;
   const holds = references.map((ref, j) => {
     const k = 'own' in ref ? r.truth : ref.rate;
     const yes = e.status === 'estimated' && k !== undefined && e.low <= k && k <= e.high;
+    const acrossYes = a !== undefined && k !== undefined && a.low <= k && k <= a.high;
     if (yes) inside[j]! += 1;
-    return yes ? 'yes' : 'no';
+    if (acrossYes) insideAcross[j]! += 1;
+    return `${yes ? 'yes' : 'no'}${a ? ` (${acrossYes ? 'yes' : 'no'})` : ''}`;
   });
   const interval = e.status === 'estimated' ? `${fmt(e.low)}–${fmt(e.high)}` : `none: ${e.reason}`;
   const half = e.status === 'estimated' ? formatPercent(e.relativeHalfWidth) : '–';
   const point = e.status === 'estimated' ? fmt(e.rate) : '–';
-  console.log(`| ${i + 1} | ${fmt(r.rate)} | ${point} | ${interval} | ${half} | ${r.probes} | ${holds.join(' | ')} |`);
+  const across = a ? `${fmt(a.low)}–${fmt(a.high)} | ${formatPercent(a.relativeHalfWidth)}` : '– | –';
+  console.log(
+    `| ${i + 1} | ${fmt(r.rate)} | ${point} | ${interval} | ${half} | ${across} | ${r.probes} | ${holds.join(' | ')} |`,
+  );
 });
 const estimates = results.flatMap((r) => (r.estimate.status === 'estimated' ? [r.estimate.rate] : []));
 const rates = results.flatMap((r) => (r.rate === undefined ? [] : [r.rate]));
@@ -237,6 +251,9 @@ const cv = (xs: readonly number[]) => {
 };
 console.log(
   `\ninside the interval (goal: at least 4 of 5): ${references.map((r, j) => `${r.name} ${inside[j]} of ${results.length}`).join(', ')}`,
+);
+console.log(
+  `inside the across-runs interval (calibrations 3 on, which have two before them): ${references.map((r, j) => `${r.name} ${insideAcross[j]} of ${withAcross}`).join(', ')}`,
 );
 console.log(
   `spread (goal: the calibrations' no larger than the sweeps'): CV of the estimates ${cv(estimates)}, of the calibrated rates ${cv(rates)}; ` +

@@ -203,3 +203,48 @@ test('with a precision asked, reports it beside the precision reached', async (t
   const md = await readFile(join(dir, 'calibration.md'), 'utf8');
   assert.match(md, /^- interval: .*; asked ±5\.0 %\)$/m);
 });
+
+test('earlier calibrations of the same key and model widen the interval for another run, and the report says so', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'kitt-calibrate-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const { ports } = simulatedPorts(6);
+  const asked: string[] = [];
+  const result = await calibrateContainer(
+    requestIn(dir),
+    {
+      ...ports,
+      earlierEstimates: async (engine, key, model) => {
+        asked.push(`${engine} ${key} ${model}`);
+        return [5.0, 5.4, 5.8];
+      },
+    },
+    { signal: new AbortController().signal, progress: silentProgress },
+  );
+  assert.deepEqual(asked, ['llamacpp 1cpu-512MiB test.gguf']);
+  assert.equal(result.earlierCalibrations, 3);
+  assert.equal(result.estimate.status, 'estimated');
+  const across = result.acrossRuns!;
+  assert.ok(Math.abs(across.drift.relativeSd - 0.4 / 5.4) < 1e-9, `drift ${across.drift.relativeSd}`);
+  if (result.estimate.status !== 'estimated') return;
+  assert.ok(across.low < result.estimate.low && across.high > result.estimate.high, 'wider than the run’s own');
+  const md = await readFile(join(dir, 'calibration.md'), 'utf8');
+  assert.match(
+    md,
+    /across runs: another run on this host: \d\.\d+–\d\.\d+ req\/s \(±\d+\.\d %; 3 earlier calibrations scatter 7\.4 %\)/,
+  );
+});
+
+test('without earlier calibrations the report says what is needed to know the drift', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'kitt-calibrate-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const { ports } = simulatedPorts(6);
+  const result = await calibrateContainer(
+    requestIn(dir),
+    { ...ports, earlierEstimates: async () => [5.1] },
+    { signal: new AbortController().signal, progress: silentProgress },
+  );
+  assert.equal(result.acrossRuns, undefined);
+  assert.equal(result.earlierCalibrations, 1);
+  const md = await readFile(join(dir, 'calibration.md'), 'utf8');
+  assert.match(md, /across runs: not known yet: 1 earlier calibration of this engine, limits and model \(2 are needed/);
+});

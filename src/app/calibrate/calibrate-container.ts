@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { estimateRate, formatRateEstimate, type RateEstimate } from '../../calibrate/estimate-rate.js';
+import { type AcrossRuns, acrossRuns, formatAcrossRuns, measureHostDrift } from '../../calibrate/host-drift.js';
 import type { CalibrationPolicy, WindowPlan, WindowRecord } from '../../calibrate/plan-next-window.js';
 import { planNextWindow } from '../../calibrate/plan-next-window.js';
 import { type ContainerSample, summarizeWindow } from '../../calibrate/summarize-window.js';
@@ -47,6 +48,11 @@ export interface CalibrationPorts {
   startSampling(engine: RunningEngine, intervalMs: number): { stop(): Promise<ContainerSample[]> };
   /** Writes the calibrated rate to config and the store; `resultDir` holds the report. */
   saveCalibration?(result: CalibrationResult, resultDir: string): Promise<void>;
+  /**
+   * The estimated rates of earlier calibrations of this engine and limits with this model, newest
+   * first: how far the host moves between runs (calibrate/host-drift.ts). Absent: not known.
+   */
+  earlierEstimates?(engine: string, limitsKey: string, model: string): Promise<readonly number[]>;
   /** The contexts phase's parts (calibrate-contexts.ts); without them it is not run. */
   readonly contexts?: Pick<ContextsPorts, 'fillContexts' | 'readKvShape' | 'saveMaxContexts'>;
 }
@@ -101,6 +107,14 @@ export interface CalibrationResult {
    * windows (src/calibrate/estimate-rate.ts, docs/calibrate.md); `unavailable` says why there is none.
    */
   readonly estimate: RateEstimate;
+  /**
+   * The interval for the rate another calibration on this host would find: `estimate`'s, widened
+   * by how far earlier calibrations of this engine, limits and model scattered (calibrate/host-drift.ts).
+   * Absent with fewer than two of them, or without an estimate.
+   */
+  readonly acrossRuns?: AcrossRuns;
+  /** Earlier calibrations of this engine, limits and model that were found (the drift is read from ≤ 10). */
+  readonly earlierCalibrations: number;
   /** The precision asked (`--precision`) and reached: the interval's half-width / its rate (0.05 = ±5 %). */
   readonly precision: { readonly asked: number | undefined; readonly reached: number | undefined };
   readonly windows: readonly CalibrationWindowReport[];
@@ -176,7 +190,13 @@ export async function calibrateContainer(
   final ??= { action: 'fail', reason: 'the controller did not finish' };
   const oomKilled = windows.some((w) => w.measurement.oomKilled);
   const contexts = oomKilled ? undefined : await sizeContexts(request, ports, options);
-  const result = { ...buildResult(request, final, windows, host), ...(contexts ? { contexts } : {}) };
+  const earlier = await ports
+    .earlierEstimates?.(request.engine.engine, limitsKey(request.engine.limits), request.modelLabel)
+    .catch(() => undefined);
+  const result = {
+    ...buildResult(request, final, windows, host, earlier ?? []),
+    ...(contexts ? { contexts } : {}),
+  };
   await writeCalibrationReport(request.resultDir, result);
   await writeReport(request.resultDir);
   if (result.outcome === 'calibrated') await ports.saveCalibration?.(result, request.resultDir);
@@ -282,6 +302,9 @@ async function runOneWindow(
   };
 }
 
+/** The host's drift is read from at most this many of the latest earlier calibrations: an old host state says little. */
+const EARLIER_CALIBRATIONS = 10;
+
 /** A stats reading covers about the second before it; one that arrives later than this after the window ends is from the drain. */
 const SAMPLE_SPAN_MS = 1000;
 
@@ -300,12 +323,15 @@ function buildResult(
   final: WindowPlan,
   windows: readonly CalibrationWindowReport[],
   host: HostResponsiveness | undefined,
+  earlierEstimates: readonly number[],
 ): CalibrationResult {
   const done = final.action === 'done' ? final : undefined;
   const atRate = done ? windows.filter((w) => w.rate === done.rate) : [];
   const tokens = atRate.at(-1)?.outputTokensPerS;
   const estimate = estimateRate(windows, request.policy);
   const reached = estimate.status === 'estimated' ? estimate.relativeHalfWidth : undefined;
+  const drift = measureHostDrift(earlierEstimates.slice(0, EARLIER_CALIBRATIONS));
+  const across = estimate.status === 'estimated' && drift ? acrossRuns(estimate, drift) : undefined;
   return {
     runId: request.engine.runId,
     engine: request.engine.engine,
@@ -323,6 +349,8 @@ function buildResult(
     held: done?.held,
     reason: final.reason,
     estimate,
+    ...(across ? { acrossRuns: across } : {}),
+    earlierCalibrations: earlierEstimates.length,
     precision: { asked: request.policy.precision, reached },
     windows,
     host,
@@ -347,6 +375,7 @@ export async function writeCalibrationReport(resultDir: string, result: Calibrat
           (result.held === undefined ? '' : result.held ? ', soak held' : ', soak did not hold')),
     `- why: ${result.reason}`,
     `- interval: ${formatRateEstimate(result.estimate, result.precision.asked)}`,
+    `- across runs: ${formatAcrossRuns(result.acrossRuns, result.earlierCalibrations)}`,
     ...(result.contexts ? [`- ${formatContextsResult(result.contexts)}`] : []),
     '',
     formatCalibrationTable(result, 'markdown'),

@@ -85,6 +85,7 @@ export async function createCalibrationPorts(
   const promptSpec = options.prompts ?? CALIBRATION_PROMPTS;
   const started = new Set<RunningEngine>();
   const { attached } = options;
+  const storeUrl = options.storeUrl ?? loaded.config.store.url ?? homePaths(options.home).store;
   const targetOf = (engine: RunningEngine): LoadTarget =>
     attached ? { ...attached.loadTarget, metricsPath: null } : loadTargetFor(engine);
 
@@ -175,9 +176,9 @@ export async function createCalibrationPorts(
         }),
     async saveCalibration(result, resultDir) {
       if (!attached) saveRateToConfig(options.configPath ?? configFileFor(options, loaded.file), result);
-      const storeUrl = options.storeUrl ?? loaded.config.store.url ?? homePaths(options.home).store;
       await saveToStore(storeUrl, result, resultDir);
     },
+    earlierEstimates: (engine, limits, model) => earlierEstimatesIn(storeUrl, engine, limits, model),
     /** Stops every engine these ports started and has not stopped yet (a forced exit's cleanup). */
     async close() {
       await Promise.all([...started].map((engine) => engine.stop().catch(() => undefined)));
@@ -248,6 +249,29 @@ async function fillContexts(
     { signal, clock, prompts, keepRecords: true },
   );
   return result.records ?? [];
+}
+
+/** How many stored calibrations of a key are looked through for ones of the same model. */
+const EARLIER_LOOKED_AT = 50;
+
+/** The estimated rates of the stored calibrations of this engine, limits and model, newest first. */
+export async function earlierEstimatesIn(
+  url: string | Secret,
+  engine: string,
+  limitsKey: string,
+  model: string,
+): Promise<number[]> {
+  const { openRunStore } = await import('../shared/open-run-store.js');
+  const store = await openRunStore(url);
+  try {
+    const stored = await store.listCalibrations({ engine, limitsKey, limit: EARLIER_LOOKED_AT });
+    return stored.flatMap(({ report }) => {
+      const earlier = report as Partial<Pick<CalibrationResult, 'model' | 'estimate'>> | undefined;
+      return earlier?.model === model && earlier.estimate?.status === 'estimated' ? [earlier.estimate.rate] : [];
+    });
+  } finally {
+    await store.close();
+  }
 }
 
 /** The calibration as a finished run (so `kitt results` lists it) and its calibration row. */

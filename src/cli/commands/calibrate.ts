@@ -6,6 +6,7 @@ import { type CalibrateCommandFlags, planCalibrationRun } from '../../app/calibr
 import { CALIBRATION_PROMPTS, createCalibrationPorts } from '../../app/calibrate/calibrate-ports.js';
 import { attachTarget } from '../../app/shared/attach-target.js';
 import { formatRateEstimate } from '../../calibrate/estimate-rate.js';
+import { formatAcrossRuns } from '../../calibrate/host-drift.js';
 import { newRunId } from '../../core/ids.js';
 import { ensureWritableDir, homePaths, resolveKittHome } from '../../core/kitt-home.js';
 import { catalogModes } from '../../engines/catalog.js';
@@ -114,6 +115,7 @@ Every problem with the options is reported at once, before the container starts.
         `${result.rateKey}: ${result.rate!.toFixed(3)} requests/s (${result.tokensPerS?.toFixed(1) ?? '?'} output tokens/s), ` +
           `${result.held === false ? 'soak did not hold' : 'soak held'}\n${result.reason}\n` +
           `${formatRateEstimate(result.estimate, result.precision.asked)}\n` +
+          `across runs: ${formatAcrossRuns(result.acrossRuns, result.earlierCalibrations)}\n` +
           (result.contexts ? `${formatContextsResult(result.contexts)}\n` : '') +
           `report: ${resultDir}\n`,
       );
