@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { simulateCalibration } from '../testing/simulate-calibration.js';
+import { SIMULATED_POLICY, simulateCalibration } from '../testing/simulate-calibration.js';
 import { estimateRate, formatRateEstimate, invertRegression, studentT975 } from './estimate-rate.js';
 import { type CalibrationPolicy, planNextWindow, type WindowRecord } from './plan-next-window.js';
 import type { WindowMeasurement } from './window-verdict.js';
@@ -8,14 +8,7 @@ import type { WindowMeasurement } from './window-verdict.js';
 const close = (actual: number, expected: number, what: string) =>
   assert.ok(Math.abs(actual - expected) <= 1e-9 * Math.abs(expected), `${what}: ${actual} vs ${expected}`);
 
-const policy: CalibrationPolicy = {
-  objective: 'cpu',
-  cpuBand: { low: 80, high: 90 },
-  startRate: 1,
-  minRate: 0.05,
-  maxRate: 10_000,
-  maxWindows: 10,
-};
+const policy: CalibrationPolicy = SIMULATED_POLICY;
 
 function window(rate: number, cpu: number, extra: Partial<WindowMeasurement> = {}): WindowRecord {
   const measurement = {

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { seededRandom } from '../testing/exact-statistics.js';
-import { simulateCalibration } from '../testing/simulate-calibration.js';
+import { normal, SIMULATED_POLICY, simulateCalibration } from '../testing/simulate-calibration.js';
 import { estimateRate } from './estimate-rate.js';
 import { acrossRuns, measureHostDrift } from './host-drift.js';
-import type { CalibrationPolicy } from './plan-next-window.js';
 
 const close = (actual: number, expected: number, what: string) =>
   assert.ok(Math.abs(actual - expected) <= 1e-9 * Math.abs(expected), `${what}: ${actual} vs ${expected}`);
@@ -40,22 +39,14 @@ test('across runs, each side of the interval is widened in quadrature by t(n −
 });
 
 test('on a host that drifts 5 % between runs, the widened interval holds the next run’s knee where the own one misses', () => {
-  const policy: CalibrationPolicy = {
-    objective: 'cpu',
-    cpuBand: { low: 80, high: 90 },
-    startRate: 1,
-    minRate: 0.05,
-    maxRate: 10_000,
-    maxWindows: 10,
-  };
+  const policy = SIMULATED_POLICY;
   const random = seededRandom(11);
-  const normal = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
   let own = 0;
   let across = 0;
   let trials = 0;
   for (let series = 0; series < 200; series++) {
     // five earlier calibrations, then this one; the knee to hold is a seventh run's, on its own draw
-    const knees = Array.from({ length: 7 }, () => 0.9 * 7.5 * (1 + 0.05 * normal()));
+    const knees = Array.from({ length: 7 }, () => 0.9 * 7.5 * (1 + 0.05 * normal(random)));
     const estimates = knees.slice(0, 6).map((knee, run) => {
       const estimate = estimateRate(
         simulateCalibration(knee / 0.9, 0.1, series * 10 + run + 1, policy).history,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { seededRandom as seeded } from '../testing/exact-statistics.js';
+import { SIMULATED_POLICY } from '../testing/simulate-calibration.js';
 import { type CalibrationPolicy, planNextWindow, type WindowPlan, type WindowRecord } from './plan-next-window.js';
 import type { WindowMeasurement } from './window-verdict.js';
 
@@ -18,14 +19,7 @@ interface Curve {
   readonly truth: number;
 }
 
-const basePolicy: CalibrationPolicy = {
-  objective: 'cpu',
-  cpuBand: { low: 80, high: 90 },
-  startRate: 1,
-  minRate: 0.05,
-  maxRate: 10_000,
-  maxWindows: 10,
-};
+const basePolicy: CalibrationPolicy = SIMULATED_POLICY;
 
 /** capacity c: CPU = idle + (100 − idle)·r/c up to 100 %, throughput = min(r, c). */
 function linear(capacity: number, idle = 0): Curve {

@@ -2,8 +2,18 @@ import { type CalibrationPolicy, planNextWindow, type WindowRecord } from '../ca
 import type { WindowMeasurement } from '../calibrate/window-verdict.js';
 import { seededRandom } from './exact-statistics.js';
 
+/** The policy the simulated calibrations are judged by: CPU band 80–90 %, from 1 req/s, ≤ 10 probes. */
+export const SIMULATED_POLICY: CalibrationPolicy = {
+  objective: 'cpu',
+  cpuBand: { low: 80, high: 90 },
+  startRate: 1,
+  minRate: 0.05,
+  maxRate: 10_000,
+  maxWindows: 10,
+};
+
 /** A standard normal draw (Box–Muller) from a uniform generator. */
-function normal(random: () => number): number {
+export function normal(random: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
 }
 
