@@ -4,13 +4,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
-import type { CalibrationPolicy } from '../calibrate/plan-next-window.js';
 import { DEFAULT_CONFIG } from '../config/config-schema.js';
 import { writeReport } from '../export/report/write-report.js';
 import { defaultStorePath, openStore } from '../store/open-store.js';
 import { openOfflinePage, requireBrowser } from '../testing/offline-browser.js';
 import { recordExactScheduleRun } from '../testing/record-exact-run.js';
-import { simulateCalibration } from '../testing/simulate-calibration.js';
+import { SIMULATED_POLICY, simulateCalibration } from '../testing/simulate-calibration.js';
 import { createApiToken } from './auth/api-tokens.js';
 import { serveKitt } from './serve-kitt.js';
 
@@ -55,14 +54,7 @@ const sidewaysOverflow = () => {
   return page.document.scrollingElement.scrollWidth - page.innerWidth;
 };
 
-const POLICY: CalibrationPolicy = {
-  objective: 'cpu',
-  cpuBand: { low: 80, high: 90 },
-  startRate: 1,
-  minRate: 0.05,
-  maxRate: 10_000,
-  maxWindows: 10,
-};
+const POLICY = SIMULATED_POLICY;
 
 /** A calibration report as kitt calibrate stores it: the controller's windows, replayed on a simulated engine. */
 function calibrationReport(capacity: number, seed: number) {
