@@ -77,9 +77,10 @@ function readLoads(file: CampaignFile, config: KittConfig, base: string, issues:
   });
 }
 
-function readModels(file: CampaignFile, base: string, issues: OptionIssues): string[] {
+function readModels(file: CampaignFile, base: string, issues: OptionIssues, where: ModelsOn): string[] {
   return (file.matrix.models ?? ['']).map((model, index) => {
-    if (model === '') return model;
+    // on a cluster a model is a path in a claim or on the nodes: nothing here to find or resolve
+    if (model === '' || where === 'cluster') return model;
     const path = isAbsolute(model) ? model : resolve(base, model);
     if (!existsSync(path))
       issues.add(`matrix.models[${index}]: ${path} does not exist`, 'give a GGUF file or model folder');
@@ -108,7 +109,10 @@ function checkDistinct(plan: CampaignPlan, issues: OptionIssues): void {
  * problem with its path in the file) before anything starts. Paths of models and datasets are
  * taken relative to the file. Loads, engines and limits are read over the config, as `kitt run` reads its flags.
  */
-export function readCampaign(path: string, config: KittConfig): CampaignPlan {
+/** Where the cells' models are read: on this host (checked, relative to the file), or on a cluster. */
+export type ModelsOn = 'host' | 'cluster';
+
+export function readCampaign(path: string, config: KittConfig, modelsOn: ModelsOn = 'host'): CampaignPlan {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -117,7 +121,7 @@ export function readCampaign(path: string, config: KittConfig): CampaignPlan {
       hint: 'give the path of a campaign YAML file (docs/campaign.md)',
     });
   }
-  return readCampaignText(text, path, config);
+  return readCampaignText(text, path, config, modelsOn);
 }
 
 /**
@@ -125,7 +129,12 @@ export function readCampaign(path: string, config: KittConfig): CampaignPlan {
  * content came from (paths in it are taken relative to its folder) and names it in problems.
  * kitt server plans a campaign submitted to the fleet with it.
  */
-export function readCampaignText(text: string, path: string, config: KittConfig): CampaignPlan {
+export function readCampaignText(
+  text: string,
+  path: string,
+  config: KittConfig,
+  modelsOn: ModelsOn = 'host',
+): CampaignPlan {
   const issues = new OptionIssues();
   const read = readCampaignFile(text, path, issues);
   if (!read) issues.throwIfAny();
@@ -133,7 +142,7 @@ export function readCampaignText(text: string, path: string, config: KittConfig)
   const base = dirname(resolve(path));
   const ingredients = {
     name: file.name,
-    models: readModels(file!, base, issues),
+    models: readModels(file!, base, issues, modelsOn),
     engines: readEngines(file!, issues),
     limits: readLimitProfiles(file!, config, issues),
     loads: readLoads(file!, config, base, issues),

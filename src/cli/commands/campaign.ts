@@ -3,6 +3,11 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { findCampaign, writeCampaignReport } from '../../app/campaign/campaign-report.js';
 import { allCampaignStatuses, campaignStatus } from '../../app/campaign/campaign-status.js';
+import {
+  createClusterCellRunner,
+  planClusterCells,
+  refuseUnplannable,
+} from '../../app/campaign/cluster-cell-runner.js';
 import { createLocalCellRunner } from '../../app/campaign/local-cell-runner.js';
 import { readCampaign } from '../../app/campaign/read-campaign.js';
 import { campaignFolder, runCampaign } from '../../app/campaign/run-campaign.js';
@@ -11,18 +16,23 @@ import { openRunStore } from '../../app/shared/open-run-store.js';
 import { type LoadedConfig, loadConfig } from '../../config/load-config.js';
 import { KittError } from '../../core/errors.js';
 import { collectHardware } from '../../hardware/fingerprint.js';
+import { KubernetesClient } from '../../runtime/kubernetes/kubernetes-client.js';
 import { defaultStorePath } from '../../store/open-store.js';
 import type { Store } from '../../store/store-types.js';
 import type { CliContext } from '../cli-context.js';
 import { readPackageVersion } from '../version.js';
+import { clusterFlags, renderCampaignManifests } from './campaign-cluster.js';
 import { runCampaignOnFleet } from './campaign-fleet.js';
 import { planJson, renderPlan, renderRunOutcome, renderStatus, renderStatuses, statusJson } from './campaign-render.js';
+import { addClusterOptions, type KubernetesRunFlags, wantsKubernetes } from './run-kubernetes.js';
 
 interface CommonFlags {
   readonly home?: string;
   readonly config?: string;
   readonly json?: boolean;
 }
+
+type RunCampaignFlags = CommonFlags & KubernetesRunFlags & { pull?: boolean; server?: string; tokenEnv?: string };
 
 function configFor(flags: CommonFlags, context: CliContext): { loaded: LoadedConfig; env: NodeJS.ProcessEnv } {
   const env = flags.home ? { ...context.env, KITT_HOME: resolve(flags.home) } : context.env;
@@ -41,25 +51,33 @@ const common = (command: Command) =>
     .option('--config <path>', 'config file (default: ./kitt.yaml or KITT_HOME/config.yaml)');
 
 function registerPlan(campaign: Command, context: CliContext): void {
-  common(
+  const command = common(
     campaign
       .command('plan <file>')
       .description('print the cells of a campaign file and the estimated time; runs nothing'),
-  )
-    .option('--json', 'print the plan as JSON')
+  ).option('--json', 'print the plan as JSON');
+  addClusterOptions(command)
     .addHelpText(
       'after',
       `
 Every problem of the file is reported at once, with its path (matrix.loads[1].rate: ...).
 Each cell's id is the hash of what it runs: a reordered file keeps its ids.
+With --runtime kubernetes it prints every cell's manifests instead (Pod, Service and load Job,
+validated against Kubernetes' schemas), ready for kubectl apply -f -.
 
 Examples:
   kitt campaign plan campaign.yaml
-  kitt campaign plan campaign.yaml --json`,
+  kitt campaign plan campaign.yaml --json
+  kitt campaign plan campaign.yaml --runtime kubernetes --namespace bench --model-pvc models`,
     )
-    .action((file: string, flags: CommonFlags) => {
-      const { loaded } = configFor(flags, context);
-      const plan = readCampaign(file, loaded.config);
+    .action(async (file: string, flags: CommonFlags & KubernetesRunFlags) => {
+      const { loaded, env } = configFor(flags, context);
+      const onCluster = wantsKubernetes(flags);
+      const plan = readCampaign(file, loaded.config, onCluster ? 'cluster' : 'host');
+      if (onCluster) {
+        context.stdout.write(await renderCampaignManifests(plan, flags, loaded.config, env));
+        return;
+      }
       context.stdout.write(flags.json ? planJson(plan) : renderPlan(plan));
     });
 }
@@ -87,10 +105,10 @@ function runError(outcome: Awaited<ReturnType<typeof runCampaign>>, file: string
 }
 
 function registerRun(campaign: Command, context: CliContext): void {
-  common(
+  const command = common(
     campaign.command('run <file>').description('run the cells of a campaign one at a time; resumes where it stopped'),
-  )
-    .option('--pull', 'pull engine images that are missing')
+  ).option('--pull', 'pull engine images that are missing');
+  addClusterOptions(command)
     .option('--server <url>', "run it on a kitt server's fleet of kitt-agents instead of here, and follow it")
     .option('--token-env <var>', 'with --server: the variable holding a token with the write scope', DEFAULT_TOKEN_ENV)
     .addHelpText(
@@ -103,26 +121,47 @@ Ctrl-C stops the current cell as kitt run does (recorded as interrupted) and exi
 At the end: KITT_HOME/campaigns/<campaign id>/campaign.html.
 With --server, the cells are jobs on the server's queue, run by kitt-agent run on the team's
 hosts (docs/campaign.md, Fleet); kitt follows them and prints the status table at the end.
+With --runtime kubernetes, each cell runs on the kubeconfig's current cluster as kitt run
+--runtime kubernetes does (engine Pod, load Job), recorded in this store; every cell is planned
+first, and one the cluster cannot run stops the campaign before anything starts.
 
 Examples:
   kitt campaign run campaign.yaml
   kitt campaign run campaign.yaml --home /data/kitt
-  KITT_SERVER_TOKEN=… kitt campaign run campaign.yaml --server http://kitt.example.com:8080`,
+  KITT_SERVER_TOKEN=… kitt campaign run campaign.yaml --server http://kitt.example.com:8080
+  kitt campaign run campaign.yaml --runtime kubernetes --namespace bench --model-pvc models`,
     )
-    .action(async (file: string, flags: CommonFlags & { pull?: boolean; server?: string; tokenEnv?: string }) => {
+    .action(async (file: string, flags: RunCampaignFlags) => {
+      const onCluster = wantsKubernetes(flags);
+      if (flags.server && onCluster) {
+        throw new KittError('USAGE', '--server and --runtime kubernetes are two places to run the cells', {
+          hint: 'choose one: the fleet of kitt-agents (--server) or the cluster (--runtime kubernetes)',
+        });
+      }
       if (flags.server) return runCampaignOnFleet(file, { server: flags.server, tokenEnv: flags.tokenEnv }, context);
       const { loaded, env } = configFor(flags, context);
-      const plan = readCampaign(file, loaded.config);
+      const plan = readCampaign(file, loaded.config, onCluster ? 'cluster' : 'host');
+      // a cell the cluster cannot run is found before the first one starts
+      if (onCluster) refuseUnplannable(await planClusterCells(plan, clusterFlags(flags), loaded.config, env));
       context.progress.info(`campaign ${plan.id}: ${plan.cells.length} cells`);
       const store = await openCampaignStore(loaded, context);
-      const cellRunner = createLocalCellRunner({
-        config: loaded.config,
-        home: loaded.home,
-        env,
-        pull: flags.pull ?? false,
-        progress: context.progress,
-        kittVersion: readPackageVersion(),
-      });
+      const cellRunner = onCluster
+        ? createClusterCellRunner({
+            config: loaded.config,
+            home: loaded.home,
+            env,
+            cluster: clusterFlags(flags),
+            clusterPort: () => KubernetesClient.fromDefaultKubeconfig(env),
+            store,
+          })
+        : createLocalCellRunner({
+            config: loaded.config,
+            home: loaded.home,
+            env,
+            pull: flags.pull ?? false,
+            progress: context.progress,
+            kittVersion: readPackageVersion(),
+          });
       const host = async () => {
         const hardware = await collectHardware({ env, dockerTimeoutMs: 1_000 });
         return {

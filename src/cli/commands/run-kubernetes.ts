@@ -18,8 +18,8 @@ export interface KubernetesRunFlags extends KubernetesFlags {
   readonly dryRun?: boolean;
 }
 
-/** Adds `--runtime` and the flags that only mean something with `--runtime kubernetes`. */
-export function addKubernetesOptions(command: Command): Command {
+/** Adds `--runtime` and where on a cluster it runs: the flags `kitt run` and `kitt campaign` share. */
+export function addClusterOptions(command: Command): Command {
   return command
     .option('--runtime <runtime>', `where the engine runs: ${RUNTIMES.join(', ')} (default local: --mode decides)`)
     .option('--namespace <ns>', 'with --runtime kubernetes: the namespace (default: default)')
@@ -27,8 +27,15 @@ export function addKubernetesOptions(command: Command): Command {
       '--model-pvc <claim>',
       'with --runtime kubernetes: the PersistentVolumeClaim holding -m (else -m is a node path)',
     )
-    .option('--kitt-image <image>', "with --runtime kubernetes: kitt's image for the load Job (default kitt:local)")
-    .option('--dry-run', 'with --runtime kubernetes: print the manifests as YAML and start nothing');
+    .option('--kitt-image <image>', "with --runtime kubernetes: kitt's image for the load Job (default kitt:local)");
+}
+
+/** Adds `--runtime` and the flags that only mean something with `--runtime kubernetes`. */
+export function addKubernetesOptions(command: Command): Command {
+  return addClusterOptions(command).option(
+    '--dry-run',
+    'with --runtime kubernetes: print the manifests as YAML and start nothing',
+  );
 }
 
 /** Whether the flags ask for a cluster; an unknown runtime is a usage error naming the valid ones. */

@@ -10,6 +10,8 @@ import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Pod } from 'kubernetes-models/v1/Pod';
 import { Service } from 'kubernetes-models/v1/Service';
 import { parseAllDocuments } from 'yaml';
+import { createClusterCellRunner } from '../../app/campaign/cluster-cell-runner.js';
+import { readCampaignText } from '../../app/campaign/read-campaign.js';
 import { planKubernetesRun } from '../../app/run/kubernetes-run-plan.js';
 import { runAndRecordOnCluster } from '../../app/run/record-cluster-run.js';
 import { runOnCluster } from '../../app/run/run-on-cluster.js';
@@ -418,4 +420,48 @@ test('a cluster run that fails is stored as failed with its one-line cause, and 
   assert.equal(run?.error, error.message);
   assert.ok(existsSync(join(home, 'results', plan.spec.runId, 'manifests.yaml')), 'what was applied is kept');
   assert.ok(!existsSync(join(home, 'results', plan.spec.runId, 'cluster-load.json')));
+});
+
+test('a campaign cell on a cluster runs through the same calls as kitt run --runtime kubernetes and is recorded for its campaign', async (t) => {
+  const { logs } = workerLogs([34, 33, 33]);
+  const { client, sent } = await apiServer(t, recordedCluster(logs));
+  const { home, store } = await recordingHome(t);
+  const campaign = readCampaignText(
+    `name: on-cluster
+matrix:
+  models: [models/qwen2.5-0.5b-q4_k_m.gguf]
+  engines: [{ name: llamacpp }]
+  limits: [{ cpus: 4, memory: 16GiB }]
+  loads: [{ load: fixed-concurrency, concurrency: 8, requests: 100, workers: 3 }]
+`,
+    '/campaigns/on-cluster.yaml',
+    DEFAULT_CONFIG,
+    'cluster',
+  );
+  const [cell] = campaign.cells;
+  const runner = createClusterCellRunner({
+    config: DEFAULT_CONFIG,
+    home,
+    env: {},
+    cluster: { runtime: 'kubernetes', namespace: 'bench', modelPvc: 'models' },
+    clusterPort: () => client,
+    store,
+  });
+  const started: string[] = [];
+  const result = await runner.runCell(
+    { campaignId: campaign.id, cell: cell! },
+    { started: async (runId) => void started.push(runId) },
+    { progress: silentProgress, signal: new AbortController().signal },
+  );
+  assert.equal(result.status, 'succeeded', result.error?.message);
+  assert.deepEqual(started, [result.runId]);
+  const pod = sent.find((r) => r.method === 'POST' && r.path.endsWith('/pods'))!.body as Pod;
+  assert.equal(pod.spec?.volumes?.find((v) => v.persistentVolumeClaim)?.persistentVolumeClaim?.claimName, 'models');
+  assert.equal(sent.at(-1)!.method, 'DELETE', 'the run’s root is deleted at the end');
+  const [run] = await store.listRuns();
+  assert.ok(run);
+  assert.equal(run.id, result.runId);
+  assert.equal(run.status, 'succeeded');
+  assert.deepEqual((run.config as { campaign: unknown }).campaign, { id: campaign.id, cell: cell!.id });
+  assert.equal((run.metrics as { requests: { succeeded: number } }).requests.succeeded, 100);
 });
