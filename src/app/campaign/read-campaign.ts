@@ -104,11 +104,17 @@ function checkDistinct(plan: CampaignPlan, issues: OptionIssues): void {
 }
 
 /**
+ * A plan with the file's fleet priority: kept beside the cells, not in them, so a campaign whose
+ * priority changes is the same campaign (same id, same cells).
+ */
+export type FleetCampaignPlan = CampaignPlan & { readonly priority: number };
+
+/**
  * Reads a campaign file into its plan, reporting every problem at once (one USAGE error, each
  * problem with its path in the file) before anything starts. Paths of models and datasets are
  * taken relative to the file. Loads, engines and limits are read over the config, as `kitt run` reads its flags.
  */
-export function readCampaign(path: string, config: KittConfig): CampaignPlan {
+export function readCampaign(path: string, config: KittConfig): FleetCampaignPlan {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -125,7 +131,7 @@ export function readCampaign(path: string, config: KittConfig): CampaignPlan {
  * content came from (paths in it are taken relative to its folder) and names it in problems.
  * kitt server plans a campaign submitted to the fleet with it.
  */
-export function readCampaignText(text: string, path: string, config: KittConfig): CampaignPlan {
+export function readCampaignText(text: string, path: string, config: KittConfig): FleetCampaignPlan {
   const issues = new OptionIssues();
   const read = readCampaignFile(text, path, issues);
   if (!read) issues.throwIfAny();
@@ -146,5 +152,5 @@ export function readCampaignText(text: string, path: string, config: KittConfig)
   const plan = planCampaign(ingredients);
   checkDistinct(plan, issues);
   issues.throwIfAny();
-  return plan;
+  return { ...plan, priority: file.priority ?? 0 };
 }
