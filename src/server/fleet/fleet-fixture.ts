@@ -49,7 +49,7 @@ export interface FleetFixture {
   /** Starts a server; with no port, on the port of the last one (or a free one the first time). */
   startServer(port?: number): Promise<void>;
   /** Stops the server with this signal and waits for it to exit. */
-  stopServer(signal: NodeJS.Signals): Promise<void>;
+  stopServer(signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   startAgent(name: string, extra?: readonly string[]): Spawned;
   /** The pending-results folder of an agent's home. */
   pendingDirOf(name: string): string;
@@ -107,8 +107,9 @@ export async function fleetFixture(
     },
     async stopServer(signal) {
       fixture.server.kill(signal);
-      await exitOf(fixture.server);
+      const exit = await exitOf(fixture.server);
       stopped.push(fixture.server.output());
+      return exit;
     },
     startAgent(name, extra = []) {
       return spawnEntry(t, AGENT_ENTRY, ['run', '--server', fixture.url, '--poll-wait', '2', ...extra], {

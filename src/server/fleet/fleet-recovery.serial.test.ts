@@ -103,7 +103,9 @@ test('the server stopped mid-campaign (SIGTERM, then SIGKILL) and started again:
     assert.ok(await waitUntil(() => leasesIn(fleet.server.output()) >= 1, 60_000), outputs(fleet, submit, [agent]));
     // the agent has its engine up and its load running when the server goes
     await sleep(1_500);
-    await fleet.stopServer(signal);
+    const stopped = await fleet.stopServer(signal);
+    // SIGTERM is a clean stop with a job leased out and a campaign followed; SIGKILL is no stop at all
+    if (signal === 'SIGTERM') assert.equal(stopped.code, 0, fleet.serverOutput());
     await fleet.startServer();
   }
   const exit = await exitOf(submit);
@@ -121,7 +123,7 @@ test('the server stopped mid-campaign (SIGTERM, then SIGKILL) and started again:
   }
   assert.equal(runs.length, 2, 'one run per cell on the server');
   assert.equal((agent.output().match(/: succeeded as run/g) ?? []).length, 2, agent.output());
-  assert.match(agent.output(), /kitt server reachable again/);
+  assert.equal(agent.exitCode, null, 'the agent outlived both stops');
   await stopAgents([agent]);
 });
 
