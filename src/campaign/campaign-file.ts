@@ -57,6 +57,7 @@ export const campaignLimitsSchema = limitsSchema.extend({
   gpus: z.union([z.string().min(1), z.array(z.int().min(0))]).optional(),
 });
 
+const PRIORITY = 'a whole number from -1000 to 1000 (higher runs first on the fleet)';
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export const campaignFileSchema = z.strictObject({
@@ -73,6 +74,11 @@ export const campaignFileSchema = z.strictObject({
     /** SLOs in kitt's one grammar (`ttft=500ms,tpot=50ms`); goodput is reported under each. */
     slos: z.array(z.string().min(1)).optional(),
   }),
+  /**
+   * On a kitt server's fleet, the priority of this campaign's jobs: higher is leased first (pg-boss
+   * priority); default 0. A local run ignores it.
+   */
+  priority: z.int({ error: PRIORITY }).min(-1000, { error: PRIORITY }).max(1000, { error: PRIORITY }).optional(),
   constraints: z
     .strictObject({
       hosts: z.array(z.string().min(1)).min(1).optional(),

@@ -8,6 +8,7 @@ import { createTokenVerifier } from './auth/api-tokens.js';
 import { createAuthGate } from './auth/auth-gate.js';
 import { createSessions } from './auth/sessions.js';
 import { checkBindAllowed, isLoopbackHost } from './bind-policy.js';
+import type { RetryPolicy } from './fleet/cell-queue.js';
 import { type StartedFleet, startFleet } from './fleet/start-fleet.js';
 import { listen, type StartedListener } from './http-listener.js';
 import { liveHubOf } from './live/live-hub.js';
@@ -31,6 +32,8 @@ export interface ServeKittOptions {
   readonly maxUploadBytes?: number | undefined;
   /** Seconds added to twice a cell's estimate to make a fleet job's lease; default 60. */
   readonly leaseMarginS?: number | undefined;
+  /** Retries of a failed fleet cell and the seconds before the first (doubled each time); default 2 and 2. */
+  readonly cellRetry?: RetryPolicy | undefined;
   /** Where sign-ins and write/admin actions are logged (with the token's name, never the token). */
   readonly log: (line: string) => void;
 }

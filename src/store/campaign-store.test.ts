@@ -72,3 +72,22 @@ test('campaign cells go pending → running → succeeded with the run of every 
     });
   }
 });
+
+test('a fleet cell ends dead with its error, or cancelled, on SQLite and PostgreSQL', async (t) => {
+  for (const { name, url } of await storesUnderTest(t)) {
+    await t.test(name, async () => {
+      await using store = await openStore(url);
+      await store.recordCampaign(campaign(['aaa', 'bbb']));
+      await store.markCellRunning('grid-0123abcd', 'aaa', 'run-1');
+      await store.markCellFinished('grid-0123abcd', 'aaa', { state: 'dead', error: 'unknown argument --x' });
+      await store.markCellFinished('grid-0123abcd', 'bbb', { state: 'cancelled' });
+      assert.deepEqual(
+        (await store.listCampaignCells('grid-0123abcd')).map((c) => [c.cellId, c.state, c.error ?? null]),
+        [
+          ['aaa', 'dead', 'unknown argument --x'],
+          ['bbb', 'cancelled', null],
+        ],
+      );
+    });
+  }
+});

@@ -183,6 +183,34 @@ function campaignTables(dialect: StoreDialect): Migration {
   };
 }
 
+/**
+ * The fleet's two cell states: `dead` (every retry failed, the job dead-lettered) and `cancelled`
+ * (its campaign was cancelled). 0004's CHECK knew only the local ones, so marking a cell dead was
+ * refused and its campaign never finished. SQLite cannot change a CHECK in place: the table is
+ * rebuilt (nothing references it).
+ */
+function fleetCellStates(dialect: StoreDialect): Migration {
+  const states = "state in ('pending', 'running', 'succeeded', 'failed', 'interrupted', 'dead', 'cancelled')";
+  return {
+    async up(db: Kysely<unknown>) {
+      if (dialect === 'postgres') {
+        await sql`alter table campaign_cells drop constraint if exists campaign_cells_state_check`.execute(db);
+        await sql
+          .raw(`alter table campaign_cells add constraint campaign_cells_state_check check (${states})`)
+          .execute(db);
+        return;
+      }
+      const widened = (await tableSql(db, 'campaign_cells'))
+        .replace(/^create table "?campaign_cells"?/i, 'create table "campaign_cells_v2"')
+        .replace(/state in \('pending', 'running', 'succeeded', 'failed', 'interrupted'\)/, states);
+      await sql.raw(widened).execute(db);
+      await sql`insert into campaign_cells_v2 select * from campaign_cells`.execute(db);
+      await sql`drop table campaign_cells`.execute(db);
+      await sql`alter table campaign_cells_v2 rename to campaign_cells`.execute(db);
+    },
+  };
+}
+
 async function tableSql(db: Kysely<unknown>, table: string): Promise<string> {
   const { rows } = await sql<{
     sql: string;
@@ -200,6 +228,7 @@ export function storeMigrations(dialect: StoreDialect): Record<string, Migration
     '0002_run_statuses_and_owner': statusesAndOwner(dialect),
     '0003_api_tokens': apiTokens(dialect),
     '0004_campaigns': campaignTables(dialect),
+    '0005_fleet_cell_states': fleetCellStates(dialect),
   };
 }
 

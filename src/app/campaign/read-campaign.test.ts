@@ -131,3 +131,16 @@ matrix:
   assert.equal(problems.length, 1);
   assert.match(problems[0]!, /holds the cell .* twice/);
 });
+
+test("a campaign's fleet priority is a whole number, 0 when absent, and leaves the campaign's id as it is", (t) => {
+  const plain = readCampaign(campaignFile(t, GRID), DEFAULT_CONFIG);
+  assert.equal(plain.priority, 0);
+  const urgent = readCampaign(campaignFile(t, `priority: 10\n${GRID}`), DEFAULT_CONFIG);
+  assert.equal(urgent.priority, 10);
+  assert.equal(urgent.id, plain.id, 'the same cells are the same campaign');
+  for (const bad of ['high', '2.5', '5000']) {
+    const problems = problemsOf(() => readCampaign(campaignFile(t, `priority: ${bad}\n${GRID}`), DEFAULT_CONFIG));
+    assert.equal(problems.length, 1, problems.join('; '));
+    assert.match(problems[0]!, /^priority: .*a whole number from -1000 to 1000 \(higher runs first on the fleet\)/);
+  }
+});

@@ -105,6 +105,12 @@ function checkDistinct(plan: CampaignPlan, issues: OptionIssues): void {
 }
 
 /**
+ * A plan with the file's fleet priority: kept beside the cells, not in them, so a campaign whose
+ * priority changes is the same campaign (same id, same cells).
+ */
+export type FleetCampaignPlan = CampaignPlan & { readonly priority: number };
+
+/**
  * Reads a campaign file into its plan, reporting every problem at once (one USAGE error, each
  * problem with its path in the file) before anything starts. Paths of models and datasets are
  * taken relative to the file. Loads, engines and limits are read over the config, as `kitt run` reads its flags.
@@ -112,7 +118,7 @@ function checkDistinct(plan: CampaignPlan, issues: OptionIssues): void {
 /** Where the cells' models are read: on this host (checked, relative to the file), or on a cluster. */
 export type ModelsOn = 'host' | 'cluster';
 
-export function readCampaign(path: string, config: KittConfig, modelsOn: ModelsOn = 'host'): CampaignPlan {
+export function readCampaign(path: string, config: KittConfig, modelsOn: ModelsOn = 'host'): FleetCampaignPlan {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -134,7 +140,7 @@ export function readCampaignText(
   path: string,
   config: KittConfig,
   modelsOn: ModelsOn = 'host',
-): CampaignPlan {
+): FleetCampaignPlan {
   const issues = new OptionIssues();
   const read = readCampaignFile(text, path, issues);
   if (!read) issues.throwIfAny();
@@ -155,5 +161,5 @@ export function readCampaignText(
   const plan = planCampaign(ingredients);
   checkDistinct(plan, issues);
   issues.throwIfAny();
-  return plan;
+  return { ...plan, priority: file.priority ?? 0 };
 }

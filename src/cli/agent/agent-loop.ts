@@ -176,7 +176,11 @@ class AgentSession {
   /** Reports every pending result, oldest first; false when the server could not be reached. */
   async flushPending(): Promise<boolean> {
     for (const result of this.options.pending.list()) {
-      if ((await this.report(result)) === undefined) return false;
+      const said = await this.report(result);
+      if (said === undefined) return false;
+      this.options.log(
+        `job ${result.jobId} cell ${result.cellId} attempt ${result.attempt}: ${result.status}, kept until now; ${said}`,
+      );
     }
     return true;
   }

@@ -61,9 +61,14 @@ export function renderStatus(status: CampaignStatus): string {
     labels(cell) ? `${labels(cell)!.engine}, ${labels(cell)!.limits}, ${labels(cell)!.load}` : '',
   ]);
   const { campaign } = status;
+  // a dead or failed cell's last error, one line each below the table (too long for a column)
+  const errors = status.cells
+    .filter((cell) => cell.error && cell.state !== 'succeeded')
+    .map((cell) => `cell ${cell.position + 1} (${cell.cellId}) ${cell.state}: ${cell.error}\n`)
+    .join('');
   return `campaign ${campaign.name} (${campaign.id}): ${status.cells.length} cells, ${countsLine(status)}
 ${plainTable([['#', 'cell', 'state', 'attempts', 'runs', 'what'], ...rows])}
-${campaign.folder ? `report: ${campaign.folder}/campaign.html\n` : ''}`;
+${errors}${campaign.folder ? `report: ${campaign.folder}/campaign.html\n` : ''}`;
 }
 
 /** `kitt campaign status` without a name: every campaign and its counts. */

@@ -21,6 +21,8 @@ interface ServerFlags {
   data?: string;
   maxUpload?: string;
   leaseMargin?: string;
+  cellRetries: string;
+  cellRetryDelay: string;
 }
 
 interface StoreFlags {
@@ -45,6 +47,8 @@ export function registerServerCommand(program: Command, context: CliContext): vo
     .option('--data <dir>', "where pushed runs' files go, as <dir>/runs/<id>/ (default: KITT_HOME/server)")
     .option('--max-upload <size>', 'largest pushed file once decompressed, e.g. 512m or 4g', '1g')
     .option('--lease-margin <seconds>', "seconds added to twice a fleet cell's estimate to make its job's lease", '60')
+    .option('--cell-retries <n>', 'times a failed fleet cell is run again before it is dead', '2')
+    .option('--cell-retry-delay <seconds>', 'seconds before the first retry of a fleet cell, doubled each time', '2')
     .option('--trust-proxy', 'trust X-Forwarded-Proto from a TLS proxy in front (marks session cookies Secure)')
     .option('--config <path>', 'config file (its store.url says which results store to serve)')
     .addHelpText(
@@ -74,6 +78,10 @@ Examples:
         dataDir: flags.data,
         maxUploadBytes: parseMaxUpload(flags.maxUpload ?? '1g'),
         leaseMarginS: parseLeaseMargin(flags.leaseMargin ?? '60'),
+        cellRetry: {
+          retryLimit: parseWhole('--cell-retries', flags.cellRetries, 0, 'e.g. --cell-retries 2'),
+          retryDelayS: parseWhole('--cell-retry-delay', flags.cellRetryDelay, 1, 'e.g. --cell-retry-delay 2'),
+        },
         log: (line) => context.stderr.write(`[kitt server] ${line}\n`),
       });
       context.onClose(() => started.close());
@@ -157,6 +165,14 @@ function parseMaxUpload(text: string): number {
 function untilAborted(signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}
+
+function parseWhole(flag: string, text: string, min: number, example: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min) {
+    throw new KittError('USAGE', `${flag} ${text} is not a whole number of at least ${min}`, { hint: example });
+  }
+  return value;
 }
 
 function parseLeaseMargin(text: string): number {

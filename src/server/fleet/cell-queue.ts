@@ -41,7 +41,10 @@ export const DEAD_LETTER_QUEUE = 'kitt-cell-dead';
  * (or dead-lettered), which is how an agent that died mid-job gives its cell back.
  */
 export class CellQueue {
-  private constructor(private readonly boss: PgBoss) {}
+  private constructor(
+    private readonly boss: PgBoss,
+    private readonly retry: RetryPolicy,
+  ) {}
 
   /** Starts pg-boss in its own schema of the store's database (made and migrated on first start). */
   static async open(options: {
@@ -80,10 +83,14 @@ export class CellQueue {
         deadLetter: DEAD_LETTER_QUEUE,
       });
     }
-    return new CellQueue(boss);
+    return new CellQueue(boss, retry);
   }
 
-  /** Queues a cell's job under its fixed id; false when that job exists already. */
+  /**
+   * Queues a cell's job under its fixed id; false when that job exists already. The retry policy
+   * goes with each job, not only with its queue (made once, by the first server): a server started
+   * with another policy applies it to what it queues.
+   */
   async send(
     jobClass: JobClass,
     id: string,
@@ -94,6 +101,10 @@ export class CellQueue {
       id,
       singletonKey: `${data.campaignId}/${data.cellId}`,
       expireInSeconds: Math.ceil(options.expireInSeconds),
+      retryLimit: this.retry.retryLimit,
+      retryDelay: this.retry.retryDelayS,
+      retryBackoff: true,
+      deadLetter: DEAD_LETTER_QUEUE,
       ...(options.priority !== undefined ? { priority: options.priority } : {}),
     });
     return sent !== null;

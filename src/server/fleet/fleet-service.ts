@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type CampaignStatus, campaignStatus } from '../../app/campaign/campaign-status.js';
-import { readCampaignText } from '../../app/campaign/read-campaign.js';
-import type { CampaignPlan } from '../../campaign/plan-campaign.js';
+import { type FleetCampaignPlan, readCampaignText } from '../../app/campaign/read-campaign.js';
 import type { KittConfig } from '../../config/config-schema.js';
 import type { StoredCampaignCell } from '../../store/campaign-store.js';
 import type { Store } from '../../store/store-types.js';
@@ -57,14 +56,23 @@ export class Fleet {
   }
 
   /** Plans the file's content, records the campaign and its cells, and queues each cell not done yet. */
-  async submitCampaign(input: { content: string; source: string }): Promise<{ plan: CampaignPlan; queued: number }> {
+  async submitCampaign(input: {
+    content: string;
+    source: string;
+  }): Promise<{ plan: FleetCampaignPlan; queued: number }> {
     const plan = readCampaignText(input.content, input.source, this.options.config);
     await this.store.recordCampaign({
       id: plan.id,
       name: plan.name,
       contentHash: plan.contentHash,
       source: input.source,
-      plan: { slos: plan.slos, constraints: plan.constraints, totalEstimateS: plan.totalEstimateS, fleet: true },
+      plan: {
+        slos: plan.slos,
+        constraints: plan.constraints,
+        totalEstimateS: plan.totalEstimateS,
+        fleet: true,
+        priority: plan.priority,
+      },
       folder: '',
       cells: plan.cells.map((cell) => ({
         cellId: cell.id,
@@ -88,11 +96,11 @@ export class Fleet {
           labels: cell.labels,
           slo: plan.slos[0],
         },
-        { expireInSeconds: cell.estimate.totalS * 2 + this.options.leaseMarginS },
+        { expireInSeconds: cell.estimate.totalS * 2 + this.options.leaseMarginS, priority: plan.priority },
       );
       if (sent) queued += 1;
     }
-    this.options.log(`campaign ${plan.id}: ${plan.cells.length} cells, ${queued} queued`);
+    this.options.log(`campaign ${plan.id}: ${plan.cells.length} cells, ${queued} queued at priority ${plan.priority}`);
     return { plan, queued };
   }
 

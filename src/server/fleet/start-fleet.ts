@@ -1,6 +1,6 @@
 import type { KittConfig } from '../../config/config-schema.js';
 import type { Store } from '../../store/store-types.js';
-import { CellQueue } from './cell-queue.js';
+import { CellQueue, type RetryPolicy } from './cell-queue.js';
 import { Fleet } from './fleet-service.js';
 
 export interface StartedFleet {
@@ -27,6 +27,8 @@ export async function startFleet(
   options: {
     readonly config: KittConfig;
     readonly leaseMarginS?: number | undefined;
+    /** Retries of a failed cell and the delay before the first; default DEFAULT_CELL_RETRY. */
+    readonly cellRetry?: RetryPolicy | undefined;
     readonly log: (line: string) => void;
   },
 ): Promise<StartedFleet | undefined> {
@@ -37,6 +39,7 @@ export async function startFleet(
     schema: queueSchemaOf(url),
     // a lease that expires is noticed within a few seconds when leases are short (tests), else within 10 s
     maintenanceIntervalSeconds: Math.max(1, Math.min(10, Math.floor(leaseMarginS / 2))),
+    ...(options.cellRetry ? { retry: options.cellRetry } : {}),
     log: options.log,
   });
   const fleet = new Fleet({ store, queue, config: options.config, leaseMarginS, log: options.log });
