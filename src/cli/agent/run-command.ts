@@ -64,7 +64,7 @@ Examples:
       });
       const { jobs } = await runAgentLoop({
         client: new FleetClient(target),
-        registration: await describeAgentHost(home, env),
+        registration: await describeAgentHost(home, env, { config }),
         store,
         cellRunner,
         pending: new PendingResults(join(home, 'agent', 'pending')),
