@@ -12,6 +12,17 @@ import { storeMigrations } from './migrations.js';
 import { migrateStore, openStore } from './open-store.js';
 import type { Store } from './store-types.js';
 
+/**
+ * Raw better-sqlite3 handles the tests open stay reachable until exit: on Node 24 its destructor
+ * aborts the process when the collector frees one (see open-store.ts), and a test that churns the
+ * heap makes that collection come.
+ */
+const rawHandles: unknown[] = [];
+function keptAlive<T>(handle: T): T {
+  rawHandles.push(handle);
+  return handle;
+}
+
 function tempDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'kitt-store-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -97,7 +108,7 @@ test('migrations run on a fresh database and a second run changes nothing', asyn
       const { Kysely, PostgresDialect, SqliteDialect } = await import('kysely');
       if (name === 'sqlite') {
         const Database = (await import('better-sqlite3')).default;
-        const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new Database(url) }) });
+        const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: keptAlive(new Database(url)) }) });
         assert.deepEqual(await migrateStore(db, 'sqlite'), []);
         await db.destroy();
       } else {
@@ -236,8 +247,6 @@ test('the config and error columns hold no secret, whether it comes wrapped or i
   }
 });
 
-const rawHandles: unknown[] = [];
-
 test('a row stored in clear by an earlier kitt is read with its secrets masked', async (t) => {
   const url = join(tempDir(t), 'kitt.db');
   const store = await openStore(url);
@@ -249,8 +258,7 @@ test('a row stored in clear by an earlier kitt is read with its secrets masked',
     store: { url: 'postgres://k:old-pw@db/k' },
   });
   // exec() and a handle kept until exit: no better-sqlite3 object is left for the collector (open-store.ts)
-  const database = new Database(url);
-  rawHandles.push(database);
+  const database = keptAlive(new Database(url));
   database.exec(`UPDATE runs SET config = '${old}', error = 'at postgres://k:old-pw@db/k' WHERE id = '${started.id}'`);
   database.close();
   await using reopened = await openStore(url);
@@ -273,7 +281,7 @@ test('a store made before engine-failed and abandoned keeps its runs and calibra
         const { dirname } = await import('node:path');
         mkdirSync(dirname(url), { recursive: true });
         const Database = (await import('better-sqlite3')).default;
-        db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new Database(url) }) });
+        db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: keptAlive(new Database(url)) }) });
       } else {
         db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url }) }) });
       }
