@@ -9,7 +9,8 @@ import { KittError } from '../core/errors.js';
 import { SECRET_MASK, Secret } from '../core/secret.js';
 import { postgresStoreUrl, postgresTestSchema } from '../testing/test-postgres.js';
 import { storeMigrations } from './migrations.js';
-import { migrateStore, openStore } from './open-store.js';
+import { migrateStore, openStore, sqliteDatabaseKeptAlive } from './open-store.js';
+import { schemaScopedMigrator } from './schema-scoped-migrator.js';
 import type { Store } from './store-types.js';
 
 /**
@@ -107,8 +108,7 @@ test('migrations run on a fresh database and a second run changes nothing', asyn
       // migrating explicitly again applies nothing
       const { Kysely, PostgresDialect, SqliteDialect } = await import('kysely');
       if (name === 'sqlite') {
-        const Database = (await import('better-sqlite3')).default;
-        const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: keptAlive(new Database(url)) }) });
+        const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: sqliteDatabaseKeptAlive(url) }) });
         assert.deepEqual(await migrateStore(db, 'sqlite'), []);
         await db.destroy();
       } else {
@@ -280,8 +280,7 @@ test('a store made before engine-failed and abandoned keeps its runs and calibra
         const { mkdirSync } = await import('node:fs');
         const { dirname } = await import('node:path');
         mkdirSync(dirname(url), { recursive: true });
-        const Database = (await import('better-sqlite3')).default;
-        db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: keptAlive(new Database(url)) }) });
+        db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: sqliteDatabaseKeptAlive(url) }) });
       } else {
         db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url }) }) });
       }
@@ -292,11 +291,8 @@ test('a store made before engine-failed and abandoned keeps its runs and calibra
         dialect === 'postgres'
           ? (await query<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]?.s
           : undefined;
-      const v1 = new Migrator({
-        db,
-        provider: { getMigrations: async () => ({ '0001_runs_and_calibrations': first }) },
-        ...(schema ? { migrationTableSchema: schema } : {}),
-      });
+      const provider = { getMigrations: async () => ({ '0001_runs_and_calibrations': first }) };
+      const v1 = schema ? schemaScopedMigrator(db, schema, provider) : new Migrator({ db, provider });
       assert.equal((await v1.migrateToLatest()).error, undefined);
       const { sql } = await import('kysely');
       await sql`insert into runs (id, started_at, status, engine, mode, model) values ('old', '2026-01-01T00:00:00.000Z', 'succeeded', 'llamacpp', 'docker', 'm')`.execute(

@@ -81,6 +81,17 @@ function openSqlite(path: string): Kysely<StoreSchema> {
   return new Kysely<StoreSchema>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
 }
 
+/**
+ * A SQLite database for code that drives Kysely on a store file itself (a migration test): kept
+ * reachable and with its statements cached, as the store's own (see sqliteHandles), so Node 24's
+ * collector never frees a better-sqlite3 object.
+ */
+export function sqliteDatabaseKeptAlive(path: string): Database.Database {
+  const database = new Database(path);
+  sqliteHandles.add(database);
+  return withStatementCache(database);
+}
+
 function openPostgres(url: string): Kysely<StoreSchema> {
   const pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 5000 });
   // an idle client that loses its server must not crash kitt; the next query reports it
