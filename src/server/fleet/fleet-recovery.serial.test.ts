@@ -3,9 +3,6 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { exitOf, tempHome } from '../../testing/kitt-cli.js';
-import { waitUntil } from '../../testing/kitt-session.js';
-import { ensureTestModel } from '../../testing/test-model.js';
 import {
   embeddedCampaign,
   type FleetFixture,
@@ -13,7 +10,10 @@ import {
   recorded,
   SECOND_LOAD,
   type Spawned,
-} from './fleet-fixture.js';
+} from '../../testing/fleet-fixture.js';
+import { exitOf, tempHome } from '../../testing/kitt-cli.js';
+import { waitUntil } from '../../testing/kitt-session.js';
+import { ensureTestModel } from '../../testing/test-model.js';
 
 /** A load of a few seconds: long enough for the server to be stopped while it runs. */
 const FEW_SECONDS_LOAD = '{ load: constant-rate, rate: 2, duration: 4s, promptTokens: 16, outputTokens: 8 }';

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { embeddedCampaign, fleetFixture, recorded, SECOND_LOAD, SHORT_LOAD } from '../../testing/fleet-fixture.js';
 import { exitOf, tempHome } from '../../testing/kitt-cli.js';
 import { waitUntil } from '../../testing/kitt-session.js';
 import { ensureTestModel } from '../../testing/test-model.js';
-import { embeddedCampaign, fleetFixture, recorded, SECOND_LOAD, SHORT_LOAD } from './fleet-fixture.js';
 
 test('two agents and a server on PostgreSQL run a 2 × 2 embedded campaign, each cell recorded once', async (t) => {
   const fleet = await fleetFixture(t, { leaseMarginS: 60 });

@@ -4,14 +4,14 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
 import pg from 'pg';
-import { openStore } from '../../store/open-store.js';
-import { cleanEnv, exitOf, kittSync, tempHome } from '../../testing/kitt-cli.js';
-import { waitUntil } from '../../testing/kitt-session.js';
-import { postgresTestSchema, TEST_PG_URL } from '../../testing/test-postgres.js';
-import { queueSchemaOf } from './start-fleet.js';
+import { queueSchemaOf } from '../server/fleet/start-fleet.js';
+import { openStore } from '../store/open-store.js';
+import { cleanEnv, exitOf, kittSync, tempHome } from './kitt-cli.js';
+import { waitUntil } from './kitt-session.js';
+import { postgresTestSchema, TEST_PG_URL } from './test-postgres.js';
 
-const KITT_ENTRY = resolve(import.meta.dirname, '..', '..', 'cli', 'entry.ts');
-const AGENT_ENTRY = resolve(import.meta.dirname, '..', '..', 'cli', 'agent-entry.ts');
+const KITT_ENTRY = resolve(import.meta.dirname, '..', 'cli', 'entry.ts');
+const AGENT_ENTRY = resolve(import.meta.dirname, '..', 'cli', 'agent-entry.ts');
 
 export type Spawned = ChildProcess & { output: () => string };
 
