@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   embeddedCampaign,
@@ -22,6 +22,21 @@ const leasesIn = (output: string) => (output.match(/leased to/g) ?? []).length;
 
 function outputs(fleet: FleetFixture, submit: Spawned, agents: readonly Spawned[]): string {
   return `${submit.output()}\n--- server\n${fleet.serverOutput()}\n${agents.map((a) => `--- agent\n${a.output()}`).join('\n')}`;
+}
+
+/** A server, one agent, and a one-engine campaign of `loads` submitted to it and followed. */
+async function oneAgentCampaign(t: TestContext, name: string, loads: readonly string[]) {
+  const fleet = await fleetFixture(t, { leaseMarginS: 30 });
+  if (!fleet) return undefined;
+  await fleet.startServer();
+  const agent = fleet.startAgent('a');
+  const file = embeddedCampaign(tempHome(t), await ensureTestModel(), {
+    name,
+    engines: ['{ name: embedded, parallel: 1 }'],
+    loads: [...loads],
+  });
+  const submit = fleet.kitt(['campaign', 'run', file, '--server', fleet.url]);
+  return { fleet, agent, submit };
 }
 
 async function stopAgents(agents: readonly Spawned[]): Promise<void> {
@@ -89,16 +104,12 @@ test('a cell that fails every attempt ends dead with its error after its retries
 test('the server stopped mid-campaign (SIGTERM, then SIGKILL) and started again: the agent goes on, each cell recorded once', {
   timeout: 150_000,
 }, async (t) => {
-  const fleet = await fleetFixture(t, { leaseMarginS: 30 });
-  if (!fleet) return;
-  await fleet.startServer();
-  const agent = fleet.startAgent('a');
-  const file = embeddedCampaign(tempHome(t), await ensureTestModel(), {
-    name: 'fleet-restart',
-    engines: ['{ name: embedded, parallel: 1 }'],
-    loads: [FEW_SECONDS_LOAD, SECOND_LOAD.replace('requests: 3', 'requests: 6')],
-  });
-  const submit = fleet.kitt(['campaign', 'run', file, '--server', fleet.url]);
+  const started = await oneAgentCampaign(t, 'fleet-restart', [
+    FEW_SECONDS_LOAD,
+    SECOND_LOAD.replace('requests: 3', 'requests: 6'),
+  ]);
+  if (!started) return;
+  const { fleet, agent, submit } = started;
   for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
     assert.ok(await waitUntil(() => leasesIn(fleet.server.output()) >= 1, 60_000), outputs(fleet, submit, [agent]));
     // the agent has its engine up and its load running when the server goes
@@ -130,16 +141,9 @@ test('the server stopped mid-campaign (SIGTERM, then SIGKILL) and started again:
 test('the server is down when the agent finishes: the result waits on disk and is recorded once the server is back', {
   timeout: 120_000,
 }, async (t) => {
-  const fleet = await fleetFixture(t, { leaseMarginS: 30 });
-  if (!fleet) return;
-  await fleet.startServer();
-  const agent = fleet.startAgent('a');
-  const file = embeddedCampaign(tempHome(t), await ensureTestModel(), {
-    name: 'fleet-offline',
-    engines: ['{ name: embedded, parallel: 1 }'],
-    loads: [FEW_SECONDS_LOAD],
-  });
-  const submit = fleet.kitt(['campaign', 'run', file, '--server', fleet.url]);
+  const started = await oneAgentCampaign(t, 'fleet-offline', [FEW_SECONDS_LOAD]);
+  if (!started) return;
+  const { fleet, agent, submit } = started;
   assert.ok(await waitUntil(() => leasesIn(fleet.server.output()) >= 1, 60_000), outputs(fleet, submit, [agent]));
   await fleet.stopServer('SIGKILL');
   assert.ok(
