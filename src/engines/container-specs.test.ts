@@ -216,6 +216,19 @@ test('llama.cpp on CPU: GGUF read-only, slots, context per slot, threads, metric
   });
 });
 
+test('llama.cpp under a CPU quota with no --threads runs ⌊cpus⌋ threads, not one per host core', () => {
+  const gguf: DetectedModel = { format: 'gguf', servePath: '/m.gguf', kind: 'file' };
+  const threadsOf = (overrides: Partial<EngineRequest>) => {
+    const cmd = build('llamacpp', gguf, overrides).cmd;
+    return cmd.includes('--threads') ? cmd[cmd.indexOf('--threads') + 1] : undefined;
+  };
+  assert.equal(threadsOf({ limits: { cpus: 1 } }), '1');
+  assert.equal(threadsOf({ limits: { cpus: 2.5 } }), '2');
+  assert.equal(threadsOf({ limits: { cpus: 0.5 } }), '1');
+  assert.equal(threadsOf({ limits: { cpus: 1 }, threads: 3 }), '3');
+  assert.equal(threadsOf({ limits: {} }), undefined);
+});
+
 test('llama.cpp with GPUs offloads every layer', () => {
   const gguf: DetectedModel = { format: 'gguf', servePath: '/m.gguf', kind: 'file' };
   assert.ok(

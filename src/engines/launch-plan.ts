@@ -86,6 +86,18 @@ export interface LaunchPlan {
 }
 
 /**
+ * A container or process under a CPU quota that names no threads gets ⌊cpus⌋ (at least 1).
+ * Engines default to one thread per host core; under a smaller quota the extra threads wait for
+ * each other at every barrier while the quota runs out, so the engine is throttled and its CPU
+ * per token follows the host's load: llama.cpp with two threads under --cpus 1 read 74–101 % of
+ * its limit second to second at one paced rate. The embedded engine sizes its own threads.
+ */
+export function withQuotaThreads(request: EngineRequest): EngineRequest {
+  if (request.threads !== undefined || request.limits.cpus === undefined || request.mode === 'embedded') return request;
+  return { ...request, threads: Math.max(1, Math.floor(request.limits.cpus)) };
+}
+
+/**
  * Plans one engine launch from the request and the facts gathered for it: port, GPUs, image, the
  * model's mount and in-engine path, the container or command line, readiness and the served
  * model name. Pure: the same request and facts always give the same plan.
@@ -95,7 +107,7 @@ export function planLaunch(request: EngineRequest, facts: LaunchFacts): LaunchPl
   const resolved = resolveEngineRequest(request, facts.settings, facts.profile);
   const gpus = effectiveGpus(resolved.request, definition);
   const limits: ResourceLimits = { ...resolved.request.limits, ...(gpus === undefined ? {} : { gpus }) };
-  const planned: EngineRequest = { ...resolved.request, port: facts.port, limits };
+  const planned: EngineRequest = { ...withQuotaThreads(resolved.request), port: facts.port, limits };
   const checks: PreflightCheck[] = [];
   const base = {
     definition,

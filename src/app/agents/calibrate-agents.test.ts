@@ -8,6 +8,7 @@ import {
   calibrateByAgents,
   measureAgentsWindow,
   type RunWindow,
+  towardBandMiddle,
 } from './calibrate-agents.js';
 
 function step(sentAtMs: number, charged: number, bucketWaitMs: number): StepRecord {
@@ -120,4 +121,29 @@ test('a band above what the engine reaches settles at the highest rate it serves
     new RecordingProgress(),
   );
   assert.ok(found.tokensPerS <= 1790 && found.tokensPerS > 1600, `found ${found.tokensPerS}`);
+});
+
+function soaked(tokensPerS: number, cpuPercentOfLimit: number) {
+  return {
+    kind: 'soak' as const,
+    tokensPerS,
+    achievedTokensPerS: tokensPerS,
+    cpuPercentOfLimit,
+    meanBucketWaitMs: 0,
+    steps: 10,
+    verdict: 'in-band',
+    reasons: [],
+    next: '',
+  };
+}
+
+test("a rate soaked in the band's upper half is lowered in proportion to its middle; one soaked lower is kept", () => {
+  const band = { low: 80, high: 90 };
+  const high = towardBandMiddle(2144, [soaked(2000, 81), soaked(2144, 88)], band);
+  assert.equal(Math.round(high.tokensPerS), Math.round((2144 * 85) / 88));
+  assert.match(high.note ?? '', /lowered to 2071 tokens\/s for the band's middle \(85 %; soak at 88\.0 %\)/);
+  assert.deepEqual(towardBandMiddle(2000, [soaked(2000, 82)], band), { tokensPerS: 2000 });
+  // below the band (a band above the engine's knee) and above it (the last soak that failed) are not moved
+  assert.deepEqual(towardBandMiddle(1700, [soaked(1700, 75)], band), { tokensPerS: 1700 });
+  assert.deepEqual(towardBandMiddle(1700, [soaked(1700, 93)], band), { tokensPerS: 1700 });
 });

@@ -162,15 +162,16 @@ export async function calibrateByAgents(
       );
     }
     if (plan.action === 'done') {
+      const centred = towardBandMiddle(plan.rate, windows, settings.cpuBand);
       return {
         key: input.key,
-        tokensPerS: plan.rate,
+        tokensPerS: centred.tokensPerS,
         startTokensPerS: input.startTokensPerS,
         startFrom: input.startFrom,
         cpuBand: settings.cpuBand,
         windowMs: settings.windowMs,
         soakMs: settings.soakMs,
-        reason: plan.reason,
+        reason: centred.note ? `${plan.reason}; ${centred.note}` : plan.reason,
         windows,
       };
     }
@@ -196,6 +197,29 @@ export async function calibrateByAgents(
       next: '',
     });
   }
+}
+
+/**
+ * The soaked rate, lowered in proportion when its soak's CPU lay in the band's upper half, so the
+ * run starts at the band's middle: at a fixed rate this host's CPU per token moves by 5–8 points
+ * of the limit between a 10 s soak and a 30 s run (88.0 % soaked, 93.2 % run at one rate), and a
+ * rate soaked near the top leaves no room for that. Never raised: a rate above the soak's is not
+ * measured, and below the band the engine may already be at its knee.
+ */
+export function towardBandMiddle(
+  rate: number,
+  windows: readonly AgentsWindow[],
+  band: AgentsCalibrationSettings['cpuBand'],
+): { readonly tokensPerS: number; readonly note?: string } {
+  const soak = windows.findLast((w) => w.kind === 'soak' && w.tokensPerS === rate);
+  const cpu = soak?.cpuPercentOfLimit;
+  const middle = (band.low + band.high) / 2;
+  if (cpu === undefined || cpu <= middle || cpu > band.high) return { tokensPerS: rate };
+  const tokensPerS = (rate * middle) / cpu;
+  return {
+    tokensPerS,
+    note: `lowered to ${fmt(tokensPerS)} tokens/s for the band's middle (${middle} %; soak at ${cpu.toFixed(1)} %)`,
+  };
 }
 
 const fmt = (n: number) => String(Number(n.toPrecision(4)));

@@ -127,16 +127,6 @@ export interface CalibrationResult {
 export { limitsKey };
 
 /**
- * The request with `threads` = ⌊cpus⌋ (at least 1) when it names none. Engines default to one
- * thread per host core; under a smaller CPU quota the extra threads wait for each other at every
- * barrier while the quota runs out, so the container is throttled and its rate understated.
- */
-export function withQuotaThreads(request: EngineRequest): EngineRequest {
-  if (request.threads !== undefined || request.limits.cpus === undefined) return request;
-  return { ...request, threads: Math.max(1, Math.floor(request.limits.cpus)) };
-}
-
-/**
  * Calibrates one engine container: start it with the limits, run measurement windows as the
  * controller plans them, soak, save and report. The engine is stopped on every path; an OOM kill
  * becomes KittError OOM_KILLED naming the memory limit, after the report is written.
@@ -150,7 +140,7 @@ export async function calibrateContainer(
   const windows: CalibrationWindowReport[] = [];
   const history: WindowRecord[] = [];
   progress.phase(`starting ${request.engine.engine} (${limitsKey(request.engine.limits)})`);
-  const engine = await ports.startEngine(withQuotaThreads(request.engine), signal);
+  const engine = await ports.startEngine(request.engine, signal);
   progress.end(engine.baseUrl);
   const probe = startHostProbe();
   let host: HostResponsiveness | undefined;
@@ -228,7 +218,7 @@ async function sizeContexts(
 ): Promise<ContextsResult | undefined> {
   if (!request.contexts || !ports.contexts) return undefined;
   const result = await calibrateContexts(
-    { ...request.contexts, engine: withQuotaThreads(request.engine) },
+    { ...request.contexts, engine: request.engine },
     {
       startEngine: (engine, signal) => ports.startEngine(engine, signal),
       startSampling: (engine, intervalMs) => ports.startSampling(engine, intervalMs),

@@ -30,7 +30,7 @@ export interface ContextsPorts {
 }
 
 export interface ContextsRequest {
-  /** The engine as the rate phase ran it (threads included); slots and context are set here. */
+  /** The engine as the rate phase ran it; slots and context are set here. */
   readonly engine: EngineRequest;
   /** Tokens of each context (prompt + answer); default: the model's trained context, at most 4096. */
   readonly contextTokens?: number;
