@@ -54,7 +54,11 @@ export const campaignEngineSchema = z.strictObject({
 
 /** A limits profile: the config's `limits` (cpus, memory, memorySwap, pids) and the GPUs (`all`, or `0,2`). */
 export const campaignLimitsSchema = limitsSchema.extend({
-  gpus: z.union([z.string().min(1), z.array(z.int().min(0))]).optional(),
+  gpus: z
+    .union([z.string().min(1), z.array(z.int().min(0))], {
+      error: '"all", GPU indices as a string ("0,2"), or a list of them ([0, 2])',
+    })
+    .optional(),
 });
 
 const PRIORITY = 'a whole number from -1000 to 1000 (higher runs first on the fleet)';

@@ -105,6 +105,16 @@ const TYPE_NAMES: Record<string, string> = {
   record: 'a mapping of keys to values',
 };
 
+/** `a string or a list`: the types a union's branches expected, when each names one. */
+function unionTypes(branches: readonly (readonly z.core.$ZodIssue[])[]): string {
+  const types = branches.map((branch) => {
+    const first = branch[0];
+    return first?.code === 'invalid_type' ? (TYPE_NAMES[first.expected] ?? first.expected) : undefined;
+  });
+  if (types.some((type) => type === undefined)) return 'a value of another shape';
+  return [...new Set(types)].join(' or ');
+}
+
 /**
  * Turns zod's issues into ours: one per problem, each naming its key path and what is allowed.
  * Unknown keys become one issue per key, naming the keys that are allowed beside it.
@@ -147,7 +157,7 @@ export function describeIssues(schema: z.ZodType, input: unknown, issues: readon
         const literals = issue.errors
           .flat()
           .flatMap((inner) => (inner.code === 'invalid_value' ? inner.values.map(String) : []));
-        const allowed = literals.length > 0 ? `one of: ${literals.join(', ')}` : issue.message;
+        const allowed = literals.length > 0 ? `one of: ${literals.join(', ')}` : unionTypes(issue.errors);
         return [valueIssue(issue.path, allowed, got)];
       }
       default:

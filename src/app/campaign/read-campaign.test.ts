@@ -63,7 +63,7 @@ test('every problem of a campaign file is reported at once, each with its path i
 name: grid
 matrix:
   engines: [{ name: embedded, parallel: 0 }]
-  limits: [{ cpus: -1 }, { memory: lots }]
+  limits: [{ cpus: -1 }, { memory: lots }, { gpus: 1 }]
   loads: [{ load: constant-rate, rat: 2 }, { load: constant-rate, rate: fast, duration: 5s }]
   repeat: 3
 constraints: { gpuTypes: [] }
@@ -78,12 +78,18 @@ constraints: { gpuTypes: [] }
       'matrix.engines[0].parallel',
       'matrix.limits[0].cpus',
       'matrix.limits[1].memory',
+      'matrix.limits[2].gpus',
       'matrix.loads[0].rat',
       'matrix.repeat',
       'constraints.gpuTypes',
       // the well-formed entries of a file with shape problems have their values checked in the same go
       'matrix.loads[1].rate',
     ],
+  );
+  // a bare number for GPUs is told the three shapes it may take, not zod's "Invalid input"
+  assert.equal(
+    shape.find((problem) => problem.startsWith('matrix.limits[2].gpus')),
+    'matrix.limits[2].gpus: expected "all", GPU indices as a string ("0,2"), or a list of them ([0, 2]) (got 1)',
   );
   const values = problemsOf(() =>
     readCampaign(
@@ -143,4 +149,17 @@ test("a campaign's fleet priority is a whole number, 0 when absent, and leaves t
     assert.equal(problems.length, 1, problems.join('; '));
     assert.match(problems[0]!, /^priority: .*a whole number from -1000 to 1000 \(higher runs first on the fleet\)/);
   }
+});
+
+test('a value of neither shape a key allows is told both shapes', (t) => {
+  const problems = problemsOf(() =>
+    readCampaign(
+      campaignFile(
+        t,
+        'name: grid\nmatrix:\n  engines: [{ name: embedded }]\n  loads: [{ load: sweep, levels: true }]\n',
+      ),
+      DEFAULT_CONFIG,
+    ),
+  );
+  assert.deepEqual(problems, ['matrix.loads[0].levels: expected a string or a list (got true)']);
 });
