@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { samplesWithin, withQuotaThreads } from '../src/app/calibrate/calibrate-container.js';
+import { samplesWithin } from '../src/app/calibrate/calibrate-container.js';
 import { createCalibrationPorts } from '../src/app/calibrate/calibrate-ports.js';
 import { summarizeWindow } from '../src/calibrate/summarize-window.js';
 import type { JudgedWindow, WindowMeasurement } from '../src/calibrate/window-verdict.js';
@@ -41,9 +41,9 @@ export async function openBenchPorts(
   };
 }
 
-/** The llama.cpp container with the synthetic tiny model, 1 GiB and `cpus` CPUs. */
+/** The llama.cpp container with the synthetic tiny model, 1 GiB and `cpus` CPUs (⌊cpus⌋ threads, as every launch under a quota). */
 export async function llamaCppRequest(cpus: number): Promise<EngineRequest> {
-  return withQuotaThreads({
+  return {
     engine: 'llamacpp',
     mode: 'docker',
     modelPath: await ensureTestModel(),
@@ -51,7 +51,7 @@ export async function llamaCppRequest(cpus: number): Promise<EngineRequest> {
     engineArgs: [],
     runId: newRunId(),
     port: await freePort(),
-  });
+  };
 }
 
 /** One constant-rate window, sampled and summarised as calibration does it. */

@@ -22,15 +22,24 @@ const SHORT_LOAD = [
   '16',
 ];
 
-function embeddedChildren(): string[] {
+/**
+ * The embedded engines started under this KITT_HOME (they inherit kitt's environment): other
+ * tests run beside this one and start embedded engines of their own.
+ */
+function embeddedChildrenOf(home: string): string[] {
+  let pids: string[];
   try {
-    return execFileSync('pgrep', ['-f', 'engines/embedded/server-main'], { encoding: 'utf8' })
-      .trim()
-      .split('\n')
-      .filter(Boolean);
+    pids = execFileSync('pgrep', ['-f', 'engines/embedded/server-main'], { encoding: 'utf8' }).trim().split('\n');
   } catch {
     return [];
   }
+  return pids.filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`KITT_HOME=${home}`);
+    } catch {
+      return false; // gone since pgrep listed it
+    }
+  });
 }
 
 test('kitt run with no model synthesizes the default, measures, writes results and a store row', async (t) => {
@@ -101,7 +110,6 @@ test('a port already in use is reported with the fix and no result is left half-
 test('SIGINT mid-run keeps what was measured, records the run as interrupted and leaves no engine', async (t) => {
   const home = tempHome(t);
   const model = await ensureTestModel();
-  const before = embeddedChildren();
   const child = kittSpawn(t, ['run', '-m', model, '--duration', '60s', '--concurrency', '2', '--output-tokens', '16'], {
     KITT_HOME: home,
   });
@@ -111,6 +119,7 @@ test('SIGINT mid-run keeps what was measured, records the run as interrupted and
     await new Promise((r) => setTimeout(r, 200));
     if (child.exitCode !== null) break;
   }
+  assert.equal(embeddedChildrenOf(home).length, 1, "the run's engine is found by its KITT_HOME");
   child.kill('SIGINT');
   const exit = await exitOf(child);
   assert.equal(exit.code, EXIT_CODES.INTERRUPTED, child.output());
@@ -120,8 +129,5 @@ test('SIGINT mid-run keeps what was measured, records the run as interrupted and
   await using store = await openStore(join(home, 'kitt.db'));
   assert.equal((await store.listRuns())[0]?.status, 'interrupted');
   await new Promise((r) => setTimeout(r, 500));
-  assert.deepEqual(
-    embeddedChildren().filter((pid) => !before.includes(pid)),
-    [],
-  );
+  assert.deepEqual(embeddedChildrenOf(home), []);
 });
