@@ -86,13 +86,14 @@ export interface LaunchPlan {
 }
 
 /**
- * A container or process under a CPU quota that names no threads gets ⌊cpus⌋ (at least 1).
- * Engines default to one thread per host core; under a smaller quota the extra threads wait for
- * each other at every barrier while the quota runs out, so the engine is throttled and its CPU
- * per token follows the host's load: llama.cpp with two threads under --cpus 1 read 74–101 % of
- * its limit second to second at one paced rate. The embedded engine sizes its own threads.
+ * An engine given --cpus that names no threads gets ⌊cpus⌋ (at least 1). Engines default to one
+ * thread per host core; in a container the extra threads wait for each other at every barrier
+ * while the quota runs out, so the engine is throttled and its CPU per token follows the host's
+ * load (llama.cpp with two threads under --cpus 1 read 74–101 % of its limit second to second at
+ * one paced rate); a native process, whose --cpus is the budget it is measured against and not
+ * enforced, would spend past it. The embedded engine sizes its own threads.
  */
-export function withQuotaThreads(request: EngineRequest): EngineRequest {
+function withQuotaThreads(request: EngineRequest): EngineRequest {
   if (request.threads !== undefined || request.limits.cpus === undefined || request.mode === 'embedded') return request;
   return { ...request, threads: Math.max(1, Math.floor(request.limits.cpus)) };
 }

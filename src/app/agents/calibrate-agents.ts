@@ -201,7 +201,7 @@ export async function calibrateByAgents(
 
 /**
  * The soaked rate, lowered in proportion when its soak's CPU lay in the band's upper half, so the
- * run starts at the band's middle: at a fixed rate this host's CPU per token moves by 5–8 points
+ * run starts at the band's middle: at a fixed rate this host's CPU per token moved by 5–18 points
  * of the limit between a 10 s soak and a 30 s run (88.0 % soaked, 93.2 % run at one rate), and a
  * rate soaked near the top leaves no room for that. Never raised: a rate above the soak's is not
  * measured, and below the band the engine may already be at its knee.
