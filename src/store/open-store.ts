@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import { KittError } from '../core/errors.js';
 import { newRunId } from '../core/ids.js';
 import { ensureWritableDir, homePaths } from '../core/kitt-home.js';
@@ -93,7 +94,9 @@ export function sqliteDatabaseKeptAlive(path: string): Database.Database {
 }
 
 function openPostgres(url: string): Kysely<StoreSchema> {
-  const pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 5000 });
+  // the driver is required for a PostgreSQL store only: a SQLite one never loads it
+  const { Pool } = createRequire(import.meta.url)('pg') as typeof pg;
+  const pool = new Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 5000 });
   // an idle client that loses its server must not crash kitt; the next query reports it
   pool.on('error', () => {});
   return new Kysely<StoreSchema>({ dialect: new PostgresDialect({ pool }) });

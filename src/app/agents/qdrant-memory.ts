@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { QdrantClient } from '@qdrant/js-client-rest';
+import { createRequire } from 'node:module';
+import type { QdrantClient as QdrantClientType } from '@qdrant/js-client-rest';
 import type { RecalledMemory } from '../../agents/agent-loop.js';
 import type { MemoryEntry, MemoryScope, MemoryStore } from '../../agents/memory-store.js';
 import { KittError } from '../../core/errors.js';
@@ -35,6 +36,10 @@ function scopeFilter(scenario: string, agent?: number, embedder?: string) {
 export function openQdrantMemory(options: QdrantMemoryOptions): MemoryStore {
   const url = new URL(options.url);
   const prefix = url.pathname.replace(/\/+$/, '');
+  // required here, not imported at the top: only agents with Qdrant memory pay for the client
+  const { QdrantClient } = createRequire(import.meta.url)('@qdrant/js-client-rest') as {
+    QdrantClient: typeof QdrantClientType;
+  };
   const client = new QdrantClient({
     url: url.origin,
     ...(prefix ? { prefix } : {}),

@@ -64,7 +64,7 @@ export interface ClusterCellRunnerOptions {
   readonly env: NodeJS.ProcessEnv;
   readonly cluster: KubernetesFlags;
   /** The cluster calls (KubernetesClient from the kubeconfig; a recorded API server in tests). */
-  readonly clusterPort: () => ClusterPort;
+  readonly clusterPort: () => ClusterPort | Promise<ClusterPort>;
   readonly store: Pick<Store, 'recordRunStarted' | 'recordRunFinished'>;
 }
 
@@ -83,7 +83,7 @@ export function createClusterCellRunner(options: ClusterCellRunnerOptions): Cell
         const plan = await planKubernetesRun(flags, options.config, { runId, env: options.env });
         const outcome = await runAndRecordOnCluster(
           plan,
-          options.clusterPort(),
+          await options.clusterPort(),
           options.store,
           {
             home: options.home,

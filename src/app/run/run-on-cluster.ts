@@ -43,7 +43,7 @@ export async function runOnCluster(
   const root = await cluster.createRoot(plan.manifests);
   try {
     const manifests = buildManifests(spec, root.uid);
-    validateManifests(manifests);
+    await validateManifests(manifests);
     progress.info(`starting ${engineName(spec)} in ${spec.namespace} on ${cluster.describeEndpoint()}`);
     const podVersion = await cluster.createEngine(manifests);
     await cluster.waitForReady(spec.namespace, engineName(spec), podVersion, {

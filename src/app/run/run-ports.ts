@@ -6,7 +6,7 @@ import type { RunningEngine } from '../../engines/engine.js';
 import { loadTargetOf } from '../../engines/engine-target.js';
 import { createInfluxWriter, type InfluxWriter } from '../../export/influx-writer.js';
 import type { RunLabels } from '../../export/metric-point.js';
-import { type MetricsServer, RunMetricsExporter, serveMetrics } from '../../export/prometheus-exporter.js';
+import type { MetricsServer } from '../../export/prometheus-exporter.js';
 import { collectHardware } from '../../hardware/fingerprint.js';
 import { startGpuSampler } from '../../hardware/gpu-sampler.js';
 import type { LoadTarget } from '../../load/load-target.js';
@@ -70,6 +70,8 @@ export async function createRunPorts(options: RunPortsOptions): Promise<Closable
       const port =
         options.prometheusPort ?? (config.export.prometheus.enabled ? config.export.prometheus.port : undefined);
       if (port === undefined) return undefined;
+      // prom-client loads only for a run that serves live metrics
+      const { RunMetricsExporter, serveMetrics } = await import('../../export/prometheus-exporter.js');
       const exporter = new RunMetricsExporter(labels, options.kittVersion);
       const host = options.prometheusHost ?? config.export.prometheus.host;
       metricsServer = await serveMetrics(exporter, { port, host });

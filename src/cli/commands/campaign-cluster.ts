@@ -28,13 +28,13 @@ export async function renderCampaignManifests(
   const plans = await planClusterCells(campaign, clusterFlags(flags), config, env);
   refuseUnplannable(plans);
   const byId = new Map(campaign.cells.map((cell) => [cell.id, cell]));
-  return plans
-    .map((entry: ClusterCellPlan) => {
-      if (!('plan' in entry)) return '';
-      validateManifests(entry.plan.manifests);
-      const { labels } = byId.get(entry.cellId)!;
-      const title = `# cell ${entry.cellId}: ${labels.model} · ${labels.engine} · ${labels.limits} · ${labels.load}`;
-      return `${title}\n${manifestsYaml(entry.plan.manifests)}`;
-    })
-    .join('');
+  const documents: string[] = [];
+  for (const entry of plans as ClusterCellPlan[]) {
+    if (!('plan' in entry)) continue;
+    await validateManifests(entry.plan.manifests);
+    const { labels } = byId.get(entry.cellId)!;
+    const title = `# cell ${entry.cellId}: ${labels.model} · ${labels.engine} · ${labels.limits} · ${labels.load}`;
+    documents.push(`${title}\n${manifestsYaml(entry.plan.manifests)}`);
+  }
+  return documents.join('');
 }

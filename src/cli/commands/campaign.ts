@@ -16,7 +16,6 @@ import { openRunStore } from '../../app/shared/open-run-store.js';
 import { type LoadedConfig, loadConfig } from '../../config/load-config.js';
 import { KittError } from '../../core/errors.js';
 import { collectHardware } from '../../hardware/fingerprint.js';
-import { KubernetesClient } from '../../runtime/kubernetes/kubernetes-client.js';
 import { defaultStorePath } from '../../store/open-store.js';
 import type { Store } from '../../store/store-types.js';
 import type { CliContext } from '../cli-context.js';
@@ -151,7 +150,11 @@ Examples:
             home: loaded.home,
             env,
             cluster: clusterFlags(flags),
-            clusterPort: () => KubernetesClient.fromDefaultKubeconfig(env),
+            // the client library is a large import: only a campaign on a cluster loads it
+            clusterPort: async () => {
+              const { KubernetesClient } = await import('../../runtime/kubernetes/kubernetes-client.js');
+              return KubernetesClient.fromDefaultKubeconfig(env);
+            },
             store,
           })
         : createLocalCellRunner({

@@ -8,7 +8,6 @@ import type { KittConfig } from '../../config/config-schema.js';
 import { KittError } from '../../core/errors.js';
 import { newRunId } from '../../core/ids.js';
 import type { LatencyMetricName } from '../../metrics/metric-histograms.js';
-import { KubernetesClient } from '../../runtime/kubernetes/kubernetes-client.js';
 import { manifestsYaml, validateManifests } from '../../runtime/kubernetes/validate-manifests.js';
 import { defaultStorePath } from '../../store/open-store.js';
 import type { CliContext } from '../cli-context.js';
@@ -72,11 +71,13 @@ export async function runOnKubernetes(
   context: CliContext,
 ): Promise<void> {
   const plan = await planKubernetesRun(flags, config, { runId: newRunId(), env: context.env });
-  validateManifests(plan.manifests);
+  await validateManifests(plan.manifests);
   if (flags.dryRun) {
     context.stdout.write(manifestsYaml(plan.manifests));
     return;
   }
+  // The client library is a large import: only a run on a cluster loads it.
+  const { KubernetesClient } = await import('../../runtime/kubernetes/kubernetes-client.js');
   const cluster = KubernetesClient.fromDefaultKubeconfig(context.env);
   await using store = await openRunStore(config.store.url ?? defaultStorePath(recording.home));
   const { runId, resultDir, merged } = await runAndRecordOnCluster(

@@ -5,7 +5,6 @@ import { KittError } from '../../core/errors.js';
 import { Secret } from '../../core/secret.js';
 import { readBytes, SIZE_EXAMPLES } from '../../core/units.js';
 import { createApiToken, describeToken, revokeApiToken, TOKEN_SCOPES } from '../../server/auth/api-tokens.js';
-import { serveKitt } from '../../server/serve-kitt.js';
 import { defaultStorePath } from '../../store/open-store.js';
 import type { ApiTokenScope, Store } from '../../store/store-types.js';
 import type { CliContext } from '../cli-context.js';
@@ -67,6 +66,8 @@ Examples:
     )
     .action(async (flags: ServerFlags) => {
       const loaded = loadConfig({ env: context.env, explicitPath: flags.config });
+      // The HTTP framework, the API schemas and the job queue load only when a server starts.
+      const { serveKitt } = await import('../../server/serve-kitt.js');
       const started = await serveKitt({
         config: loaded.config,
         home: loaded.home,

@@ -1,6 +1,7 @@
+import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import type {
   ContainerInspection,
   ContainerRef,
@@ -35,8 +36,16 @@ export interface DockerRuntimeOptions {
 export function createDockerRuntime(options: DockerRuntimeOptions = {}): DockerRuntime {
   const env = options.env ?? process.env;
   const endpoint = env.DOCKER_HOST && env.DOCKER_HOST.length > 0 ? env.DOCKER_HOST : 'unix:///var/run/docker.sock';
-  const client = options.client ?? new Docker(clientOptionsFor(endpoint));
+  const client = options.client ?? new (loadDockerode())(clientOptionsFor(endpoint));
   return new DockerRuntime(client, endpoint, options.ownerLabel ?? formatOwner(currentOwner()));
+}
+
+/**
+ * dockerode (a CommonJS package) is required when a client is first built, not when this module
+ * is imported: every command imports this adapter, and most never speak to Docker.
+ */
+function loadDockerode(): typeof Docker {
+  return createRequire(import.meta.url)('dockerode') as typeof Docker;
 }
 
 function clientOptionsFor(endpoint: string): Docker.DockerOptions {

@@ -50,7 +50,7 @@ test('every engine that runs in a container has manifests that pass Kubernetes s
     for (const gpus of [false, true]) {
       for (const pvc of [false, true]) {
         const { manifests } = await planFor(definition, gpus, pvc);
-        validateManifests(manifests);
+        await validateManifests(manifests);
         const name = `${definition.name}.${gpus ? 'gpus-0,1' : 'gpus-default'}.${pvc ? 'pvc' : 'host-path'}.yaml`;
         const yaml = manifestsYaml(manifests);
         if (UPDATE) writeFileSync(join(FIXTURES, name), yaml);
@@ -140,7 +140,7 @@ test('a dry run prints documents kubectl reads back as the same objects', async 
 test('a schema violation is caught before anything reaches a cluster', async () => {
   const { manifests } = await planFor(containerEngines[0]!, false, true);
   const broken = { ...manifests, job: { ...manifests.job, spec: { ...manifests.job.spec!, completions: 'three' } } };
-  assert.throws(() => validateManifests(broken as never));
+  await assert.rejects(() => validateManifests(broken as never));
 });
 
 test('every problem with a Kubernetes run comes at once, each naming its fix', async () => {
