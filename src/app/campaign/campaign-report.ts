@@ -8,6 +8,8 @@ import { ensureWritableDir } from '../../core/kitt-home.js';
 import { renderComparisonHtml } from '../../export/compare-html.js';
 import { REPORT_FILE } from '../../export/report/write-report.js';
 import type { ComparisonReport } from '../../metrics/compare-runs.js';
+import type { DistributionSummary } from '../../metrics/latency-histogram.js';
+import type { LatencyMetricName } from '../../metrics/metric-histograms.js';
 import { parseSlo, percentileTerms, requestBounds } from '../../metrics/slo.js';
 import { summarizeRun } from '../../metrics/summarize-run.js';
 import type { StoredCampaign, StoredCampaignCell } from '../../store/campaign-store.js';
@@ -30,6 +32,23 @@ const NO_FIGURES = (slos: number): CellFigures => ({
   tpotP50: null,
   goodput: Array(slos).fill(null),
 });
+
+/**
+ * A run on a cluster keeps its load workers' merged distributions, not one client's records:
+ * its latencies come from those (exact: the workers' histogram buckets add). Throughput and
+ * goodput stay empty, since the workers' windows were never joined into one.
+ */
+function clusterFigures(run: StoredRun, slos: number): CellFigures | undefined {
+  const distributions = (run.metrics as { distributions?: Partial<Record<LatencyMetricName, DistributionSummary>> })
+    ?.distributions;
+  if (!distributions?.ttftMs) return undefined;
+  return {
+    ...NO_FIGURES(slos),
+    ttftP50: distributions.ttftMs.p50,
+    ttftP99: distributions.ttftMs.p99,
+    tpotP50: distributions.tpotMs?.p50 ?? null,
+  };
+}
 
 /**
  * Goodput under each SLO, from the run's own records: the run was judged by one SLO (the first),
@@ -72,6 +91,10 @@ async function reportCell(
   };
   const run = cell.runId ? await store.getRun(cell.runId) : undefined;
   const metrics = run ? storedRunMetrics(run) : undefined;
+  const merged = run && !metrics ? clusterFigures(run, slos.length) : undefined;
+  // no report.html and no records to compare: the figures only
+  if (merged && cell.state === 'succeeded')
+    return { cell: { ...base, figures: merged, sloMet: slos.map(() => null) }, run: undefined };
   if (!run || !metrics || cell.state !== 'succeeded') {
     return { cell: { ...base, figures: NO_FIGURES(slos.length), sloMet: slos.map(() => null) }, run: undefined };
   }

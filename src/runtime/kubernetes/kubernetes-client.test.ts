@@ -10,8 +10,10 @@ import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Pod } from 'kubernetes-models/v1/Pod';
 import { Service } from 'kubernetes-models/v1/Service';
 import { parseAllDocuments } from 'yaml';
+import { writeCampaignReport } from '../../app/campaign/campaign-report.js';
 import { createClusterCellRunner } from '../../app/campaign/cluster-cell-runner.js';
 import { readCampaignText } from '../../app/campaign/read-campaign.js';
+import { runCampaign } from '../../app/campaign/run-campaign.js';
 import { planKubernetesRun } from '../../app/run/kubernetes-run-plan.js';
 import { runAndRecordOnCluster } from '../../app/run/record-cluster-run.js';
 import { runOnCluster } from '../../app/run/run-on-cluster.js';
@@ -464,4 +466,46 @@ matrix:
   assert.equal(run.status, 'succeeded');
   assert.deepEqual((run.config as { campaign: unknown }).campaign, { id: campaign.id, cell: cell!.id });
   assert.equal((run.metrics as { requests: { succeeded: number } }).requests.succeeded, 100);
+});
+
+test('a campaign run on a cluster reports its cell with the workers’ merged latencies, not an empty row', async (t) => {
+  const { logs, single } = workerLogs([34, 33, 33]);
+  const { client } = await apiServer(t, recordedCluster(logs));
+  const { home, store } = await recordingHome(t);
+  const plan = readCampaignText(
+    `name: on-cluster-report
+matrix:
+  models: [models/qwen2.5-0.5b-q4_k_m.gguf]
+  engines: [{ name: llamacpp }]
+  limits: [{ cpus: 4, memory: 16GiB }]
+  loads: [{ load: fixed-concurrency, concurrency: 8, requests: 100, workers: 3 }]
+`,
+    '/campaigns/on-cluster-report.yaml',
+    DEFAULT_CONFIG,
+    'cluster',
+  );
+  const cellRunner = createClusterCellRunner({
+    config: DEFAULT_CONFIG,
+    home,
+    env: {},
+    cluster: { runtime: 'kubernetes', namespace: 'bench', modelPvc: 'models' },
+    clusterPort: async () => client,
+    store,
+  });
+  const outcome = await runCampaign(
+    plan,
+    { store, cellRunner, host: async () => ({ hostname: 'here', gpuNames: [] }) },
+    { progress: silentProgress, signal: new AbortController().signal },
+    { home },
+  );
+  assert.deepEqual(
+    outcome.cells.map((cell) => cell.state),
+    ['succeeded'],
+  );
+  const { model } = await writeCampaignReport(store, outcome.campaign, join(home, 'report'));
+  const [cell] = model.cells;
+  const expected = single.ttftMs.summarize();
+  assert.equal(cell?.figures.ttftP50, expected.p50, 'the merged TTFT p50, as one client would have measured it');
+  assert.equal(cell?.figures.ttftP99, expected.p99);
+  assert.equal(cell?.figures.throughput, null, 'no joined window, so no throughput is made up');
 });
