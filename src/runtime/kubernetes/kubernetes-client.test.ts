@@ -424,22 +424,27 @@ test('a cluster run that fails is stored as failed with its one-line cause, and 
   assert.ok(!existsSync(join(home, 'results', plan.spec.runId, 'cluster-load.json')));
 });
 
-test('a campaign cell on a cluster runs through the same calls as kitt run --runtime kubernetes and is recorded for its campaign', async (t) => {
-  const { logs } = workerLogs([34, 33, 33]);
-  const { client, sent } = await apiServer(t, recordedCluster(logs));
-  const { home, store } = await recordingHome(t);
-  const campaign = readCampaignText(
-    `name: on-cluster
+/** A one-cell campaign of three load workers, planned for a cluster. */
+function clusterCampaign(name: string) {
+  return readCampaignText(
+    `name: ${name}
 matrix:
   models: [models/qwen2.5-0.5b-q4_k_m.gguf]
   engines: [{ name: llamacpp }]
   limits: [{ cpus: 4, memory: 16GiB }]
   loads: [{ load: fixed-concurrency, concurrency: 8, requests: 100, workers: 3 }]
 `,
-    '/campaigns/on-cluster.yaml',
+    `/campaigns/${name}.yaml`,
     DEFAULT_CONFIG,
     'cluster',
   );
+}
+
+test('a campaign cell on a cluster runs through the same calls as kitt run --runtime kubernetes and is recorded for its campaign', async (t) => {
+  const { logs } = workerLogs([34, 33, 33]);
+  const { client, sent } = await apiServer(t, recordedCluster(logs));
+  const { home, store } = await recordingHome(t);
+  const campaign = clusterCampaign('on-cluster');
   const [cell] = campaign.cells;
   const runner = createClusterCellRunner({
     config: DEFAULT_CONFIG,
@@ -472,18 +477,7 @@ test('a campaign run on a cluster reports its cell with the workers’ merged la
   const { logs, single } = workerLogs([34, 33, 33]);
   const { client } = await apiServer(t, recordedCluster(logs));
   const { home, store } = await recordingHome(t);
-  const plan = readCampaignText(
-    `name: on-cluster-report
-matrix:
-  models: [models/qwen2.5-0.5b-q4_k_m.gguf]
-  engines: [{ name: llamacpp }]
-  limits: [{ cpus: 4, memory: 16GiB }]
-  loads: [{ load: fixed-concurrency, concurrency: 8, requests: 100, workers: 3 }]
-`,
-    '/campaigns/on-cluster-report.yaml',
-    DEFAULT_CONFIG,
-    'cluster',
-  );
+  const plan = clusterCampaign('on-cluster-report');
   const cellRunner = createClusterCellRunner({
     config: DEFAULT_CONFIG,
     home,
