@@ -11,11 +11,17 @@
  *
  * Measures the compiled build (dist/, what `kitt` runs).
  * Usage: cd bench && npm run bench:client-tail [-- --streams 10,100] [--workers 2] [--start-spread 0] [--seconds 6]
- *   [--json out.json]
+ *   [--no-floor] [--json out.json]
+ *
+ * Beside each row, the runtime's floor: a bare node:net reader against the same server, speaking
+ * just enough HTTP/1.1 to keep its streams going and stamping every socket read, nothing parsed,
+ * nothing kept but the stamps. kitt cannot stamp sooner than Node hands it the bytes, so the
+ * floor says how much of kitt's error is kitt's own.
  */
 import { writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { cpus } from 'node:os';
-import { PerformanceObserver } from 'node:perf_hooks';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { request } from 'undici';
 import type { LoadTarget } from '../src/load/load-target.js';
 import type { RequestRecord } from '../src/metrics/request-record.js';
@@ -140,21 +146,7 @@ async function tailAt(
     const used = process.cpuUsage(cpu);
     const writes = (await (await request(`${server.url}/_log`)).body.json()) as Record<string, number[]>;
     const received = (await (await request(`${server.url}/_received`)).body.json()) as Record<string, number>;
-    const ttftErrors: number[] = [];
-    const itlErrors: number[] = [];
-    let events = 0;
-    let requests = 0;
-    for (const [key, r] of measured) {
-      const log = writes[key];
-      const at = received[key];
-      if (!log || at === undefined || log.length !== r.arrivals.length) continue;
-      requests++;
-      events += r.arrivals.length;
-      ttftErrors.push(Math.abs(r.firstMs - (log[0]! - at)));
-      for (let i = 1; i < log.length; i++) {
-        itlErrors.push(Math.abs(r.arrivals[i]! - r.arrivals[i - 1]! - (log[i]! - log[i - 1]!)));
-      }
-    }
+    const { requests, events, ttftErrors, itlErrors } = score(measured, writes, received);
     const cpuSeconds = (used.user + used.system) / 1e6;
     const windowS = (result.window!.endMs - result.window!.startMs) / 1000;
     return {
@@ -172,6 +164,137 @@ async function tailAt(
   } finally {
     await server.close();
   }
+}
+
+interface Stamps {
+  sentAtMs: number;
+  arrivals: number[];
+}
+
+/** One keep-alive connection that sends the next request as soon as the last answer ends. */
+function bareStream(url: URL, tag: string, untilMs: number, done: Map<string, Stamps>): Promise<void> {
+  const body = JSON.stringify({
+    model: 'bench',
+    stream: true,
+    max_tokens: TOKENS,
+    messages: [{ role: 'user', content: 'a b c d e f g h i j k l m n o p' }],
+  });
+  let next = 0;
+  let current: { key: string; stamps: Stamps } | undefined;
+  return new Promise((resolve, reject) => {
+    const socket: Socket = connect(Number(url.port), url.hostname);
+    socket.setNoDelay(true);
+    const send = () => {
+      if (performance.now() >= untilMs) {
+        socket.end();
+        return;
+      }
+      const key = `${tag}-${next++}`;
+      current = { key, stamps: { sentAtMs: performance.now(), arrivals: [] } };
+      socket.write(
+        `POST /v1/chat/completions HTTP/1.1\r\nhost: ${url.host}\r\ncontent-type: application/json\r\n` +
+          `x-request-id: ${key}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+    };
+    socket.on('connect', send);
+    socket.on('data', (chunk: Buffer) => {
+      const atMs = performance.now();
+      if (!current) return;
+      // one server write per token: a read holding several tokens stamps each of them at its time
+      for (let at = chunk.indexOf('"content"'); at !== -1; at = chunk.indexOf('"content"', at + 1))
+        current.stamps.arrivals.push(atMs);
+      if (chunk.includes('\r\n0\r\n\r\n')) {
+        done.set(current.key, current.stamps);
+        current = undefined;
+        send();
+      }
+    });
+    socket.on('close', () => resolve());
+    socket.on('error', reject);
+  });
+}
+
+/** The floor: bare readers at the same streams, scored against the server's log as kitt is. */
+async function floorAt(streams: number, seconds: number): Promise<TailRow> {
+  const server = await spawnExactScheduleServer([
+    '--ttft-ms',
+    String(TTFT_MS),
+    '--itl-ms',
+    String(ITL_MS),
+    '--no-role-chunk',
+    '--log',
+  ]);
+  try {
+    const url = new URL(server.url);
+    const warm = new Map<string, Stamps>();
+    const measured = new Map<string, Stamps>();
+    const cpu = process.cpuUsage();
+    const gcDone = watchGc();
+    const start = performance.now();
+    await Promise.all(
+      Array.from({ length: streams }, (_, i) =>
+        bareStream(url, `floor${streams}w-${i}`, start + 1000, warm).then(() =>
+          bareStream(url, `floor${streams}-${i}`, start + 1000 + seconds * 1000, measured),
+        ),
+      ),
+    );
+    const gc = gcDone();
+    const used = process.cpuUsage(cpu);
+    const windowS = (performance.now() - start - 1000) / 1000; // the measured part, after the warm second
+    const writes = (await (await request(`${server.url}/_log`)).body.json()) as Record<string, number[]>;
+    const received = (await (await request(`${server.url}/_received`)).body.json()) as Record<string, number>;
+    const scored = score(
+      [...measured].map(([key, r]) => [
+        key,
+        {
+          sentAtMs: r.sentAtMs,
+          firstMs: (r.arrivals[0] ?? Number.NaN) - r.sentAtMs,
+          arrivals: Float64Array.from(r.arrivals),
+        },
+      ]),
+      writes,
+      received,
+    );
+    const allEvents = [...warm.values(), ...measured.values()].reduce((n, r) => n + r.arrivals.length, 0);
+    const cpuSeconds = (used.user + used.system) / 1e6;
+    return {
+      streams,
+      workers: 1,
+      requests: scored.requests,
+      eventsPerS: scored.events / windowS,
+      eventsPerCpuS: allEvents / cpuSeconds,
+      cpuSeconds,
+      ttft: spread(scored.ttftErrors),
+      itl: spread(scored.itlErrors),
+      gc,
+    };
+  } finally {
+    await server.close();
+  }
+}
+
+/** TTFT and ITL errors of each measured request whose token count matches the server's log. */
+function score(
+  measured: Iterable<[string, { sentAtMs: number; firstMs: number; arrivals: Float64Array }]>,
+  writes: Record<string, number[]>,
+  received: Record<string, number>,
+): { requests: number; events: number; ttftErrors: number[]; itlErrors: number[] } {
+  const ttftErrors: number[] = [];
+  const itlErrors: number[] = [];
+  let events = 0;
+  let requests = 0;
+  for (const [key, r] of measured) {
+    const log = writes[key];
+    const at = received[key];
+    if (!log || at === undefined || log.length !== r.arrivals.length) continue;
+    requests++;
+    events += r.arrivals.length;
+    ttftErrors.push(Math.abs(r.firstMs - (log[0]! - at)));
+    for (let i = 1; i < log.length; i++) {
+      itlErrors.push(Math.abs(r.arrivals[i]! - r.arrivals[i - 1]! - (log[i]! - log[i - 1]!)));
+    }
+  }
+  return { requests, events, ttftErrors, itlErrors };
 }
 
 function firstTokenMs(record: RequestRecord): number {
@@ -194,8 +317,13 @@ const workers = Number(flag('--workers') ?? '1');
 const seconds = Number(flag('--seconds') ?? '6');
 const spreadFlag = flag('--start-spread');
 const startSpreadS = spreadFlag === undefined ? undefined : Number(spreadFlag);
+const withFloor = !process.argv.includes('--no-floor');
 const rows: TailRow[] = [];
-for (const streams of streamCounts) rows.push(await tailAt(streams, workers, seconds, startSpreadS));
+const floors: TailRow[] = [];
+for (const streams of streamCounts) {
+  rows.push(await tailAt(streams, workers, seconds, startSpreadS));
+  if (withFloor) floors.push(await floorAt(streams, seconds));
+}
 
 const ms = (v: number) => v.toFixed(3).padStart(7);
 console.log(
@@ -206,13 +334,17 @@ console.log(
 console.log(
   'streams  requests  events/s  events/CPU-s  CPU-s   TTFT err p50     p99     max   ITL err p50     p99     max   GC n  max ms  major  max ms  goals',
 );
-for (const row of rows) {
+const printRow = (row: TailRow, goals: string) =>
   console.log(
     `${String(row.streams).padStart(7)}  ${String(row.requests).padStart(8)}  ${row.eventsPerS.toFixed(0).padStart(8)}  ` +
       `${row.eventsPerCpuS.toFixed(0).padStart(12)}  ${row.cpuSeconds.toFixed(2).padStart(5)}  ` +
       `${ms(row.ttft.p50)} ${ms(row.ttft.p99)} ${ms(row.ttft.max)}  ` +
-      `${ms(row.itl.p50)} ${ms(row.itl.p99)} ${ms(row.itl.max)}  ${String(row.gc.count).padStart(5)} ${ms(row.gc.maxMs)}  ${String(row.gc.major).padStart(5)} ${ms(row.gc.majorMaxMs)}  ${goalText(row)}`,
+      `${ms(row.itl.p50)} ${ms(row.itl.p99)} ${ms(row.itl.max)}  ${String(row.gc.count).padStart(5)} ${ms(row.gc.maxMs)}  ${String(row.gc.major).padStart(5)} ${ms(row.gc.majorMaxMs)}  ${goals}`,
   );
+for (const row of rows) printRow(row, goalText(row));
+if (floors.length > 0) {
+  console.log('the runtime floor: a bare node:net reader, same server and scoring, nothing parsed');
+  for (const row of floors) printRow(row, '');
 }
 for (const row of rows) {
   const anchor = ANCHORS[row.streams];
@@ -222,4 +354,4 @@ for (const row of rows) {
     );
 }
 const out = flag('--json');
-if (out) writeFileSync(out, `${JSON.stringify(rows, null, 2)}\n`);
+if (out) writeFileSync(out, `${JSON.stringify({ kitt: rows, floor: floors }, null, 2)}\n`);
