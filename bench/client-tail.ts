@@ -94,13 +94,9 @@ function spread(errors: number[]): { p50: number; p99: number; max: number } {
   return { p50: quantileSorted(errors, 0.5), p99: quantileSorted(errors, 0.99), max: errors.at(-1) ?? Number.NaN };
 }
 
-async function tailAt(
-  streams: number,
-  workers: number,
-  seconds: number,
-  startSpreadS: number | undefined,
-): Promise<TailRow> {
-  const server = await spawnExactScheduleServer([
+/** The exact-schedule server in the bench's shape, logging every receipt and write. */
+function scheduleServer() {
+  return spawnExactScheduleServer([
     '--ttft-ms',
     String(TTFT_MS),
     '--itl-ms',
@@ -108,6 +104,15 @@ async function tailAt(
     '--no-role-chunk',
     '--log',
   ]);
+}
+
+async function tailAt(
+  streams: number,
+  workers: number,
+  seconds: number,
+  startSpreadS: number | undefined,
+): Promise<TailRow> {
+  const server = await scheduleServer();
   try {
     const tag = `tail${streams}`;
     const spec = parseLoadSpec({
@@ -216,14 +221,7 @@ function bareStream(url: URL, tag: string, untilMs: number, done: Map<string, St
 
 /** The floor: bare readers at the same streams, scored against the server's log as kitt is. */
 async function floorAt(streams: number, seconds: number): Promise<TailRow> {
-  const server = await spawnExactScheduleServer([
-    '--ttft-ms',
-    String(TTFT_MS),
-    '--itl-ms',
-    String(ITL_MS),
-    '--no-role-chunk',
-    '--log',
-  ]);
+  const server = await scheduleServer();
   try {
     const url = new URL(server.url);
     const warm = new Map<string, Stamps>();
