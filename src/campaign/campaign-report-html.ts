@@ -29,10 +29,12 @@ const formatValue = (value: number | null) =>
 /**
  * The heat map's color for a value: green for the best of the table, red for the worst, on the
  * hue from 0° to 120° in proportion to where the value lies between them (lower is better for latencies).
+ * A table whose values are all equal (one cell, say) has no best or worst, so it is not colored:
+ * a lone latency painted red read as "worst" of nothing.
  */
 function heat(value: number | null, low: number, high: number, better: MatrixMetric['better']): string {
-  if (value === null) return '';
-  const share = high === low ? 1 : (value - low) / (high - low);
+  if (value === null || high === low) return '';
+  const share = (value - low) / (high - low);
   const goodness = better === 'higher' ? share : 1 - share;
   return ` style="background:hsl(${(goodness * 120).toFixed(0)},65%,80%)"`;
 }
