@@ -91,12 +91,10 @@ async function reportCell(
   };
   const run = cell.runId ? await store.getRun(cell.runId) : undefined;
   const metrics = run ? storedRunMetrics(run) : undefined;
-  const merged = run && !metrics ? clusterFigures(run, slos.length) : undefined;
-  // no report.html and no records to compare: the figures only
-  if (merged && cell.state === 'succeeded')
-    return { cell: { ...base, figures: merged, sloMet: slos.map(() => null) }, run: undefined };
   if (!run || !metrics || cell.state !== 'succeeded') {
-    return { cell: { ...base, figures: NO_FIGURES(slos.length), sloMet: slos.map(() => null) }, run: undefined };
+    // a cluster run has figures but no report.html and no records to compare
+    const figures = (run && cell.state === 'succeeded' && clusterFigures(run, slos.length)) || NO_FIGURES(slos.length);
+    return { cell: { ...base, figures, sloMet: slos.map(() => null) }, run: undefined };
   }
   const judged = await judgeSlos(run, slos).catch(() => ({ goodput: slos.map(() => null), met: slos.map(() => null) }));
   const figures: CellFigures = {
