@@ -216,7 +216,10 @@ test('--target against an embedded engine started apart: recognised as llama.cpp
 });
 
 test('kitt calibrate --target finds a rate a 2-slot server sustains within the SLO, and writes no config rate', async (t) => {
-  // 2 slots, each answer 20 ms + 8 × 5 ms: at most about 2 / 0.06 s = 33 requests/s can be served
+  // 2 slots, each answer of 8 tokens 20 ms to the first and 7 × 5 ms after: 2 / 0.055 s = 36.4
+  // requests/s served at most. A 2 s window cannot tell a rate just above that from one below, so
+  // the bound is what the controller guarantees: achieved at least 95 % of offered.
+  const capacity = 2 / (0.02 + 7 * 0.005);
   const server = await spawnExactScheduleServer(['--ttft-ms', '20', '--itl-ms', '5', '--parallel', '2']);
   t.after(() => server.close());
   const home = tempHome(t);
@@ -253,7 +256,7 @@ test('kitt calibrate --target finds a rate a 2-slot server sustains within the S
   assert.equal(result.code, 0, result.output);
   const calibration = JSON.parse(readFileSync(join(out, 'calibration.json'), 'utf8'));
   assert.equal(calibration.outcome, 'calibrated');
-  assert.ok(calibration.rate > 4 && calibration.rate < 34, `rate ${calibration.rate}`);
+  assert.ok(calibration.rate > 4 && calibration.rate <= capacity / 0.95, `rate ${calibration.rate}`);
   assert.ok(
     calibration.windows.every((w: Json) => w.measurement.cpuPercentOfLimit === undefined),
     'no CPU is read from a server kitt did not start',
