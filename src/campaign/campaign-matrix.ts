@@ -11,6 +11,8 @@ export interface ReportCell {
   /** The cell's report.html, relative to campaign.html. */
   readonly reportHref?: string | undefined;
   readonly figures: CellFigures;
+  /** Why a succeeded cell has no figure where the tables show "–" (a cluster run joins no throughput). */
+  readonly figuresNote?: string | undefined;
   /** Per SLO: whether the run met its percentile terms (null: the SLO has none, or nothing was measured). */
   readonly sloMet: readonly (boolean | null)[];
   /** Against the campaign's first cell, from the compare use case. */

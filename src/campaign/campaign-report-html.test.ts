@@ -33,3 +33,17 @@ test('a table with one value, or only equal ones, has no best or worst and is no
   assert.deepEqual(ttftHues([cell(0, '1cpu', 166)]), [null]);
   assert.deepEqual(ttftHues([cell(0, '1cpu', 80), cell(1, '2cpu', 80)]), [null, null]);
 });
+
+test('a succeeded cell without a figure says why under the table, once, and a table without gaps has no note', () => {
+  const cluster = { ...cell(0, '1cpu', 80), figuresNote: 'run on a cluster: no joined throughput' };
+  const html = renderCampaignHtml({
+    id: 'c',
+    name: 'c',
+    slos: [],
+    cells: [cluster, { ...cluster, cellId: 'cell1', position: 1, labels: { ...cluster.labels, limits: '2cpu' } }],
+    generatedAt: '2026-12-02T00:00:00Z',
+  });
+  assert.equal(html.match(/<p class="note">– run on a cluster: no joined throughput<\/p>/g)?.length, 3, html);
+  const ttft = html.slice(html.indexOf('TTFT p50'), html.indexOf('TTFT p99'));
+  assert.doesNotMatch(ttft, /class="note"/);
+});

@@ -63,7 +63,20 @@ function metricTable(matrix: Matrix, metric: MatrixMetric): string {
 <table><thead><tr><th>engine · limits · model</th>${head}</tr></thead>
 <tbody>
 ${body}
-</tbody></table></section>`;
+</tbody></table>${missingNote(matrix, metric)}</section>`;
+}
+
+/** Why a succeeded cell shows "–" in this table, once per reason, under it. */
+function missingNote(matrix: Matrix, metric: MatrixMetric): string {
+  const notes = new Set<string>();
+  for (const row of matrix.rows) {
+    for (const column of matrix.columns) {
+      const cells = matrix.cellsAt(row, column);
+      if (entryValue(cells, metric) !== null) continue;
+      for (const cell of cells) if (cell.state === 'succeeded' && cell.figuresNote) notes.add(cell.figuresNote);
+    }
+  }
+  return [...notes].map((note) => `<p class="note">– ${escapeHtml(note)}</p>`).join('');
 }
 
 function bestSection(model: CampaignReportModel, matrix: Matrix): string {
@@ -100,7 +113,7 @@ function cellsSection(model: CampaignReportModel): string {
 
 const STYLE = `body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:.5em 0 1.5em}
 th,td{border:1px solid #ccc;padding:4px 8px;text-align:left}td.num{text-align:right;font-variant-numeric:tabular-nums}
-h2 small{font-weight:normal;color:#666}`;
+h2 small{font-weight:normal;color:#666}p.note{margin:-1em 0 1.5em;color:#666;font-size:90%}`;
 
 /**
  * campaign.html: one table per metric over the matrix (engine · limits · model down, loads

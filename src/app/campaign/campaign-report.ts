@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { CellFigures, ReportCell } from '../../campaign/campaign-matrix.js';
 import { type CampaignReportModel, renderCampaignHtml } from '../../campaign/campaign-report-html.js';
-import type { CampaignCell, CellContent } from '../../campaign/plan-campaign.js';
+import { type CampaignCell, type CellContent, engineLabel } from '../../campaign/plan-campaign.js';
 import { KittError } from '../../core/errors.js';
 import { ensureWritableDir } from '../../core/kitt-home.js';
 import { renderComparisonHtml } from '../../export/compare-html.js';
@@ -50,6 +50,18 @@ function clusterFigures(run: StoredRun, slos: number): CellFigures | undefined {
   };
 }
 
+const CLUSTER_FIGURES_NOTE =
+  'run on a cluster: TTFT and TPOT are merged from its load workers, whose throughput and goodput are not joined into one';
+
+/**
+ * The cell's labels with the mode it ran in: a campaign run on a cluster runs every engine as a
+ * Pod, whatever mode its file names, and its row should say so.
+ */
+function labelsAsRun(content: CellContent & { labels: CampaignCell['labels'] }, run: StoredRun | undefined) {
+  if (!run || run.mode === content.engine.mode) return content.labels;
+  return { ...content.labels, engine: engineLabel({ ...content.engine, mode: run.mode }) };
+}
+
 /**
  * Goodput under each SLO, from the run's own records: the run was judged by one SLO (the first),
  * and the others are judged the same way afterwards (metrics/summarizeRun over requests.jsonl).
@@ -81,20 +93,24 @@ async function reportCell(
   folder: string,
 ): Promise<{ cell: ReportCell; run: StoredRun | undefined }> {
   const content = cell.content as CellContent & { labels: CampaignCell['labels'] };
+  const run = cell.runId ? await store.getRun(cell.runId) : undefined;
   const base = {
     cellId: cell.cellId,
     position: cell.position,
-    labels: content.labels,
+    labels: labelsAsRun(content, run),
     repeat: content.repeat,
     state: cell.state,
     runId: cell.runId,
   };
-  const run = cell.runId ? await store.getRun(cell.runId) : undefined;
   const metrics = run ? storedRunMetrics(run) : undefined;
   if (!run || !metrics || cell.state !== 'succeeded') {
     // a cluster run has figures but no report.html and no records to compare
-    const figures = (run && cell.state === 'succeeded' && clusterFigures(run, slos.length)) || NO_FIGURES(slos.length);
-    return { cell: { ...base, figures, sloMet: slos.map(() => null) }, run: undefined };
+    const merged = run && cell.state === 'succeeded' ? clusterFigures(run, slos.length) : undefined;
+    const figuresNote = merged ? CLUSTER_FIGURES_NOTE : undefined;
+    return {
+      cell: { ...base, figures: merged ?? NO_FIGURES(slos.length), figuresNote, sloMet: slos.map(() => null) },
+      run: undefined,
+    };
   }
   const judged = await judgeSlos(run, slos).catch(() => ({ goodput: slos.map(() => null), met: slos.map(() => null) }));
   const figures: CellFigures = {

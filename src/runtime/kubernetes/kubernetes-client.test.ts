@@ -496,8 +496,15 @@ test('a campaign run on a cluster reports its cell with the workers’ merged la
     outcome.cells.map((cell) => cell.state),
     ['succeeded'],
   );
-  const { model } = await writeCampaignReport(store, outcome.campaign, join(home, 'report'));
+  const { model, path } = await writeCampaignReport(store, outcome.campaign, join(home, 'report'));
   const [cell] = model.cells;
+  assert.match(
+    cell!.labels.engine,
+    /^llamacpp\/kubernetes/,
+    'the row says where the cell ran, not the mode in its file',
+  );
+  const page = readFileSync(path, 'utf8');
+  assert.match(page, /<p class="note">– run on a cluster: TTFT and TPOT are merged from its load workers/);
   const expected = single.ttftMs.summarize();
   assert.equal(cell?.figures.ttftP50, expected.p50, 'the merged TTFT p50, as one client would have measured it');
   assert.equal(cell?.figures.ttftP99, expected.p99);
