@@ -4,6 +4,7 @@ import { startHostProbe } from './calibrate-host-probe.js';
 
 test('measures timer lateness in a separate process and kitt event-loop delay, and ends the probe', async () => {
   const probe = startHostProbe();
+  await probe.ready;
   await new Promise((resolve) => setTimeout(resolve, 600));
   // block kitt's own loop for ~60 ms: the event-loop figure must see it, the separate probe need not
   const until = performance.now() + 60;

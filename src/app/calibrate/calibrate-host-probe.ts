@@ -16,6 +16,7 @@ export interface HostResponsiveness {
 }
 
 // The probe: every 10 ms, record how late the timer fired; on SIGTERM print p99 and max as JSON.
+// It says "ready" once its SIGTERM handler is in place: a SIGTERM before that ends it unreported.
 const PROBE_SOURCE = `
 const { performance } = require('node:perf_hooks');
 const late = [];
@@ -28,22 +29,34 @@ process.on('SIGTERM', () => {
   process.stdout.write(JSON.stringify({ p99, max: late.length ? late[late.length - 1] : null, n: late.length }));
   process.exit(0);
 });
+process.stdout.write('ready\\n');
 `;
 
-/** Starts both probes; `stop()` ends them and returns the figures. The probe process is always ended. */
-export function startHostProbe(): { stop(): Promise<HostResponsiveness> } {
+/**
+ * Starts both probes; `stop()` ends them and returns the figures. The probe process is always ended.
+ * `ready` settles once the probe process samples (or has died): a start takes a second or more on a
+ * loaded host, and the figures cover only the time after it.
+ */
+export function startHostProbe(): { readonly ready: Promise<void>; stop(): Promise<HostResponsiveness> } {
   const loop = startEventLoopDelay();
   const child = spawn(process.execPath, ['-e', PROBE_SOURCE], { stdio: ['ignore', 'pipe', 'ignore'] });
   let output = '';
+  let markReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve;
+  });
   child.stdout.on('data', (chunk: Buffer) => {
     output += chunk.toString('utf8');
+    if (output.startsWith('ready\n')) markReady();
   });
   const exited = new Promise<void>((resolve) => {
     child.once('exit', () => resolve());
     child.once('error', () => resolve());
   });
+  void exited.then(markReady);
   let stopped: Promise<HostResponsiveness> | undefined;
   return {
+    ready,
     stop() {
       stopped ??= (async () => {
         const delay = loop.stop();
@@ -53,7 +66,7 @@ export function startHostProbe(): { stop(): Promise<HostResponsiveness> } {
         clearTimeout(timer);
         let probe: { p99: number | null; max: number | null; n: number } = { p99: null, max: null, n: 0 };
         try {
-          probe = JSON.parse(output);
+          probe = JSON.parse(output.replace(/^ready\n/, ''));
         } catch {
           // the probe died before reporting; its figures stay unknown
         }
