@@ -5,7 +5,8 @@ import { ENGINE_MODES, type EngineMode } from '../../engines/engine.js';
 /**
  * Jobs are routed into one queue per class of what they need: the engine's mode (docker, native,
  * embedded) and whether the cell asks for GPUs. An agent fetches only from the classes it can
- * serve, so a job never lands on a host that cannot run it.
+ * serve, so a job never lands on a host without the mode or the GPUs it needs. Images are not a
+ * class: an agent without a docker cell's image still leases it, and the attempt fails naming it.
  */
 export const JOB_MODES = ENGINE_MODES as readonly Exclude<EngineMode, 'external'>[];
 export type JobMode = Exclude<EngineMode, 'external'>;
