@@ -12,7 +12,9 @@ import { recordExactScheduleRun } from '../../testing/record-exact-run.js';
 
 const recordRun = recordExactScheduleRun;
 
-const FLAGS = { alpha: 0.05, noise: 0.02, resamples: 2000, seed: 1 } as const;
+// The noise floor is this host's, under the parallel test pool: one schedule run twice has read
+// ITL p50 +3.2 % [2.7, 4.0] apart. 5 % still leaves the 12 ms run's +20 % well clear.
+const FLAGS = { alpha: 0.05, noise: 0.05, resamples: 2000, seed: 1 } as const;
 
 function tempHome(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'kitt-compare-'));
