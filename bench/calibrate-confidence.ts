@@ -9,12 +9,16 @@
  *
  *   node --import tsx bench/calibrate-confidence.ts [--cpus 1] [--window 4s] [--calibrations 5]
  *     [--sweeps 2] [--max-windows 10] [--precision 5] [--simulate] [--noise 0.1] [--drift 0.05]
+ *     [--save windows.json]
  *
+ * `--save` writes every window measured (each sweep's and each calibration's, in order) as JSON, so
+ * an estimator can be replayed on a real run's windows without running it again.
  * `--simulate` runs the same sequence on the simulated engine (src/calibrate/simulate-calibration.ts:
  * linear CPU, multiplicative noise per window, a CPU quota) without Docker: each run (sweep or
  * calibration) sees the capacity scaled by a normal draw of sd `--drift`, the host's speed moving
  * between runs. Figures, not a test. The real run needs Docker and kitt/llama-server:cpu.
  */
+import { writeFile } from 'node:fs/promises';
 import { cpus as hostCpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -41,6 +45,7 @@ const { values } = parseArgs({
     noise: { type: 'string', default: '0.1' },
     drift: { type: 'string', default: '0.05' },
     seed: { type: 'string', default: '1' },
+    save: { type: 'string' },
   },
 });
 const cpus = Number(values.cpus);
@@ -64,6 +69,7 @@ interface Calibrated {
   /** The interval for another run, from the calibrations before this one in this bench (two needed). */
   readonly across?: AcrossRuns | undefined;
   readonly probes: number;
+  readonly windows: readonly WindowRecord[];
   /** The knee of this run's engine, known only in simulation. */
   readonly truth?: number;
 }
@@ -76,12 +82,13 @@ interface Calibrated {
 interface Sweep {
   readonly knee: number | undefined;
   readonly fitted: number | undefined;
+  readonly windows: readonly WindowRecord[];
 }
 
 function sweepOf(result: { knee: number | undefined; points: readonly SweepPoint[] }): Sweep {
   const windows = result.points.map((p) => ({ kind: 'probe' as const, rate: p.rate, measurement: p.measurement }));
   const fitted = estimateRate(windows, policy);
-  return { knee: result.knee, fitted: fitted.status === 'estimated' ? fitted.rate : undefined };
+  return { knee: result.knee, fitted: fitted.status === 'estimated' ? fitted.rate : undefined, windows };
 }
 
 /** The run sequence: sweep, the calibrations, sweep (the host drifts; the two sweeps show by how much). */
@@ -132,7 +139,7 @@ function summarize(history: readonly WindowRecord[], rate: number | undefined): 
   const drift = measureHostDrift(earlierEstimates);
   const across = estimate.status === 'estimated' && drift ? acrossRuns(estimate, drift) : undefined;
   if (estimate.status === 'estimated') earlierEstimates.unshift(estimate.rate);
-  return { rate, estimate, across, probes: history.filter((w) => w.kind === 'probe').length };
+  return { rate, estimate, across, probes: history.filter((w) => w.kind === 'probe').length, windows: history };
 }
 
 async function engineRunner(): Promise<Runner> {
@@ -169,7 +176,12 @@ async function engineRunner(): Promise<Runner> {
         return undefined;
       });
       if (result === undefined)
-        return { rate: undefined, estimate: { status: 'unavailable', reason: 'failed', windows: 0 }, probes: 0 };
+        return {
+          rate: undefined,
+          estimate: { status: 'unavailable', reason: 'failed', windows: 0 },
+          probes: 0,
+          windows: [],
+        };
       return summarize(result.windows, result.rate);
     },
     close: () => bench.close(),
@@ -195,6 +207,17 @@ try {
   await runner.close();
 }
 const loadAfter = loadavg();
+if (values.save !== undefined) {
+  const saved = {
+    startedAt,
+    cpus,
+    windowMs,
+    policy,
+    sweeps: sweepResults.map((s) => ({ knee: s.knee, windows: s.windows })),
+    calibrations: results.map((r) => ({ rate: r.rate, windows: r.windows })),
+  };
+  await writeFile(values.save, `${JSON.stringify(saved, null, 2)}\n`);
+}
 
 const fmt = (r: number | undefined) => (r === undefined ? '–' : r.toFixed(2));
 const what = values.simulate
