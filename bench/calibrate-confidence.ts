@@ -29,6 +29,7 @@ import type { CalibrationPolicy, WindowRecord } from '../src/calibrate/plan-next
 import { judgeWindow } from '../src/calibrate/window-verdict.js';
 import { silentProgress } from '../src/core/progress.js';
 import { parseDurationMs } from '../src/core/units.js';
+import { repeatStatistic } from '../src/metrics/summarize-repeats.js';
 import { seededRandom } from '../src/testing/exact-statistics.js';
 import { simulateCalibration, simulateWindow } from '../src/testing/simulate-calibration.js';
 import { llamaCppRequest, measureWindow, openBenchPorts, type SweepPoint, sweepRates } from './calibration-bench.js';
@@ -189,9 +190,7 @@ async function engineRunner(): Promise<Runner> {
 }
 
 function variation(xs: readonly number[]): number | undefined {
-  if (xs.length < 2) return undefined;
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  return Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (xs.length - 1)) / mean;
+  return repeatStatistic('estimate', 'req/s', xs).cv ?? undefined;
 }
 
 const loadBefore = loadavg();

@@ -10,9 +10,9 @@
  * docs/calibrate.md). Needs no Docker.
  */
 import { readFileSync } from 'node:fs';
-import { estimateRate, invertRegression, type Point } from '../src/calibrate/estimate-rate.js';
+import { estimateRate, invertRegression, type Point, rateFitPoints } from '../src/calibrate/estimate-rate.js';
 import type { CalibrationPolicy, WindowRecord } from '../src/calibrate/plan-next-window.js';
-import { judgeWindow } from '../src/calibrate/window-verdict.js';
+import { repeatStatistic } from '../src/metrics/summarize-repeats.js';
 
 interface Saved {
   readonly policy: CalibrationPolicy;
@@ -25,13 +25,9 @@ const saved = JSON.parse(readFileSync(file, 'utf8')) as Saved;
 const { policy } = saved;
 const target = policy.cpuBand.high;
 
-/** The windows estimateRate fits: probes with CPU measured, not OOM, not failing, something served. */
+/** The windows estimateRate fits, as (served rate, CPU %), its weights left for each estimator to set. */
 function usable(windows: readonly WindowRecord[]): Array<{ x: number; y: number }> {
-  return windows
-    .filter((w) => w.kind === 'probe' && !w.measurement.oomKilled)
-    .filter((w) => judgeWindow(w.measurement, policy).verdict !== 'error-rate')
-    .filter((w) => w.measurement.cpuPercentOfLimit !== undefined && w.measurement.achievedRate > 0)
-    .map((w) => ({ x: w.measurement.achievedRate, y: w.measurement.cpuPercentOfLimit! }));
+  return rateFitPoints(windows, policy).map(({ x, y }) => ({ x, y }));
 }
 
 function fitRate(points: readonly Point[], y0 = target): number | undefined {
@@ -39,23 +35,24 @@ function fitRate(points: readonly Point[], y0 = target): number | undefined {
   return typeof fit === 'string' ? undefined : fit.rate;
 }
 
-/** Tukey's bisquare (c = 4.685 · MAD / 0.6745), iterated on top of the 1/x² weights. */
+/** Tukey's bisquare (c = 4.685 · MAD / 0.6745), 20 reweightings on top of the 1/x² weights. */
 function bisquare(points: ReadonlyArray<{ x: number; y: number }>): number | undefined {
   const base = points.map((p) => 1 / p.x ** 2);
   let weights = base;
+  let rate: number | undefined;
   for (let i = 0; i < 20; i++) {
     const fit = invertRegression(
       points.map((p, j) => ({ ...p, w: weights[j]! })),
       target,
     );
     if (typeof fit === 'string') return undefined;
+    rate = fit.rate;
     const residuals = points.map((p, j) => (p.y - fit.fit.intercept - fit.fit.slope * p.x) * Math.sqrt(base[j]!));
     const sorted = residuals.map(Math.abs).sort((a, b) => a - b);
     const c = (4.685 * sorted[Math.floor(sorted.length / 2)]!) / 0.6745;
     weights = base.map((w, j) => (Math.abs(residuals[j]!) < c ? w * (1 - (residuals[j]! / c) ** 2) ** 2 : 0));
-    if (i === 19) return fit.rate;
   }
-  return undefined;
+  return rate;
 }
 
 const estimators: ReadonlyArray<readonly [string, (windows: readonly WindowRecord[]) => number | undefined]> = [
@@ -63,7 +60,7 @@ const estimators: ReadonlyArray<readonly [string, (windows: readonly WindowRecor
     "kitt's (1/x² weights)",
     (ws) => {
       const e = estimateRate(ws, policy);
-      return e.status === 'estimated' ? e.rate : e.rate;
+      return e.status === 'estimated' ? e.rate : undefined;
     },
   ],
   ['unweighted', (ws) => fitRate(usable(ws).map((p) => ({ ...p, w: 1 })))],
@@ -92,10 +89,8 @@ const estimators: ReadonlyArray<readonly [string, (windows: readonly WindowRecor
 ];
 
 function variation(xs: readonly number[]): string {
-  if (xs.length < 2) return '–';
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const sd = Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (xs.length - 1));
-  return `${((sd / mean) * 100).toFixed(1)} %`;
+  const { cv } = repeatStatistic('estimate', 'req/s', xs);
+  return cv === null ? '–' : `${(cv * 100).toFixed(1)} %`;
 }
 
 const fmt = (r: number | undefined) => (r === undefined ? '–' : r.toFixed(2));

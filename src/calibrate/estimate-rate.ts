@@ -146,15 +146,8 @@ export function estimateRate(history: readonly WindowRecord[], policy: VerdictPo
       windows: 0,
     };
   }
-  const probes = history.filter((w) => w.kind === 'probe' && !w.measurement.oomKilled);
-  const judged = probes.map((w) => ({ w, verdict: judgeWindow(w.measurement, policy).verdict }));
-  const usable = judged
-    .filter(({ w, verdict }) => verdict !== 'error-rate' && w.measurement.cpuPercentOfLimit !== undefined)
-    .filter(({ w }) => w.measurement.achievedRate > 0)
-    .map(({ w }) => {
-      const served = w.measurement.achievedRate;
-      return { x: served, y: w.measurement.cpuPercentOfLimit!, w: 1 / served ** 2 };
-    });
+  const judged = judgeProbes(history, policy);
+  const usable = fitPoints(judged);
   const fit = invertRegression(usable, target);
   if (typeof fit === 'string') return { status: 'unavailable', reason: fit, windows: usable.length };
   // saturated while CPU was still under the top: something else (slots, memory) bounds the rate
@@ -167,6 +160,32 @@ export function estimateRate(history: readonly WindowRecord[], policy: VerdictPo
     return { status: 'unavailable', reason, windows: fit.windows, rate: fit.rate };
   }
   return { status: 'estimated', ...fit, confidence: 0.95, targetCpuPercent: target };
+}
+
+type JudgedProbe = { readonly w: WindowRecord; readonly verdict: ReturnType<typeof judgeWindow>['verdict'] };
+
+function judgeProbes(history: readonly WindowRecord[], policy: VerdictPolicy): JudgedProbe[] {
+  return history
+    .filter((w) => w.kind === 'probe' && !w.measurement.oomKilled)
+    .map((w) => ({ w, verdict: judgeWindow(w.measurement, policy).verdict }));
+}
+
+function fitPoints(judged: readonly JudgedProbe[]): Point[] {
+  return judged
+    .filter(({ w, verdict }) => verdict !== 'error-rate' && w.measurement.cpuPercentOfLimit !== undefined)
+    .filter(({ w }) => w.measurement.achievedRate > 0)
+    .map(({ w }) => {
+      const served = w.measurement.achievedRate;
+      return { x: served, y: w.measurement.cpuPercentOfLimit!, w: 1 / served ** 2 };
+    });
+}
+
+/**
+ * The points estimateRate fits, (served rate, CPU %, weight 1 / served²), for a bench that refits
+ * the same windows another way.
+ */
+export function rateFitPoints(history: readonly WindowRecord[], policy: VerdictPolicy): Point[] {
+  return fitPoints(judgeProbes(history, policy));
 }
 
 /**
