@@ -11,7 +11,7 @@
  *
  * Measures the compiled build (dist/, what `kitt` runs).
  * Usage: cd bench && npm run bench:client-tail [-- --streams 10,100] [--workers 2] [--start-spread 0] [--seconds 6]
- *   [--no-floor] [--json out.json]
+ *   [--no-floor] [--stamps event-loop] [--json out.json]
  *
  * Beside each row, the runtime's floor: a bare node:net reader against the same server, speaking
  * just enough HTTP/1.1 to keep its streams going and stamping every socket read, nothing parsed,
@@ -31,6 +31,9 @@ const dist = '../dist/load';
 const { parseLoadSpec } = (await import(`${dist}/load-spec.js`)) as typeof import('../src/load/load-spec.js');
 const { runLoad } = (await import(`${dist}/run-load.js`)) as typeof import('../src/load/run-load.js');
 const { quantileSorted } = (await import(`${dist}/self-check.js`)) as typeof import('../src/load/self-check.js');
+
+/** --stamps event-loop: kitt stamping on its event loop (default: at the socket, where built). */
+const STAMPS = flag('--stamps') === undefined ? {} : { stamps: flag('--stamps') };
 
 const TOKENS = 64;
 const TTFT_MS = 50;
@@ -63,6 +66,8 @@ interface TailRow {
   itl: { p50: number; p99: number; max: number };
   /** This thread's garbage-collection pauses during the run: how many, their total and the longest, ms. */
   gc: { count: number; totalMs: number; maxMs: number; major: number; majorMaxMs: number };
+  /** kitt's rows: where it stamped, and how late its loop read what the socket had stamped (p99, ms). */
+  stamps?: { source: string; socketStamped: number; readLagP99Ms: number | null };
 }
 
 /** perf_hooks' constants.NODE_PERFORMANCE_GC_MAJOR: a mark-compact of the whole heap. */
@@ -116,6 +121,7 @@ async function tailAt(
   try {
     const tag = `tail${streams}`;
     const spec = parseLoadSpec({
+      ...STAMPS,
       kind: 'fixed-concurrency',
       concurrency: streams,
       durationS: seconds,
@@ -165,6 +171,11 @@ async function tailAt(
       ttft: spread(ttftErrors),
       itl: spread(itlErrors),
       gc,
+      stamps: {
+        source: result.selfCheck.stamps,
+        socketStamped: result.selfCheck.socketStamped,
+        readLagP99Ms: result.selfCheck.readLagP99Ms,
+      },
     };
   } finally {
     await server.close();
@@ -340,6 +351,16 @@ const printRow = (row: TailRow, goals: string) =>
       `${ms(row.itl.p50)} ${ms(row.itl.p99)} ${ms(row.itl.max)}  ${String(row.gc.count).padStart(5)} ${ms(row.gc.maxMs)}  ${String(row.gc.major).padStart(5)} ${ms(row.gc.majorMaxMs)}  ${goals}`,
   );
 for (const row of rows) printRow(row, goalText(row));
+for (const row of rows) {
+  const { stamps } = row;
+  if (!stamps) continue;
+  console.log(
+    `  ${row.streams} streams: kitt stamped at the ${stamps.source}` +
+      (stamps.readLagP99Ms === null
+        ? ''
+        : `; its loop read ${stamps.socketStamped} chunks after the socket had them, p99 ${stamps.readLagP99Ms.toFixed(2)} ms later`),
+  );
+}
 if (floors.length > 0) {
   console.log('the runtime floor: a bare node:net reader, same server and scoring, nothing parsed');
   for (const row of floors) printRow(row, '');

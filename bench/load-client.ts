@@ -10,7 +10,7 @@
  *
  * Measures the compiled build (dist/, what `kitt` runs); `npm run bench` builds it first.
  *
- * Usage: cd bench && npm run bench   (or: node --import tsx bench/load-client.ts [--only events,pacing,rss] [--json out.json])
+ * Usage: cd bench && npm run bench   (or: node --import tsx bench/load-client.ts [--only events,pacing,rss] [--stamps event-loop] [--json out.json])
  */
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -30,6 +30,9 @@ interface Figure {
 const dist = '../dist/load';
 const { parseLoadSpec } = (await import(`${dist}/load-spec.js`)) as typeof import('../src/load/load-spec.js');
 const { runLoad } = (await import(`${dist}/run-load.js`)) as typeof import('../src/load/run-load.js');
+/** --stamps event-loop measures the client stamping on its event loop (default: at the socket, where built). */
+const stampsAt = process.argv.indexOf('--stamps');
+const STAMPS = stampsAt === -1 ? {} : { stamps: process.argv[stampsAt + 1] };
 
 const figures: Figure[] = [];
 const quiet = { ignoreEos: true, tokenize: false, usage: 'final' } as const;
@@ -51,6 +54,7 @@ interface Shape {
 /** kitt's client at fixed concurrency. Returns [requests, SSE events, CPU seconds]. */
 async function kittRound(url: string, shape: Shape): Promise<[number, number, number]> {
   const spec = parseLoadSpec({
+    ...STAMPS,
     kind: 'fixed-concurrency',
     concurrency: shape.streams,
     durationS: shape.seconds,
@@ -168,6 +172,7 @@ async function pacing(rate: number, withTarget: boolean): Promise<void> {
   const server = await spawnExactScheduleServer(['--ttft-ms', '0', '--itl-ms', '0', '--no-role-chunk']);
   try {
     const spec = parseLoadSpec({
+      ...STAMPS,
       kind: 'constant-rate',
       rate,
       requests: rate * 3,
@@ -197,6 +202,7 @@ async function rssAtThousandStreams(): Promise<void> {
   const server = await spawnExactScheduleServer(['--ttft-ms', '50', '--itl-ms', '100', '--no-role-chunk']);
   try {
     const spec = parseLoadSpec({
+      ...STAMPS,
       kind: 'fixed-concurrency',
       concurrency: 1000,
       requests: 1000,

@@ -16,3 +16,7 @@ if [ ! -f "$stamp" ] || [ -n "$(find src package.json tsconfig.json tsconfig.bui
   npx tsc -p tsconfig.build.json
   touch "$stamp"
 fi
+native=dist/native/socket-stamp.node
+if [ ! -f "$native" ] || [ native/socket-stamp.c -nt "$native" ]; then
+  sh scripts/build-native.sh || echo "[kitt] socket arrival stamps failed to build; stamping on the event loop" >&2
+fi

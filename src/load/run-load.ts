@@ -12,6 +12,7 @@ import { type LoadTarget, splitBaseUrl } from './load-target.js';
 import { type PreparedPrompts, preparePrompts } from './prompt-source.js';
 import { DEFAULT_PROMPTS } from './prompt-spec.js';
 import { type SelfCheck, selfCheckWarnings, startSelfCheck } from './self-check.js';
+import { SocketStamps } from './socket-stamps.js';
 import { runStage, type StageOutcome } from './stage-runner.js';
 import { tokenizeClient } from './tokenize-client.js';
 
@@ -132,7 +133,10 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, options: RunLo
   const scrapeFailed = (reason: string) => warnings.push(reason);
   const before = options.shard ? null : await scrapeEngineCounters(target, scrapeFailed);
   const { origin } = splitBaseUrl(target.baseUrl);
+  // socket stamps are on performance.now()'s clock: a caller's own clock keeps the loop's stamps
+  const stamps = SocketStamps.open(clock === monotonicClock ? spec.stamps : 'event-loop');
   const pool = new Pool(origin, {
+    ...stamps.poolOptions(),
     connections: shardConnections(plan, options.shard?.count ?? 1),
     pipelining: 1,
     keepAliveTimeout: 60_000,
@@ -171,6 +175,7 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, options: RunLo
       // the stage ends for the view even when it throws, so a live line stops redrawing
       const outcome = await runStage(stagePlan, {
         pool,
+        stamps,
         target,
         prompts: prompts.prompts,
         clock,
@@ -192,7 +197,7 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, options: RunLo
   } finally {
     await pool.close().catch(() => undefined);
   }
-  const selfCheck = probe.stop(tally.lateness, openLoop, spunMs);
+  const selfCheck = probe.stop(tally.lateness, openLoop, spunMs, stamps.figures());
   if (!options.shard) warnings.push(...tally.warnings(), ...selfCheckWarnings(selfCheck));
   const after = before ? await scrapeEngineCounters(target, scrapeFailed) : null;
   const stages = outcomes.map(

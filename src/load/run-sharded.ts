@@ -11,6 +11,7 @@ import type { LoadResult, RunLoadOptions, StageResult } from './run-load.js';
 import { loadResultOf, mergeWindows, scrapeEngineCounters } from './run-load.js';
 import { type SelfCheck, selfCheckWarnings } from './self-check.js';
 import { ShardMerge } from './shard-merge.js';
+import { mergeStampFigures } from './socket-stamps.js';
 
 /**
  * Splits a run over `spec.workers` worker threads, each with its own event loop and connections.
@@ -139,6 +140,7 @@ export async function runSharded(spec: LoadSpec, target: LoadTarget, options: Ru
     eventLoopDelayP99Ms: Math.max(...results.map((r) => r.selfCheck.eventLoopDelayP99Ms)),
     eventLoopDelayMaxMs: Math.max(...results.map((r) => r.selfCheck.eventLoopDelayMaxMs)),
     ...tally.lateness.figures(openLoop),
+    ...mergeStampFigures(results.map((r) => r.selfCheck)),
     wallMs,
     workers: count,
   };

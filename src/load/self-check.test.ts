@@ -3,6 +3,8 @@ import { test } from 'node:test';
 import { streamedRecord } from '../testing/request-records.js';
 import { SendLateness, selfCheckWarnings, sendLateness, startSelfCheck } from './self-check.js';
 
+const LOOP_STAMPS = { stamps: 'event-loop', socketStamped: 0, readLagP99Ms: null, stampThreadRealtime: false } as const;
+
 const sent = (phase: 'warmup' | 'measure' | 'cooldown', scheduledAtMs: number, lateMs: number, queuedMs = 0) =>
   streamedRecord({
     phase,
@@ -60,11 +62,33 @@ test('a late client and a busy event loop are both warned about, with the fix', 
     pacedSends: 100,
     wallMs: 1000,
     workers: 1,
+    ...LOOP_STAMPS,
   });
   assert.equal(warnings.length, 3);
   assert.match(warnings[0]!, /sent late: send lateness p99 2\.00 ms > 1 ms/);
   assert.match(warnings[1]!, /80 % CPU \(pacing spin excluded\).*use workers: 2/);
-  assert.match(warnings[2]!, /event loop stalled/);
+  assert.match(warnings[2]!, /event loop stalled: .*chunk times may be late by as much/);
+});
+
+test('with socket stamps a stalled loop is said to delay sends, not chunk times', () => {
+  const [warning] = selfCheckWarnings({
+    cpuPercent: 10,
+    pacingSpinPercent: 0,
+    eventLoopDelayP50Ms: 1,
+    eventLoopDelayP99Ms: 12,
+    eventLoopDelayMaxMs: 20,
+    sendLatenessP50Ms: null,
+    sendLatenessP99Ms: null,
+    sendLatenessMaxMs: null,
+    pacedSends: 0,
+    wallMs: 1000,
+    workers: 1,
+    stamps: 'socket',
+    socketStamped: 10,
+    readLagP99Ms: 12,
+    stampThreadRealtime: true,
+  });
+  assert.match(warning!, /sends may leave late by as much \(chunk times are the socket's\)/);
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -76,7 +100,7 @@ const blockFor = (ms: number) => {
 test('an idle event loop reads under 2 ms of delay: the sampling interval is not counted as delay', async () => {
   const probe = startSelfCheck(() => performance.now());
   await sleep(300);
-  const check = probe.stop(new SendLateness(), false, 0);
+  const check = probe.stop(new SendLateness(), false, 0, LOOP_STAMPS);
   assert.ok(check.eventLoopDelayP50Ms < 2, `idle p50 ${check.eventLoopDelayP50Ms} ms`);
   assert.ok(check.eventLoopDelayP50Ms >= 0);
 });
@@ -86,7 +110,7 @@ test('a loop blocked for 30 ms reads a delay of at least that, as the blocked ti
   await sleep(50);
   blockFor(30);
   await sleep(50);
-  const check = probe.stop(new SendLateness(), false, 0);
+  const check = probe.stop(new SendLateness(), false, 0, LOOP_STAMPS);
   // the idle test above pins the interval's bias; the upper bound here only leaves room for a
   // shared host's scheduler taking the CPU away mid-test (48 ms was seen under a load of 18)
   assert.ok(check.eventLoopDelayMaxMs >= 27 && check.eventLoopDelayMaxMs < 80, `max ${check.eventLoopDelayMaxMs} ms`);

@@ -1,6 +1,7 @@
 import { FloatColumn } from '../metrics/float-column.js';
 import type { RequestRecord } from '../metrics/request-record.js';
 import { startEventLoopDelay } from './event-loop-delay.js';
+import type { StampFigures } from './socket-stamps.js';
 
 /**
  * Is the client itself the limit? Reported with every result: the client process's CPU share of
@@ -8,7 +9,7 @@ import { startEventLoopDelay } from './event-loop-delay.js';
  * schedule. Thresholds from measurements on a 2-core machine: past ~50 % of a core per event loop
  * the timing of arriving chunks degrades (gap p99 grows from ~23 ms to ~45 ms at a nominal 20 ms).
  */
-export interface SelfCheck {
+export interface SelfCheck extends StampFigures {
   /** Client process CPU time / wall time, in % of one core (all threads of the process). */
   readonly cpuPercent: number;
   /** Part of cpuPercent spent spinning to send on time (the pacer's busy wait), not real work. */
@@ -32,7 +33,7 @@ export const CPU_LIMIT_PERCENT = 50;
 export const EVENT_LOOP_LIMIT_MS = 10;
 
 export interface SelfCheckProbe {
-  stop(lateness: SendLateness, openLoop: boolean, spunMs: number): SelfCheck;
+  stop(lateness: SendLateness, openLoop: boolean, spunMs: number, stamps: StampFigures): SelfCheck;
 }
 
 export function startSelfCheck(nowMs: () => number): SelfCheckProbe {
@@ -40,7 +41,7 @@ export function startSelfCheck(nowMs: () => number): SelfCheckProbe {
   const wallStart = nowMs();
   const delay = startEventLoopDelay();
   return {
-    stop(lateness, openLoop, spunMs) {
+    stop(lateness, openLoop, spunMs, stamps) {
       const loop = delay.stop();
       const cpu = process.cpuUsage(cpuStart);
       const wallMs = Math.max(1e-3, nowMs() - wallStart);
@@ -51,6 +52,7 @@ export function startSelfCheck(nowMs: () => number): SelfCheckProbe {
         eventLoopDelayP99Ms: loop.p99Ms,
         eventLoopDelayMaxMs: loop.maxMs,
         ...lateness.figures(openLoop),
+        ...stamps,
         wallMs,
         workers: 1,
       };
@@ -124,7 +126,9 @@ export function selfCheckWarnings(check: SelfCheck): string[] {
   }
   if (check.eventLoopDelayP99Ms > EVENT_LOOP_LIMIT_MS) {
     warnings.push(
-      `the client's event loop stalled: delay p99 ${check.eventLoopDelayP99Ms.toFixed(1)} ms; chunk times may be late by as much`,
+      check.stamps === 'socket'
+        ? `the client's event loop stalled: delay p99 ${check.eventLoopDelayP99Ms.toFixed(1)} ms; sends may leave late by as much (chunk times are the socket's)`
+        : `the client's event loop stalled: delay p99 ${check.eventLoopDelayP99Ms.toFixed(1)} ms; chunk times may be late by as much`,
     );
   }
   return warnings;

@@ -4,6 +4,7 @@ import type { RequestError, RequestRecord, RunPhase } from '../metrics/request-r
 import { apiPath, type LoadTarget, splitBaseUrl } from './load-target.js';
 import { buildRequestBody, type PreparedPrompt } from './request-body.js';
 import { createResponseDecoder, type ResponseDecoder } from './response-decoder.js';
+import type { SocketStamps } from './socket-stamps.js';
 
 /** Who a request is and where it sits on the schedule. */
 export interface RequestSlot {
@@ -16,6 +17,8 @@ export interface RequestSlot {
 
 export interface SendOptions {
   readonly clock: Clock;
+  /** Stamps body chunks when they reached the socket; without it, when the loop read them. */
+  readonly stamps?: SocketStamps;
   /** Where and with which headers requests go; made once per stage (default: from the target, per request). */
   readonly endpoint?: RequestEndpoint;
   /** Whole-request deadline from the send, in ms. */
@@ -55,8 +58,8 @@ class TooLargeError extends Error {}
 /**
  * Sends one request through an undici dispatcher and resolves with its record. Never rejects:
  * refused connections, non-2xx answers, broken streams and timeouts become records with an error
- * kind. Every body chunk is stamped with the monotonic clock the moment undici hands it over,
- * before framing or JSON parsing.
+ * kind. Every body chunk is stamped when its bytes reached the socket (SocketStamps), or else with
+ * the monotonic clock the moment undici hands it over, before framing or JSON parsing.
  */
 export function sendRequest(
   dispatcher: Dispatcher,
@@ -175,7 +178,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    const atMs = this.options.clock.nowMs();
+    const loopMs = this.options.clock.nowMs();
+    const atMs = this.options.stamps ? this.options.stamps.arrivedAtMs(chunk, loopMs) : loopMs;
     if (this.errorBody !== null) {
       if (this.errorBytes < ERROR_BODY_LIMIT) this.errorBody.push(chunk);
       this.errorBytes += chunk.length;

@@ -15,9 +15,12 @@ import {
   type SendOptions,
   sendRequest,
 } from './send-request.js';
+import type { SocketStamps } from './socket-stamps.js';
 
 export interface StageContext {
   readonly pool: Pool;
+  /** Where arrivals are stamped (the socket stamper, or the loop when it is off). */
+  readonly stamps?: SocketStamps;
   readonly target: LoadTarget;
   readonly prompts: readonly PreparedPrompt[];
   readonly clock: Clock;
@@ -81,6 +84,7 @@ class InFlight {
   ) {
     this.sendOptions = {
       clock: ctx.clock,
+      ...(ctx.stamps ? { stamps: ctx.stamps } : {}),
       endpoint: endpointFor(ctx.target),
       timeoutMs,
       ...(ctx.requestTag === undefined ? {} : { requestTag: ctx.requestTag }),

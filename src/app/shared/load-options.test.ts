@@ -135,6 +135,7 @@ test('each bad load flag is a problem naming its fix', () => {
     ],
     [{ startSpread: 'slowly' }, /--start-spread must be a duration/],
     [{ overflow: 'spill', load: 'poisson', rate: '1' }, /--overflow "spill" is not one of queue, drop/],
+    [{ stamps: 'kernel' }, /--stamps "kernel" is not one of socket, event-loop/],
   ];
   for (const [flags, expected] of cases) {
     const found = problems(flags);
@@ -163,6 +164,11 @@ test('every problem is reported at once, one line each', () => {
     found.every((line) => /\(.+\)$/.test(line)),
     'each line ends with its fix',
   );
+});
+
+test('--stamps reaches the spec; without it the spec leaves the default (socket) to the load runner', () => {
+  assert.equal(loadSpecFrom({ stamps: 'event-loop' }, DEFAULT_CONFIG).stamps, 'event-loop');
+  assert.equal(loadSpecFrom({}, DEFAULT_CONFIG).stamps, undefined);
 });
 
 test('--prompt-salt and --shared-prefix reach the prompt spec; without a salt the spec draws one', () => {

@@ -32,6 +32,7 @@ export interface LoadFlags {
   readonly promptSalt?: string;
   readonly sharedPrefix?: string;
   readonly startSpread?: string;
+  readonly stamps?: string;
 }
 
 type LoadDefaults = KittConfig['run']['load'];
@@ -76,6 +77,7 @@ const LOAD_FLAG_NAMES: Readonly<Record<Exclude<keyof LoadFlags, 'loadFile'>, str
   promptSalt: '--prompt-salt',
   sharedPrefix: '--shared-prefix',
   startSpread: '--start-spread',
+  stamps: '--stamps',
 };
 
 function readSpecFile(path: string, issues: OptionIssues): unknown {
@@ -275,6 +277,7 @@ export function readLoadSpec(flags: LoadFlags, defaults: LoadDefaults, issues: O
     defaults.concurrency;
   const warmup = read.count('--warmup', flags.warmup) ?? Math.min(4, concurrency);
   const workers = read.positiveInt('--workers', flags.workers, '2');
+  const stamps = read.choice('--stamps', flags.stamps, ['socket', 'event-loop'] as const);
   const timeoutMs = read.durationMs('--timeout', flags.timeout, 's');
   const spec = {
     kind,
@@ -282,6 +285,7 @@ export function readLoadSpec(flags: LoadFlags, defaults: LoadDefaults, issues: O
     ...phaseEnd(kind, flags, defaults, issues),
     ...(warmup > 0 ? { warmup: { requests: warmup } } : {}),
     ...(workers !== undefined ? { workers } : {}),
+    ...(stamps !== undefined ? { stamps } : {}),
     ...(timeoutMs !== undefined ? { timeoutS: timeoutMs / 1000 } : {}),
     ...(kind !== undefined ? kindFields(kind, flags, { ...defaults, concurrency }, issues) : {}),
   };

@@ -108,6 +108,10 @@ export function registerRunCommand(program: Command, context: CliContext): void 
     .option('--dataset-format <format>', 'dataset format: jsonl (default) or sharegpt')
     .option('--workers <n>', 'worker threads for the load generator')
     .option(
+      '--stamps <where>',
+      'where token arrivals are stamped: socket (default: when the bytes reached the socket) or event-loop (less client CPU)',
+    )
+    .option(
       '--start-spread <time>',
       "fixed concurrency: open the users' streams over this time, e.g. 2s or 0 for all at once (default 5 ms a user, at most 1s)",
     )
