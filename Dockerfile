@@ -14,7 +14,7 @@
 # an arm64 host (or `kitt-agent build`) to get an arm64 image.
 ARG NODE_IMAGE=node:24-bookworm-slim
 
-# --- build: compile better-sqlite3 and the TypeScript sources -------------------------------------
+# --- build: compile better-sqlite3, the TypeScript sources and the socket stamper -------------------------------------
 FROM ${NODE_IMAGE} AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
@@ -33,7 +33,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --loglevel=error
 # The rest of the context: .dockerignore lets through only bin/, src/, assets/ and the configs.
 COPY . .
-RUN mkdir -p assets && npx tsc -p tsconfig.build.json
+# The socket arrival stamper (docs/metrics.md, "Arrival stamps") is built against the same headers.
+RUN mkdir -p assets && npx tsc -p tsconfig.build.json && sh scripts/build-native.sh
 # Production dependencies only, and only this architecture's llama.cpp binaries: node-llama-cpp's
 # other platforms and its CUDA and Vulkan packages (about 600 MB) are removed, since this image runs
 # engines on the CPU (GPU engines run in their own images, launched as siblings). The kept package

@@ -121,7 +121,7 @@ export function selfCheckWarnings(check: SelfCheck): string[] {
   }
   if (perLoop > CPU_LIMIT_PERCENT) {
     warnings.push(
-      `the client may be the limit: ${(perLoop * check.workers).toFixed(0)} % CPU (pacing spin excluded) over ${check.workers} event loop(s) (> ${CPU_LIMIT_PERCENT} % each); timings may include client delay (use workers: ${Math.ceil((perLoop * check.workers) / 40)})`,
+      `the client may be the limit: ${(perLoop * check.workers).toFixed(0)} % CPU (pacing spin excluded) over ${check.workers} event loop(s) (> ${CPU_LIMIT_PERCENT} % each); timings may include client delay (use workers: ${Math.ceil((perLoop * check.workers) / 40)}${check.stamps === 'socket' ? ', or --stamps event-loop for less CPU a chunk' : ''})`,
     );
   }
   if (check.eventLoopDelayP99Ms > EVENT_LOOP_LIMIT_MS) {
