@@ -134,7 +134,12 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, options: RunLo
   const before = options.shard ? null : await scrapeEngineCounters(target, scrapeFailed);
   const { origin } = splitBaseUrl(target.baseUrl);
   // socket stamps are on performance.now()'s clock: a caller's own clock keeps the loop's stamps
-  const stamps = SocketStamps.open(clock === monotonicClock ? spec.stamps : 'event-loop');
+  const ownClock = clock === monotonicClock;
+  const stamps = SocketStamps.open(ownClock ? spec.stamps : 'event-loop');
+  // asked for (the default) and not to be had: the run says why its stamps are the loop's
+  if (ownClock && spec.stamps !== 'event-loop' && stamps.reason !== null) {
+    warnings.push(`token arrivals are stamped on the event loop: ${stamps.reason}`);
+  }
   const pool = new Pool(origin, {
     ...stamps.poolOptions(),
     connections: shardConnections(plan, options.shard?.count ?? 1),

@@ -19,8 +19,8 @@ const blockFor = (ms: number) => {
 
 /**
  * One request of 4 tokens, 50 ms to the first and 100 ms apart (server's own write log as the
- * truth), with the client's event loop blocked for 100 ms from 100 ms after the send: the second
- * token is written at ~150 ms, while the loop is blocked, and read at ~200 ms.
+ * truth), with the client's event loop blocked for 200 ms from 100 ms after the send: the second
+ * and third tokens are written at ~150 and ~250 ms, while the loop is blocked, and read at ~300 ms.
  */
 async function gapErrorsWithBlockedLoop(stamps: StampSource) {
   const server = await spawnExactScheduleServer(['--ttft-ms', '50', '--itl-ms', '100', '--no-role-chunk', '--log']);
@@ -44,9 +44,9 @@ async function gapErrorsWithBlockedLoop(stamps: StampSource) {
       {
         requestTag: `stamps-${stamps}`,
         keepRecords: true,
-        // the request goes out now: its second token is written 150 ms on, inside the block
+        // the request goes out now: its second and third tokens are written inside the block
         onMeasureStart: () => {
-          blocker = setTimeout(() => blockFor(100), 100);
+          blocker = setTimeout(() => blockFor(200), 100);
         },
       },
     );

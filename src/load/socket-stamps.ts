@@ -34,23 +34,28 @@ export interface StampFigures {
   readonly stampThreadRealtime: boolean;
 }
 
-let loaded: { native: NativeStamper; offsetMs: number } | { reason: string } | undefined;
+type Loaded = { native: NativeStamper; offsetMs: number } | { reason: string };
 
-function loadNative(): { native: NativeStamper; offsetMs: number } | { reason: string } {
-  if (loaded) return loaded;
+const loaded = new Map<string, Loaded>();
+
+function loadNative(path: string): Loaded {
+  const known = loaded.get(path);
+  if (known) return known;
+  let result: Loaded;
   try {
-    const native = createRequire(import.meta.url)(ADDON) as NativeStamper;
-    loaded = { native, offsetMs: clockOffsetMs(native) };
+    const native = createRequire(import.meta.url)(path) as NativeStamper;
+    result = { native, offsetMs: clockOffsetMs(native) };
   } catch (error) {
     const code = (error as { code?: string }).code;
-    loaded = {
+    result = {
       reason:
         code === 'MODULE_NOT_FOUND'
           ? 'the socket stamper is not built (scripts/build-native.sh needs a C compiler and Node headers)'
           : `the socket stamper did not load: ${(error as Error).message}`,
     };
   }
-  return loaded;
+  loaded.set(path, result);
+  return result;
 }
 
 /**
@@ -100,7 +105,7 @@ export class SocketStamps {
   private readonly lags = new Uint32Array(LAG_BINS + 1);
   private lagged = 0;
 
-  private constructor(loadedNative: ReturnType<typeof loadNative>) {
+  private constructor(loadedNative: Loaded) {
     if ('native' in loadedNative) {
       this.native = loadedNative.native;
       this.offsetMs = loadedNative.offsetMs;
@@ -114,9 +119,9 @@ export class SocketStamps {
     }
   }
 
-  /** Socket stamps where the addon loads, else event-loop stamps with the reason. */
-  static open(prefer: StampSource = 'socket'): SocketStamps {
-    return new SocketStamps(prefer === 'socket' ? loadNative() : { reason: 'event-loop stamps were asked for' });
+  /** Socket stamps where the addon (`addon`: the built one) loads, else event-loop stamps with the reason. */
+  static open(prefer: StampSource = 'socket', addon = ADDON): SocketStamps {
+    return new SocketStamps(prefer === 'socket' ? loadNative(addon) : { reason: 'event-loop stamps were asked for' });
   }
 
   /** undici pool options: a connector that watches each plain TCP socket it opens (none for loop stamps). */
