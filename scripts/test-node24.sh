@@ -21,6 +21,8 @@ trap 'rm -rf "$work"' EXIT
 git ls-files -z | xargs -0 cp --parents -t "$work"
 cd "$work"
 npm ci --no-audit --no-fund --loglevel=error >/dev/null
+# the socket stamper, against Node 24's headers (N-API: the same source serves both)
+sh scripts/build-native.sh
 if [ $# -eq 0 ]; then
   set -- src/core src/metrics src/load src/config src/store src/models src/engines/embedded src/cli/commands/run-command
 fi
