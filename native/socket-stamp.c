@@ -19,6 +19,7 @@
  */
 #define _GNU_SOURCE
 #include <node_api.h>
+#include <errno.h>
 #include <linux/tcp.h>
 #include <math.h>
 #include <netinet/in.h>
@@ -96,7 +97,9 @@ static void *stampLoop(void *unused) {
   double lastWakeMs = 0;
   for (;;) {
     int n = epoll_wait(epollFd, events, 256, -1);
-    if (n <= 0) continue;
+    /* only a signal interrupts the wait; any other failure ends the thread rather than spin */
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
     double atMs = monotonicMs();
     stampAll(events, n, atMs);
     /*

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
+import { sleepMs } from '../../core/clock.js';
 import type {
   ContainerInspection,
   ContainerRef,
@@ -129,6 +130,13 @@ export class DockerRuntime implements ContainerRuntime {
     };
     try {
       const inspection = await this.inspect(ref);
+      if (inspection.exit && mayBeLateOom(inspection)) {
+        // dockerd can handle a container's exit before the OOM event that caused it and set
+        // OOMKilled a moment later (seen in CI: a memory-limited engine read "ended by SIGKILL")
+        await sleepMs(LATE_OOM_MS);
+        const again = await this.inspect(ref);
+        if (again.exit) return again.exit;
+      }
       if (inspection.exit) return inspection.exit;
     } catch (error) {
       if (statusOf(error) !== 404) throw error; // removed meanwhile: the wait result is all we have
@@ -227,4 +235,14 @@ export class DockerRuntime implements ContainerRuntime {
       throw error;
     }
   }
+}
+
+/** How long to wait for dockerd's OOM event after a memory-limited container died of SIGKILL. */
+const LATE_OOM_MS = 300;
+
+function mayBeLateOom(inspection: ContainerInspection): boolean {
+  const exit = inspection.exit;
+  return (
+    exit !== undefined && exit.signal === 'SIGKILL' && !exit.oomKilled && inspection.limits.memoryBytes !== undefined
+  );
 }
