@@ -256,7 +256,10 @@ test('kitt calibrate --target finds a rate a 2-slot server sustains within the S
   assert.equal(result.code, 0, result.output);
   const calibration = JSON.parse(readFileSync(join(out, 'calibration.json'), 'utf8'));
   assert.equal(calibration.outcome, 'calibrated');
-  assert.ok(calibration.rate > 4 && calibration.rate <= capacity / 0.95, `rate ${calibration.rate}`);
+  assert.ok(
+    calibration.rate > 4 && calibration.rate <= capacity / 0.95,
+    `rate ${calibration.rate}; windows ${JSON.stringify(calibration.windows)}`.slice(0, 4000),
+  );
   assert.ok(
     calibration.windows.every((w: Json) => w.measurement.cpuPercentOfLimit === undefined),
     'no CPU is read from a server kitt did not start',
