@@ -31,12 +31,15 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #define SLOTS 4096
 /* stamps kept per socket: far more than the reads one event-loop stall can leave unasked for */
 #define RING 64
 /* the shortest time between two wakes of the stamping thread, ms */
+#ifndef COALESCE_MS
 #define COALESCE_MS 0.1
+#endif
 /* the shortest time between two wakes of the stamping thread, ms */
 
 
@@ -120,22 +123,27 @@ static void *stampLoop(void *unused) {
 /* Starts the thread once per process; every worker thread's load shares it. */
 static int ensureStarted(void) {
   pthread_mutex_lock(&lock);
-  int ok = epollFd >= 0;
-  if (!ok) {
-    slots = calloc(SLOTS, sizeof(slot_t));
+  if (epollFd < 0) {
+    if (slots == NULL) slots = calloc(SLOTS, sizeof(slot_t));
     int fd = slots ? epoll_create1(EPOLL_CLOEXEC) : -1;
-    pthread_t thread;
-    if (fd >= 0 && pthread_create(&thread, NULL, stampLoop, NULL) == 0) {
-      pthread_detach(thread);
+    if (fd >= 0) {
       for (int i = 0; i < SLOTS; i++) {
         slots[i].fd = -1;
         freeSlots[i] = SLOTS - 1 - i;
       }
       freeCount = SLOTS;
+      /* set before the thread starts: it waits on this set from its first instruction */
       epollFd = fd;
-      ok = 1;
+      pthread_t thread;
+      if (pthread_create(&thread, NULL, stampLoop, NULL) == 0) {
+        pthread_detach(thread);
+      } else {
+        epollFd = -1;
+        close(fd);
+      }
     }
   }
+  int ok = epollFd >= 0;
   pthread_mutex_unlock(&lock);
   return ok;
 }

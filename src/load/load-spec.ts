@@ -42,7 +42,8 @@ const commonFields = {
   /**
    * Where token arrivals are stamped: `socket` (when the bytes reached the client's socket, noted by
    * a native thread; the event loop where it is not built) or `event-loop` (when the loop read them:
-   * ~20 % less client CPU at 25k events/s, stamps late by the loop's stalls). Default: socket. docs/metrics.md.
+   * 50–61k SSE events per client CPU-second against 28–35k, stamps late by the loop's stalls).
+   * Default: socket. docs/metrics.md.
    */
   stamps: z.enum(['socket', 'event-loop']).optional(),
   prompts: promptSpecSchema.optional(),
