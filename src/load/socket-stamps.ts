@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { buildConnector } from 'undici';
+import { LatencyHistogram } from '../metrics/latency-histogram.js';
 
 /** Where a run's token arrival times come from (docs/metrics.md, "Arrival stamps"). */
 export type StampSource = 'socket' | 'event-loop';
@@ -19,10 +20,6 @@ interface NativeStamper {
 
 /** From dist/load and from src/load alike: the addon is built into dist/native. */
 const ADDON = fileURLToPath(new URL('../../dist/native/socket-stamp.node', import.meta.url));
-
-/** Read lag is kept in 0.05 ms bins up to 100 ms (8 KiB however long the run). */
-const LAG_BIN_MS = 0.05;
-const LAG_BINS = 2000;
 
 export interface StampFigures {
   readonly stamps: StampSource;
@@ -101,9 +98,8 @@ export class SocketStamps {
   readonly reason: string | null;
   private readonly native: NativeStamper | null;
   private readonly offsetMs: number;
-  /** How much later the event loop read chunks than they reached the socket: bins of LAG_BIN_MS. */
-  private readonly lags = new Uint32Array(LAG_BINS + 1);
-  private lagged = 0;
+  /** How much later the event loop read chunks than they reached the socket (bounded however long the run). */
+  private readonly lags = LatencyHistogram.empty();
 
   private constructor(loadedNative: Loaded) {
     if ('native' in loadedNative) {
@@ -150,8 +146,7 @@ export class SocketStamps {
     if (start < 0 || start + chunk.length > read.length) return loopMs;
     const atMs = native.arrivedAt(lastReadSlot, lastReadEnd - read.length + start + chunk.length) - this.offsetMs;
     if (!(atMs < loopMs)) return loopMs;
-    this.lags[Math.min(LAG_BINS, Math.floor((loopMs - atMs) / LAG_BIN_MS))]!++;
-    this.lagged++;
+    this.lags.record(loopMs - atMs);
     return atMs;
   }
 
@@ -159,22 +154,10 @@ export class SocketStamps {
   figures(): StampFigures {
     return {
       stamps: this.source,
-      socketStamped: this.lagged,
-      readLagP99Ms: this.lagQuantile(0.99),
+      socketStamped: this.lags.count,
+      readLagP99Ms: this.lags.percentileMs(99),
       stampThreadRealtime: this.native?.realtime() ?? false,
     };
-  }
-
-  /** The bin's upper edge: a quantile to LAG_BIN_MS, never below the true value. */
-  private lagQuantile(q: number): number | null {
-    if (this.lagged === 0) return null;
-    const rank = Math.ceil(q * this.lagged);
-    let seen = 0;
-    for (let bin = 0; bin <= LAG_BINS; bin++) {
-      seen += this.lags[bin]!;
-      if (seen >= rank) return (bin + 1) * LAG_BIN_MS;
-    }
-    return (LAG_BINS + 1) * LAG_BIN_MS;
   }
 }
 
