@@ -167,6 +167,11 @@ export async function openRequestLog(
   };
 }
 
+/** One more file of a result directory, renamed into place as the others are; answers its path. */
+export async function writeResultFile(dir: string, name: string, text: string): Promise<string> {
+  return atomically(dir, name, (tmp) => writeFile(tmp, text));
+}
+
 async function atomically(dir: string, name: string, write: (tmp: string) => Promise<void>): Promise<string> {
   const path = join(dir, name);
   const tmp = join(dir, `.${name}.${process.pid}.tmp`);

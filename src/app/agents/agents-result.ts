@@ -1,8 +1,9 @@
 import type { StepRecord } from '../../agents/step-record.js';
 import { AGENTS_METRICS_SCHEMA } from '../../agents/summarize-agents.js';
+import { KittError } from '../../core/errors.js';
 import { formatBytes } from '../../core/units.js';
 import type { EngineRequest } from '../../engines/engine.js';
-import { writeResultDir } from '../../export/result-dir.js';
+import { writeResultDir, writeResultFile } from '../../export/result-dir.js';
 import type { DistributionSummary } from '../../metrics/latency-histogram.js';
 import { formatStatsJsonl } from '../../runtime/sample-stats.js';
 import type { AgentsOutcome, AgentsRequest, Simulated } from './run-agents.js';
@@ -69,6 +70,27 @@ export async function writeAgentsResult(
     },
   });
   return document;
+}
+
+/**
+ * A `--rate auto` that found no rate has still measured its windows: they go to
+ * agents-calibration.json in the result directory, which the error's hint names, so the rates,
+ * CPU and verdicts that sent it down are not lost with the run.
+ */
+export async function keepFailedCalibration(error: unknown, resultDir: string): Promise<unknown> {
+  if (!(error instanceof KittError) || error.code !== 'CALIBRATION_FAILED') return error;
+  const windows = error.details?.agentsWindows;
+  if (!Array.isArray(windows)) return error;
+  const file = await writeResultFile(
+    resultDir,
+    'agents-calibration.json',
+    `${JSON.stringify({ outcome: 'failed', reason: error.message, windows }, null, 2)}\n`,
+  ).catch(() => undefined);
+  if (file === undefined) return error;
+  return new KittError(error.code, error.message, {
+    hint: `its windows are in ${file}; ${error.hint ?? ''}`.replace(/; $/, ''),
+    details: { resultDir },
+  });
 }
 
 const ms = (value: number | null) =>

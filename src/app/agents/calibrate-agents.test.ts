@@ -1,10 +1,16 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import type { StepRecord } from '../../agents/step-record.js';
+import { KittError } from '../../core/errors.js';
 import type { StatsSeries } from '../../runtime/sample-stats.js';
 import { RecordingProgress } from '../../testing/recording-progress.js';
+import { keepFailedCalibration } from './agents-result.js';
 import {
   AGENTS_CALIBRATION_DEFAULTS,
+  type AgentsWindow,
   calibrateByAgents,
   measureAgentsWindow,
   type RunWindow,
@@ -146,4 +152,47 @@ test("a rate soaked in the band's upper half is lowered in proportion to its mid
   // below the band (a band above the engine's knee) and above it (the last soak that failed) are not moved
   assert.deepEqual(towardBandMiddle(1700, [soaked(1700, 75)], band), { tokensPerS: 1700 });
   assert.deepEqual(towardBandMiddle(1700, [soaked(1700, 93)], band), { tokensPerS: 1700 });
+});
+
+test('when no soak holds, the one-line error carries every window measured, for the run to keep', async () => {
+  // an engine whose CPU reads above the band at any rate: the host slowed under the soaks
+  const alwaysHot: RunWindow = async (tokensPerS, durationMs) => {
+    const thinks = Math.max(1, Math.floor((tokensPerS * durationMs) / 1000 / 300));
+    const records = Array.from({ length: thinks }, (_, i) => step((i * durationMs) / thinks + 20, 300, 20));
+    return { records, stats: cpuSeries(95), startMs: 0 };
+  };
+  const failure = await calibrateByAgents(
+    {
+      key: 'k:agents',
+      settings: { ...AGENTS_CALIBRATION_DEFAULTS, maxWindows: 3 },
+      startTokensPerS: 2000,
+      startFrom: 'completions',
+      runWindow: alwaysHot,
+      signal: new AbortController().signal,
+    },
+    new RecordingProgress(),
+  ).then(
+    () => assert.fail('calibration cannot succeed above the band'),
+    (error: unknown) => error,
+  );
+  assert.ok(failure instanceof KittError && failure.code === 'CALIBRATION_FAILED', String(failure));
+  assert.doesNotMatch(failure.message, /\n/);
+  const windows = failure.details?.agentsWindows as AgentsWindow[];
+  assert.ok(windows.length >= 2, `windows ${windows.length}`);
+  assert.ok(windows.every((w) => w.cpuPercentOfLimit === 95 && w.verdict === 'over-band'));
+  assert.notEqual(windows.at(-1)!.next, '', 'the last window says what came of it');
+
+  const dir = mkdtempSync(join(tmpdir(), 'kitt-agents-calibration-'));
+  try {
+    const kept = await keepFailedCalibration(failure, dir);
+    assert.ok(kept instanceof KittError && kept.code === 'CALIBRATION_FAILED');
+    assert.equal(kept.message, failure.message);
+    const file = join(dir, 'agents-calibration.json');
+    assert.match(kept.hint ?? '', new RegExp(`^its windows are in ${file}; widen it`));
+    const written = JSON.parse(readFileSync(file, 'utf8'));
+    assert.equal(written.outcome, 'failed');
+    assert.deepEqual(written.windows, windows);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -158,6 +158,7 @@ export async function calibrateByAgents(
         `--rate auto: the agents found no rate inside the band: ${plan.reason}`,
         {
           hint: 'widen it (--target-cpu 70-90), give longer --calibrate-window, or give --rate N (tokens/s)',
+          details: { agentsWindows: windows },
         },
       );
     }

@@ -22,7 +22,7 @@ import { limitsKey, rateKey } from '../shared/calibrated-rate.js';
 import type { ModelToServe } from '../shared/prepare-model.js';
 import { recordRunStart } from '../shared/record-run-start.js';
 import type { AgentsPlan } from './agents-plan.js';
-import { writeAgentsResult } from './agents-result.js';
+import { keepFailedCalibration, writeAgentsResult } from './agents-result.js';
 import {
   type AgentsCalibration,
   calibrateByAgents,
@@ -231,6 +231,7 @@ export async function runAgents(
     return outcome;
   } catch (error) {
     const interrupted = isInterruption(error) || context.signal.aborted;
+    const kept = await keepFailedCalibration(error, resultDir);
     await ports.store
       .recordRunFinished(runId, {
         status: interrupted ? 'interrupted' : 'failed',
@@ -238,7 +239,7 @@ export async function runAgents(
         error: error instanceof Error ? error.message : String(error),
       })
       .catch(() => undefined);
-    throw error;
+    throw kept;
   }
 }
 
