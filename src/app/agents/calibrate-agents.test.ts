@@ -196,3 +196,44 @@ test('when no soak holds, the one-line error carries every window measured, for 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("the soak runs at the rate the run gets: the probes' top rate lowered to the band's middle", async () => {
+  // CPU in proportion to the rate, no saturation: the band's top (90 %) is at 1800 tokens/s
+  const linear: RunWindow = async (tokensPerS, durationMs) => {
+    const thinks = Math.max(1, Math.floor((tokensPerS * durationMs) / 1000 / 300));
+    const records = Array.from({ length: thinks }, (_, i) => step((i * durationMs) / thinks + 20, 300, 20));
+    return { records, stats: cpuSeries(tokensPerS * 0.05), startMs: 0 };
+  };
+  const progress = new RecordingProgress();
+  const found = await calibrateByAgents(
+    {
+      key: 'k:agents',
+      settings: { ...AGENTS_CALIBRATION_DEFAULTS, cpuBand: { low: 80, high: 90 } },
+      startTokensPerS: 1000,
+      startFrom: 'completions',
+      runWindow: linear,
+      signal: new AbortController().signal,
+    },
+    progress,
+  );
+  const soaks = found.windows.filter((w) => w.kind === 'soak');
+  assert.equal(soaks.length, 1, 'the soak at the middle holds at once');
+  const topProbe = Math.max(
+    ...found.windows.filter((w) => w.kind === 'probe' && w.verdict === 'in-band').map((w) => w.tokensPerS),
+  );
+  assert.ok(topProbe * 0.05 > 85, `the probes reached the band's upper half (${topProbe})`);
+  assert.ok(
+    Math.abs(soaks[0]!.tokensPerS - (topProbe * 85) / (topProbe * 0.05)) < 1e-6,
+    `soak at ${soaks[0]!.tokensPerS}`,
+  );
+  assert.ok(Math.abs(soaks[0]!.cpuPercentOfLimit! - 85) < 1e-6);
+  assert.equal(found.tokensPerS, soaks[0]!.tokensPerS, 'a soak at the middle is the run’s rate, not lowered again');
+  assert.ok(
+    progress.events.some((line) =>
+      /agents soak at 1700 tokens\/s \(soak at [\d.]+: .*lowered to 1700 tokens\/s for the band's middle \(85 %; probe at/.test(
+        line,
+      ),
+    ),
+    progress.events.join('\n'),
+  );
+});

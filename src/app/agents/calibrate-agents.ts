@@ -1,6 +1,11 @@
 import type { StepRecord } from '../../agents/step-record.js';
 import { thinkTokens } from '../../agents/step-record.js';
-import { type CalibrationPolicy, planNextWindow, type WindowRecord } from '../../calibrate/plan-next-window.js';
+import {
+  type CalibrationPolicy,
+  planNextWindow,
+  type WindowPlan,
+  type WindowRecord,
+} from '../../calibrate/plan-next-window.js';
 import { judgeWindow, type WindowMeasurement } from '../../calibrate/window-verdict.js';
 import { KittError } from '../../core/errors.js';
 import type { Progress } from '../../core/progress.js';
@@ -150,7 +155,10 @@ export async function calibrateByAgents(
   const history: WindowRecord[] = [];
   const windows: AgentsWindow[] = [];
   for (;;) {
-    const plan = planNextWindow(history, policy);
+    let plan = planNextWindow(history, policy);
+    if (plan.action === 'soak' && !history.some((w) => w.kind === 'soak')) {
+      plan = soakTowardBandMiddle(plan, windows, settings.cpuBand);
+    }
     if (windows.length > 0) windows[windows.length - 1] = { ...windows.at(-1)!, next: plan.reason };
     if (plan.action === 'fail') {
       throw new KittError(
@@ -201,26 +209,52 @@ export async function calibrateByAgents(
 }
 
 /**
- * The soaked rate, lowered in proportion when its soak's CPU lay in the band's upper half, so the
- * run starts at the band's middle: at a fixed rate this host's CPU per token moved by 5–18 points
- * of the limit between a 10 s soak and a 30 s run (88.0 % soaked, 93.2 % run at one rate), and a
- * rate soaked near the top leaves no room for that. Never raised: a rate above the soak's is not
- * measured, and below the band the engine may already be at its knee.
+ * The rate found, lowered in proportion when its CPU lay in the band's upper half, so the run sits
+ * at the band's middle: at a fixed rate this host's CPU per token moved by 5–18 points of the limit
+ * between windows (88.0 % soaked, 93.2 % run at one rate; 83.1 % probed, 91.3 % soaked at another),
+ * and a rate at the band's top leaves no room for that. Never raised: a rate above the one measured
+ * is not measured, and below the band the engine may already be at its knee. `from` says whose CPU
+ * counts: the soak's at that rate (the rate the run gets), or the mean of the probes' (the rate the
+ * soak gets).
  */
 export function towardBandMiddle(
   rate: number,
   windows: readonly AgentsWindow[],
   band: AgentsCalibrationSettings['cpuBand'],
+  from: 'soak' | 'probe' = 'soak',
 ): { readonly tokensPerS: number; readonly note?: string } {
-  const soak = windows.findLast((w) => w.kind === 'soak' && w.tokensPerS === rate);
-  const cpu = soak?.cpuPercentOfLimit;
+  const cpu = cpuAt(rate, windows, from);
   const middle = (band.low + band.high) / 2;
   if (cpu === undefined || cpu <= middle || cpu > band.high) return { tokensPerS: rate };
   const tokensPerS = (rate * middle) / cpu;
   return {
     tokensPerS,
-    note: `lowered to ${fmt(tokensPerS)} tokens/s for the band's middle (${middle} %; soak at ${cpu.toFixed(1)} %)`,
+    note: `lowered to ${fmt(tokensPerS)} tokens/s for the band's middle (${middle} %; ${from} at ${cpu.toFixed(1)} %)`,
   };
+}
+
+function cpuAt(rate: number, windows: readonly AgentsWindow[], kind: 'soak' | 'probe'): number | undefined {
+  if (kind === 'soak') return windows.findLast((w) => w.kind === 'soak' && w.tokensPerS === rate)?.cpuPercentOfLimit;
+  const cpus = windows
+    .filter((w) => w.kind === 'probe' && w.tokensPerS === rate && w.cpuPercentOfLimit !== undefined)
+    .map((w) => w.cpuPercentOfLimit!);
+  return cpus.length === 0 ? undefined : cpus.reduce((sum, c) => sum + c, 0) / cpus.length;
+}
+
+/**
+ * The first soak runs at the rate the run would get, not at the probes' highest good one: that
+ * rate sits at the band's top by construction (the search brackets the top), so half its soaks
+ * read above it on a host this noisy (one CI run soaked three rates, 13 % apart, all at 91 %), and
+ * the rate lowered afterwards for the run was one no window had measured.
+ */
+function soakTowardBandMiddle(
+  plan: Extract<WindowPlan, { action: 'soak' }>,
+  windows: readonly AgentsWindow[],
+  band: AgentsCalibrationSettings['cpuBand'],
+): Extract<WindowPlan, { action: 'soak' }> {
+  const lowered = towardBandMiddle(plan.rate, windows, band, 'probe');
+  if (lowered.note === undefined) return plan;
+  return { ...plan, rate: lowered.tokensPerS, reason: `${plan.reason}; ${lowered.note}` };
 }
 
 const fmt = (n: number) => String(Number(n.toPrecision(4)));

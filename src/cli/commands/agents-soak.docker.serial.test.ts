@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
@@ -22,11 +22,13 @@ import { renderAgentsWindows } from './agents-render.js';
  * `--rate auto` calibrates by the agents' own traffic and its run keeps the engine's mean CPU out
  * of the top of the band; the same agents unpaced push it above the band.
  *
- * The band is 70–90 %, not the seed's 80–90 %, and the run is held below its top rather than
+ * The band is 60–90 %, not the seed's 80–90 %, and the run is held below its top rather than
  * inside it: at one fixed rate this host's CPU per token moves by 5–18 points of the limit between
- * windows (88.0 % soaked and 93.2 % run at one rate in one CI run; 87.1 % soaked at 4475 tokens/s,
- * 69.0 % run at 4111 in another, whose first window had read 69.1 % at 4475), more than a 10-point
- * band holds. Below the band is headroom; above it is what the rate exists to prevent.
+ * windows (88.0 % soaked and 93.2 % run at one rate in one CI run; 83.1 % probed and 91.3 % soaked
+ * at 7227 tokens/s in another; 87.1 % soaked at 4475 tokens/s, 69.0 % run at 4111 in a third). At
+ * 70–90 % the controller aims at 85 %, 5 points under the top, and one CI run soaked three rates,
+ * the last 13 % under the first, all at 91 %. At 60–90 % it aims at 82.5 % and the run at 75 %.
+ * Below the band is headroom; above it is what the rate exists to prevent.
  */
 
 function scratch(t: TestContext): string {
@@ -51,7 +53,7 @@ async function agentsFlags(rate: string): Promise<AgentsCommandFlags> {
     maxTokens: '64',
     contextLimit: '320',
     rate,
-    targetCpu: '70-90',
+    targetCpu: '60-90',
     calibrateWindow: '5s',
     calibrateWindows: '8',
     soak: '10s',
@@ -98,7 +100,12 @@ test('--rate auto calibrated by the agents keeps the engine out of the top of th
     { plan: autoPlan, rates: {}, home, config: DEFAULT_CONFIG, kittVersion: 'test' },
     { ...ports, calibrate, saveAgentsRate: agentsRateSaver(configPath) },
     { progress, signal: new AbortController().signal },
-  );
+  ).catch((error: unknown) => {
+    // the windows that sent a failed calibration down, kept by the run
+    const file = join(home, 'results', runIds[0]!, 'agents-calibration.json');
+    if (existsSync(file)) t.diagnostic(`agents windows: ${readFileSync(file, 'utf8')}`);
+    throw error;
+  });
   assert.equal(paced.status, 'succeeded', paced.failure?.message);
   const agents = paced.calibration?.agents;
   assert.ok(agents, 'the agents calibrated by their own traffic');
