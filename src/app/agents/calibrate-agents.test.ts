@@ -10,6 +10,7 @@ import { RecordingProgress } from '../../testing/recording-progress.js';
 import { keepFailedCalibration } from './agents-result.js';
 import {
   AGENTS_CALIBRATION_DEFAULTS,
+  type AgentsCalibrationSettings,
   type AgentsWindow,
   calibrateByAgents,
   measureAgentsWindow,
@@ -80,18 +81,36 @@ const engineAt: RunWindow = async (tokensPerS, durationMs) => {
   return { records, stats: cpuSeries(Math.min(100, served * 0.05)), startMs: 0 };
 };
 
-test('the agents calibration steers calibrate’s controller into the band from a start above it, then soaks', async () => {
-  const found = await calibrateByAgents(
+/** An engine the bucket paces at every rate, its CPU given by the rate. */
+function pacedEngine(cpuAt: (tokensPerS: number) => number): RunWindow {
+  return async (tokensPerS, durationMs) => {
+    const thinks = Math.max(1, Math.floor((tokensPerS * durationMs) / 1000 / 300));
+    const records = Array.from({ length: thinks }, (_, i) => step((i * durationMs) / thinks + 20, 300, 20));
+    return { records, stats: cpuSeries(cpuAt(tokensPerS)), startMs: 0 };
+  };
+}
+
+function calibrate(
+  runWindow: RunWindow,
+  startTokensPerS: number,
+  settings: Partial<AgentsCalibrationSettings> = {},
+  progress = new RecordingProgress(),
+) {
+  return calibrateByAgents(
     {
-      key: 'llamacpp/1cpu-1GiB:agents',
-      settings: { ...AGENTS_CALIBRATION_DEFAULTS, windowMs: 10_000, maxWindows: 10 },
-      startTokensPerS: 2895,
+      key: 'k:agents',
+      settings: { ...AGENTS_CALIBRATION_DEFAULTS, ...settings },
+      startTokensPerS,
       startFrom: 'completions',
-      runWindow: engineAt,
+      runWindow,
       signal: new AbortController().signal,
     },
-    new RecordingProgress(),
+    progress,
   );
+}
+
+test('the agents calibration steers calibrate’s controller into the band from a start above it, then soaks', async () => {
+  const found = await calibrate(engineAt, 2895, { windowMs: 10_000, maxWindows: 10 });
   assert.ok(found.tokensPerS >= 1600 && found.tokensPerS <= 1790, `found ${found.tokensPerS}`);
   assert.equal(found.windows[0]!.verdict, 'saturated');
   assert.equal(found.windows.at(-1)!.kind, 'soak');
@@ -99,33 +118,13 @@ test('the agents calibration steers calibrate’s controller into the band from 
 });
 
 test('from the seed’s 5 tokens/s the controller grows into the band', async () => {
-  const found = await calibrateByAgents(
-    {
-      key: 'k:agents',
-      settings: { ...AGENTS_CALIBRATION_DEFAULTS, windowMs: 10_000, maxWindows: 10 },
-      startTokensPerS: 5,
-      startFrom: 'seed',
-      runWindow: engineAt,
-      signal: new AbortController().signal,
-    },
-    new RecordingProgress(),
-  );
+  const found = await calibrate(engineAt, 5, { windowMs: 10_000, maxWindows: 10 });
   assert.ok(found.tokensPerS >= 1600 && found.tokensPerS <= 1790, `found ${found.tokensPerS}`);
   assert.equal(found.windows[0]!.tokensPerS, 5);
 });
 
 test('a band above what the engine reaches settles at the highest rate it serves, as calibrate keeps CPU below the band', async () => {
-  const found = await calibrateByAgents(
-    {
-      key: 'k:agents',
-      settings: { ...AGENTS_CALIBRATION_DEFAULTS, cpuBand: { low: 95, high: 99 } },
-      startTokensPerS: 2895,
-      startFrom: 'completions',
-      runWindow: engineAt,
-      signal: new AbortController().signal,
-    },
-    new RecordingProgress(),
-  );
+  const found = await calibrate(engineAt, 2895, { cpuBand: { low: 95, high: 99 } });
   assert.ok(found.tokensPerS <= 1790 && found.tokensPerS > 1600, `found ${found.tokensPerS}`);
 });
 
@@ -156,22 +155,8 @@ test("a rate soaked in the band's upper half is lowered in proportion to its mid
 
 test('when no soak holds, the one-line error carries every window measured, for the run to keep', async () => {
   // an engine whose CPU reads above the band at any rate: the host slowed under the soaks
-  const alwaysHot: RunWindow = async (tokensPerS, durationMs) => {
-    const thinks = Math.max(1, Math.floor((tokensPerS * durationMs) / 1000 / 300));
-    const records = Array.from({ length: thinks }, (_, i) => step((i * durationMs) / thinks + 20, 300, 20));
-    return { records, stats: cpuSeries(95), startMs: 0 };
-  };
-  const failure = await calibrateByAgents(
-    {
-      key: 'k:agents',
-      settings: { ...AGENTS_CALIBRATION_DEFAULTS, maxWindows: 3 },
-      startTokensPerS: 2000,
-      startFrom: 'completions',
-      runWindow: alwaysHot,
-      signal: new AbortController().signal,
-    },
-    new RecordingProgress(),
-  ).then(
+  const alwaysHot = pacedEngine(() => 95);
+  const failure = await calibrate(alwaysHot, 2000, { maxWindows: 3 }).then(
     () => assert.fail('calibration cannot succeed above the band'),
     (error: unknown) => error,
   );
@@ -199,23 +184,9 @@ test('when no soak holds, the one-line error carries every window measured, for 
 
 test("the soak runs at the rate the run gets: the probes' top rate lowered to the band's middle", async () => {
   // CPU in proportion to the rate, no saturation: the band's top (90 %) is at 1800 tokens/s
-  const linear: RunWindow = async (tokensPerS, durationMs) => {
-    const thinks = Math.max(1, Math.floor((tokensPerS * durationMs) / 1000 / 300));
-    const records = Array.from({ length: thinks }, (_, i) => step((i * durationMs) / thinks + 20, 300, 20));
-    return { records, stats: cpuSeries(tokensPerS * 0.05), startMs: 0 };
-  };
+  const linear = pacedEngine((tokensPerS) => tokensPerS * 0.05);
   const progress = new RecordingProgress();
-  const found = await calibrateByAgents(
-    {
-      key: 'k:agents',
-      settings: { ...AGENTS_CALIBRATION_DEFAULTS, cpuBand: { low: 80, high: 90 } },
-      startTokensPerS: 1000,
-      startFrom: 'completions',
-      runWindow: linear,
-      signal: new AbortController().signal,
-    },
-    progress,
-  );
+  const found = await calibrate(linear, 1000, { cpuBand: { low: 80, high: 90 } }, progress);
   const soaks = found.windows.filter((w) => w.kind === 'soak');
   assert.equal(soaks.length, 1, 'the soak at the middle holds at once');
   const topProbe = Math.max(
